@@ -1,0 +1,162 @@
+"""Columnar position, account and tier data: the one internal shape every engine stage reads.
+
+Conventions (named once, used everywhere):
+
+- ``side`` is +1.0 for long and -1.0 for short (float, so it multiplies directly).
+- ``qty`` is Q in RISK.md: |size| in base units for linear contracts and options, in quote
+  currency (USD) for inverse contracts (contracts × contractSize).
+- Money amounts on a position (``isolated_wallet``, ``maint_amount``, ``venue_upnl`` …) are in the
+  position's settle currency: quote for linear, the coin for inverse. ``settle_usd`` converts them.
+- Every "none" liquidation price spelling is NaN; NaN in any float column means "not reported".
+- The margin ratio convention is ``maintenance / margin balance`` (ccxt's): 0 is safe, 1 is
+  liquidation. Venue ratios in the opposite convention are inverted on the way in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+
+import numpy as np
+
+from engine.types import BoolArray, FloatArray, IntArray
+
+
+class ContractType(IntEnum):
+    """How a contract's PnL is denominated."""
+
+    LINEAR = 0
+    INVERSE = 1
+    OPTION = 2
+
+
+class MarginMode(IntEnum):
+    """Whether a position shares the account's collateral (cross) or has its own (isolated)."""
+
+    CROSS = 0
+    ISOLATED = 1
+
+
+class Leg(IntEnum):
+    """Binance's positionSide: one-way mode (BOTH) or one leg of a hedge-mode pair."""
+
+    BOTH = 0
+    LONG = 1
+    SHORT = 2
+
+
+class Formula(StrEnum):
+    """Which formula produced a computed liquidation price (reported with every result)."""
+
+    NONE = ""
+    BINANCE_USDM_CROSS = "binance-usdm-cross"
+    BINANCE_USDM_ISOLATED = "binance-usdm-isolated"
+    BINANCE_COINM_CROSS = "binance-coinm-cross"
+    BINANCE_COINM_ISOLATED = "binance-coinm-isolated"
+    BYBIT_LINEAR_ISOLATED = "bybit-linear-isolated"
+    BYBIT_INVERSE_ISOLATED = "bybit-inverse-isolated"
+    HYPERLIQUID_CROSS = "hyperliquid-cross"
+    HYPERLIQUID_ISOLATED = "hyperliquid-isolated"
+    OKX_ESTIMATE = "okx-estimate"
+    DERIBIT = "deribit"
+    BITMEX = "bitmex"
+    GENERIC = "generic-isolated"
+    GENERIC_CROSS = "generic-cross"
+
+
+#: Position order of ``Formula`` members; a formula code array indexes this tuple.
+FORMULAS: tuple[Formula, ...] = tuple(Formula)
+
+
+def formula_code(formula: Formula) -> int:
+    """The integer code stored in formula arrays for ``formula``."""
+    return FORMULAS.index(formula)
+
+
+@dataclass(frozen=True, eq=False)
+class Positions:
+    """One account's positions as columns; index i across every array is one position.
+
+    Built by ``engine.normalise``; never mutated. ``valid[i]`` is False when position i lacks
+    a field every metric needs (its reasons are in ``diagnostics[i]``); its values stay NaN so
+    vectorised maths skips it without hiding the others.
+    """
+
+    venue: str
+    symbol: tuple[str, ...]
+    underlying: tuple[str, ...]
+    settle: tuple[str, ...]
+    #: Cross-margin pool a position draws on: its settle currency, or "USD" in a venue's
+    #: multi-asset mode where every asset's haircut value backs every position.
+    pool: tuple[str, ...]
+    side: FloatArray
+    contracts: FloatArray
+    contract_size: FloatArray
+    qty: FloatArray
+    kind: IntArray
+    margin_mode: IntArray
+    leg: IntArray
+    entry: FloatArray
+    mark: FloatArray
+    venue_liq: FloatArray
+    #: Isolated positions: the margin assigned to the position, excluding unrealised PnL.
+    isolated_wallet: FloatArray
+    leverage: FloatArray
+    #: Maintenance margin rate and amount (Binance ``cum``, Bybit deduction) at the current size.
+    mmr: FloatArray
+    maint_amount: FloatArray
+    max_leverage: FloatArray
+    venue_upnl: FloatArray
+    venue_maint_margin: FloatArray
+    venue_initial_margin: FloatArray
+    taker_fee: FloatArray
+    settle_usd: FloatArray
+    valid: BoolArray
+    diagnostics: tuple[tuple[str, ...], ...]
+
+    def __len__(self) -> int:
+        return len(self.symbol)
+
+
+@dataclass(frozen=True)
+class Account:
+    """Account-level figures from the venue's balance, keyed by currency (or cross pool).
+
+    ``wallet_balance``: balance excluding unrealised PnL available to cross positions of a pool
+    (Binance ``crossWalletBalance``). ``margin_balance``: equity including unrealised PnL
+    (Hyperliquid ``accountValue``, Deribit ``equity``, Bybit ``totalMarginBalance``).
+    ``maintenance_margin``: the venue's total maintenance requirement for that pool.
+    ``diagnostics`` lists what could not be read from the balance.
+    """
+
+    venue: str
+    wallet_balance: Mapping[str, float] = field(default_factory=dict)
+    margin_balance: Mapping[str, float] = field(default_factory=dict)
+    maintenance_margin: Mapping[str, float] = field(default_factory=dict)
+    #: USD value of one unit of each currency (stablecoins 1; coins at their mark).
+    usd_rate: Mapping[str, float] = field(default_factory=dict)
+    diagnostics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class Tiers:
+    """Maintenance brackets per position, padded to a rectangle of shape (n, k).
+
+    Bounds are in the unit the venue brackets by: quote notional (Q·P) for linear contracts,
+    coin notional (Q/P) for inverse ones. Padding rows are NaN; ``count[i]`` real tiers for
+    position i. A position without venue tiers has one tier: its own ``mmr``/``maint_amount``
+    from floor 0 to +inf.
+    """
+
+    floor: FloatArray
+    cap: FloatArray
+    mmr: FloatArray
+    cum: FloatArray
+    count: IntArray
+
+
+def codes(labels: tuple[str, ...]) -> tuple[tuple[str, ...], IntArray]:
+    """Unique labels and, per position, its label's index (a vectorised group key)."""
+    uniq, inverse = np.unique(np.asarray(labels, dtype=str), return_inverse=True)
+    return tuple(str(u) for u in uniq), inverse.astype(np.int64)

@@ -1,0 +1,93 @@
+"""ccxt unified positions + balance + leverage tiers → columnar ``Positions``, ``Account``, ``Tiers``.
+
+Reading dicts is the one per-position Python loop in the engine; every metric after it is
+vectorised. A position that cannot be read gets diagnostics and ``valid=False``, never an
+exception that would hide the account's other positions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from engine.model import Account, Positions, Tiers
+from engine.normalise import binance, bitmex, bybit, deribit, hyperliquid, okx
+from engine.normalise.generic import read_account, read_position
+from engine.normalise.row import Row, build
+from engine.tiers import bracket_notional, build_tiers, tier_at
+
+
+class VenueReader(Protocol):
+    """Refines generic rows from a venue's raw ``info`` and reads its account balance."""
+
+    def refine(self, position: Mapping[str, Any], info: Mapping[str, Any], row: Row) -> None: ...
+
+    def account(self, venue: str, balance: Mapping[str, Any] | None) -> Account: ...
+
+
+#: ccxt exchange id → its reader. Ids not listed get the generic reader only.
+READERS: dict[str, VenueReader] = {
+    "binanceusdm": binance.USDM,
+    "binancecoinm": binance.COINM,
+    "binance": binance.USDM,
+    "bybit": bybit.READER,
+    "okx": okx.READER,
+    "hyperliquid": hyperliquid.READER,
+    "deribit": deribit.READER,
+    "bitmex": bitmex.READER,
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """One account's state, normalised: what every engine stage takes as input."""
+
+    positions: Positions
+    account: Account
+    tiers: Tiers
+
+
+def normalise(
+    venue: str,
+    positions: Sequence[Any],
+    balance: Mapping[str, Any] | None = None,
+    leverage_tiers: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+) -> Snapshot:
+    """Normalise one account snapshot; bad positions carry diagnostics instead of raising."""
+    reader = READERS.get(venue)
+    rows: list[Row] = []
+    for raw in positions:
+        rows.append(_read_one(raw, reader))
+    columns = build(venue, [r for r in rows if r.qty != 0 or r.diagnostics])
+    account = reader.account(venue, balance) if reader else read_account(venue, balance)
+    tiers = build_tiers(columns, leverage_tiers)
+    return Snapshot(positions=_fill_from_tiers(columns, tiers), account=account, tiers=tiers)
+
+
+def _read_one(raw: Any, reader: VenueReader | None) -> Row:
+    if not isinstance(raw, Mapping):
+        row = Row(symbol="?")
+        row.note(f"position is not an object but {type(raw).__name__}")
+        return row
+    row = read_position(raw)
+    info = raw.get("info")
+    if reader is not None:
+        if isinstance(info, Mapping):
+            reader.refine(raw, info, row)
+        else:
+            row.note("no raw venue payload (info): venue-specific fields unavailable")
+    return row
+
+
+def _fill_from_tiers(positions: Positions, tiers: Tiers) -> Positions:
+    """Positions whose venue did not report an MMR take it from the bracket at their notional."""
+    gap = np.isnan(positions.mmr) & (tiers.count > 0)
+    if not gap.any():
+        return positions
+    mmr, cum = tier_at(tiers, bracket_notional(positions, positions.mark))
+    positions.mmr[gap] = mmr[gap]
+    positions.maint_amount[gap] = cum[gap]
+    return positions
