@@ -14,7 +14,8 @@ Conventions (named once, used everywhere):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
@@ -75,6 +76,41 @@ def formula_code(formula: Formula) -> int:
 
 
 @dataclass(frozen=True, eq=False)
+class Labels:
+    """A string column stored as codes into its unique values (a vectorised group key).
+
+    Behaves like a tuple of strings (``labels[i]``, iteration, ``len``) for readers, while
+    grouping maths uses ``code`` directly without touching a string.
+    """
+
+    names: tuple[str, ...]
+    code: IntArray
+
+    @classmethod
+    def of(cls, values: Sequence[str]) -> Labels:
+        """Labels from one string per position."""
+        if not len(values):
+            return cls((), np.zeros(0, dtype=np.int64))
+        uniq, inverse = np.unique(np.asarray(values, dtype=str), return_inverse=True)
+        return cls(tuple(str(u) for u in uniq), inverse.astype(np.int64))
+
+    def __len__(self) -> int:
+        return len(self.code)
+
+    def __getitem__(self, i: int) -> str:
+        return self.names[int(self.code[i])]
+
+    def __iter__(self) -> Iterator[str]:
+        return (self.names[c] for c in self.code.tolist())
+
+    def equals(self, name: str) -> BoolArray:
+        """Per position, whether its label is ``name``."""
+        if name not in self.names:
+            return np.zeros(len(self.code), dtype=np.bool_)
+        return np.asarray(self.code == self.names.index(name))
+
+
+@dataclass(frozen=True, eq=False)
 class Positions:
     """One account's positions as columns; index i across every array is one position.
 
@@ -84,12 +120,12 @@ class Positions:
     """
 
     venue: str
-    symbol: tuple[str, ...]
-    underlying: tuple[str, ...]
-    settle: tuple[str, ...]
+    symbol: Labels
+    underlying: Labels
+    settle: Labels
     #: Cross-margin pool a position draws on: its settle currency, or "USD" in a venue's
     #: multi-asset mode where every asset's haircut value backs every position.
-    pool: tuple[str, ...]
+    pool: Labels
     side: FloatArray
     contracts: FloatArray
     contract_size: FloatArray
@@ -156,7 +192,15 @@ class Tiers:
     count: IntArray
 
 
-def codes(labels: tuple[str, ...]) -> tuple[tuple[str, ...], IntArray]:
+def codes(labels: Labels | Sequence[str]) -> tuple[tuple[str, ...], IntArray]:
     """Unique labels and, per position, its label's index (a vectorised group key)."""
-    uniq, inverse = np.unique(np.asarray(labels, dtype=str), return_inverse=True)
-    return tuple(str(u) for u in uniq), inverse.astype(np.int64)
+    if not isinstance(labels, Labels):
+        labels = Labels.of(labels)
+    return labels.names, labels.code
+
+
+def lookup(labels: Labels | Sequence[str], values: Mapping[str, float]) -> FloatArray:
+    """Per position, ``values[label]`` (NaN where absent), one dict look-up per unique label."""
+    uniq, idx = codes(labels)
+    table = np.asarray([float(values.get(u, math.nan)) for u in uniq], dtype=np.float64)
+    return table[idx] if len(uniq) else np.full(len(labels), np.nan)

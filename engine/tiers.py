@@ -64,8 +64,8 @@ def build_tiers(
             (0.0, math.inf, positions.mmr[i], positions.maint_amount[i])
         ]
         count[i] = len(rows)
-        floor[i, : len(rows)], cap[i, : len(rows)], mmr[i, : len(rows)], cum[i, : len(rows)] = (
-            zip(*rows, strict=True)
+        floor[i, : len(rows)], cap[i, : len(rows)], mmr[i, : len(rows)], cum[i, : len(rows)] = zip(
+            *rows, strict=True
         )
     return Tiers(floor=floor, cap=cap, mmr=mmr, cum=cum, count=count)
 

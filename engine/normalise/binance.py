@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.model import Account, ContractType, Leg, MarginMode
-from engine.normalise.fields import STABLECOINS, num, positive
+from engine.normalise.fields import STABLECOINS, num, positive, put
+from engine.normalise.generic import set_margin_mode
 from engine.normalise.row import Row
 
 _LEGS = {"BOTH": Leg.BOTH, "LONG": Leg.LONG, "SHORT": Leg.SHORT}
@@ -41,6 +42,7 @@ class BinanceReader:
         maint = positive(info.get("maintMargin"))
         if maint == maint:
             row.venue_maint_margin = maint
+        self._maint_amount(info, row)
         if self.inverse:
             self._coinm_units(position, info, row)
         else:
@@ -52,15 +54,11 @@ class BinanceReader:
         kind = str(info.get("marginType") or "").lower()
         isolated_margin = num(info.get("isolatedMargin"))
         if kind == "isolated" or (not kind and isolated_margin > 0):
-            row.margin_mode = int(MarginMode.ISOLATED)
-            row.isolated_wallet = positive(info.get("isolatedWallet"))
+            set_margin_mode(row, MarginMode.ISOLATED, positive(info.get("isolatedWallet")))
             if row.isolated_wallet != row.isolated_wallet:
                 row.note("isolated position without isolatedWallet: margin unknown")
         elif kind == "cross" or isolated_margin == 0:
-            row.margin_mode = int(MarginMode.CROSS)
-            row.isolated_wallet = float("nan")
-            if row.diagnostics and row.diagnostics[-1].startswith("margin mode not reported"):
-                row.diagnostics.pop()
+            set_margin_mode(row, MarginMode.CROSS)
 
     def _coinm_units(self, position: Mapping[str, Any], info: Mapping[str, Any], row: Row) -> None:
         row.kind = int(ContractType.INVERSE)
@@ -70,6 +68,23 @@ class BinanceReader:
         row.qty = row.contracts * row.contract_size
         row.settle_usd = row.mark
         row.pool = row.settle
+
+    def _maint_amount(self, info: Mapping[str, Any], row: Row) -> None:
+        """The bracket's ``cum`` at the current size: ``MM = notional·MMR − cum`` solved for cum.
+
+        ccxt's MMR is the bracket's rate at the current notional, but ccxt drops the bracket's
+        maintenance amount; leaving it 0 would overstate the maintenance margin. With no
+        ``maintMargin`` (positionRisk v2) the rate is left to the tier table instead.
+        """
+        maint = positive(info.get("maintMargin"))
+        notional = abs(num(info.get("notional") or info.get("notionalValue")))
+        if maint != maint or not notional > 0:
+            row.mmr = float("nan")
+            row.maint_amount = 0.0
+            return
+        if row.mmr != row.mmr:
+            row.mmr = maint / notional
+        row.maint_amount = max(notional * row.mmr - maint, 0.0)
 
     def _derived_leverage(self, info: Mapping[str, Any], row: Row) -> float:
         """notional / positionInitialMargin, the leverage setting that margin implies."""
@@ -85,19 +100,21 @@ class BinanceReader:
         wallet: dict[str, float] = {}
         margin: dict[str, float] = {}
         maint: dict[str, float] = {}
-        for asset in info.get("assets") or []:
-            if not isinstance(asset, Mapping):
-                continue
-            code = str(asset.get("asset"))
-            _put(wallet, code, asset.get("crossWalletBalance"))
-            _put(margin, code, asset.get("marginBalance"))
-            _put(maint, code, asset.get("maintMargin"))
         if info.get("multiAssetsMargin") in (True, "true"):
-            # Multi-Assets mode: every asset's haircut USD value backs every USDⓈ-M position.
-            _put(wallet, "USD", info.get("totalCrossWalletBalance"))
-            _put(margin, "USD", info.get("totalMarginBalance"))
-            _put(maint, "USD", info.get("totalMaintMargin"))
-        rates = {code: 1.0 for code in wallet if code in STABLECOINS}
+            # Multi-Assets mode: every asset's haircut USD value backs every USDⓈ-M position,
+            # so only the USD totals count (per-asset figures would count collateral twice).
+            put(wallet, "USD", info.get("totalCrossWalletBalance"))
+            put(margin, "USD", info.get("totalMarginBalance"))
+            put(maint, "USD", info.get("totalMaintMargin"))
+        else:
+            for asset in info.get("assets") or []:
+                if not isinstance(asset, Mapping):
+                    continue
+                code = str(asset.get("asset"))
+                put(wallet, code, asset.get("crossWalletBalance"))
+                put(margin, code, asset.get("marginBalance"))
+                put(maint, code, asset.get("maintMargin"))
+        rates = {code: 1.0 for code in margin | wallet if code in STABLECOINS}
         return Account(
             venue=venue,
             wallet_balance=wallet,
@@ -105,12 +122,6 @@ class BinanceReader:
             maintenance_margin=maint,
             usd_rate=rates,
         )
-
-
-def _put(target: dict[str, float], key: str, value: Any) -> None:
-    number = num(value)
-    if number == number:
-        target[key] = number
 
 
 USDM = BinanceReader(inverse=False)

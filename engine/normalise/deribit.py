@@ -1,22 +1,133 @@
-"""deribit raw fields (stub: the generic reader only, until its venue reader lands)."""
+"""Deribit raw fields: private/get_positions and get_account_summaries (cross, per currency)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from engine.model import Account
-from engine.normalise.generic import read_account
+from engine.model import Account, ContractType, MarginMode
+from engine.normalise.fields import (
+    NAN,
+    STABLECOINS,
+    liquidation_price,
+    mapping,
+    num,
+    positive,
+    put,
+)
+from engine.normalise.generic import set_margin_mode
 from engine.normalise.row import Row
 
 
-class _Reader:
+class DeribitReader:
+    """Reads Deribit positions: account-level (cross) margin in each settle currency.
+
+    Deribit API v2 "private/get_positions": ``size`` is in USD for inverse futures and in the
+    base coin for options and linear (USDC) contracts; ``size_currency`` is the futures size in
+    the base coin; ``maintenance_margin``/``initial_margin`` are amounts in the settle currency
+    (ccxt's ``*Percentage`` from them is ×100); ``estimated_liquidation_price`` is null or 0 when
+    none.
+    """
+
     def refine(self, position: Mapping[str, Any], info: Mapping[str, Any], row: Row) -> None:
-        """No venue-specific fields yet."""
+        """Overlay ccxt's unified view with the raw position."""
+        set_margin_mode(row, MarginMode.CROSS)
+        direction = str(info.get("direction", "")).lower()
+        if direction in ("buy", "sell"):
+            row.side = 1.0 if direction == "buy" else -1.0
+        _size(info, row)
+        mark = positive(info.get("mark_price"))
+        if mark == mark:
+            row.mark = mark
+        row.venue_liq, why = liquidation_price(info.get("estimated_liquidation_price"), row.mark)
+        if why:
+            row.note(why)
+        upnl = num(info.get("floating_profit_loss"))
+        if upnl == upnl:
+            row.venue_upnl = upnl
+        _margins(info, row)
+        index = positive(info.get("index_price"))
+        if row.settle in STABLECOINS:
+            row.settle_usd = 1.0
+        elif index == index:
+            row.settle_usd = index
 
     def account(self, venue: str, balance: Mapping[str, Any] | None) -> Account:
-        """The generic unified-balance reading."""
-        return read_account(venue, balance)
+        """Balance, margin balance and maintenance per currency from the account summaries."""
+        info = mapping(mapping(balance).get("info"))
+        summaries = info.get("summaries") if "summaries" in info else [info]
+        summaries = summaries if isinstance(summaries, list) else []
+        if not any(mapping(s).get("currency") for s in summaries):
+            return Account(venue=venue, diagnostics=("no Deribit account summary payload",))
+        wallet: dict[str, float] = {}
+        margin: dict[str, float] = {}
+        maint: dict[str, float] = {}
+        for summary in summaries:
+            summary = mapping(summary)
+            code = str(summary.get("currency") or "").upper()
+            if not code:
+                continue
+            put(wallet, code, summary.get("balance"))
+            # margin_balance is what Deribit compares with the maintenance margin.
+            put(margin, code, _first_number(summary, "margin_balance", "equity"))
+            put(maint, code, summary.get("maintenance_margin"))
+        rates = {code: 1.0 for code in margin if code in STABLECOINS}
+        return Account(
+            venue=venue,
+            wallet_balance=wallet,
+            margin_balance=margin,
+            maintenance_margin=maint,
+            usd_rate=rates,
+        )
 
 
-READER = _Reader()
+def _size(info: Mapping[str, Any], row: Row) -> None:
+    """Q: USD for inverse futures, coins for options and linear contracts."""
+    size = abs(num(info.get("size")))
+    coins = abs(num(info.get("size_currency")))
+    row.contract_size = 1.0
+    if row.kind == ContractType.LINEAR and coins > 0:
+        row.contracts = row.qty = coins
+    elif size == size:
+        row.contracts = row.qty = size
+    kind = str(info.get("kind", "")).lower()
+    if kind and kind != "option" and row.kind == ContractType.OPTION:
+        row.note(f"instrument kind {kind} but the symbol names an option")
+
+
+def _margins(info: Mapping[str, Any], row: Row) -> None:
+    maint = positive(info.get("maintenance_margin"))
+    initial = positive(info.get("initial_margin"))
+    row.venue_maint_margin = maint
+    row.venue_initial_margin = initial
+    row.maint_amount = 0.0
+    notional = _notional(info, row)
+    row.mmr = maint / notional if maint == maint and notional > 0 else NAN
+    leverage = positive(info.get("leverage"))
+    if leverage != leverage and initial == initial and notional > 0:
+        leverage = notional / initial
+        row.note("leverage not reported: derived from notional / initial_margin")
+    row.leverage = leverage
+
+
+def _notional(info: Mapping[str, Any], row: Row) -> float:
+    """Position value in settle currency: the coin size (inverse) or Q × mark (linear)."""
+    if row.kind == ContractType.OPTION:
+        return NAN
+    if row.kind == ContractType.INVERSE:
+        coins = abs(num(info.get("size_currency")))
+        if coins > 0:
+            return coins
+        return row.qty / row.mark if row.qty > 0 and row.mark > 0 else NAN
+    return row.qty * row.mark if row.qty > 0 and row.mark > 0 else NAN
+
+
+def _first_number(mapping_: Mapping[str, Any], *keys: str) -> float:
+    for key in keys:
+        value = num(mapping_.get(key))
+        if value == value:
+            return value
+    return NAN
+
+
+READER = DeribitReader()

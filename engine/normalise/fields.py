@@ -42,6 +42,18 @@ def positive(value: Any) -> float:
     return out if out > 0 else NAN
 
 
+def mapping(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is a mapping, else an empty one (venues nest objects that may be null)."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def put(target: dict[str, float], key: str, value: Any) -> None:
+    """Store ``value`` under ``key`` when it reads as a finite number."""
+    number = num(value)
+    if number == number:
+        target[key] = number
+
+
 def first(mapping: Mapping[str, Any], *keys: str) -> Any:
     """The first key of ``keys`` whose value is not None or ""."""
     for key in keys:

@@ -15,7 +15,10 @@ from engine.normalise.fields import (
     side_sign,
     split_symbol,
 )
-from engine.normalise.row import Row
+from engine.normalise.row import NAN, Row
+
+#: The note a row carries until a venue reader learns the margin mode from ``info``.
+MODE_NOT_REPORTED = "margin mode not reported: assumed cross"
 
 
 def read_position(position: Mapping[str, Any]) -> Row:
@@ -60,7 +63,15 @@ def _read_margin_mode(position: Mapping[str, Any], row: Row) -> None:
         wallet = first(position, "initialMargin", "collateral")
         row.isolated_wallet = positive(wallet)
     elif mode != "cross":
-        row.note("margin mode not reported: assumed cross")
+        row.note(MODE_NOT_REPORTED)
+
+
+def set_margin_mode(row: Row, mode: MarginMode, wallet: float = NAN) -> None:
+    """Set the margin mode a venue reader learnt; the isolated wallet only applies to isolated."""
+    row.margin_mode = int(mode)
+    row.isolated_wallet = wallet if mode == MarginMode.ISOLATED else NAN
+    if MODE_NOT_REPORTED in row.diagnostics:
+        row.diagnostics.remove(MODE_NOT_REPORTED)
 
 
 def _option_settle_usd(position: Mapping[str, Any], settle: str) -> float:

@@ -1,22 +1,165 @@
-"""okx raw fields (stub: the generic reader only, until its venue reader lands)."""
+"""OKX v5 raw fields: account/positions (``pos`` in contracts of ``ctVal``) and account/balance."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from engine.model import Account
-from engine.normalise.generic import read_account
+from engine.model import Account, ContractType, Leg, MarginMode
+from engine.normalise.fields import NAN, STABLECOINS, mapping, num, positive, put
+from engine.normalise.generic import set_margin_mode
 from engine.normalise.row import Row
 
+_LEGS = {"net": Leg.BOTH, "long": Leg.LONG, "short": Leg.SHORT}
 
-class _Reader:
+#: Pool of cross positions in multi-currency and portfolio margin (``adjEq`` in USD).
+MULTI_CURRENCY_POOL = "USD"
+
+
+class OkxReader:
+    """Reads OKX positions and balances.
+
+    OKX API v5 "Get positions": ``pos`` is in contracts (× ``ctVal`` of the instrument gives
+    base units for linear, USD for inverse), ``imr``/``mmr`` are margin AMOUNTS in the margin
+    currency, ``margin`` is an isolated position's margin excluding ``upl``, ``liqPx`` is "" when
+    none. "Get balance": ``mgnRatio`` is equity / maintenance (the inverse of our convention).
+    """
+
     def refine(self, position: Mapping[str, Any], info: Mapping[str, Any], row: Row) -> None:
-        """No venue-specific fields yet."""
+        """Overlay ccxt's unified view with what account/positions itself says."""
+        row.leg = int(_LEGS.get(str(info.get("posSide", "net")).lower(), Leg.BOTH))
+        pos = num(info.get("pos"))
+        if row.side != row.side and pos == pos and pos != 0:
+            row.side = 1.0 if pos > 0 else -1.0
+        if pos == pos:
+            row.contracts = abs(pos)
+        if position.get("contractSize") is None:
+            self._contract_value(info, row)
+        row.qty = row.contracts * row.contract_size
+        mark = positive(info.get("markPx"))
+        if mark == mark:
+            row.mark = mark
+        self._margin(info, row)
+        self._amounts(info, row)
+        lever = positive(info.get("lever"))
+        if lever == lever:
+            row.leverage = lever
+
+    def _contract_value(self, info: Mapping[str, Any], row: Row) -> None:
+        """ctVal back-solved from ``notionalUsd`` when ccxt's market was not loaded."""
+        usd = positive(info.get("notionalUsd"))
+        mark = positive(info.get("markPx"))
+        if not (usd == usd and row.contracts > 0):
+            row.contract_size = NAN
+            row.note("contract value (ctVal) unknown: size cannot be converted from contracts")
+            return
+        if row.kind == ContractType.INVERSE:
+            row.contract_size = usd / row.contracts
+        else:
+            row.contract_size = usd / (row.contracts * mark)
+        row.note(f"contract value not in the market data: derived {row.contract_size:.6g}")
+
+    def _margin(self, info: Mapping[str, Any], row: Row) -> None:
+        mode = str(info.get("mgnMode", "")).lower()
+        if mode == "isolated":
+            wallet = positive(info.get("margin"))
+            if wallet != wallet:
+                row.note("isolated position without margin: margin unknown")
+            set_margin_mode(row, MarginMode.ISOLATED, wallet)
+        elif mode == "cross":
+            set_margin_mode(row, MarginMode.CROSS)
+        ccy = info.get("ccy")
+        if isinstance(ccy, str) and ccy:
+            row.pool = ccy
+
+    def _amounts(self, info: Mapping[str, Any], row: Row) -> None:
+        upl = num(info.get("upl"))
+        if upl == upl:
+            row.venue_upnl = upl
+        maint = positive(info.get("mmr"))
+        row.venue_maint_margin = maint
+        initial = positive(info.get("imr"))
+        if row.margin_mode == MarginMode.ISOLATED:
+            initial = positive(info.get("margin"))
+        row.venue_initial_margin = initial
+        notional = _notional(row)
+        # mmr is an amount: the rate is that amount over the position's value at the mark.
+        row.mmr = maint / notional if maint == maint and notional > 0 else NAN
+        row.maint_amount = 0.0
 
     def account(self, venue: str, balance: Mapping[str, Any] | None) -> Account:
-        """The generic unified-balance reading."""
-        return read_account(venue, balance)
+        """Cross figures per currency, plus USD totals in multi-currency/portfolio margin."""
+        info = mapping(mapping(balance).get("info"))
+        data = info.get("data")
+        summary = mapping(data[0]) if isinstance(data, list) and data else {}
+        if not summary:
+            return Account(venue=venue, diagnostics=("no OKX account/balance payload",))
+        figures: dict[str, dict[str, float]] = {"w": {}, "m": {}, "mm": {}, "usd": {}}
+        notes = _multi_currency(summary, figures)
+        for detail in summary.get("details") or []:
+            _currency(mapping(detail), figures)
+        return Account(
+            venue=venue,
+            wallet_balance=figures["w"],
+            margin_balance=figures["m"],
+            maintenance_margin=figures["mm"],
+            usd_rate=figures["usd"],
+            diagnostics=tuple(notes),
+        )
 
 
-READER = _Reader()
+def _notional(row: Row) -> float:
+    """Position value at the mark in margin currency: Q·P (linear) or Q/P coin (inverse)."""
+    if not (row.qty > 0 and row.mark > 0):
+        return NAN
+    return row.qty / row.mark if row.kind == ContractType.INVERSE else row.qty * row.mark
+
+
+def _maintenance(maint: float, equity: float, ratio: float) -> float:
+    """The maintenance amount, or equity / mgnRatio when only OKX's ratio is reported."""
+    if maint == maint:
+        return maint
+    return equity / ratio if ratio > 0 and equity == equity else NAN
+
+
+def _multi_currency(summary: Mapping[str, Any], figures: dict[str, dict[str, float]]) -> list[str]:
+    """Account-level ``adjEq``/``mmr`` in USD (multi-currency and portfolio margin only)."""
+    equity = num(summary.get("adjEq"))
+    if equity != equity:
+        return []
+    maint = _maintenance(num(summary.get("mmr")), equity, num(summary.get("mgnRatio")))
+    figures["m"][MULTI_CURRENCY_POOL] = equity
+    figures["usd"][MULTI_CURRENCY_POOL] = 1.0
+    if maint == maint:
+        figures["mm"][MULTI_CURRENCY_POOL] = maint
+        return []
+    return ["account maintenance margin not reported (mmr, mgnRatio)"]
+
+
+def _currency(detail: Mapping[str, Any], figures: dict[str, dict[str, float]]) -> None:
+    """One currency's cross equity (eq − isoEq) and wallet (that minus cross upl)."""
+    code = str(detail.get("ccy") or "")
+    equity = num(detail.get("eq"))
+    if not code or equity != equity:
+        return
+    iso_eq = _zero(detail.get("isoEq"))
+    cross_equity = equity - iso_eq
+    cross_upl = _zero(detail.get("upl")) - _zero(detail.get("isoUpl"))
+    figures["m"][code] = cross_equity
+    figures["w"][code] = cross_equity - cross_upl
+    maint = _maintenance(num(detail.get("mmr")), cross_equity, num(detail.get("mgnRatio")))
+    put(figures["mm"], code, maint)
+    usd = num(detail.get("eqUsd"))
+    if code in STABLECOINS:
+        figures["usd"][code] = 1.0
+    elif equity > 0 and usd == usd:
+        figures["usd"][code] = usd / equity
+
+
+def _zero(value: Any) -> float:
+    """OKX leaves inapplicable fields as "": they count as zero in sums."""
+    out = num(value)
+    return out if out == out else 0.0
+
+
+READER = OkxReader()

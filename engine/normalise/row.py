@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from engine.model import ContractType, Leg, MarginMode, Positions
+from engine.model import ContractType, Labels, Leg, MarginMode, Positions
 from engine.types import FloatArray
 
 NAN = math.nan
@@ -52,7 +52,7 @@ class Row:
 
     def missing(self) -> list[str]:
         """Names of required fields that are absent or meaningless."""
-        out = [name for name in REQUIRED if not getattr(self, name) == getattr(self, name)]
+        out = [name for name in REQUIRED if getattr(self, name) != getattr(self, name)]
         if self.qty == self.qty and self.qty <= 0:
             out.append("qty")
         if self.mark == self.mark and self.mark <= 0:
@@ -79,7 +79,7 @@ def build(venue: str, rows: list[Row]) -> Positions:
             continue
         values = [getattr(r, name) for r in rows]
         if name in _STR_COLUMNS:
-            columns[name] = tuple(values)
+            columns[name] = Labels.of(values)
         elif name in _INT_COLUMNS:
             columns[name] = np.asarray(values, dtype=np.int64)
         else:

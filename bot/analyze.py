@@ -1,0 +1,41 @@
+"""`liqwatch analyze`: one snapshot file through the engine, out as a table or JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bot.console.render import analysis_text, stress_text
+from bot.errors import UserError
+from bot.report import report, stress_report
+from bot.snapshot import load
+from engine.analysis import analyse
+from engine.stress import stress
+
+
+def analyze_file(
+    path: Path, *, as_json: bool, shock_pct: float | None = None, asset: str | None = None
+) -> str:
+    """The rendered analysis of the snapshot at ``path`` (raises ``UserError`` on bad input)."""
+    loaded = load(path)
+    result = analyse(
+        loaded.snapshot, volatility=loaded.volatility, horizon_hours=loaded.horizon_hours
+    )
+    doc = report(result, loaded.exchange)
+    if shock_pct is not None:
+        if asset and asset.upper() not in loaded.snapshot.positions.underlying.names:
+            raise UserError(f"--asset {asset}: no position on that underlying in {path}")
+        shocked = stress(
+            loaded.snapshot,
+            result.portfolio,
+            result.liquidation_price,
+            shock_pct=shock_pct,
+            underlying=asset,
+        )
+        doc["stress"] = stress_report(shocked, result)
+    if as_json:
+        return json.dumps(doc, indent=2, allow_nan=False)
+    text = analysis_text(doc)
+    if "stress" in doc:
+        text += "\n\n" + stress_text(doc["stress"])
+    return text

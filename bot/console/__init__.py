@@ -1,0 +1,1 @@
+"""The console adapter: plain-text rendering for the terminal."""

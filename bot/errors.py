@@ -1,0 +1,15 @@
+"""The application's error hierarchy: what is safe to show a user, and what says retry."""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A problem the user can fix, with a plain-text message safe to show as is."""
+
+
+class DeliveryError(Exception):
+    """A channel could not deliver a message; ``retryable`` says whether to try again."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable

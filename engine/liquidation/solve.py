@@ -1,0 +1,93 @@
+"""Solving ``equity(P) = maintenance(P)`` per group of moving legs, and the ratio at any price.
+
+Given brackets, the equation is linear in P (linear contracts) or in 1/P (inverse):
+
+- linear:  ``P = (E − M + Σ(cum − fixed) − Σ s·Q·EP) / (Σ Q·MMR − Σ s·Q)``
+  (Binance FAQ "How to Calculate Liquidation Price of USDⓈ-M Futures", with E = WB + UPNL1,
+  M = TMM1 and the sums over the BOTH, or LONG and SHORT, legs of the symbol);
+- inverse: ``P = (Σ Q·MMR + Σ s·Q) / (E − M + Σ(cum − fixed) + Σ s·Q/EP)``
+  (Binance COIN-M: ``LP = N·(MMR + s)/(WB − TMM1 + UPNL1 + cum + s·N/EP)``).
+
+The venues pick the bracket at the *liquidation* notional, so the solve is a fixed point: solve
+with the bracket at the mark, look up the bracket at the result, solve again until the brackets
+stop changing (at most the tier count). Maintenance is convex and continuous in notional, so
+this settles instead of cycling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.liquidation.context import Context, group_sum
+from engine.liquidation.legs import maint_at, notional_at, upnl_at
+from engine.tiers import tier_index
+from engine.types import BoolArray, FloatArray, IntArray
+
+
+@dataclass(frozen=True, eq=False)
+class Solution:
+    """Liquidation price per position, whether its equation was defined, whether it settled."""
+
+    price: FloatArray
+    defined: BoolArray
+    settled: BoolArray
+
+
+def solve(ctx: Context, equity: FloatArray, maint: FloatArray, mask: BoolArray) -> Solution:
+    """The price where each masked position's group reaches its maintenance margin."""
+    tiers = ctx.legs.tiers
+    index = tier_index(tiers, notional_at(ctx.legs, np.where(mask, ctx.mark, np.nan)))
+    price, defined = _closed_form(ctx, equity, maint, mask, index)
+    limit = int(tiers.count.max(initial=1))
+    settled = ~defined
+    for attempt in range(limit + 1):
+        landed = tier_index(tiers, notional_at(ctx.legs, price))
+        settled = ~defined | (landed == index)
+        if settled.all() or attempt == limit:
+            break
+        index = landed
+        price, defined = _closed_form(ctx, equity, maint, mask, index)
+    return Solution(price=price, defined=defined, settled=settled)
+
+
+def _closed_form(
+    ctx: Context, equity: FloatArray, maint: FloatArray, mask: BoolArray, index: IntArray
+) -> tuple[FloatArray, BoolArray]:
+    legs = ctx.legs
+    rows = np.arange(len(index))
+    mmr, cum = legs.tiers.mmr[rows, index], legs.tiers.cum[rows, index]
+    sq = legs.side * legs.qty
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = group_sum(ctx, legs.qty * mmr, mask)
+        sides = group_sum(ctx, sq, mask)
+        amounts = equity - maint + group_sum(ctx, cum - legs.fixed, mask)
+        linear_num = amounts - group_sum(ctx, sq * legs.entry, mask)
+        inverse_den = amounts + group_sum(ctx, sq / legs.entry, mask)
+        num = np.where(legs.inverse, rate + sides, linear_num)
+        den = np.where(legs.inverse, inverse_den, rate - sides)
+        price = num / den
+    defined = mask & np.isfinite(num) & np.isfinite(den)
+    return np.where(defined, price, np.nan), defined
+
+
+def ratio(ctx: Context, equity: FloatArray, maint: FloatArray, mask: BoolArray, price: FloatArray) -> FloatArray:
+    """Maintenance / equity of each masked position's equation with its group's legs at ``price``.
+
+    Position i's group is evaluated at ``price[i]`` for every leg in it (pairs within a group),
+    so hedge-mode legs move together. Equity at or below zero gives +inf (past liquidation).
+    """
+    n = len(mask)
+    same = (ctx.group[:, None] == ctx.group[None, :]) & mask[:, None] & mask[None, :]
+    pair_i, pair_j = np.nonzero(same)
+    legs = ctx.legs.take(pair_j.astype(np.int64))
+    at = price[pair_i]
+    moving_upnl = np.bincount(pair_i, weights=upnl_at(legs, at), minlength=n)
+    moving_maint = np.bincount(pair_i, weights=maint_at(legs, at), minlength=n)
+    total_equity = equity + moving_upnl
+    total_maint = maint + moving_maint
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(total_equity > 0, total_maint / total_equity, np.inf)
+    finite = np.isfinite(total_equity) & np.isfinite(total_maint)
+    return np.where(mask & finite, out, np.nan)

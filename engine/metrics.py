@@ -1,0 +1,108 @@
+"""Per-position metrics: notional, PnL, leverage, ROE, maintenance and distance to liquidation.
+
+Money amounts are in the settle currency unless a name ends in ``_usd``. The margin ratio is
+the model's one convention, maintenance / margin balance (0 safe, 1 liquidation).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.model import ContractType, Positions
+from engine.types import BoolArray, FloatArray
+
+
+def _is(positions: Positions, kind: ContractType) -> BoolArray:
+    return np.asarray(positions.kind == kind)
+
+
+def unrealised_pnl(positions: Positions, mark: FloatArray | None = None) -> FloatArray:
+    """s·Q·(MP − EP) for linear (quote), s·Q·(1/EP − 1/MP) for inverse (coin).
+
+    Options and positions without an entry price keep the venue's figure, which is all we have.
+    """
+    mp = positions.mark if mark is None else mark
+    s, q, ep = positions.side, positions.qty, positions.entry
+    with np.errstate(divide="ignore", invalid="ignore"):
+        linear = s * q * (mp - ep)
+        inverse = s * q * (1.0 / ep - 1.0 / mp)
+    own = np.where(_is(positions, ContractType.INVERSE), inverse, linear)
+    keep_venue = _is(positions, ContractType.OPTION) | np.isnan(own)
+    return np.where(keep_venue, positions.venue_upnl, own)
+
+
+def notional(positions: Positions, mark: FloatArray | None = None) -> FloatArray:
+    """Position value in the settle currency: Q·MP (linear), Q/MP coin (inverse)."""
+    mp = positions.mark if mark is None else mark
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(
+            _is(positions, ContractType.INVERSE), positions.qty / mp, positions.qty * mp
+        )
+
+
+def notional_quote(positions: Positions) -> FloatArray:
+    """Position value in the quote currency: Q·MP (linear), Q itself (inverse: USD contracts)."""
+    inverse = _is(positions, ContractType.INVERSE)
+    return np.where(inverse, positions.qty, positions.qty * positions.mark)
+
+
+def notional_usd(positions: Positions) -> FloatArray:
+    """Position value in USD: Q·MP·rate (linear), Q (inverse USD contracts), Q·index (option).
+
+    Option notional is the underlying's value, not delta-adjusted: an upper bound on exposure.
+    """
+    linear = positions.qty * positions.mark * positions.settle_usd
+    option = positions.qty * positions.settle_usd
+    return np.select(
+        [_is(positions, ContractType.INVERSE), _is(positions, ContractType.OPTION)],
+        [positions.qty, option],
+        linear,
+    )
+
+
+def maintenance_margin(positions: Positions, mark: FloatArray | None = None) -> FloatArray:
+    """notional·MMR − maintenance amount, in settle currency, never below zero."""
+    value = notional(positions, mark) * positions.mmr - positions.maint_amount
+    return np.maximum(value, 0.0)
+
+
+def initial_margin(positions: Positions) -> FloatArray:
+    """Margin posted for the position: isolated wallet, else the venue's, else notional/leverage."""
+    implied = notional(positions) / positions.leverage
+    venue = np.where(
+        np.isnan(positions.venue_initial_margin), implied, positions.venue_initial_margin
+    )
+    return np.where(np.isnan(positions.isolated_wallet), venue, positions.isolated_wallet)
+
+
+def leverage(positions: Positions) -> FloatArray:
+    """The venue's leverage setting, or notional / initial margin when the venue omits it."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        derived = notional(positions) / initial_margin(positions)
+    return np.where(np.isnan(positions.leverage), derived, positions.leverage)
+
+
+def roe(positions: Positions, upnl: FloatArray) -> FloatArray:
+    """Return on equity: unrealised PnL / initial margin (a fraction, not percent)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return upnl / initial_margin(positions)
+
+
+def isolated_margin_ratio(positions: Positions, upnl: FloatArray) -> FloatArray:
+    """maintenance / (isolated wallet + uPnL); NaN for cross positions (see the account's)."""
+    balance = positions.isolated_wallet + upnl
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = maintenance_margin(positions) / balance
+    return np.where(balance <= 0, np.inf, ratio)
+
+
+def distance_pct(mark: FloatArray, liquidation: FloatArray) -> FloatArray:
+    """|MP − LP| / MP × 100 (every venue liquidates on the mark); NaN when there is no LP."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.abs(mark - liquidation) / mark * 100.0
+
+
+def breached(side: FloatArray, mark: FloatArray, liquidation: FloatArray) -> BoolArray:
+    """True where the mark is already at or beyond the liquidation price."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(side * (mark - liquidation) <= 0) & ~np.isnan(liquidation)

@@ -1,0 +1,153 @@
+"""Account-level view: equity, exposure per underlying, effective leverage, account margin ratio."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine import metrics
+from engine.model import Account, MarginMode, Positions, codes
+from engine.normalise.fields import STABLECOINS
+from engine.types import FloatArray
+
+
+@dataclass(frozen=True, eq=False)
+class Portfolio:
+    """Totals in USD; per-underlying arrays align with ``underlyings``.
+
+    ``margin_ratio`` is maintenance / equity over the whole account (0 safe, 1 liquidation);
+    ``pool_margin_ratio`` the same per cross-margin pool, which is what cross positions share.
+    """
+
+    equity_usd: float
+    equity_by_currency: Mapping[str, float]
+    gross_exposure_usd: float
+    net_exposure_usd: float
+    underlyings: tuple[str, ...]
+    gross_by_underlying: FloatArray
+    net_by_underlying: FloatArray
+    effective_leverage: float
+    maintenance_usd: float
+    margin_ratio: float
+    pool_margin_ratio: Mapping[str, float]
+    usd_rate: Mapping[str, float]
+    diagnostics: tuple[str, ...]
+
+
+def usd_rates(positions: Positions, account: Account) -> dict[str, float]:
+    """USD per unit of every currency seen: stablecoins 1, coins at a position's mark."""
+    seen = (*account.margin_balance, *positions.settle.names)
+    rates = {c: 1.0 for c in seen if c in STABLECOINS}
+    rates.update(account.usd_rate)
+    pairs = ((positions.underlying, positions.mark), (positions.settle, positions.settle_usd))
+    for labels, prices in pairs:
+        names, idx = codes(labels)
+        known = ~np.isnan(prices)
+        first = np.full(len(names), np.nan)
+        # Reversed assignment leaves the first known price of each label in place.
+        first[idx[known][::-1]] = prices[known][::-1]
+        for name, price in zip(names, first, strict=True):
+            if name not in rates and price == price:
+                rates[name] = float(price)
+    return rates
+
+
+def exposure(positions: Positions) -> tuple[tuple[str, ...], FloatArray, FloatArray]:
+    """(underlyings, gross USD, net USD) per underlying; invalid positions count as zero."""
+    names, idx = codes(positions.underlying)
+    usd = metrics.notional_usd(positions)
+    usd = np.where(positions.valid & ~np.isnan(usd), usd, 0.0)
+    gross = np.bincount(idx, weights=np.abs(usd), minlength=len(names))
+    net = np.bincount(idx, weights=positions.side * usd, minlength=len(names))
+    return names, gross.astype(np.float64), net.astype(np.float64)
+
+
+def pool_equity(positions: Positions, account: Account, upnl: FloatArray) -> dict[str, float]:
+    """Equity per currency: the venue's margin balance, else wallet + uPnL of what it backs."""
+    if account.margin_balance:
+        return dict(account.margin_balance)
+    isolated = positions.margin_mode == MarginMode.ISOLATED
+    out: dict[str, float] = {}
+    for pool, wallet in account.wallet_balance.items():
+        in_pool = positions.pool.equals(pool)
+        extra = np.nansum(np.where(in_pool, upnl, 0.0))
+        extra += np.nansum(np.where(in_pool & isolated, positions.isolated_wallet, 0.0))
+        out[pool] = wallet + float(extra)
+    return out
+
+
+def build(positions: Positions, account: Account, upnl: FloatArray) -> Portfolio:
+    """The account's portfolio figures from its normalised positions and balance."""
+    notes = list(account.diagnostics)
+    rates = usd_rates(positions, account)
+    equity_ccy = pool_equity(positions, account, upnl)
+    equity_usd = _usd_total(equity_ccy, rates, notes)
+    names, gross, net = exposure(positions)
+    maint_usd = _maintenance_usd(positions, account, rates, notes)
+    gross_total = float(gross.sum())
+    return Portfolio(
+        equity_usd=equity_usd,
+        equity_by_currency=equity_ccy,
+        gross_exposure_usd=gross_total,
+        net_exposure_usd=float(net.sum()),
+        underlyings=names,
+        gross_by_underlying=gross,
+        net_by_underlying=net,
+        effective_leverage=_ratio(gross_total, equity_usd),
+        maintenance_usd=maint_usd,
+        margin_ratio=_ratio(maint_usd, equity_usd),
+        pool_margin_ratio=_pool_ratios(positions, account, equity_ccy),
+        usd_rate=rates,
+        diagnostics=tuple(notes),
+    )
+
+
+def _usd_total(amounts: Mapping[str, float], rates: Mapping[str, float], notes: list[str]) -> float:
+    if not amounts:
+        notes.append("equity unknown: the snapshot has no balance")
+        return math.nan
+    total = 0.0
+    for currency, amount in amounts.items():
+        rate = rates.get(currency, math.nan)
+        if rate != rate:
+            notes.append(f"no USD price for {currency}: its balance is left out of equity")
+            continue
+        total += amount * rate
+    return total
+
+
+def _maintenance_usd(
+    positions: Positions, account: Account, rates: Mapping[str, float], notes: list[str]
+) -> float:
+    """The venue's account maintenance when reported, else the sum of the positions' own."""
+    if account.maintenance_margin:
+        return _usd_total(account.maintenance_margin, rates, notes)
+    own = metrics.maintenance_margin(positions) * positions.settle_usd
+    return float(np.nansum(np.where(positions.valid, own, 0.0)))
+
+
+def _pool_ratios(
+    positions: Positions, account: Account, equity: Mapping[str, float]
+) -> dict[str, float]:
+    names, idx = codes(positions.pool)
+    own = np.where(positions.valid, metrics.maintenance_margin(positions), 0.0)
+    summed = np.bincount(idx, weights=np.nan_to_num(own), minlength=len(names))
+    out: dict[str, float] = {}
+    for pool, maint in zip(names, summed, strict=True):
+        key = pool if pool in equity else "USD"
+        reported = account.maintenance_margin.get(key)
+        out[pool] = _ratio(
+            float(maint) if reported is None else reported, equity.get(key, math.nan)
+        )
+    return out
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    if denominator != denominator or numerator != numerator:
+        return math.nan
+    if denominator <= 0:
+        return math.inf
+    return numerator / denominator

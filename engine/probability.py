@@ -1,0 +1,106 @@
+"""Distance to liquidation in volatility units and the GBM probability of touching it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.stats import FloatLike, norm_cdf, norm_logcdf
+from engine.types import FloatArray
+
+# Crypto trades 24/7: a year is 365 full days, not 252 sessions.
+HOURS_PER_YEAR = 365.0 * 24.0
+
+
+def hours_to_years(hours: FloatLike) -> FloatArray:
+    """A horizon in hours as a fraction of a 365-day year (the unit σ is annualised in)."""
+    return np.asarray(hours, dtype=np.float64) / HOURS_PER_YEAR
+
+
+def _f(x: FloatLike) -> FloatArray:
+    return np.asarray(x, dtype=np.float64)
+
+
+def distance_sigma(
+    mark: FloatLike, barrier: FloatLike, sigma: FloatLike, horizon_years: FloatLike
+) -> FloatArray:
+    """Distance from the mark to the liquidation price in σ over the horizon.
+
+    ``d = |ln(MP/LP)| / (σ·√T)`` (RISK.md, "Portfolio risk"). A NaN barrier (no liquidation)
+    is infinitely far; a barrier at the mark is 0 even when T = 0.
+    """
+    mp, lp, sig, t = np.broadcast_arrays(_f(mark), _f(barrier), _f(sigma), _f(horizon_years))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_gap = np.abs(np.log(mp / lp))
+        d = log_gap / (sig * np.sqrt(t))
+    d = np.where(log_gap == 0.0, 0.0, d)
+    out: FloatArray = np.where(np.isnan(lp), np.inf, d)
+    return out
+
+
+def _gbm_touch(b: FloatArray, sig: FloatArray, t: FloatArray, nu: FloatArray) -> FloatArray:
+    """First-passage probability of X = νt + σW to level b ≠ 0 by T (reflection principle).
+
+    With η = sign(b) both RISK.md cases are one expression:
+    ``P = N((−|b| + ηνT)/(σ√T)) + e^{2νb/σ²}·N((−|b| − ηνT)/(σ√T))``, where
+    ``e^{2νb/σ²} = (H/S0)^(2ν/σ²)``. The second term is summed in log space because the
+    power can overflow exactly where its normal factor underflows (small σ, strong drift).
+    """
+    eta = np.sign(b)
+    s_t = sig * np.sqrt(t)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        first = norm_cdf((-np.abs(b) + eta * nu * t) / s_t)
+        log_second = 2.0 * nu * b / (sig * sig) + norm_logcdf((-np.abs(b) - eta * nu * t) / s_t)
+        p = first + np.exp(log_second)
+    out: FloatArray = np.clip(p, 0.0, 1.0)
+    return out
+
+
+def touch_probability(
+    mark: FloatLike,
+    barrier: FloatLike,
+    sigma: FloatLike,
+    horizon_years: FloatLike,
+    *,
+    drift: FloatLike = 0.0,
+    side: FloatLike | None = None,
+) -> FloatArray:
+    """Probability that a GBM mark touches ``barrier`` within ``horizon_years``.
+
+    Source: RISK.md "Portfolio risk" — the running minimum/maximum of Brownian motion with
+    drift ν = μ − σ²/2, b = ln(H/S0) (e.g. Shreve, *Stochastic Calculus for Finance II*, §7.2):
+    down barrier (H < S0) ``N((b − νT)/(σ√T)) + (H/S0)^(2ν/σ²)·N((b + νT)/(σ√T))``, up barrier
+    (H > S0) ``N((−b + νT)/(σ√T)) + (H/S0)^(2ν/σ²)·N((−b − νT)/(σ√T))``; ν = 0 gives
+    ``2·N(−|b|/(σ√T))``. μ (``drift``) and σ are annualised, T in 365-day years.
+
+    Conventions: NaN barrier (no liquidation) or a non-positive / infinite one ⇒ 0.0; NaN or
+    negative σ, T or mark ⇒ NaN; barrier at the mark ⇒ 1.0. With ``side`` (+1 long, −1 short)
+    a barrier already crossed (long with H ≥ S0, short with H ≤ S0) ⇒ 1.0; without it the
+    barrier's side of the mark decides the direction. σ = 0 is the deterministic path S0·e^{μT}.
+    Continuous monitoring overstates the risk of a discretely polled level; fat tails
+    understate it — show the probability next to ``distance_sigma``.
+    """
+    arrays = [_f(mark), _f(barrier), _f(sigma), _f(horizon_years), _f(drift)]
+    if side is not None:
+        arrays.append(_f(side))
+    mp, lp, sig, t, mu, *rest = np.broadcast_arrays(*arrays)
+    nu = mu - 0.5 * sig * sig
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b = np.log(lp / mp)
+    p = np.where(sig > 0.0, _gbm_touch(b, sig, t, nu), _deterministic_touch(b, t, mu))
+    crossed = b == 0.0
+    if rest:
+        crossed |= ((rest[0] > 0) & (b > 0.0)) | ((rest[0] < 0) & (b < 0.0))
+    p = np.where(crossed, 1.0, p)
+    valid = (mp > 0.0) & (sig >= 0.0) & (t >= 0.0) & np.isfinite(mp + sig + t + mu)
+    p = np.where(valid, p, np.nan)
+    unreachable = np.isnan(lp) | (lp <= 0.0) | np.isposinf(lp)
+    out: FloatArray = np.where(unreachable, 0.0, p)
+    return out
+
+
+def _deterministic_touch(b: FloatArray, t: FloatArray, mu: FloatArray) -> FloatArray:
+    """σ = 0: ln S moves by μT in a straight line, touching b when it heads there far enough."""
+    with np.errstate(invalid="ignore"):
+        reached = (b * mu > 0.0) & (np.abs(mu * t) >= np.abs(b))
+    out: FloatArray = reached.astype(np.float64)
+    return out
