@@ -57,13 +57,13 @@ def _inputs(
         np.asarray(is_call, dtype=np.bool_),
     )
     valid = (f > 0.0) & (k > 0.0) & (sig >= 0.0) & (t >= 0.0) & np.isfinite(f + k + sig + t)
-    f = np.where(valid, f, np.nan)
+    f, k, sig, t = (np.where(valid, a, np.nan) for a in (f, k, sig, t))
     with np.errstate(divide="ignore", invalid="ignore"):
         s_t = sig * np.sqrt(t)
         moneyness = np.log(f / k)
         d1 = (moneyness + 0.5 * s_t * s_t) / s_t
-    # σ√T → 0 sends d1 to ±inf by the side of the strike (0 at the strike: d1 ~ σ√T/2 → 0).
-    limit = np.where(moneyness == 0.0, 0.0, np.copysign(np.inf, moneyness))
+        # σ√T → 0 sends d1 to ±inf by the side of the strike (0 at it: d1 ~ σ√T/2 → 0).
+        limit = np.where(moneyness == 0.0, 0.0, np.sign(moneyness) * np.inf)
     d1 = np.where(s_t > 0.0, d1, limit)
     return _Inputs(f, k, sig, t, call, s_t, d1, d1 - s_t)
 

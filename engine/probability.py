@@ -46,8 +46,8 @@ def _gbm_touch(b: FloatArray, sig: FloatArray, t: FloatArray, nu: FloatArray) ->
     power can overflow exactly where its normal factor underflows (small σ, strong drift).
     """
     eta = np.sign(b)
-    s_t = sig * np.sqrt(t)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        s_t = sig * np.sqrt(t)
         first = norm_cdf((-np.abs(b) + eta * nu * t) / s_t)
         log_second = 2.0 * nu * b / (sig * sig) + norm_logcdf((-np.abs(b) - eta * nu * t) / s_t)
         p = first + np.exp(log_second)
@@ -76,8 +76,7 @@ def touch_probability(
     negative σ, T or mark ⇒ NaN; barrier at the mark ⇒ 1.0. With ``side`` (+1 long, −1 short)
     a barrier already crossed (long with H ≥ S0, short with H ≤ S0) ⇒ 1.0; without it the
     barrier's side of the mark decides the direction. σ = 0 is the deterministic path S0·e^{μT}.
-    Continuous monitoring overstates the risk of a discretely polled level; fat tails
-    understate it — show the probability next to ``distance_sigma``.
+    Continuous monitoring overstates, fat tails understate: show it next to ``distance_sigma``.
     """
     arrays = [_f(mark), _f(barrier), _f(sigma), _f(horizon_years), _f(drift)]
     if side is not None:

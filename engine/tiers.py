@@ -81,7 +81,7 @@ def tier_index(tiers: Tiers, notional: FloatArray) -> IntArray:
     """Per position, the index of the bracket containing ``notional`` (NaN → first bracket)."""
     with np.errstate(invalid="ignore"):
         above = (tiers.floor <= notional[:, None]).sum(axis=1) - 1
-    return np.clip(above, 0, tiers.count - 1).astype(np.int64)
+    return np.asarray(np.clip(above, 0, tiers.count - 1), dtype=np.int64)
 
 
 def tier_at(tiers: Tiers, notional: FloatArray) -> tuple[FloatArray, FloatArray]:

@@ -1,0 +1,138 @@
+"""The engine's own liquidation price per position, from raw fields, and the formula behind it.
+
+Every formula is one equation, ``equity(P) = maintenance(P)`` for the legs that move with the
+position's mark (see ``legs`` and ``solve``); the venue modules say what equity and maintenance
+are outside those legs, citing the venue document (RISK.md, "Liquidation price per venue").
+Margin ratios follow engine.model: ``maintenance / margin balance``, 1 at liquidation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.liquidation import binance, bitmex, bybit, deribit, generic, hyperliquid, okx
+from engine.liquidation.context import Context, Rule, build_context
+from engine.liquidation.legs import LegPlan, build_legs, effective_entry
+from engine.liquidation.notes import Notes
+from engine.liquidation.select import select
+from engine.liquidation.solve import Solution, ratio, solve
+from engine.model import Formula, Positions, formula_code
+from engine.normalise import Snapshot
+from engine.normalise.fields import ABSURD_RATIO
+from engine.types import BoolArray, FloatArray, IntArray
+
+__all__ = ["RULES", "Liquidation", "compute", "margin_ratio_at"]
+
+#: Formula → how it is priced. ``Formula.NONE`` has no rule.
+RULES: dict[Formula, Rule] = {
+    Formula.BINANCE_USDM_CROSS: binance.CROSS,
+    Formula.BINANCE_USDM_ISOLATED: binance.ISOLATED,
+    Formula.BINANCE_COINM_CROSS: binance.CROSS,
+    Formula.BINANCE_COINM_ISOLATED: binance.ISOLATED,
+    Formula.BYBIT_LINEAR_ISOLATED: bybit.ISOLATED,
+    Formula.BYBIT_INVERSE_ISOLATED: bybit.ISOLATED,
+    Formula.HYPERLIQUID_CROSS: hyperliquid.CROSS,
+    Formula.HYPERLIQUID_ISOLATED: hyperliquid.ISOLATED,
+    Formula.OKX_ESTIMATE: okx.ESTIMATE,
+    Formula.DERIBIT: deribit.INVERSE,
+    Formula.BITMEX: bitmex.ISOLATED,
+    Formula.GENERIC: generic.ISOLATED,
+    Formula.GENERIC_CROSS: generic.CROSS,
+}
+
+NO_LIQUIDATION = "no liquidation in any realistic range"
+UNSETTLED = "maintenance bracket did not settle: liquidation price approximate"
+PAST = "margin ratio already at or above 1 at the mark: at or past liquidation"
+
+
+@dataclass(frozen=True, eq=False)
+class Liquidation:
+    """Per position: computed liquidation price, formula code, and the formula's diagnostics."""
+
+    #: NaN = not computable, or no liquidation in any realistic range.
+    price: FloatArray
+    #: Index into ``engine.model.FORMULAS``; ``Formula.NONE``'s code where no formula applies.
+    formula: IntArray
+    notes: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, eq=False)
+class _Prepared:
+    ctx: Context
+    formula: IntArray
+    active: BoolArray
+    equity: FloatArray
+    maint: FloatArray
+    notes: Notes
+
+
+def compute(snapshot: Snapshot, *, mark: FloatArray | None = None) -> Liquidation:
+    """The engine's own liquidation price for every position, from raw fields.
+
+    ``mark`` overrides ``snapshot.positions.mark`` (stress tests: shocked marks change the other
+    positions' unrealised PnL in cross formulas).
+    """
+    prep = _prepare(snapshot, mark)
+    solution = solve(prep.ctx, prep.equity, prep.maint, prep.active)
+    price = _in_range(prep, solution)
+    return Liquidation(price=price, formula=prep.formula, notes=prep.notes.frozen())
+
+
+def margin_ratio_at(
+    snapshot: Snapshot, price: FloatArray, *, mark: FloatArray | None = None
+) -> FloatArray:
+    """Per position, maintenance / margin balance (0 safe, 1 liquidation) by its own formula
+    if ITS mark moved to ``price`` while the other positions stay at ``mark``.
+
+    In cross margin the legs of the position's symbol in its pool move together (one mark).
+    NaN where no formula applies or an input is missing; +inf where equity is at or below 0.
+    """
+    prep = _prepare(snapshot, mark)
+    prices = _per_position(snapshot.positions, price, "price")
+    return ratio(prep.ctx, prep.equity, prep.maint, prep.active, prices)
+
+
+def _prepare(snapshot: Snapshot, mark: FloatArray | None) -> _Prepared:
+    positions = snapshot.positions
+    notes = Notes(len(positions))
+    marks = positions.mark if mark is None else _per_position(positions, mark, "mark")
+    formula = select(positions, notes)
+    entry = effective_entry(positions, notes)
+    masks = {f: formula == formula_code(f) for f in RULES}
+    plan = LegPlan(len(positions))
+    for f, rule in RULES.items():
+        rule.legs(snapshot, entry, masks[f], plan, notes)
+    legs = build_legs(positions, snapshot.tiers, entry, plan)
+    active = formula != formula_code(Formula.NONE)
+    notes.add(active & ~plan.flat & np.isnan(legs.tiers.mmr[:, 0]), generic.MMR_UNKNOWN)
+    ctx = build_context(snapshot, marks, legs)
+    equity = np.full(len(positions), np.nan)
+    maint = np.full(len(positions), np.nan)
+    for f, rule in RULES.items():
+        rule_equity, rule_maint = rule.terms(ctx, masks[f], notes)
+        equity = np.where(masks[f], rule_equity, equity)
+        maint = np.where(masks[f], rule_maint, maint)
+    return _Prepared(ctx, formula, active, equity, maint, notes)
+
+
+def _in_range(prep: _Prepared, solution: Solution) -> FloatArray:
+    """NaN for prices ≤ 0 or beyond ``ABSURD_RATIO`` from the mark, with the notes that apply."""
+    lp, mark, notes = solution.price, prep.ctx.mark, prep.notes
+    with np.errstate(invalid="ignore"):
+        near = (lp > 0) & (lp >= mark / ABSURD_RATIO) & (lp <= mark * ABSURD_RATIO)
+    at_mark = ratio(prep.ctx, prep.equity, prep.maint, prep.active, mark)
+    with np.errstate(invalid="ignore"):
+        past = solution.defined & (at_mark >= 1.0)
+    notes.add(past, PAST)
+    notes.add(solution.defined & ~near & ~past, NO_LIQUIDATION)
+    notes.add(solution.defined & near & ~solution.settled, UNSETTLED)
+    return np.where(solution.defined & near, lp, np.nan)
+
+
+def _per_position(positions: Positions, values: FloatArray, name: str) -> FloatArray:
+    out = np.asarray(values, dtype=np.float64)
+    if out.shape != (len(positions),):
+        raise ValueError(f"{name} must have one value per position: {len(positions)}")
+    return out

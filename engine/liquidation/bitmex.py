@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.liquidation.context import Context, Rule, Terms
+from engine.liquidation.context import Context, Rule, Terms, taker_fee
 from engine.liquidation.legs import LegPlan, entry_value
 from engine.liquidation.notes import Notes
-from engine.liquidation.okx import taker_fee
 from engine.normalise import Snapshot
 from engine.types import BoolArray, FloatArray
 
@@ -46,3 +45,6 @@ def margin(ctx: Context, mask: BoolArray, notes: Notes) -> Terms:
     notes.add(mask & np.isnan(ctx.snapshot.positions.leverage), "leverage unknown")
     value = entry_value(ctx.snapshot.positions, ctx.legs.entry)
     return value * imr, np.zeros(len(imr))
+
+
+ISOLATED = Rule(legs=maintenance, terms=margin)

@@ -25,6 +25,16 @@ from engine.types import BoolArray, FloatArray, IntArray
 
 Terms = tuple[FloatArray, FloatArray]
 
+#: Base-tier taker fee of perpetual swaps (OKX, BitMEX), when the account's fee tier is not known.
+DEFAULT_TAKER_FEE = 0.0005
+
+
+def taker_fee(snapshot: Snapshot, mask: BoolArray, notes: Notes) -> FloatArray:
+    """The position's taker fee, or the default with a note (the estimate depends on it)."""
+    fee = snapshot.positions.taker_fee
+    notes.add(mask & np.isnan(fee), f"taker fee unknown: assumed {DEFAULT_TAKER_FEE:.2%}")
+    return np.where(np.isnan(fee), DEFAULT_TAKER_FEE, fee)
+
 
 @dataclass(frozen=True, eq=False)
 class Context:
@@ -84,19 +94,26 @@ def build_context(snapshot: Snapshot, mark: FloatArray, legs: Legs) -> Context:
     )
 
 
+def weighted_count(keys: IntArray, weights: FloatArray, size: int) -> FloatArray:
+    """``np.bincount`` with weights, typed: the sum of ``weights`` per key in ``0..size-1``."""
+    return np.asarray(np.bincount(keys, weights=weights, minlength=size), dtype=np.float64)
+
+
 def group_sum(ctx: Context, values: FloatArray, mask: BoolArray) -> FloatArray:
     """Per position, the sum of ``values`` over the masked legs of its group."""
     weights = np.where(mask, values, 0.0)
-    return np.bincount(ctx.group, weights=weights, minlength=len(values))[ctx.group]
+    return weighted_count(ctx.group, weights, len(values))[ctx.group]
 
 
 def pool_total(ctx: Context, values: FloatArray) -> FloatArray:
     """Per position, the sum of ``values`` over its pool's cross members."""
     weights = np.where(ctx.member, values, 0.0)
-    return np.bincount(ctx.pool, weights=weights, minlength=len(ctx.pools))[ctx.pool]
+    return weighted_count(ctx.pool, weights, len(ctx.pools))[ctx.pool]
 
 
-def others(ctx: Context, values: FloatArray, notes: Notes, mask: BoolArray, what: str) -> FloatArray:
+def others(
+    ctx: Context, values: FloatArray, notes: Notes, mask: BoolArray, what: str
+) -> FloatArray:
     """Per position, the sum over the pool's cross members outside its group (TMM1, UPNL1).
 
     A member whose value is unknown counts as 0, with a note on the positions it affects,
@@ -159,9 +176,7 @@ def cross_equity_terms(ctx: Context, mask: BoolArray, notes: Notes) -> Terms:
     account = ctx.snapshot.account
     balance = pool_figure(ctx, account.margin_balance)
     wallet_like = balance - pool_total(ctx, np.nan_to_num(ctx.upnl_ref))
-    wallet_like = np.where(
-        np.isnan(balance), pool_figure(ctx, account.wallet_balance), wallet_like
-    )
+    wallet_like = np.where(np.isnan(balance), pool_figure(ctx, account.wallet_balance), wallet_like)
     notes.add(
         mask & np.isnan(wallet_like),
         "cross position: needs the pool's margin balance or wallet balance, not in the balance",

@@ -17,22 +17,13 @@ from engine.liquidation.context import (
     Terms,
     cross_equity_terms,
     isolated_terms,
+    taker_fee,
 )
 from engine.liquidation.legs import LegPlan
 from engine.liquidation.notes import Notes
 from engine.model import MarginMode
 from engine.normalise import Snapshot
 from engine.types import BoolArray, FloatArray
-
-#: OKX's base-tier taker fee for perpetual swaps, when the account's fee tier is not known.
-DEFAULT_TAKER_FEE = 0.0005
-
-
-def taker_fee(snapshot: Snapshot, mask: BoolArray, notes: Notes) -> FloatArray:
-    """The position's taker fee, or the default with a note (the estimate depends on it)."""
-    fee = snapshot.positions.taker_fee
-    notes.add(mask & np.isnan(fee), f"taker fee unknown: assumed {DEFAULT_TAKER_FEE:.2%}")
-    return np.where(np.isnan(fee), DEFAULT_TAKER_FEE, fee)
 
 
 def brackets(

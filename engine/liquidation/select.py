@@ -27,7 +27,9 @@ _HYPERLIQUID: Table = {
     (_LIN, _CROSS): Formula.HYPERLIQUID_CROSS,
     (_LIN, _ISO): Formula.HYPERLIQUID_ISOLATED,
 }
-_OKX: Table = {(kind, mode): Formula.OKX_ESTIMATE for kind in (_LIN, _INV) for mode in (_CROSS, _ISO)}
+_OKX: Table = {
+    (kind, mode): Formula.OKX_ESTIMATE for kind in (_LIN, _INV) for mode in (_CROSS, _ISO)
+}
 _GENERIC: Table = {
     (_LIN, _ISO): Formula.GENERIC,
     (_INV, _ISO): Formula.GENERIC,
@@ -51,7 +53,9 @@ TABLES: dict[str, Table] = {
     "bitmex": _BITMEX,
 }
 
-BYBIT_CROSS = "Bybit cross margin liquidates on the account's maintenance ratio, not a per-position price"
+BYBIT_CROSS = (
+    "Bybit cross margin liquidates on the account's maintenance ratio, not a per-position price"
+)
 OPTION = "options have no liquidation price of their own: the account's margin decides"
 
 

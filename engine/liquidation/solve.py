@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.liquidation.context import Context, group_sum
+from engine.liquidation.context import Context, group_sum, weighted_count
 from engine.liquidation.legs import maint_at, notional_at, upnl_at
 from engine.tiers import tier_index
 from engine.types import BoolArray, FloatArray, IntArray
@@ -72,7 +72,9 @@ def _closed_form(
     return np.where(defined, price, np.nan), defined
 
 
-def ratio(ctx: Context, equity: FloatArray, maint: FloatArray, mask: BoolArray, price: FloatArray) -> FloatArray:
+def ratio(
+    ctx: Context, equity: FloatArray, maint: FloatArray, mask: BoolArray, price: FloatArray
+) -> FloatArray:
     """Maintenance / equity of each masked position's equation with its group's legs at ``price``.
 
     Position i's group is evaluated at ``price[i]`` for every leg in it (pairs within a group),
@@ -83,8 +85,8 @@ def ratio(ctx: Context, equity: FloatArray, maint: FloatArray, mask: BoolArray, 
     pair_i, pair_j = np.nonzero(same)
     legs = ctx.legs.take(pair_j.astype(np.int64))
     at = price[pair_i]
-    moving_upnl = np.bincount(pair_i, weights=upnl_at(legs, at), minlength=n)
-    moving_maint = np.bincount(pair_i, weights=maint_at(legs, at), minlength=n)
+    moving_upnl = weighted_count(pair_i, upnl_at(legs, at), n)
+    moving_maint = weighted_count(pair_i, maint_at(legs, at), n)
     total_equity = equity + moving_upnl
     total_maint = maint + moving_maint
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -1,4 +1,4 @@
-"""ccxt unified positions + balance + leverage tiers → columnar ``Positions``, ``Account``, ``Tiers``.
+"""ccxt positions + balance + leverage tiers → columnar ``Positions``, ``Account``, ``Tiers``.
 
 Reading dicts is the one per-position Python loop in the engine; every metric after it is
 vectorised. A position that cannot be read gets diagnostics and ``valid=False``, never an
@@ -15,6 +15,7 @@ import numpy as np
 
 from engine.model import Account, Positions, Tiers
 from engine.normalise import binance, bitmex, bybit, deribit, hyperliquid, okx
+from engine.normalise.fields import STABLECOINS
 from engine.normalise.generic import read_account, read_position
 from engine.normalise.row import Row, build
 from engine.tiers import bracket_notional, build_tiers, tier_at
@@ -61,10 +62,25 @@ def normalise(
     rows: list[Row] = []
     for raw in positions:
         rows.append(_read_one(raw, reader))
-    columns = build(venue, [r for r in rows if r.qty != 0 or r.diagnostics])
     account = reader.account(venue, balance) if reader else read_account(venue, balance)
+    _shared_pool(rows, account)
+    columns = build(venue, [r for r in rows if r.qty != 0 or r.diagnostics])
     tiers = build_tiers(columns, leverage_tiers)
     return Snapshot(positions=_fill_from_tiers(columns, tiers), account=account, tiers=tiers)
+
+
+def _shared_pool(rows: list[Row], account: Account) -> None:
+    """In a multi-asset mode (only USD totals reported) every stablecoin pool is one "USD" pool.
+
+    Binance Multi-Assets and OKX multi-currency margin let USDT and USDC positions share one
+    collateral total, so their cross legs must see each other as TMM1/UPNL1.
+    """
+    if "USD" not in account.wallet_balance and "USD" not in account.margin_balance:
+        return
+    per_asset = set(account.wallet_balance) | set(account.margin_balance)
+    for row in rows:
+        if row.pool in STABLECOINS and row.pool not in per_asset:
+            row.pool = "USD"
 
 
 def _read_one(raw: Any, reader: VenueReader | None) -> Row:

@@ -66,13 +66,14 @@ class BybitReader:
         row.venue_maint_margin = maint
         if initial == initial:
             row.venue_initial_margin = initial
-        notional = _notional(row)
-        # The effective rate at the current size (tier MMR net of its deduction, plus the
-        # estimated fee to close that Bybit folds into positionMM).
-        row.mmr = maint / notional if maint == maint and notional > 0 else NAN
+        # positionValue is Q·EP (linear) or Q/EP coin (inverse), the base of Bybit's MM. The
+        # rate is effective at the current size: tier MMR net of its deduction, plus the
+        # estimated fee to close that the Unified account folds into positionMM.
+        value = positive(info.get("positionValue"))
+        base = value if value == value else _notional(row)
+        row.mmr = maint / base if maint == maint and base > 0 else NAN
         row.maint_amount = 0.0
         limit = positive(info.get("riskLimitValue"))
-        value = positive(info.get("positionValue"))
         if limit == limit and value == value and value > limit:
             row.note(f"position value {value:g} exceeds its risk limit {limit:g}")
 

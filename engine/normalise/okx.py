@@ -96,8 +96,11 @@ class OkxReader:
             return Account(venue=venue, diagnostics=("no OKX account/balance payload",))
         figures: dict[str, dict[str, float]] = {"w": {}, "m": {}, "mm": {}, "usd": {}}
         notes = _multi_currency(summary, figures)
+        # In multi-currency margin only the USD totals back positions: per-currency cross
+        # figures would shadow them, so only the USD rates are kept.
+        per_currency = not figures["m"]
         for detail in summary.get("details") or []:
-            _currency(mapping(detail), figures)
+            _currency(mapping(detail), figures, per_currency=per_currency)
         return Account(
             venue=venue,
             wallet_balance=figures["w"],
@@ -136,11 +139,16 @@ def _multi_currency(summary: Mapping[str, Any], figures: dict[str, dict[str, flo
     return ["account maintenance margin not reported (mmr, mgnRatio)"]
 
 
-def _currency(detail: Mapping[str, Any], figures: dict[str, dict[str, float]]) -> None:
+def _currency(
+    detail: Mapping[str, Any], figures: dict[str, dict[str, float]], *, per_currency: bool
+) -> None:
     """One currency's cross equity (eq − isoEq) and wallet (that minus cross upl)."""
     code = str(detail.get("ccy") or "")
     equity = num(detail.get("eq"))
     if not code or equity != equity:
+        return
+    _usd_rate(detail, code, equity, figures)
+    if not per_currency:
         return
     iso_eq = _zero(detail.get("isoEq"))
     cross_equity = equity - iso_eq
@@ -149,6 +157,11 @@ def _currency(detail: Mapping[str, Any], figures: dict[str, dict[str, float]]) -
     figures["w"][code] = cross_equity - cross_upl
     maint = _maintenance(num(detail.get("mmr")), cross_equity, num(detail.get("mgnRatio")))
     put(figures["mm"], code, maint)
+
+
+def _usd_rate(
+    detail: Mapping[str, Any], code: str, equity: float, figures: dict[str, dict[str, float]]
+) -> None:
     usd = num(detail.get("eqUsd"))
     if code in STABLECOINS:
         figures["usd"][code] = 1.0

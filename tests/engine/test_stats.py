@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.stats import erfc, norm_cdf, norm_logcdf, norm_pdf, norm_ppf
@@ -43,7 +43,9 @@ def test_erfc_special_values() -> None:
 
 def test_norm_cdf_special_values() -> None:
     """Φ(0) = ½, Φ(±inf) = 1 / 0, NaN in gives NaN out, and a scalar works."""
-    np.testing.assert_array_equal(norm_cdf(np.array([0.0, np.inf, -np.inf, np.nan])), [0.5, 1, 0, np.nan])
+    np.testing.assert_array_equal(
+        norm_cdf(np.array([0.0, np.inf, -np.inf, np.nan])), [0.5, 1, 0, np.nan]
+    )
     assert float(norm_cdf(0.0)) == 0.5
 
 
@@ -70,7 +72,9 @@ def test_norm_logcdf_matches_math_on_grid() -> None:
     x = np.linspace(-37.0, 37.0, 20_001)
     expected = np.array(
         [
-            math.log(0.5 * math.erfc(-v / SQRT2)) if v < 0 else math.log1p(-0.5 * math.erfc(v / SQRT2))
+            math.log(0.5 * math.erfc(-v / SQRT2))
+            if v < 0
+            else math.log1p(-0.5 * math.erfc(v / SQRT2))
             for v in x
         ]
     )
@@ -85,7 +89,9 @@ def test_norm_logcdf_beyond_underflow() -> None:
               = −804.6084420137537.
     """
     np.testing.assert_allclose(norm_logcdf(-40.0), -804.6084420137537, rtol=1e-14)
-    np.testing.assert_array_equal(norm_logcdf(np.array([-np.inf, np.inf, np.nan])), [-np.inf, 0.0, np.nan])
+    np.testing.assert_array_equal(
+        norm_logcdf(np.array([-np.inf, np.inf, np.nan])), [-np.inf, 0.0, np.nan]
+    )
 
 
 def test_norm_ppf_known_quantiles() -> None:
@@ -96,10 +102,15 @@ def test_norm_ppf_known_quantiles() -> None:
 
 
 def test_norm_ppf_round_trips_through_cdf() -> None:
-    """Φ(Φ⁻¹(p)) = p across all three regions of Acklam's approximation and the far tail."""
+    """Φ(Φ⁻¹(p)) = p across all three regions of Acklam's approximation and the far tail.
+
+    The tolerance is set by conditioning, not by the algorithm: dΦ/Φ ≈ |x|·dx, and x itself
+    is only known to one ulp, so at x ≈ −37 (p = 1e-300) Φ moves by 37² · 1.1e-16 ≈ 1.5e-13.
+    """
     p = np.concatenate([np.logspace(-300, -1, 600), np.linspace(0.01, 0.99, 981)])
-    np.testing.assert_allclose(norm_cdf(norm_ppf(p)), p, rtol=1e-13)
-    np.testing.assert_allclose(norm_cdf(-norm_ppf(1.0 - p[p < 0.5])), p[p < 0.5], rtol=1e-13)
+    np.testing.assert_allclose(norm_cdf(norm_ppf(p)), p, rtol=1e-12)
+    body = np.linspace(0.01, 0.5, 491)
+    np.testing.assert_allclose(norm_ppf(1.0 - body), -norm_ppf(body), rtol=1e-13, atol=1e-15)
 
 
 def test_norm_ppf_edges() -> None:
@@ -108,12 +119,14 @@ def test_norm_ppf_edges() -> None:
     np.testing.assert_array_equal(norm_ppf(p), [-np.inf, np.inf, np.nan, np.nan, np.nan])
 
 
-@given(st.floats(min_value=-8.0, max_value=8.0))
+@settings(deadline=None)
+@given(st.floats(min_value=-37.0, max_value=3.0))
 def test_norm_ppf_inverts_cdf(x: float) -> None:
-    """Φ⁻¹(Φ(x)) = x for any x in the body of the distribution."""
-    np.testing.assert_allclose(norm_ppf(norm_cdf(x)), x, rtol=1e-9, atol=1e-9)
+    """Φ⁻¹(Φ(x)) = x wherever p = Φ(x) still resolves x (above 3, 1 − p runs out of digits)."""
+    np.testing.assert_allclose(norm_ppf(norm_cdf(x)), x, rtol=1e-12, atol=1e-14)
 
 
+@settings(deadline=None)
 @given(st.floats(min_value=-37.0, max_value=37.0), st.floats(min_value=0.0, max_value=5.0))
 def test_norm_cdf_is_monotone(x: float, step: float) -> None:
     """Φ never decreases: Φ(x) ≤ Φ(x + step)."""

@@ -1,0 +1,1 @@
+"""Tests of the venue readers that normalise ccxt positions and balances."""
