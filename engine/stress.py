@@ -69,7 +69,12 @@ def stress(
         )
         + pnl_usd
     )
-    liquidated = positions.valid & metrics.breached(positions.side, mark, lp)
+    # A hedge-mode pair shares one LP on the side of its net exposure, so "crossed" is judged
+    # against where the mark stood before the shock, not against each leg's own side.
+    with np.errstate(invalid="ignore"):
+        before = np.sign(positions.mark - baseline_liquidation)
+    direction = np.where(np.isnan(before) | (before == 0), positions.side, before)
+    liquidated = positions.valid & metrics.breached(direction, mark, lp)
     liquidated |= _pool_blown(snapshot, mark, delta, portfolio)
     return Stress(
         shock_pct=shock_pct,
