@@ -1,0 +1,98 @@
+"""Application records the storage layer returns: users, linked accounts, stored snapshots.
+
+Plain frozen dataclasses so every layer can hold them without importing storage. Times are
+POSIX seconds (floats) passed in by the caller: the engine has no clock. Secrets never live
+here: a linked account only says whether it has credentials, the ciphertext stays in storage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class AccountStatus(StrEnum):
+    """Monitoring state of a linked account."""
+
+    ACTIVE = "active"
+    #: The venue rejected the credentials: not polled again until re-linked.
+    AUTH_FAILED = "auth_failed"
+    #: N consecutive polls failed: monitoring cannot see this account (still polled).
+    BLIND = "blind"
+    #: The owner paused monitoring.
+    PAUSED = "paused"
+
+
+class Platform(StrEnum):
+    """Where a chat identity lives."""
+
+    TELEGRAM = "telegram"
+    DISCORD = "discord"
+    CONSOLE = "console"
+
+
+@dataclass(frozen=True)
+class User:
+    """A liqwatch user (one person, possibly reachable on several platforms)."""
+
+    id: int
+    name: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class ChatIdentity:
+    """A user's identity on one platform and the chat to reach them in privately."""
+
+    user_id: int
+    platform: Platform
+    external_id: str
+    chat_id: str | None
+
+
+@dataclass(frozen=True)
+class LinkedAccount:
+    """An exchange account or public wallet a user watches."""
+
+    id: int
+    owner_id: int
+    venue: str
+    label: str
+    status: AccountStatus
+    #: Per-account poll interval; None means the global LIQWATCH_POLL_SECONDS.
+    poll_s: float | None
+    wallet_address: str | None
+    has_credentials: bool
+    consecutive_failures: int
+    last_error: str | None
+    last_polled_at: float | None
+    created_at: float
+
+
+@dataclass(frozen=True)
+class PositionSummary:
+    """The few per-position figures kept over time (enough for digests and charts)."""
+
+    symbol: str
+    side: str
+    contracts: float
+    notional_usd: float | None
+    mark_price: float | None
+    liquidation_price: float | None
+    distance_pct: float | None
+    margin_mode: str
+
+
+@dataclass(frozen=True)
+class AccountSnapshot:
+    """One poll's result for one account, as stored."""
+
+    id: int
+    account_id: int
+    taken_at: float
+    equity_usd: float | None
+    gross_exposure_usd: float | None
+    net_exposure_usd: float | None
+    effective_leverage: float | None
+    margin_ratio: float | None
+    positions: tuple[PositionSummary, ...]
