@@ -1,8 +1,10 @@
-"""The `liqwatch` command line: the composition root for every sub-command."""
+"""The `liqwatch` command line: parses arguments and hands each sub-command its settings."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,26 +24,73 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("file", type=Path, help="snapshot JSON file (schema in the README)")
     analyze.add_argument("--json", action="store_true", help="print JSON instead of a table")
     analyze.add_argument(
-        "--shock",
-        type=float,
-        metavar="PCT",
-        help="also stress-test: move prices by PCT percent (e.g. -10)",
+        "--shock", type=float, metavar="PCT", help="also stress-test: move prices by PCT percent"
     )
     analyze.add_argument(
         "--asset", metavar="COIN", help="with --shock: move only this underlying (default: all)"
     )
-    sub.add_parser("run", help="run the monitor (needs the accounts/monitor issue: not built yet)")
+    sub.add_parser("run", help="run the monitor: poll every linked account (the Procfile worker)")
+    sub.add_parser("genkey", help="print a new master key for LIQWATCH_MASTER_KEY")
+    sub.add_parser(
+        "rotate-key",
+        help="re-encrypt every credential from LIQWATCH_MASTER_KEY to LIQWATCH_NEW_MASTER_KEY",
+    )
+    _accounts(sub.add_parser("accounts", help="link, list and remove accounts on the server"))
     return parser
 
 
-def _analyze(args: argparse.Namespace) -> int:
+def _accounts(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = sub.add_parser(
+        "add",
+        help="link a team account (API key from LIQWATCH_API_KEY / LIQWATCH_API_SECRET "
+        "[/ LIQWATCH_API_PASSPHRASE] or a hidden prompt; --address for a wallet)",
+    )
+    add.add_argument("venue", help="ccxt exchange id, e.g. binanceusdm, bybit, hyperliquid")
+    add.add_argument("--label", help="a short name (default: the venue)")
+    add.add_argument("--address", help="public wallet address (Hyperliquid): read-only tracking")
+    add.add_argument("--poll-seconds", type=float, help="this account's poll interval")
+    sub.add_parser("list", help="every linked account with its status")
+    remove = sub.add_parser("remove", help="remove an account and its history")
+    remove.add_argument("id", type=int, help="the account id from `liqwatch accounts list`")
+
+
+def _analyze(args: argparse.Namespace) -> str:
     from bot.analyze import analyze_file
 
     if args.asset and args.shock is None:
         raise UserError("--asset needs --shock PCT (the price move to apply to that asset)")
-    output = analyze_file(args.file, as_json=args.json, shock_pct=args.shock, asset=args.asset)
-    print(output)
-    return 0
+    return analyze_file(args.file, as_json=args.json, shock_pct=args.shock, asset=args.asset)
+
+
+def _run() -> str:
+    from bot import app
+    from bot.settings import Settings
+
+    settings = Settings.from_env()
+    settings.require_master_key()
+    app.configure_logging(settings.log_level)
+    asyncio.run(app.run(settings))
+    return ""
+
+
+def _operator(args: argparse.Namespace) -> str:
+    from bot import operator
+    from bot.settings import Settings
+
+    if args.command == "genkey":
+        return operator.genkey()
+    settings = Settings.from_env()
+    if args.command == "rotate-key":
+        new_key = os.environ.get("LIQWATCH_NEW_MASTER_KEY", "").strip() or None
+        return asyncio.run(operator.rotate_key(settings, new_key))
+    if args.action == "add":
+        return asyncio.run(
+            operator.accounts_add(settings, args.venue, args.label, args.address, args.poll_seconds)
+        )
+    if args.action == "list":
+        return asyncio.run(operator.accounts_list(settings))
+    return asyncio.run(operator.accounts_remove(settings, args.id))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -49,12 +98,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "analyze":
-            return _analyze(args)
-        if args.command == "run":
-            raise UserError(
-                "liqwatch run: the monitor loop is not built yet; use `liqwatch analyze FILE`"
-            )
+            output = _analyze(args)
+        elif args.command == "run":
+            output = _run()
+        else:
+            output = _operator(args)
     except UserError as exc:
         print(f"liqwatch: error: {exc}", file=sys.stderr)
         return 2
-    return 1
+    except KeyboardInterrupt:
+        return 130
+    if output:
+        print(output)
+    return 0

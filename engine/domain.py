@@ -96,3 +96,17 @@ class AccountSnapshot:
     effective_leverage: float | None
     margin_ratio: float | None
     positions: tuple[PositionSummary, ...]
+
+
+@dataclass(frozen=True)
+class SnapshotSummary:
+    """One poll's result for one account, before storage gives it an id (see AccountSnapshot)."""
+
+    account_id: int
+    taken_at: float
+    equity_usd: float | None
+    gross_exposure_usd: float | None
+    net_exposure_usd: float | None
+    effective_leverage: float | None
+    margin_ratio: float | None
+    positions: tuple[PositionSummary, ...] = ()

@@ -1,0 +1,13 @@
+"""Repository layer over SQLite (aiosqlite): one database file, numbered migrations."""
+
+from storage.db import Database, Transaction
+from storage.errors import ConflictError, MigrationError, SchemaTooNewError, StorageError
+
+__all__ = [
+    "ConflictError",
+    "Database",
+    "MigrationError",
+    "SchemaTooNewError",
+    "StorageError",
+    "Transaction",
+]

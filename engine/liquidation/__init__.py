@@ -8,6 +8,7 @@ Margin ratios follow engine.model: ``maintenance / margin balance``, 1 at liquid
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ from engine.liquidation.context import Context, Rule, build_context
 from engine.liquidation.legs import LegPlan, build_legs, effective_entry
 from engine.liquidation.notes import Notes
 from engine.liquidation.select import select
-from engine.liquidation.solve import Solution, ratio, solve
+from engine.liquidation.solve import Solution, ratio, ratio_at_mark, solve
 from engine.model import Formula, Positions, formula_code
 from engine.normalise import Snapshot
 from engine.normalise.fields import ABSURD_RATIO
@@ -55,7 +56,7 @@ class Liquidation:
     price: FloatArray
     #: Index into ``engine.model.FORMULAS``; ``Formula.NONE``'s code where no formula applies.
     formula: IntArray
-    notes: tuple[tuple[str, ...], ...]
+    notes: Sequence[tuple[str, ...]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,7 +123,7 @@ def _in_range(prep: _Prepared, solution: Solution) -> FloatArray:
     lp, mark, notes = solution.price, prep.ctx.mark, prep.notes
     with np.errstate(invalid="ignore"):
         near = (lp > 0) & (lp >= mark / ABSURD_RATIO) & (lp <= mark * ABSURD_RATIO)
-    at_mark = ratio(prep.ctx, prep.equity, prep.maint, prep.active, mark)
+    at_mark = ratio_at_mark(prep.ctx, prep.equity, prep.maint, prep.active)
     with np.errstate(invalid="ignore"):
         past = solution.defined & (at_mark >= 1.0)
     notes.add(past, PAST)

@@ -1,25 +1,62 @@
-"""Per-position diagnostics gathered while the formulas run."""
+"""Per-position diagnostics gathered while the formulas run, stored as (sentence, mask) pairs."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import overload
 
 import numpy as np
 
 from engine.types import BoolArray
 
 
-class Notes:
-    """One list of sentences per position; a sentence is recorded once per position."""
+class Notes(Sequence[tuple[str, ...]]):
+    """A read-only sequence of per-position sentence tuples, built lazily.
+
+    Formulas flag positions with vectorised masks; a million positions must not cost a million
+    Python lists, so each sentence keeps its mask and ``notes[i]`` assembles position i's
+    tuple on demand (each sentence once, in the order first added).
+    """
 
     def __init__(self, n: int) -> None:
-        self._rows: list[list[str]] = [[] for _ in range(n)]
+        self._n = n
+        self._entries: list[tuple[str, BoolArray]] = []
 
     def add(self, mask: BoolArray, message: str) -> None:
         """Attach ``message`` to every position where ``mask`` is True."""
-        # Diagnostics, not maths: a loop over the (few) flagged positions is fine here.
-        for i in np.flatnonzero(mask):
-            if message not in self._rows[i]:
-                self._rows[i].append(message)
+        flagged = np.asarray(mask, dtype=np.bool_)
+        if flagged.any():
+            self._entries.append((message, flagged.copy()))
 
-    def frozen(self) -> tuple[tuple[str, ...], ...]:
-        """The notes as immutable per-position tuples."""
-        return tuple(tuple(row) for row in self._rows)
+    def frozen(self) -> Notes:
+        """The notes as they stand (callers no longer add to them)."""
+        return self
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[str, ...]: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[tuple[str, ...], ...]: ...
+    def __getitem__(self, index: int | slice) -> tuple[str, ...] | tuple[tuple[str, ...], ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(self._n)))
+        if not -self._n <= index < self._n:
+            raise IndexError(index)
+        out: list[str] = []
+        for message, mask in self._entries:
+            if mask[index] and message not in out:
+                out.append(message)
+        return tuple(out)
+
+    def __iter__(self) -> Iterator[tuple[str, ...]]:
+        return (self[i] for i in range(self._n))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))

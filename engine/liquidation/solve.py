@@ -81,8 +81,7 @@ def ratio(
     so hedge-mode legs move together. Equity at or below zero gives +inf (past liquidation).
     """
     n = len(mask)
-    same = (ctx.group[:, None] == ctx.group[None, :]) & mask[:, None] & mask[None, :]
-    pair_i, pair_j = np.nonzero(same)
+    pair_i, pair_j = group_pairs(ctx.group, mask)
     legs = ctx.legs.take(pair_j.astype(np.int64))
     at = price[pair_i]
     moving_upnl = weighted_count(pair_i, upnl_at(legs, at), n)
@@ -93,3 +92,32 @@ def ratio(
         out = np.where(total_equity > 0, total_maint / total_equity, np.inf)
     finite = np.isfinite(total_equity) & np.isfinite(total_maint)
     return np.where(mask & finite, out, np.nan)
+
+
+def ratio_at_mark(
+    ctx: Context, equity: FloatArray, maint: FloatArray, mask: BoolArray
+) -> FloatArray:
+    """``ratio`` with every leg at its own mark: group sums suffice, no pairs needed."""
+    total_equity = equity + group_sum(ctx, ctx.upnl, mask)
+    total_maint = maint + group_sum(ctx, ctx.maint, mask)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(total_equity > 0, total_maint / total_equity, np.inf)
+    finite = np.isfinite(total_equity) & np.isfinite(total_maint)
+    return np.where(mask & finite, out, np.nan)
+
+
+def group_pairs(group: IntArray, mask: BoolArray) -> tuple[IntArray, IntArray]:
+    """Every (i, j) of masked positions sharing a group, without an n×n matrix.
+
+    Groups are one position (isolated, one-way) or a hedge pair, so the pairs number about n;
+    an n×n comparison would need a terabyte at a million positions.
+    """
+    members = np.flatnonzero(mask)
+    order = members[np.argsort(group[members], kind="stable")]
+    _, start, count = np.unique(group[order], return_index=True, return_counts=True)
+    size = np.repeat(count, count)  # per sorted member: its group's size
+    first = np.repeat(start, count)  # per sorted member: where its group starts
+    pair_i = np.repeat(order, size)
+    offset = np.arange(len(pair_i)) - np.repeat(np.cumsum(size) - size, size)
+    pair_j = order[np.repeat(first, size) + offset]
+    return pair_i.astype(np.int64), pair_j.astype(np.int64)

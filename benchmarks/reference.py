@@ -1,0 +1,101 @@
+"""The same metric pass written the straightforward way: one Python loop over positions."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from benchmarks.synthetic import HORIZON_H, SIGMA
+
+HOURS_PER_YEAR = 365.0 * 24.0
+TARGET_PCT = 15.0
+ABSURD = 100.0
+
+
+def _tier(brackets: tuple[tuple[float, float, float], ...], notional: float) -> int:
+    k = -1
+    for floor, _mmr, _cum in brackets:
+        if notional >= floor:
+            k += 1
+    return max(k, 0)
+
+
+def _ncdf(x: float) -> float:
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+def _touch(mark: float, lp: float, sigma: float, t: float) -> float:
+    if math.isnan(lp):
+        return 0.0
+    b = math.log(lp / mark)
+    nu = -0.5 * sigma * sigma
+    eta = 1.0 if b > 0 else -1.0
+    s_t = sigma * math.sqrt(t)
+    first = _ncdf((-abs(b) + eta * nu * t) / s_t)
+    second = math.exp(2.0 * nu * b / (sigma * sigma)) * _ncdf((-abs(b) - eta * nu * t) / s_t)
+    return min(max(first + second, 0.0), 1.0)
+
+
+def _liquidation(
+    i: int, c: dict[str, Any], brackets: Any, equity: float, maint_out: float
+) -> float:
+    s, q, ep, mp = c["side"][i], c["qty"][i], c["entry"][i], c["mark"][i]
+    index = _tier(brackets, q * mp)
+    price = math.nan
+    for _ in range(len(brackets) + 1):
+        _floor, mmr, cum = brackets[index]
+        price = (equity - maint_out + cum - s * q * ep) / (q * mmr - s * q)
+        landed = _tier(brackets, q * price) if not math.isnan(price) else 0
+        if landed == index:
+            break
+        index = landed
+    if not (price > 0 and mp / ABSURD <= price <= mp * ABSURD):
+        return math.nan
+    return price
+
+
+def reference_pass(c: dict[str, Any], brackets: Any) -> dict[str, list[float]]:
+    """Every metric the benchmark compares, one position at a time."""
+    n = len(c["side"])
+    upnl, maint = [0.0] * n, [0.0] * n
+    cross_upnl = cross_maint = 0.0
+    for i in range(n):
+        q, mp = c["qty"][i], c["mark"][i]
+        upnl[i] = c["side"][i] * q * (mp - c["entry"][i])
+        _f, mmr, cum = brackets[_tier(brackets, q * mp)]
+        maint[i] = q * mp * mmr - cum
+        if not c["isolated"][i]:
+            cross_upnl += upnl[i]
+            cross_maint += maint[i]
+    out: dict[str, list[float]] = {k: [] for k in
+                                   ("liquidation", "distance_pct", "probability", "leverage",
+                                    "margin_to_add")}
+    t = HORIZON_H / HOURS_PER_YEAR
+    gross = 0.0
+    for i in range(n):
+        s, q, mp = c["side"][i], c["qty"][i], c["mark"][i]
+        if c["isolated"][i]:
+            equity, maint_out = c["wallet"][i], 0.0
+            leverage = q * mp / c["wallet"][i]
+        else:
+            equity = c["cross_wallet"] + cross_upnl - upnl[i]
+            maint_out = cross_maint - maint[i]
+            leverage = c["leverage"][i]
+        lp = _liquidation(i, c, brackets, equity, maint_out)
+        distance = abs(mp - lp) / mp * 100.0
+        out["liquidation"].append(lp)
+        out["distance_pct"].append(distance)
+        out["probability"].append(_touch(mp, lp, SIGMA, t))
+        out["leverage"].append(leverage)
+        out["margin_to_add"].append(_advice(s, q, mp, lp, distance, brackets))
+        gross += abs(q * mp)
+    out["gross"] = [gross]
+    return out
+
+
+def _advice(s: float, q: float, mp: float, lp: float, distance: float, brackets: Any) -> float:
+    if math.isnan(lp) or not distance < TARGET_PCT or not s * (mp - lp) > 0:
+        return math.nan
+    mmr = brackets[_tier(brackets, q * mp)][1]
+    target = mp * (1.0 - s * TARGET_PCT / 100.0)
+    return (s - mmr) * q * (lp - target)

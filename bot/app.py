@@ -1,0 +1,54 @@
+"""The composition root of `liqwatch run`: settings → database → exchanges → monitor, one loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from contextlib import AsyncExitStack
+
+from bot.exchanges import ExchangeHub
+from bot.monitor import Monitor
+from bot.settings import Settings
+from bot.vault import Vault
+from storage import Database
+
+log = logging.getLogger("liqwatch")
+
+
+def configure_logging(level: str) -> None:
+    """One line per record on stderr; secrets never reach a record (see tests/bot/test_secrets)."""
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    # ccxt logs request URLs and headers at DEBUG: never let them through.
+    logging.getLogger("ccxt").setLevel(logging.WARNING)
+
+
+async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGTERM/SIGINT (or ``stop``), then shut everything down cleanly."""
+    vault = Vault(settings.require_master_key())
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        # Off the main thread (tests) there are no signal handlers: the caller sets ``stop``.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    async with AsyncExitStack() as stack:
+        db = await stack.enter_async_context(Database.open(str(settings.db_path)))
+        hub = await stack.enter_async_context(ExchangeHub(settings.exchange_url_prefix))
+        monitor = Monitor(
+            db=db,
+            hub=hub,
+            vault=vault,
+            poll_s=settings.poll_s,
+            blind_after=settings.blind_after,
+            retention_days=settings.retention_days,
+        )
+        await monitor.start()
+        stack.push_async_callback(monitor.stop)
+        count = len(monitor.scheduler.get_jobs()) - 2
+        log.info("liqwatch running: watching %d accounts, database %s", count, settings.db_path)
+        await stop.wait()
+        log.info("liqwatch stopping")

@@ -1,0 +1,226 @@
+"""The monitor loop: one APScheduler job per account polls it, prices it, and stores the result.
+
+Each poll is fetch → engine → ONE transaction (snapshot + account state + the alert stage), so
+a crash or a cancellation mid-poll leaves the snapshot whole or absent, never half written.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobExecutionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.exchanges import Credentials, ExchangeFailure, ExchangeHub
+from bot.snapshot import parse
+from bot.summary import summarise
+from bot.vault import Vault, VaultError
+from engine.analysis import Analysis, analyse
+from engine.domain import AccountStatus, LinkedAccount
+from storage import Database, Transaction
+from storage.accounts import Accounts
+from storage.snapshots import Snapshots
+
+log = logging.getLogger(__name__)
+
+POLLABLE = (AccountStatus.ACTIVE, AccountStatus.BLIND)
+#: How often the job list is re-read, to pick up accounts linked by another process.
+RESYNC_S = 30.0
+
+
+@dataclass(frozen=True)
+class PollEvent:
+    """What one poll saw: an analysis, or the failure that stopped it, and the new status."""
+
+    account: LinkedAccount
+    at: float
+    status: AccountStatus
+    analysis: Analysis | None = None
+    failure: ExchangeFailure | None = None
+
+
+class AlertStage(Protocol):
+    """The next stage: called inside the poll's transaction (the alert issue implements it)."""
+
+    async def __call__(self, tx: Transaction, event: PollEvent) -> None: ...
+
+
+async def no_alerts(tx: Transaction, event: PollEvent) -> None:
+    """The alert stage until alerts exist: nothing to decide."""
+
+
+@dataclass
+class MonitorStats:
+    """Counters an operator (and the heartbeat) reads."""
+
+    polls: int = 0
+    failures: int = 0
+    #: Polls that took longer than their interval (the next one was coalesced, not stacked).
+    overruns: int = 0
+    #: Runs APScheduler skipped because the previous poll of that account was still running.
+    skipped: int = 0
+    last_poll_at: float | None = None
+
+
+class Monitor:
+    """Owns the scheduler and the poll job; ``sync()`` after any account change."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        hub: ExchangeHub,
+        vault: Vault,
+        poll_s: float,
+        blind_after: int = 5,
+        retention_days: float = 90.0,
+        alerts: AlertStage = no_alerts,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db, self.hub, self.vault = db, hub, vault
+        self.accounts, self.snapshots = Accounts(db), Snapshots(db)
+        self.poll_s, self.blind_after, self.retention_days = poll_s, blind_after, retention_days
+        self.alerts, self.clock = alerts, clock
+        self.stats = MonitorStats()
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES)
+
+    async def start(self) -> None:
+        """Start the scheduler inside the running loop and build the jobs from the database."""
+        self.scheduler.start()
+        await self.sync()
+        self.scheduler.add_job(
+            self.sync,
+            IntervalTrigger(seconds=RESYNC_S),
+            id="maintenance:sync",
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.add_job(
+            self.prune,
+            IntervalTrigger(hours=24),
+            id="maintenance:prune",
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )
+
+    async def stop(self) -> None:
+        """Stop scheduling; running polls are cancelled (their transactions roll back)."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    async def sync(self) -> None:
+        """One ``poll:<id>`` job per pollable account, with its interval; others removed."""
+        wanted = {f"poll:{a.id}": a for a in await self.accounts.all_pollable()}
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("poll:") and job.id not in wanted:
+                job.remove()
+        for job_id, account in wanted.items():
+            interval = timedelta(seconds=account.poll_s or self.poll_s)
+            job = self.scheduler.get_job(job_id)
+            if job is not None and getattr(job.trigger, "interval", None) == interval:
+                continue
+            self.scheduler.add_job(
+                self.poll,
+                IntervalTrigger(seconds=interval.total_seconds()),
+                id=job_id,
+                args=[account.id],
+                replace_existing=True,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=max(1, int(interval.total_seconds())),
+                next_run_time=datetime.now(UTC),
+            )
+
+    async def prune(self) -> int:
+        """Delete snapshots older than the retention period."""
+        removed = await self.snapshots.prune(self.clock() - self.retention_days * 86400.0)
+        if removed:
+            log.info("pruned %d snapshots older than %g days", removed, self.retention_days)
+        return removed
+
+    async def poll(self, account_id: int) -> PollEvent | None:
+        """Fetch, price and store one account; failures become states, never exceptions."""
+        account = await self.accounts.system_get(account_id)
+        if account is None or account.status not in POLLABLE:
+            return None
+        started = self.clock()
+        try:
+            raw = await self.hub.fetch_snapshot(
+                str(account.id), account.venue, await self._credentials(account)
+            )
+            loaded = parse(raw, source=f"{account.venue} account {account.id}")
+            analysis = analyse(loaded.snapshot, horizon_hours=loaded.horizon_hours)
+        except ExchangeFailure as failure:
+            return await self._failed(account, failure)
+        except VaultError as exc:
+            return await self._failed(account, ExchangeFailure("exchange", str(exc)))
+        except Exception:
+            ref = uuid.uuid4().hex[:8]
+            log.exception("poll of account %s failed (ref %s)", account.id, ref)
+            return await self._failed(
+                account, ExchangeFailure("exchange", f"internal error (ref {ref})")
+            )
+        return await self._succeeded(account, analysis, started)
+
+    async def _credentials(self, account: LinkedAccount) -> Credentials:
+        if account.wallet_address:
+            return Credentials.wallet(account.wallet_address)
+        row = await self.accounts.system_credentials(account.id)
+        if row is None:
+            raise VaultError(f"account {account.id} has no stored credentials: link it again")
+        return self.vault.decrypt(row.ciphertext, row.key_id)
+
+    async def _succeeded(
+        self, account: LinkedAccount, analysis: Analysis, started: float
+    ) -> PollEvent:
+        at = self.clock()
+        summary = summarise(analysis, account_id=account.id, taken_at=at)
+        event = PollEvent(account, at, AccountStatus.ACTIVE, analysis=analysis)
+        async with self.db.transaction() as tx:
+            await Snapshots.insert(tx, summary)
+            await self.accounts.record_poll_success(account.id, at, tx=tx)
+            await self.alerts(tx, event)
+        self.stats.polls += 1
+        self.stats.last_poll_at = at
+        if at - started > (account.poll_s or self.poll_s):
+            self.stats.overruns += 1
+            log.warning(
+                "poll of account %s took %.1fs, longer than its interval", account.id, at - started
+            )
+        return event
+
+    async def _failed(self, account: LinkedAccount, failure: ExchangeFailure) -> PollEvent:
+        at = self.clock()
+        self.stats.failures += 1
+        async with self.db.transaction() as tx:
+            if failure.kind == "auth":
+                await self.accounts.mark_auth_failed(account.id, str(failure), tx=tx)
+                status: AccountStatus | None = AccountStatus.AUTH_FAILED
+            else:
+                status = await self.accounts.record_poll_failure(
+                    account.id, at, str(failure), self.blind_after, tx=tx
+                )
+            event = PollEvent(account, at, status or account.status, failure=failure)
+            await self.alerts(tx, event)
+        log.warning("poll of account %s failed (%s): %s", account.id, failure.kind, failure)
+        if status == AccountStatus.AUTH_FAILED:
+            self._remove(f"poll:{account.id}")
+        return event
+
+    def _remove(self, job_id: str) -> None:
+        if self.scheduler.running and self.scheduler.get_job(job_id) is not None:
+            self.scheduler.remove_job(job_id)
+
+    def _on_skipped(self, event: JobExecutionEvent | Any) -> None:
+        self.stats.skipped += 1

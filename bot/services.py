@@ -1,0 +1,134 @@
+"""Use cases every adapter calls: link, watch, list and unlink accounts (more in later issues).
+
+Services raise ``UserError`` with a sentence a user can act on; adapters only render.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.errors import UserError
+from bot.exchanges import Credentials, ExchangeHub
+from bot.exchanges.venues import spec_for
+from bot.vault import Vault
+from engine.domain import LinkedAccount
+from storage import ConflictError, Database
+from storage.accounts import Accounts
+
+_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+
+
+@dataclass(frozen=True)
+class Linked:
+    """A new linked account and the warnings its key raised (e.g. "this key can trade")."""
+
+    account: LinkedAccount
+    warnings: tuple[str, ...]
+
+
+class AccountService:
+    """Linking and unlinking exchange accounts; ``on_change`` re-syncs the monitor."""
+
+    def __init__(
+        self,
+        db: Database,
+        hub: ExchangeHub,
+        vault: Vault,
+        *,
+        on_change: Callable[[], Awaitable[None]] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.accounts = Accounts(db)
+        self.hub, self.vault, self.clock = hub, vault, clock
+        self._on_change = on_change
+
+    async def link(
+        self,
+        owner_id: int,
+        venue: str,
+        credentials: Credentials,
+        *,
+        label: str | None = None,
+        poll_s: float | None = None,
+    ) -> Linked:
+        """Validate with one real read, then store the credentials encrypted."""
+        venue = venue.strip().lower()
+        name = _label(label, venue)
+        warnings = await self.hub.validate(venue, credentials)
+        try:
+            if credentials.wallet_address:
+                account = await self.accounts.add(
+                    owner_id,
+                    venue,
+                    name,
+                    wallet_address=credentials.wallet_address,
+                    poll_s=poll_s,
+                    now=self.clock(),
+                )
+            else:
+                account = await self.accounts.add(
+                    owner_id,
+                    venue,
+                    name,
+                    ciphertext=self.vault.encrypt(credentials),
+                    key_id=self.vault.key_id,
+                    poll_s=poll_s,
+                    now=self.clock(),
+                )
+        except ConflictError:
+            raise UserError(
+                f'you already have an account labelled "{name}": pick another label'
+            ) from None
+        await self._changed()
+        return Linked(account, tuple(warnings))
+
+    async def watch(
+        self, owner_id: int, venue: str, address: str, *, label: str | None = None
+    ) -> Linked:
+        """Track a public wallet read-only (Hyperliquid); never asks for a private key."""
+        venue = venue.strip().lower()
+        if not spec_for(venue).wallet:
+            raise UserError(f"{venue} cannot be tracked by address: link an API key instead")
+        if not _ADDRESS.match(address.strip()):
+            raise UserError("that is not a wallet address: expected 0x followed by 40 hex digits")
+        return await self.link(owner_id, venue, Credentials.wallet(address.strip()), label=label)
+
+    async def list(self, owner_id: int) -> list[LinkedAccount]:
+        """The user's own accounts."""
+        return await self.accounts.list_for(owner_id)
+
+    async def find(self, owner_id: int, ref: str) -> LinkedAccount:
+        """An account of the user's by id or label, or a UserError naming what was asked."""
+        ref = ref.strip()
+        account = None
+        if ref.isdigit():
+            account = await self.accounts.get(owner_id, int(ref))
+        account = account or await self.accounts.by_label(owner_id, ref)
+        if account is None:
+            raise UserError(f'no account "{ref}" among yours: see /accounts')
+        return account
+
+    async def unlink(self, owner_id: int, ref: str) -> LinkedAccount:
+        """Remove the account, its credentials and its history; close its exchange client."""
+        account = await self.find(owner_id, ref)
+        await self.accounts.remove(owner_id, account.id)
+        await self.hub.drop(str(account.id))
+        await self._changed()
+        return account
+
+    async def _changed(self) -> None:
+        if self._on_change is not None:
+            await self._on_change()
+
+
+def _label(label: str | None, venue: str) -> str:
+    name = (label or venue).strip()
+    if not _LABEL.match(name):
+        raise UserError(
+            "a label is 1-32 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    return name

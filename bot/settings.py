@@ -1,0 +1,119 @@
+"""One frozen Settings built from the environment, validated once, failing fast by name."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.errors import UserError
+
+DEFAULT_DB = "./liqwatch.db"
+DEFAULT_POLL_S = 30.0
+MIN_POLL_S = 1.0
+
+
+class SettingsError(UserError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret string that never shows itself in a repr, str or f-string."""
+
+    _value: str = field(repr=False)
+
+    def reveal(self) -> str:
+        """The plaintext, for the one place that must use it."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything liqwatch reads from its environment (names are a documented contract)."""
+
+    db_path: Path = Path(DEFAULT_DB)
+    master_key: Secret | None = None
+    poll_s: float = DEFAULT_POLL_S
+    exchange_url_prefix: str | None = None
+    blind_after: int = 5
+    retention_days: float = 90.0
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate; a ``.env`` file in the working directory fills unset names."""
+        merged = {**read_dotenv(Path(".env")), **(os.environ if env is None else env)}
+        key = merged.get("LIQWATCH_MASTER_KEY", "").strip()
+        return cls(
+            db_path=Path(merged.get("LIQWATCH_DB", "").strip() or DEFAULT_DB),
+            master_key=Secret(key) if key else None,
+            poll_s=_number(merged, "LIQWATCH_POLL_SECONDS", DEFAULT_POLL_S, minimum=MIN_POLL_S),
+            exchange_url_prefix=_url(merged, "LIQWATCH_EXCHANGE_URL_PREFIX"),
+            blind_after=int(_number(merged, "LIQWATCH_BLIND_AFTER", 5, minimum=1)),
+            retention_days=_number(merged, "LIQWATCH_SNAPSHOT_RETENTION_DAYS", 90, minimum=1),
+            log_level=_level(merged.get("LIQWATCH_LOG_LEVEL", "INFO")),
+        )
+
+    def require_master_key(self) -> Secret:
+        """The master key, or the one clear line on how to make one."""
+        if self.master_key is None:
+            raise SettingsError(
+                "LIQWATCH_MASTER_KEY is not set: create one with `liqwatch genkey` and export "
+                "it (it encrypts the exchange API keys at rest)"
+            )
+        return self.master_key
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines of an optional .env file (comments and blank lines skipped)."""
+    if not path.is_file():
+        return {}
+    out: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        text = line.strip()
+        if not text or text.startswith("#") or "=" not in text:
+            continue
+        name, _, value = text.removeprefix("export ").partition("=")
+        out[name.strip()] = value.strip().strip("'\"")
+    return out
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return float(default)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not value >= minimum:
+        raise SettingsError(f"{name} must be at least {minimum:g}, got {raw}")
+    return value
+
+
+def _url(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(("http://", "https://")):
+        raise SettingsError(f"{name} must be an http(s) URL, got {raw!r}")
+    return raw.rstrip("/")
+
+
+def _level(raw: str) -> str:
+    level = raw.strip().upper() or "INFO"
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise SettingsError(
+            f"LIQWATCH_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {raw!r}"
+        )
+    return level

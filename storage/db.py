@@ -1,0 +1,217 @@
+"""The database: a serialised write connection, a read connection and their transactions."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+from collections.abc import AsyncIterator, Generator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from types import TracebackType
+from typing import Any, TypeAlias
+
+import aiosqlite
+
+from storage.errors import StorageError
+from storage.migrate import Migration, apply_migrations, load_migrations
+
+#: Statement parameters: positional (``?``) or named (``:name``).
+Params: TypeAlias = Sequence[Any] | Mapping[str, Any]
+
+#: Applied to both connections; journal_mode is a property of the file, the rest per connection.
+PRAGMAS = (
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA busy_timeout = 5000",
+    "PRAGMA foreign_keys = ON",
+)
+
+
+async def _connect(path: str, *, read_only: bool) -> aiosqlite.Connection:
+    """One configured connection in autocommit mode (we issue BEGIN ourselves)."""
+    try:
+        conn = await aiosqlite.connect(path, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot open database {path}: {exc}") from exc
+    try:
+        conn.row_factory = aiosqlite.Row
+        for pragma in PRAGMAS:
+            async with conn.execute(pragma) as cursor:
+                row = await cursor.fetchone()
+            if pragma.startswith("PRAGMA journal_mode") and (row is None or row[0] != "wal"):
+                raise StorageError(f"{path}: SQLite refused WAL journal mode (network drive?)")
+        if read_only:
+            await conn.execute("PRAGMA query_only = ON")
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
+class Transaction:
+    """Statements inside one ``BEGIN IMMEDIATE`` … ``COMMIT``; unusable once it has ended."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn: aiosqlite.Connection | None = conn
+
+    def _live(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise StorageError("transaction used after it ended")
+        return self._conn
+
+    def _end(self) -> None:
+        self._conn = None
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; the number of rows it changed."""
+        async with self._live().execute(sql, params) as cursor:
+            return cursor.rowcount
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run one INSERT; the new row's id."""
+        async with self._live().execute(sql, params) as cursor:
+            if cursor.lastrowid is None:
+                raise StorageError("INSERT produced no row id")
+            return cursor.lastrowid
+
+    async def executemany(self, sql: str, rows: Sequence[Params]) -> int:
+        """Run one statement per parameter row; the total rows changed."""
+        async with self._live().executemany(sql, rows) as cursor:
+            return cursor.rowcount
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        """The first row of a query (or of ``… RETURNING``), seeing this transaction's writes."""
+        async with self._live().execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """Every row of a query (or of ``… RETURNING``), seeing this transaction's writes."""
+        async with self._live().execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+
+class Database:
+    """One SQLite file: a write connection behind an ``asyncio.Lock`` and a read connection.
+
+    Writes go through ``transaction()`` only. Reads (``fetchone``/``fetchall``) use a separate
+    query-only connection: in WAL mode they see the last committed state and never wait for the
+    write lock, nor see another task's uncommitted rows (which sharing the write connection
+    would show them). The file must be on disk: ``:memory:`` would give each connection its own
+    database.
+    """
+
+    def __init__(self, path: str, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._lock = asyncio.Lock()
+        self._holder: asyncio.Task[Any] | None = None
+        self._closed = False
+
+    @classmethod
+    def open(
+        cls, path: str | os.PathLike[str], *, migrations: Sequence[Migration] | None = None
+    ) -> _Opening:
+        """Open (and migrate) the database: ``await Database.open(p)`` or ``async with …``.
+
+        ``migrations`` replaces the packaged list (tests inject broken or extra ones).
+        """
+        return _Opening(os.fspath(path), migrations)
+
+    @classmethod
+    async def _open(cls, path: str, migrations: Sequence[Migration] | None) -> Database:
+        if path == ":memory:" or path.startswith("file::memory:"):
+            raise StorageError("liqwatch needs a database file, not :memory:")
+        writer = await _connect(path, read_only=False)
+        try:
+            reader = await _connect(path, read_only=True)
+        except BaseException:
+            await writer.close()
+            raise
+        db = cls(path, writer, reader)
+        try:
+            await apply_migrations(db, load_migrations() if migrations is None else migrations)
+        except BaseException:
+            await db.close()
+            raise
+        return db
+
+    async def close(self) -> None:
+        """Close both connections, after any running transaction has finished."""
+        if self._closed:
+            return
+        self._closed = True
+        async with self._lock:
+            await self._reader.close()
+            await self._writer.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` on any exception or cancellation.
+
+        IMMEDIATE takes SQLite's write lock up front: a deferred BEGIN that later upgrades can
+        fail with "database is locked" without honouring busy_timeout. The asyncio lock keeps
+        other tasks' statements out of this transaction. Not re-entrant: inside a transaction,
+        pass the ``Transaction`` on instead of opening another one.
+        """
+        task = asyncio.current_task()
+        if task is not None and task is self._holder:
+            raise RuntimeError("nested transaction: pass the open Transaction instead")
+        async with self._lock:
+            self._holder = task
+            tx = Transaction(self._writer)
+            committed = False
+            try:
+                await self._writer.execute("BEGIN IMMEDIATE")
+                yield tx
+                await self._writer.commit()
+                committed = True
+            finally:
+                tx._end()
+                self._holder = None
+                if not committed:
+                    # aiosqlite queues this ROLLBACK on the connection's thread before our
+                    # first suspension, so even if we are cancelled while it waits, it runs
+                    # ahead of the next holder's BEGIN. It is a no-op when nothing is open
+                    # (a cancelled BEGIN that never ran, or a COMMIT that did).
+                    await self._writer.rollback()
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        """The first row of a read-only query on committed data."""
+        async with self._reader.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """Every row of a read-only query on committed data."""
+        async with self._reader.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def schema_version(self) -> int:
+        """The applied migration number (``PRAGMA user_version``)."""
+        row = await self.fetchone("PRAGMA user_version")
+        return int(row[0]) if row is not None else 0
+
+
+class _Opening:
+    """What ``Database.open`` returns: awaitable, or an async context manager that closes."""
+
+    def __init__(self, path: str, migrations: Sequence[Migration] | None) -> None:
+        self._path = path
+        self._migrations = migrations
+        self._db: Database | None = None
+
+    def __await__(self) -> Generator[Any, None, Database]:
+        return Database._open(self._path, self._migrations).__await__()
+
+    async def __aenter__(self) -> Database:
+        self._db = await Database._open(self._path, self._migrations)
+        return self._db
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._db is not None:
+            await self._db.close()
