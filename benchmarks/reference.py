@@ -67,9 +67,9 @@ def reference_pass(c: dict[str, Any], brackets: Any) -> dict[str, list[float]]:
         if not c["isolated"][i]:
             cross_upnl += upnl[i]
             cross_maint += maint[i]
-    out: dict[str, list[float]] = {k: [] for k in
-                                   ("liquidation", "distance_pct", "probability", "leverage",
-                                    "margin_to_add")}
+    out: dict[str, list[float]] = {
+        k: [] for k in ("liquidation", "distance_pct", "probability", "leverage", "margin_to_add")
+    }
     t = HORIZON_H / HOURS_PER_YEAR
     gross = 0.0
     for i in range(n):

@@ -15,8 +15,15 @@ HORIZON_H = 24.0
 
 #: Binance BTCUSDT brackets (floor, MMR); cum_n = floor_n·(MMR_n − MMR_{n−1}) + cum_{n−1}.
 _FLOORS_MMR = (
-    (0, 0.004), (50_000, 0.005), (500_000, 0.01), (8_000_000, 0.025), (50_000_000, 0.05),
-    (80_000_000, 0.10), (100_000_000, 0.125), (200_000_000, 0.15), (300_000_000, 0.25),
+    (0, 0.004),
+    (50_000, 0.005),
+    (500_000, 0.01),
+    (8_000_000, 0.025),
+    (50_000_000, 0.05),
+    (80_000_000, 0.10),
+    (100_000_000, 0.125),
+    (200_000_000, 0.15),
+    (300_000_000, 0.25),
     (500_000_000, 0.5),
 )
 
@@ -39,8 +46,11 @@ def _tiers(n: int) -> Tiers:
     caps = np.append(floors[1:], np.inf)
     row = lambda v: np.broadcast_to(np.asarray(v, dtype=np.float64), (n, len(BRACKETS))).copy()  # noqa: E731
     return Tiers(
-        floor=row(floors), cap=row(caps), mmr=row([b[1] for b in BRACKETS]),
-        cum=row([b[2] for b in BRACKETS]), count=np.full(n, len(BRACKETS), dtype=np.int64),
+        floor=row(floors),
+        cap=row(caps),
+        mmr=row([b[1] for b in BRACKETS]),
+        cum=row([b[2] for b in BRACKETS]),
+        count=np.full(n, len(BRACKETS), dtype=np.int64),
     )
 
 
@@ -63,20 +73,38 @@ def synthetic(n: int, *, seed: int) -> tuple[Snapshot, dict[str, Any]]:
         underlying=Labels(("BTC",), np.zeros(n, dtype=np.int64)),
         settle=Labels(("USDT",), np.zeros(n, dtype=np.int64)),
         pool=Labels(("USDT",), np.zeros(n, dtype=np.int64)),
-        side=side, contracts=qty, contract_size=np.ones(n), qty=qty,
+        side=side,
+        contracts=qty,
+        contract_size=np.ones(n),
+        qty=qty,
         kind=np.full(n, int(ContractType.LINEAR)),
         margin_mode=np.where(isolated, int(MarginMode.ISOLATED), int(MarginMode.CROSS)),
-        leg=np.full(n, int(Leg.BOTH)), entry=entry, mark=mark, venue_liq=nan.copy(),
-        isolated_wallet=wallet, leverage=np.where(isolated, np.nan, lev_setting),
-        mmr=mmr, maint_amount=cum, max_leverage=nan.copy(), venue_upnl=nan.copy(),
-        venue_maint_margin=nan.copy(), venue_initial_margin=nan.copy(), taker_fee=nan.copy(),
-        settle_usd=np.ones(n), valid=np.ones(n, dtype=np.bool_), diagnostics=((),) * n,
+        leg=np.full(n, int(Leg.BOTH)),
+        entry=entry,
+        mark=mark,
+        venue_liq=nan.copy(),
+        isolated_wallet=wallet,
+        leverage=np.where(isolated, np.nan, lev_setting),
+        mmr=mmr,
+        maint_amount=cum,
+        max_leverage=nan.copy(),
+        venue_upnl=nan.copy(),
+        venue_maint_margin=nan.copy(),
+        venue_initial_margin=nan.copy(),
+        taker_fee=nan.copy(),
+        settle_usd=np.ones(n),
+        valid=np.ones(n, dtype=np.bool_),
+        diagnostics=((),) * n,
     )
     cross_wallet = float(np.sum(np.where(isolated, 0.0, qty * entry)) / 5.0)
     account = Account(venue="binanceusdm", wallet_balance={"USDT": cross_wallet})
     columns = {
-        "side": side.tolist(), "qty": qty.tolist(), "entry": entry.tolist(),
-        "mark": mark.tolist(), "isolated": isolated.tolist(), "wallet": wallet.tolist(),
+        "side": side.tolist(),
+        "qty": qty.tolist(),
+        "entry": entry.tolist(),
+        "mark": mark.tolist(),
+        "isolated": isolated.tolist(),
+        "wallet": wallet.tolist(),
         "leverage": np.where(isolated, np.nan, lev_setting).tolist(),
         "cross_wallet": cross_wallet,
     }

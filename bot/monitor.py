@@ -193,10 +193,11 @@ class Monitor:
             await self.alerts(tx, event)
         self.stats.polls += 1
         self.stats.last_poll_at = at
-        if at - started > (account.poll_s or self.poll_s):
+        elapsed = self.clock() - started
+        if elapsed > (account.poll_s or self.poll_s):
             self.stats.overruns += 1
             log.warning(
-                "poll of account %s took %.1fs, longer than its interval", account.id, at - started
+                "poll of account %s took %.1fs, longer than its interval", account.id, elapsed
             )
         return event
 
@@ -215,12 +216,8 @@ class Monitor:
             await self.alerts(tx, event)
         log.warning("poll of account %s failed (%s): %s", account.id, failure.kind, failure)
         if status == AccountStatus.AUTH_FAILED:
-            self._remove(f"poll:{account.id}")
+            await self.sync()  # its job goes: it is not polled again until re-linked
         return event
-
-    def _remove(self, job_id: str) -> None:
-        if self.scheduler.running and self.scheduler.get_job(job_id) is not None:
-            self.scheduler.remove_job(job_id)
 
     def _on_skipped(self, event: JobExecutionEvent | Any) -> None:
         self.stats.skipped += 1

@@ -35,9 +35,7 @@ def positions(venue: str = "test", **columns: Sequence[Any]) -> Positions:
             values[name] = np.asarray(seq, dtype=np.float64)
     if "settle_usd" not in columns:
         values["settle_usd"] = np.ones(n)
-    return Positions(
-        venue=venue, valid=np.ones(n, dtype=np.bool_), diagnostics=((),) * n, **values
-    )
+    return Positions(venue=venue, valid=np.ones(n, dtype=np.bool_), diagnostics=((),) * n, **values)
 
 
 def snapshot(pos: Positions, account: Account | None = None) -> Snapshot:

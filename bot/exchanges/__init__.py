@@ -1,0 +1,24 @@
+"""Exchange access through ccxt async: snapshots, credential checks, errors as states."""
+
+import logging
+
+from bot.exchanges.credentials import Credentials
+from bot.exchanges.errors import ExchangeFailure, Kind, LinkRefused
+from bot.exchanges.hub import ExchangeHub
+from bot.exchanges.urls import apply_prefix, rewrite
+from bot.exchanges.venues import TESTED
+
+__all__ = [
+    "TESTED",
+    "Credentials",
+    "ExchangeFailure",
+    "ExchangeHub",
+    "Kind",
+    "LinkRefused",
+    "apply_prefix",
+    "rewrite",
+]
+
+# ccxt logs every request with its headers (API keys included) at DEBUG: whatever level the
+# application runs at, those records must never be emitted.
+logging.getLogger("ccxt").setLevel(logging.WARNING)

@@ -1,0 +1,220 @@
+"""The exchange hub: shared public instances per venue, one private instance per account."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Self, TypeVar
+
+from bot.exchanges import factory, validate
+from bot.exchanges.credentials import Credentials
+from bot.exchanges.errors import ExchangeFailure, with_retries
+from bot.exchanges.tiers import Caller, TierCache
+from bot.exchanges.venues import VenueSpec, exchange_class, spec_for
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass
+class _Account:
+    venue: str
+    credentials: Credentials
+    exchange: Any
+    generation: int = -1
+
+
+class ExchangeHub:
+    """Every ccxt instance liqwatch uses, their markets and leverage tiers; close it when done.
+
+    Markets load once per venue on the shared public instance and are handed to each account's
+    private instance with ``set_markets_from_exchange`` (no HTTP); they reload after
+    ``markets_ttl_s``. Network errors retry with exponential backoff (or Retry-After).
+    """
+
+    def __init__(
+        self,
+        url_prefix: str | None = None,
+        *,
+        rate_limit: bool = True,
+        retries: int = 3,
+        backoff_s: float = 0.5,
+        markets_ttl_s: float = 86400.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.url_prefix = url_prefix
+        self.rate_limit = rate_limit
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.markets_ttl_s = markets_ttl_s
+        self._clock = clock
+        self._public: dict[str, Any] = {}
+        self._loaded_at: dict[str, float] = {}
+        self._generation: dict[str, int] = {}
+        self._market_locks: dict[str, asyncio.Lock] = {}
+        self._accounts: dict[str, _Account] = {}
+        self._tiers = TierCache(ttl_s=markets_ttl_s, clock=clock)
+        self._closed = False
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------ lifecycle
+    def instances(self) -> list[Any]:
+        """Every open ccxt instance (public ones first)."""
+        return [*self._public.values(), *(a.exchange for a in self._accounts.values())]
+
+    async def close(self) -> None:
+        """Close every instance; the hub refuses further calls."""
+        self._closed = True
+        live = self.instances()
+        self._public.clear()
+        self._accounts.clear()
+        await asyncio.gather(*(ex.close() for ex in live), return_exceptions=True)
+
+    async def drop(self, account_key: str) -> None:
+        """Close one account's private instance (unlink, or credentials changed)."""
+        account = self._accounts.pop(account_key, None)
+        if account is not None:
+            await account.exchange.close()
+
+    # ------------------------------------------------------------------ calls
+    async def call(self, venue: str, fn: Callable[[], Awaitable[T]]) -> T:
+        """``fn()`` with the hub's retry policy; failures become ``ExchangeFailure``."""
+        return await with_retries(fn, venue=venue, retries=self.retries, backoff_s=self.backoff_s)
+
+    async def public(self, venue: str) -> Any:
+        """The shared public instance of ``venue`` with markets loaded and fresh."""
+        if self._closed:
+            raise RuntimeError("the exchange hub is closed")
+        exchange = self._public.get(venue)
+        if exchange is None:
+            if exchange_class(venue) is None:
+                raise ExchangeFailure("exchange", f"{venue[:40]} is not a venue liqwatch knows")
+            exchange = factory.build_public(
+                venue, prefix=self.url_prefix, rate_limit=self.rate_limit
+            )
+            self._public[venue] = exchange
+        async with self._market_locks.setdefault(venue, asyncio.Lock()):
+            await self._refresh_markets(venue, exchange)
+        return exchange
+
+    async def _refresh_markets(self, venue: str, exchange: Any) -> None:
+        loaded_at = self._loaded_at.get(venue)
+        if loaded_at is not None and self._clock() - loaded_at < self.markets_ttl_s:
+            return
+        reload = loaded_at is not None
+        try:
+            await self.call(venue, lambda: exchange.load_markets(reload))
+        except ExchangeFailure as failure:
+            if not reload:
+                raise
+            log.warning("%s: markets refresh failed, keeping the old ones (%s)", venue, failure)
+            return
+        self._loaded_at[venue] = self._clock()
+        self._generation[venue] = self._generation.get(venue, 0) + 1
+
+    async def _private(self, key: str, venue: str, credentials: Credentials, public: Any) -> Any:
+        account = self._accounts.get(key)
+        if account is not None and (account.venue, account.credentials) != (venue, credentials):
+            await self.drop(key)
+            account = None
+        if account is None:
+            exchange = factory.build_private(
+                venue, credentials, prefix=self.url_prefix, rate_limit=self.rate_limit
+            )
+            _share_limiter(venue, exchange, public)
+            account = self._accounts[key] = _Account(venue, credentials, exchange)
+        if account.generation != self._generation[venue]:
+            account.exchange.set_markets_from_exchange(public)
+            account.generation = self._generation[venue]
+        return account.exchange
+
+    @asynccontextmanager
+    async def probe(self, venue: str, credentials: Credentials) -> AsyncIterator[Any]:
+        """A throw-away private instance with markets set (for validation); closed on exit."""
+        public = await self.public(venue)
+        exchange = factory.build_private(
+            venue, credentials, prefix=self.url_prefix, rate_limit=self.rate_limit
+        )
+        exchange.set_markets_from_exchange(public)
+        _share_limiter(venue, exchange, public)
+        try:
+            yield exchange
+        finally:
+            await exchange.close()
+
+    # ------------------------------------------------------------------ snapshots
+    async def fetch_snapshot(
+        self, account_key: str, venue: str, credentials: Credentials
+    ) -> dict[str, Any]:
+        """One account's ``liqwatch analyze`` input: exchange, positions, balance, tiers."""
+        spec = spec_for(venue)
+        public = await self.public(venue)
+        if spec.wallet:
+            reader, params = public, _wallet_params(venue, credentials)
+        else:
+            reader, params = await self._private(account_key, venue, credentials, public), {}
+        positions = await self._positions(venue, spec, reader, params)
+        balance = await self.call(
+            venue, lambda: reader.fetch_balance({**spec.balance_params, **params})
+        )
+        if not (isinstance(balance, dict) and isinstance(balance.get("info"), dict | list)):
+            raise ExchangeFailure("malformed", f"{venue} sent a balance liqwatch could not read")
+        symbols = [str(p.get("symbol")) for p in positions]
+        tiers = await self._tiers.get(
+            venue, symbols, spec.tiers, self._call_for(venue), public, reader
+        )
+        return {
+            "exchange": venue,
+            "positions": positions,
+            "balance": balance,
+            "leverage_tiers": tiers,
+        }
+
+    def _call_for(self, venue: str) -> Caller:
+        return lambda fn: self.call(venue, fn)
+
+    async def _positions(
+        self, venue: str, spec: VenueSpec, reader: Any, params: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        positions: list[dict[str, Any]] = []
+        for extra in spec.positions_params:
+            found = await self.call(
+                venue, functools.partial(reader.fetch_positions, None, {**extra, **params})
+            )
+            if not isinstance(found, list) or not all(_readable(p) for p in found):
+                raise ExchangeFailure(
+                    "malformed", f"{venue} sent positions liqwatch could not read"
+                )
+            positions.extend(found)
+        return positions
+
+    async def validate(self, venue: str, credentials: Credentials) -> list[str]:
+        """Check credentials before linking: warnings, or ``LinkRefused`` with the reason."""
+        return await validate.validate(self, venue, credentials)
+
+
+def _share_limiter(venue: str, exchange: Any, public: Any) -> None:
+    """Per-IP venues: one token bucket for the whole venue, however many accounts poll it."""
+    if spec_for(venue).limit_per_ip:
+        exchange.throttler = public.throttler
+
+
+def _readable(position: Any) -> bool:
+    """ccxt parsed a venue object (not e.g. a bare number from a garbled response)."""
+    return isinstance(position, dict) and isinstance(position.get("info"), dict)
+
+
+def _wallet_params(venue: str, credentials: Credentials) -> dict[str, Any]:
+    if not credentials.wallet_address:
+        raise ExchangeFailure("auth", f"{venue} is tracked by wallet address, and none is set")
+    return {"user": credentials.wallet_address}

@@ -1,0 +1,1 @@
+"""Tests of exchange access through real ccxt against the fake exchange."""

@@ -1,0 +1,110 @@
+"""One poll, called directly: fetch → engine → snapshot, and failures as account states."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.monitor import PollEvent
+from engine.domain import AccountStatus
+from storage import Transaction
+from storage.snapshots import Snapshots
+from tests.bot.exchanges.conftest import VENUES
+from tests.bot.monitor.conftest import World
+
+
+@pytest.mark.parametrize("venue", VENUES)
+async def test_a_poll_stores_the_priced_account(world: World, venue: str) -> None:
+    """Link → poll on every tested venue stores a snapshot with every position priced."""
+    account = await world.link(venue)
+    event = await world.monitor.poll(account.id)
+    assert event is not None and event.failure is None and event.analysis is not None
+    stored = await Snapshots(world.db).latest(world.owner_id, account.id)
+    assert stored is not None and stored.positions
+    assert len(stored.positions) == int(event.analysis.snapshot.positions.valid.sum())
+    assert stored.equity_usd is not None and stored.equity_usd > 0
+    refreshed = await world.monitor.accounts.get(world.owner_id, account.id)
+    assert refreshed is not None and refreshed.last_polled_at == pytest.approx(stored.taken_at)
+
+
+async def test_a_revoked_key_marks_the_account_and_stops_polling(world: World) -> None:
+    """An authentication error sets auth_failed; the next poll does not even call the venue."""
+    account = await world.link("binanceusdm")
+    world.fake.revoke("KEY-binanceusdm-0")
+    event = await world.monitor.poll(account.id)
+    assert event is not None and event.status == AccountStatus.AUTH_FAILED
+    assert event.failure is not None and event.failure.kind == "auth"
+    before = len(world.fake.requests)
+    assert await world.monitor.poll(account.id) is None
+    assert len(world.fake.requests) == before
+    assert world.monitor.scheduler.get_job(f"poll:{account.id}") is None
+
+
+async def test_consecutive_failures_make_an_account_blind_until_it_recovers(world: World) -> None:
+    """Three failed polls in a row (5xx) → blind; the next good poll → active again."""
+    account = await world.link("bybit")
+    world.fake.fail("bybit", status=503, body="Service Unavailable", times=1000)
+    statuses = [(await world.monitor.poll(account.id)).status for _ in range(3)]  # type: ignore[union-attr]
+    assert statuses == [AccountStatus.ACTIVE, AccountStatus.ACTIVE, AccountStatus.BLIND]
+    world.fake.failures.clear()
+    event = await world.monitor.poll(account.id)
+    assert event is not None and event.failure is None and event.status == AccountStatus.ACTIVE
+    refreshed = await world.monitor.accounts.get(world.owner_id, account.id)
+    assert refreshed is not None and refreshed.consecutive_failures == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind"),
+    [
+        (200, "{not json", "malformed"),
+        (429, "Too Many Requests", "network"),
+        (502, "<html>Bad Gateway</html>", "network"),
+    ],
+)
+async def test_bad_venue_replies_are_failures_not_crashes(
+    world: World, status: int, body: str, kind: str
+) -> None:
+    """Malformed JSON, 429 storms and 5xx pages become a failed poll with a reason."""
+    account = await world.link("okx")
+    world.fake.fail("okx", status=status, body=body, times=1000)
+    event = await world.monitor.poll(account.id)
+    assert event is not None and event.failure is not None
+    assert event.failure.kind == kind
+    refreshed = await world.monitor.accounts.get(world.owner_id, account.id)
+    assert refreshed is not None and refreshed.consecutive_failures == 1
+    assert refreshed.last_error and "okx" in refreshed.last_error
+
+
+async def test_a_poll_cancelled_inside_its_transaction_leaves_no_snapshot(world: World) -> None:
+    """Cancellation mid-write (shutdown) rolls back: no snapshot, no success recorded."""
+    entered = asyncio.Event()
+
+    async def slow_alerts(tx: Transaction, event: PollEvent) -> None:
+        entered.set()
+        await asyncio.sleep(30)
+
+    world.monitor.alerts = slow_alerts
+    account = await world.link("deribit")
+    task = asyncio.create_task(world.monitor.poll(account.id))
+    await asyncio.wait_for(entered.wait(), 30)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await Snapshots(world.db).latest(world.owner_id, account.id) is None
+    refreshed = await world.monitor.accounts.get(world.owner_id, account.id)
+    assert refreshed is not None and refreshed.last_polled_at is None
+
+
+async def test_the_alert_stage_sees_the_poll_inside_its_transaction(world: World) -> None:
+    """The hook runs in the poll's transaction and can see the snapshot it just wrote."""
+    seen: list[int] = []
+
+    async def count_snapshots(tx: Transaction, event: PollEvent) -> None:
+        row = await tx.fetchone("SELECT count(*) AS n FROM account_snapshots")
+        seen.append(int(row["n"]) if row else -1)
+
+    world.monitor.alerts = count_snapshots
+    account = await world.link("hyperliquid")
+    await world.monitor.poll(account.id)
+    assert seen == [1]

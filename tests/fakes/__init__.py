@@ -1,0 +1,1 @@
+"""Fake servers the real client libraries talk to in tests."""

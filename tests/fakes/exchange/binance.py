@@ -1,0 +1,201 @@
+"""Binance USDⓈ-M (fapi), COIN-M (dapi) and the key-permission endpoint (sapi) for the fake."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from tests.engine.normalise.payloads import binance as pb
+from tests.fakes.exchange.base import NOW_MS, Lookup, Reply, Request, not_found
+
+HOSTS = {
+    "fapi.binance.com": "binanceusdm",
+    "dapi.binance.com": "binancecoinm",
+    "api.binance.com": "binance",
+}
+COINM_CONTRACT = 100.0
+READ_ONLY = {
+    "ipRestrict": False,
+    "createTime": 1698645219000,
+    "enableReading": True,
+    "enableWithdrawals": False,
+    "enableInternalTransfer": False,
+    "enableMargin": False,
+    "enableFutures": False,
+    "permitsUniversalTransfer": False,
+    "enableVanillaOptions": False,
+    "enableFixApiTrade": False,
+    "enableFixReadOnly": True,
+    "enableSpotAndMarginTrading": False,
+    "enablePortfolioMarginTrading": False,
+}
+
+
+def default_positions(venue: str) -> Any:
+    return pb.LEGS if venue == "binanceusdm" else [pb.coinm_raw()]
+
+
+def markets(venue: str) -> dict[str, str]:
+    table = pb.USDM_MARKETS if venue == "binanceusdm" else pb.COINM_MARKETS
+    return {symbol: market_id for market_id, symbol, _, _ in table}
+
+
+def remark(venue: str, positions: Any, market_id: str, price: float) -> Any:
+    """A new mark for ``market_id``: USDⓈ-M legs are re-derived whole, COIN-M rows patched."""
+    if venue == "binanceusdm":
+        return tuple(
+            replace(leg, mark=price) if leg.symbol == market_id else leg for leg in positions
+        )
+    return [_coinm_mark(raw, price) if raw["symbol"] == market_id else raw for raw in positions]
+
+
+def _coinm_mark(raw: dict[str, Any], price: float) -> dict[str, Any]:
+    amount, entry = float(raw["positionAmt"]), float(raw["entryPrice"])
+    upnl = amount * COINM_CONTRACT * (1 / entry - 1 / price)
+    return raw | {
+        "markPrice": f"{price:.8f}",
+        "unRealizedProfit": f"{upnl:.8f}",
+        "notionalValue": f"{amount * COINM_CONTRACT / price:.8f}",
+    }
+
+
+def _symbol(market_id: str, symbol: str, contract: float, inverse: bool) -> dict[str, Any]:
+    base, quote = symbol.split("/")[0], symbol.split("/")[1].split(":")[0]
+    return {
+        "symbol": market_id,
+        "pair": market_id.split("_")[0],
+        "contractType": "PERPETUAL",
+        "deliveryDate": 4133404800000,
+        "onboardDate": 1569398400000,
+        ("contractStatus" if inverse else "status"): "TRADING",
+        "baseAsset": base,
+        "quoteAsset": quote,
+        "marginAsset": base if inverse else quote,
+        "pricePrecision": 2,
+        "quantityPrecision": 0 if inverse else 3,
+        "baseAssetPrecision": 8,
+        "quotePrecision": 8,
+        "underlyingType": "COIN",
+        "contractSize": contract if inverse else None,
+        "filters": [
+            {
+                "filterType": "PRICE_FILTER",
+                "minPrice": "0.10",
+                "maxPrice": "4529764",
+                "tickSize": "0.10",
+            },
+            {"filterType": "LOT_SIZE", "minQty": "0.001", "maxQty": "1000", "stepSize": "0.001"},
+            {"filterType": "MIN_NOTIONAL", "notional": "100"},
+        ],
+        "orderTypes": ["LIMIT", "MARKET", "STOP"],
+        "timeInForce": ["GTC", "IOC", "FOK", "GTX"],
+    }
+
+
+def _exchange_info(venue: str) -> dict[str, Any]:
+    inverse = venue == "binancecoinm"
+    table = pb.COINM_MARKETS if inverse else pb.USDM_MARKETS
+    return {
+        "timezone": "UTC",
+        "serverTime": NOW_MS,
+        "rateLimits": [],
+        "exchangeFilters": [],
+        "assets": [],
+        "symbols": [_symbol(i, s, c, inverse) for i, s, c, _ in table],
+    }
+
+
+def _coinm_brackets() -> list[dict[str, Any]]:
+    rows = [(0, 5, 0.004, 0.0, 125), (5, 10, 0.005, 0.005, 100), (10, 20, 0.01, 0.055, 50)]
+    brackets = [
+        {
+            "bracket": n + 1,
+            "initialLeverage": lev,
+            "qtyCap": cap,
+            "qtyFloor": floor,
+            "maintMarginRatio": mmr,
+            "cum": cum,
+        }
+        for n, (floor, cap, mmr, cum, lev) in enumerate(rows)
+    ]
+    return [{"symbol": "BTCUSD_PERP", "notionalCoef": 1.0, "brackets": brackets}]
+
+
+def _coinm_account(positions: list[dict[str, Any]]) -> dict[str, Any]:
+    upnl = sum(float(p["unRealizedProfit"]) for p in positions)
+    wallet = 0.5
+    asset = {
+        "asset": "BTC",
+        "walletBalance": f"{wallet:.8f}",
+        "unrealizedProfit": f"{upnl:.8f}",
+        "marginBalance": f"{wallet + upnl:.8f}",
+        "maintMargin": "0.00064516",
+        "initialMargin": "0.03225806",
+        "positionInitialMargin": "0.03225806",
+        "openOrderInitialMargin": "0.00000000",
+        "maxWithdrawAmount": f"{wallet - 0.03333333:.8f}",
+        "crossWalletBalance": f"{wallet - 0.03333333:.8f}",
+        "crossUnPnl": "0.00000000",
+        "availableBalance": f"{wallet - 0.03333333:.8f}",
+        "updateTime": NOW_MS,
+    }
+    return {
+        "assets": [asset],
+        "positions": [],
+        "canDeposit": True,
+        "canTrade": True,
+        "canWithdraw": True,
+        "feeTier": 0,
+        "updateTime": NOW_MS,
+    }
+
+
+def _ticker(market_id: str, price: float) -> dict[str, Any]:
+    return {
+        "symbol": market_id,
+        "lastPrice": f"{price}",
+        "openPrice": f"{price}",
+        "highPrice": f"{price}",
+        "lowPrice": f"{price}",
+        "volume": "1000",
+        "quoteVolume": f"{1000 * price}",
+        "openTime": NOW_MS - 86400000,
+        "closeTime": NOW_MS,
+    }
+
+
+PUBLIC = {
+    "/fapi/v1/exchangeInfo": lambda: _exchange_info("binanceusdm"),
+    "/dapi/v1/exchangeInfo": lambda: _exchange_info("binancecoinm"),
+    "/fapi/v1/ticker/24hr": lambda: [_ticker(leg.symbol, leg.mark) for leg in pb.LEGS],
+    "/fapi/v1/time": lambda: {"serverTime": NOW_MS},
+}
+PRIVATE = {
+    "/fapi/v1/leverageBracket": lambda account: pb.raw_brackets(),
+    "/fapi/v3/positionRisk": lambda account: pb.raw_positions(tuple(account.positions)),
+    "/fapi/v3/account": lambda account: pb.raw_account(tuple(account.positions)),
+    "/dapi/v2/leverageBracket": lambda account: _coinm_brackets(),
+    "/dapi/v1/positionRisk": lambda account: list(account.positions),
+    "/dapi/v1/account": lambda account: _coinm_account(list(account.positions)),
+    "/sapi/v1/account/apiRestrictions": lambda account: READ_ONLY | account.permissions,
+}
+
+
+def error(code: int, message: str, status: int = 401) -> Reply:
+    return Reply({"code": code, "msg": message}, status=status)
+
+
+def handle(request: Request, lookup: Lookup) -> Reply:
+    if request.path in PUBLIC:
+        return Reply(PUBLIC[request.path]())
+    if request.path not in PRIVATE:
+        return not_found(request)
+    key = request.headers.get("X-MBX-APIKEY")
+    if not key:
+        return error(-2014, "API-key format invalid.")
+    if "signature" not in request.query or "timestamp" not in request.query:
+        return error(-1102, "Mandatory parameter 'signature' was not sent.", 400)
+    account = lookup(request.venue, key)
+    if account is None:
+        return error(-2015, "Invalid API-key, IP, or permissions for action.")
+    return Reply(PRIVATE[request.path](account))

@@ -1,0 +1,165 @@
+"""Bybit v5 (Unified Trading Account) for the fake: instruments, risk limits, positions, wallet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.engine.normalise.payloads import bybit as pb
+from tests.fakes.exchange.base import NOW_MS, Lookup, Reply, Request, not_found
+
+HOSTS = {"api.bybit.com": "bybit"}
+READ_ONLY = {"readOnly": 1, "permissions": {"ContractTrade": [], "Spot": [], "Wallet": []}}
+
+
+def default_positions(venue: str) -> Any:
+    return [pb.bybit_raw(), pb.bybit_isolated_short(), pb.bybit_inverse_long()]
+
+
+def markets(venue: str) -> dict[str, str]:
+    return {symbol: market_id for market_id, symbol, _, _ in pb.BYBIT_MARKETS}
+
+
+def remark(venue: str, positions: Any, market_id: str, price: float) -> Any:
+    return [_mark(raw, price) if raw["symbol"] == market_id else raw for raw in positions]
+
+
+def _inverse(market_id: str) -> bool:
+    return market_id.endswith("USD")
+
+
+def _mark(raw: dict[str, Any], price: float) -> dict[str, Any]:
+    size, entry = float(raw["size"]), float(raw["avgPrice"])
+    sign = 1.0 if raw["side"] == "Buy" else -1.0
+    if _inverse(raw["symbol"]):
+        upnl = sign * size * (1 / entry - 1 / price)
+    else:
+        upnl = sign * size * (price - entry)
+    return raw | {"markPrice": f"{price:g}", "unrealisedPnl": f"{upnl:.8f}"}
+
+
+def _instrument(market_id: str, symbol: str) -> dict[str, Any]:
+    base, quote = symbol.split("/")[0], symbol.split("/")[1].split(":")[0]
+    inverse = _inverse(market_id)
+    return {
+        "symbol": market_id,
+        "contractType": "InversePerpetual" if inverse else "LinearPerpetual",
+        "status": "Trading",
+        "baseCoin": base,
+        "quoteCoin": quote,
+        "settleCoin": base if inverse else quote,
+        "launchTime": "1585526400000",
+        "deliveryTime": "0",
+        "deliveryFeeRate": "",
+        "priceScale": "2",
+        "leverageFilter": {"minLeverage": "1", "maxLeverage": "100.00", "leverageStep": "0.01"},
+        "priceFilter": {"minPrice": "0.10", "maxPrice": "1999999.80", "tickSize": "0.10"},
+        "lotSizeFilter": {
+            "maxOrderQty": "1190.000",
+            "minOrderQty": "1" if inverse else "0.001",
+            "qtyStep": "1" if inverse else "0.001",
+            "minNotionalValue": "5",
+        },
+        "unifiedMarginTrade": True,
+        "fundingInterval": 480,
+        "copyTrading": "both",
+    }
+
+
+def _envelope(result: Any) -> dict[str, Any]:
+    return {"retCode": 0, "retMsg": "OK", "result": result, "retExtInfo": {}, "time": NOW_MS}
+
+
+def _instruments(request: Request) -> dict[str, Any]:
+    category = request.query.get("category", "linear")
+    prelaunch = request.query.get("status") == "PreLaunch"
+    rows = [
+        _instrument(i, s)
+        for i, s, _, _ in pb.BYBIT_MARKETS
+        if not prelaunch and _inverse(i) == (category == "inverse")
+    ]
+    return _envelope({"category": category, "list": rows, "nextPageCursor": ""})
+
+
+def _risk_limit(request: Request) -> dict[str, Any]:
+    symbol = request.query.get("symbol", "BTCUSDT")
+    rows = [
+        {
+            "id": n + 1,
+            "symbol": symbol,
+            "riskLimitValue": f"{cap}",
+            "maintenanceMargin": f"{mmr}",
+            "initialMargin": f"{2 * mmr}",
+            "isLowestRisk": int(n == 0),
+            "maxLeverage": f"{lev:.2f}",
+            "mmDeduction": f"{deduction}",
+        }
+        for n, (cap, mmr, lev, deduction) in enumerate(
+            [(2000000, 0.005, 100, 0), (2600000, 0.0055, 90.9, 1000), (3200000, 0.006, 83.3, 2300)]
+        )
+    ]
+    return _envelope({"category": request.query.get("category", "linear"), "list": rows})
+
+
+def _positions(request: Request, positions: list[dict[str, Any]]) -> dict[str, Any]:
+    category = request.query.get("category", "linear")
+    settle = request.query.get("settleCoin")
+    rows = [
+        raw
+        for raw in positions
+        if _inverse(raw["symbol"]) == (category == "inverse")
+        and (settle is None or raw["symbol"].endswith(settle))
+    ]
+    return _envelope({"category": category, "list": rows, "nextPageCursor": ""})
+
+
+def _query_api(permissions: dict[str, Any]) -> dict[str, Any]:
+    return _envelope(
+        {
+            "id": "13770661",
+            "note": "liqwatch",
+            "apiKey": "hidden",
+            "secret": "",
+            "ips": ["*"],
+            "type": 1,
+            "unified": 0,
+            "uta": 1,
+            "userID": 24600000,
+            "isMaster": True,
+            **READ_ONLY,
+            **permissions,
+        }
+    )
+
+
+PUBLIC = {
+    "/v5/market/instruments-info": _instruments,
+    "/v5/market/risk-limit": _risk_limit,
+    "/v5/market/time": lambda request: _envelope({"timeSecond": str(NOW_MS // 1000)}),
+}
+PRIVATE = {
+    "/v5/position/list": lambda request, account: _positions(request, list(account.positions)),
+    "/v5/account/wallet-balance": lambda request, account: pb.bybit_balance()["info"],
+    "/v5/account/info": lambda request, account: _envelope(
+        {"unifiedMarginStatus": 6, "marginMode": "REGULAR_MARGIN", "isMasterTrader": False}
+    ),
+    "/v5/user/query-api": lambda request, account: _query_api(account.permissions),
+}
+
+
+def handle(request: Request, lookup: Lookup) -> Reply:
+    if request.path in PUBLIC:
+        return Reply(PUBLIC[request.path](request))
+    if request.path not in PRIVATE:
+        return not_found(request)
+    key = request.headers.get("X-BAPI-API-KEY", "")
+    account = lookup("bybit", key) if key else None
+    if account is None:
+        body = {
+            "retCode": 10003,
+            "retMsg": "API key is invalid.",
+            "result": {},
+            "retExtInfo": {},
+            "time": NOW_MS,
+        }
+        return Reply(body, status=401)
+    return Reply(PRIVATE[request.path](request, account))

@@ -1,0 +1,188 @@
+"""The fake exchange server: one catch-all aiohttp route serving every venue by host and path."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Self
+
+from aiohttp import web
+
+from tests.fakes.exchange import binance, bybit, deribit, hyperliquid, okx
+from tests.fakes.exchange.base import Account, Reply, Request
+
+MODULES: tuple[ModuleType, ...] = (binance, bybit, okx, hyperliquid, deribit)
+#: host → (venue, module); e.g. "fapi.binance.com" → ("binanceusdm", binance)
+HOSTS: dict[str, tuple[str, ModuleType]] = {
+    host: (venue, module) for module in MODULES for host, venue in module.HOSTS.items()
+}
+VENUE_MODULES = {venue: module for venue, module in HOSTS.values()}
+
+
+@dataclass
+class Failure:
+    """An injected failure: the next ``times`` requests to ``target`` (host or venue) get it."""
+
+    target: str
+    reply: Reply
+    times: int
+    path: str | None = None
+
+    def matches(self, request: Request) -> bool:
+        venue_match = self.target in (request.host, request.venue) or (
+            self.target == "binance" and request.venue.startswith("binance")
+        )
+        return venue_match and (self.path is None or self.path in request.path)
+
+
+@dataclass
+class FakeExchange:
+    """Serves binanceusdm, binancecoinm, bybit, okx, hyperliquid and deribit on 127.0.0.1."""
+
+    requests: list[Request] = field(default_factory=list)
+    accounts: dict[str, Account] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+    _runner: web.AppRunner | None = None
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        """The URL prefix to hand to ``ExchangeHub(url_prefix=...)``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> Self:
+        app = web.Application()
+        app.router.add_route("*", "/{host}/{path:.*}", self._serve)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, backlog=1024)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # ----------------------------------------------------------------- state
+    def add_account(
+        self,
+        venue: str,
+        *,
+        api_key: str,
+        secret: str = "",
+        passphrase: str | None = None,
+        positions: Any = None,
+        permissions: dict[str, Any] | None = None,
+    ) -> Account:
+        """Register an API key on ``venue`` with its positions (the venue's defaults if None)."""
+        module = VENUE_MODULES[venue]
+        held = module.default_positions(venue) if positions is None else positions
+        account = Account(venue, api_key, secret, passphrase, held, dict(permissions or {}))
+        self.accounts[api_key] = account
+        return account
+
+    def add_wallet(self, address: str, *, positions: Any = None) -> Account:
+        """Register a Hyperliquid wallet (read-only tracking by address)."""
+        return self.add_account("hyperliquid", api_key=address.lower(), positions=positions)
+
+    def revoke(self, api_key: str) -> None:
+        """The venue forgets the key: every private call with it now fails authentication."""
+        self.accounts[api_key].revoked = True
+
+    def set_mark(self, venue: str, symbol: str, price: float) -> None:
+        """Move the mark of unified ``symbol`` on every account of ``venue``; uPnL follows."""
+        module = VENUE_MODULES[venue]
+        market_id = module.markets(venue)[symbol]
+        for account in self.accounts.values():
+            if account.venue == venue:
+                account.positions = module.remark(venue, account.positions, market_id, price)
+
+    def fail(
+        self,
+        target: str,
+        *,
+        status: int = 500,
+        body: str = "Internal Server Error",
+        times: int = 1,
+        retry_after: float | None = None,
+        path: str | None = None,
+    ) -> None:
+        """The next ``times`` requests to a host or venue get ``status`` with ``body`` verbatim."""
+        headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
+        reply = Reply(None, status=status, headers=headers, raw=body)
+        self.failures.append(Failure(target, reply, times, path))
+
+    def lookup(self, venue: str, key: str) -> Account | None:
+        account = self.accounts.get(key)
+        if account is None or account.revoked:
+            return None
+        same = account.venue == venue or (venue == "binance" and account.venue.startswith(venue))
+        return account if same else None
+
+    # ----------------------------------------------------------------- observation
+    def count(self, venue: str | None = None, path: str = "", **query: str) -> int:
+        """Requests seen (to ``venue``, whose path contains ``path`` and query has ``query``)."""
+        return sum(1 for r in self.requests if _selected(r, venue, path, query))
+
+    def peak_rate(self, venue: str, window_s: float = 1.0) -> int:
+        """The most requests to ``venue`` inside any ``window_s`` sliding window."""
+        times = sorted(r.at for r in self.requests if r.venue == venue)
+        best, start = 0, 0
+        for end, at in enumerate(times):
+            while at - times[start] > window_s:
+                start += 1
+            best = max(best, end - start + 1)
+        return best
+
+    def per_venue(self) -> Counter[str]:
+        return Counter(r.venue for r in self.requests)
+
+    # ----------------------------------------------------------------- serving
+    async def _serve(self, http: web.Request) -> web.Response:
+        host = http.match_info["host"]
+        venue, module = HOSTS.get(host, ("?", None))
+        request = Request(
+            method=http.method,
+            host=host,
+            path="/" + http.match_info["path"],
+            query=dict(http.query),
+            headers=dict(http.headers),
+            body=await http.text(),
+            venue=venue,
+            at=time.monotonic(),
+        )
+        self.requests.append(request)
+        reply = self._injected(request)
+        if reply is None:
+            reply = module.handle(request, self.lookup) if module else Reply(None, 404, raw="?")
+        return web.Response(
+            status=reply.status,
+            text=reply.text(),
+            headers=reply.headers,
+            content_type="application/json" if reply.raw is None else "text/plain",
+        )
+
+    def _injected(self, request: Request) -> Reply | None:
+        for failure in self.failures:
+            if failure.times > 0 and failure.matches(request):
+                failure.times -= 1
+                return failure.reply
+        return None
+
+
+def _selected(request: Request, venue: str | None, path: str, query: dict[str, str]) -> bool:
+    if venue is not None and request.venue != venue:
+        return False
+    if path not in request.path and path not in request.body:
+        return False
+    return all(request.query.get(k) == v for k, v in query.items())
