@@ -1,0 +1,111 @@
+"""Operator commands: genkey, rotate-key and `accounts add|list|remove` through the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from bot import operator
+from bot.cli import main
+from bot.exchanges import Credentials
+from bot.settings import Secret, Settings
+from bot.vault import Vault, VaultError, generate_key
+from engine.domain import Platform
+from storage import Database
+from storage.accounts import Accounts
+from storage.users import Users
+from tests.bot.exchanges.conftest import SECRET
+from tests.fakes.exchange import FakeExchange
+
+CREDS = Credentials("KEY-op", "SECRET-op")
+
+
+async def _seed(db_path: Path, vault: Vault) -> int:
+    async with Database.open(str(db_path)) as db:
+        user = await Users(db).ensure(Platform.CONSOLE, "ops", "ops", None, now=time.time())
+        account = await Accounts(db).add(
+            user.id,
+            "bybit",
+            "desk",
+            ciphertext=vault.encrypt(CREDS),
+            key_id=vault.key_id,
+            now=time.time(),
+        )
+    return account.id
+
+
+async def _stored(db_path: Path) -> tuple[bytes, str]:
+    async with Database.open(str(db_path)) as db:
+        rows = await Accounts(db).all_credentials()
+    return rows[0].ciphertext, rows[0].key_id
+
+
+def test_genkey_prints_a_usable_master_key(capsys: pytest.CaptureFixture[str]) -> None:
+    """`liqwatch genkey` prints one key the vault accepts."""
+    assert main(["genkey"]) == 0
+    Vault(Secret(capsys.readouterr().out.strip()))
+
+
+def test_rotate_key_re_encrypts_every_credential(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After rotation the new key decrypts the credentials and the old one no longer can."""
+    db_path = tmp_path / "l.db"
+    old_key, new_key = generate_key(), generate_key()
+    asyncio.run(_seed(db_path, Vault(Secret(old_key))))
+    monkeypatch.setenv("LIQWATCH_DB", str(db_path))
+    monkeypatch.setenv("LIQWATCH_MASTER_KEY", old_key)
+    monkeypatch.setenv("LIQWATCH_NEW_MASTER_KEY", new_key)
+    assert main(["rotate-key"]) == 0
+    assert "re-encrypted 1 credentials" in capsys.readouterr().out
+    blob, key_id = asyncio.run(_stored(db_path))
+    assert Vault(Secret(new_key)).decrypt(blob, key_id) == CREDS
+    with pytest.raises(VaultError):
+        Vault(Secret(old_key)).decrypt(blob, key_id)
+
+
+def test_rotate_key_without_a_new_key_says_what_to_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No LIQWATCH_NEW_MASTER_KEY: exit 2 naming it, nothing changed."""
+    monkeypatch.setenv("LIQWATCH_DB", str(tmp_path / "l.db"))
+    monkeypatch.setenv("LIQWATCH_MASTER_KEY", generate_key())
+    monkeypatch.delenv("LIQWATCH_NEW_MASTER_KEY", raising=False)
+    assert main(["rotate-key"]) == 2
+    assert "LIQWATCH_NEW_MASTER_KEY" in capsys.readouterr().err
+
+
+def test_accounts_list_and_remove(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """list shows the account with its status; remove deletes it; a second remove is refused."""
+    db_path = tmp_path / "l.db"
+    account_id = asyncio.run(_seed(db_path, Vault(Secret(generate_key()))))
+    monkeypatch.setenv("LIQWATCH_DB", str(db_path))
+    assert main(["accounts", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "desk" in listed and "bybit" in listed and "active" in listed
+    assert main(["accounts", "remove", str(account_id)]) == 0
+    assert main(["accounts", "remove", str(account_id)]) == 2
+    assert "no account with id" in capsys.readouterr().err
+
+
+async def test_accounts_add_validates_against_the_venue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An operator-linked key is validated by a real read and stored encrypted."""
+    async with FakeExchange() as fake:
+        fake.add_account("bybit", api_key="KEY-ops-1", secret=SECRET)
+        monkeypatch.setenv("LIQWATCH_API_KEY", "KEY-ops-1")
+        monkeypatch.setenv("LIQWATCH_API_SECRET", SECRET)
+        key = generate_key()
+        settings = Settings(
+            db_path=tmp_path / "l.db", master_key=Secret(key), exchange_url_prefix=fake.url
+        )
+        out = await operator.accounts_add(settings, "bybit", "team", None, None)
+        assert 'linked bybit account 1 "team"' in out
+        blob, key_id = await _stored(settings.db_path)
+        assert Vault(Secret(key)).decrypt(blob, key_id).api_key == "KEY-ops-1"

@@ -1,0 +1,47 @@
+"""Settings from the environment: defaults, validation that names the variable, .env files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings, SettingsError
+
+
+def test_defaults_are_documented_values() -> None:
+    """Nothing set: ./liqwatch.db, 30 s polls, no master key, no URL prefix."""
+    settings = Settings.from_env({})
+    assert settings.db_path == Path("./liqwatch.db")
+    assert settings.poll_s == 30.0 and settings.master_key is None
+    assert settings.exchange_url_prefix is None
+
+
+@pytest.mark.parametrize(
+    ("env", "name"),
+    [
+        ({"LIQWATCH_POLL_SECONDS": "0.5"}, "LIQWATCH_POLL_SECONDS"),
+        ({"LIQWATCH_POLL_SECONDS": "often"}, "LIQWATCH_POLL_SECONDS"),
+        ({"LIQWATCH_EXCHANGE_URL_PREFIX": "localhost:9"}, "LIQWATCH_EXCHANGE_URL_PREFIX"),
+        ({"LIQWATCH_BLIND_AFTER": "0"}, "LIQWATCH_BLIND_AFTER"),
+        ({"LIQWATCH_LOG_LEVEL": "LOUD"}, "LIQWATCH_LOG_LEVEL"),
+    ],
+)
+def test_bad_values_fail_fast_naming_the_variable(env: dict[str, str], name: str) -> None:
+    """Each malformed value raises a SettingsError whose message starts with its name."""
+    with pytest.raises(SettingsError, match=f"^{name}"):
+        Settings.from_env(env)
+
+
+def test_missing_master_key_says_how_to_make_one() -> None:
+    """require_master_key points at `liqwatch genkey`."""
+    with pytest.raises(SettingsError, match="liqwatch genkey"):
+        Settings.from_env({}).require_master_key()
+
+
+def test_a_dotenv_file_fills_unset_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A .env in the working directory sets what the environment does not; env wins."""
+    (tmp_path / ".env").write_text("# comment\nLIQWATCH_POLL_SECONDS=5\nLIQWATCH_DB='x.db'\n")
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({"LIQWATCH_DB": "y.db"})
+    assert settings.poll_s == 5.0 and settings.db_path == Path("y.db")
