@@ -18,7 +18,7 @@ _THRESH = 0.46875
 # erfc(28) ≈ 1e-342 underflows to 0.0; clamping keeps exp/squares finite for huge or infinite |x|.
 _ERFC_ZERO_AT = 28.0
 
-# Cody's CALERF coefficients, reordered highest power first for np.polyval.
+# Cody's CALERF coefficients, reordered highest power first (Horner).
 _A = (1.85777706184603153e-1, 3.16112374387056560e00, 1.13864154151050156e02,
       3.77485237685302021e02, 3.20937758913846947e03)  # fmt: skip
 _B = (1.0, 2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
@@ -50,22 +50,40 @@ def _as_float(x: FloatLike) -> FloatArray:
     return np.asarray(x, dtype=np.float64)
 
 
+def _horner(coeffs: tuple[float, ...], x: FloatArray) -> FloatArray:
+    """Polynomial (highest power first) by Horner's rule in one buffer (np.polyval allocates
+    a fresh array per coefficient, which dominates at a million positions)."""
+    out = np.full_like(x, coeffs[0])
+    for c in coeffs[1:]:
+        out *= x
+        out += c
+    return out
+
+
 def _erf_small(x: FloatArray) -> FloatArray:
     """erf(x) for |x| ≤ 0.46875 (Cody's first interval)."""
     with np.errstate(all="ignore"):
         x2 = x * x
-        out: FloatArray = x * np.polyval(_A, x2) / np.polyval(_B, x2)
+        out: FloatArray = x * _horner(_A, x2) / _horner(_B, x2)
     return out
 
 
 def _erfcx(y: FloatArray) -> FloatArray:
-    """Scaled complement exp(y²)·erfc(y) for y ≥ 0, finite also where erfc underflows."""
+    """Scaled complement exp(y²)·erfc(y) for y ≥ 0, finite also where erfc underflows.
+
+    Each of Cody's three intervals is evaluated only on its own elements.
+    """
+    out = np.full_like(y, np.nan)
+    small, big = y <= _THRESH, y > 4.0
+    mid = ~small & ~big & ~np.isnan(y)
     with np.errstate(all="ignore"):
-        small = (1.0 - _erf_small(y)) * np.exp(y * y)
-        mid = np.polyval(_C, y) / np.polyval(_D, y)
-        inv_y2 = 1.0 / (y * y)
-        big = (_INV_SQRT_PI - inv_y2 * np.polyval(_P, inv_y2) / np.polyval(_Q, inv_y2)) / y
-    out: FloatArray = np.where(y <= _THRESH, small, np.where(y <= 4.0, mid, big))
+        ys = y[small]
+        out[small] = (1.0 - _erf_small(ys)) * np.exp(ys * ys)
+        ym = y[mid]
+        out[mid] = _horner(_C, ym) / _horner(_D, ym)
+        yb = y[big]
+        inv = 1.0 / (yb * yb)
+        out[big] = (_INV_SQRT_PI - inv * _horner(_P, inv) / _horner(_Q, inv)) / yb
     return out
 
 
@@ -97,12 +115,14 @@ def norm_logcdf(x: FloatLike) -> FloatArray:
     """ln Φ(x), finite where Φ(x) underflows (x < −38): uses the scaled erfc, not log(Φ)."""
     xa = _as_float(x)
     y = -xa / _SQRT2
+    out: FloatArray = np.empty_like(y)
+    left = y > _THRESH
     with np.errstate(all="ignore"):
         # Left of −0.66 Φ is small: log of the scaled erfc minus y² never underflows.
-        left = np.log(0.5 * _erfcx(np.abs(y))) - y * y
+        yl = y[left]
+        out[left] = np.log(0.5 * _erfcx(yl)) - yl * yl
         # Right of it Φ is near 1: log1p keeps the digits of the small complement.
-        right = np.log1p(-0.5 * erfc(-y))
-    out: FloatArray = np.where(y > _THRESH, left, right)
+        out[~left] = np.log1p(-0.5 * erfc(-y[~left]))
     return out
 
 
@@ -119,9 +139,9 @@ def _acklam_lower(p: FloatArray) -> FloatArray:
     with np.errstate(all="ignore"):
         q = p - 0.5
         r = q * q
-        central = q * np.polyval(_ACK_A, r) / np.polyval(_ACK_B, r)
+        central = q * _horner(_ACK_A, r) / _horner(_ACK_B, r)
         t = np.sqrt(-2.0 * np.log(p))
-        lower = np.polyval(_ACK_C, t) / np.polyval(_ACK_D, t)
+        lower = _horner(_ACK_C, t) / _horner(_ACK_D, t)
     out: FloatArray = np.where(p < _ACK_P_LOW, lower, central)
     return out
 

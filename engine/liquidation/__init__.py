@@ -19,7 +19,7 @@ from engine.liquidation.legs import LegPlan, build_legs, effective_entry
 from engine.liquidation.notes import Notes
 from engine.liquidation.select import select
 from engine.liquidation.solve import Solution, ratio, ratio_at_mark, solve
-from engine.model import Formula, Positions, formula_code
+from engine.model import FORMULAS, Formula, Positions, formula_code
 from engine.normalise import Snapshot
 from engine.normalise.fields import ABSURD_RATIO
 from engine.types import BoolArray, FloatArray, IntArray
@@ -101,20 +101,22 @@ def _prepare(snapshot: Snapshot, mark: FloatArray | None) -> _Prepared:
     marks = positions.mark if mark is None else _per_position(positions, mark, "mark")
     formula = select(positions, notes)
     entry = effective_entry(positions, notes)
-    masks = {f: formula == formula_code(f) for f in RULES}
+    # Only the formulas some position uses run: an account holds one venue's two or three.
+    present = np.flatnonzero(np.bincount(formula, minlength=len(FORMULAS)))
+    used = {FORMULAS[int(c)]: formula == c for c in present if FORMULAS[int(c)] in RULES}
     plan = LegPlan(len(positions))
-    for f, rule in RULES.items():
-        rule.legs(snapshot, entry, masks[f], plan, notes)
+    for f, mask in used.items():
+        RULES[f].legs(snapshot, entry, mask, plan, notes)
     legs = build_legs(positions, snapshot.tiers, entry, plan)
     active = formula != formula_code(Formula.NONE)
     notes.add(active & ~plan.flat & np.isnan(legs.tiers.mmr[:, 0]), generic.MMR_UNKNOWN)
     ctx = build_context(snapshot, marks, legs)
     equity = np.full(len(positions), np.nan)
     maint = np.full(len(positions), np.nan)
-    for f, rule in RULES.items():
-        rule_equity, rule_maint = rule.terms(ctx, masks[f], notes)
-        equity = np.where(masks[f], rule_equity, equity)
-        maint = np.where(masks[f], rule_maint, maint)
+    for f, mask in used.items():
+        rule_equity, rule_maint = RULES[f].terms(ctx, mask, notes)
+        np.copyto(equity, rule_equity, where=mask)
+        np.copyto(maint, rule_maint, where=mask)
     return _Prepared(ctx, formula, active, equity, maint, notes)
 
 

@@ -76,9 +76,8 @@ def build_context(snapshot: Snapshot, mark: FloatArray, legs: Legs) -> Context:
     member = p.valid & (p.margin_mode == MarginMode.CROSS)
     pools, pool = codes(p.pool)
     symbols, symbol = codes(p.symbol)
-    n = len(p)
-    key = np.where(member, pool * len(symbols) + symbol, len(pools) * len(symbols) + np.arange(n))
-    group = np.unique(key, return_inverse=True)[1].astype(np.int64).reshape(n)
+    upnl, maint = upnl_at(legs, mark), maint_at(legs, mark)
+    same = mark is p.mark
     return Context(
         snapshot=snapshot,
         mark=mark,
@@ -86,12 +85,27 @@ def build_context(snapshot: Snapshot, mark: FloatArray, legs: Legs) -> Context:
         member=member,
         pools=pools,
         pool=pool,
-        group=group,
-        upnl=upnl_at(legs, mark),
-        maint=maint_at(legs, mark),
-        upnl_ref=upnl_at(legs, p.mark),
-        maint_ref=maint_at(legs, p.mark),
+        group=_groups(member, pool, symbol, len(symbols)),
+        upnl=upnl,
+        maint=maint,
+        upnl_ref=upnl if same else upnl_at(legs, p.mark),
+        maint_ref=maint if same else maint_at(legs, p.mark),
     )
+
+
+def _groups(member: BoolArray, pool: IntArray, symbol: IntArray, symbols: int) -> IntArray:
+    """Group ids: cross members sharing (pool, symbol) share one; everyone else is alone.
+
+    Usually no two members share a key (one-way mode) and each position is its own group,
+    which needs no sort; hedge pairs take the general path.
+    """
+    n = len(member)
+    key = pool * symbols + symbol
+    if not np.any(np.bincount(key[member]) > 1):
+        return np.arange(n, dtype=np.int64)
+    key = np.where(member, key, (int(pool.max(initial=0)) + 1) * symbols + np.arange(n))
+    inverse = np.unique(key, return_inverse=True)[1]
+    return np.asarray(inverse, dtype=np.int64).reshape(n)
 
 
 def weighted_count(keys: IntArray, weights: FloatArray, size: int) -> FloatArray:

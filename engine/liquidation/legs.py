@@ -124,20 +124,28 @@ def effective_entry(positions: Positions, notes: Notes) -> FloatArray:
 def build_legs(positions: Positions, tiers: Tiers, entry: FloatArray, plan: LegPlan) -> Legs:
     """Legs with the venue's brackets, except where a formula planned its own."""
     flat = plan.flat
-    floor, cap = tiers.floor.copy(), tiers.cap.copy()
-    mmr, cum, count = tiers.mmr.copy(), tiers.cum.copy(), tiers.count.copy()
-    for column in (floor, cap, mmr, cum):
-        column[flat] = np.nan
-    floor[flat, 0], cap[flat, 0] = 0.0, np.inf
-    mmr[flat, 0], cum[flat, 0], count[flat] = plan.mmr[flat], plan.cum[flat], 1
     option = positions.kind == ContractType.OPTION
+    if flat.any():
+        tiers = _flattened(tiers, plan)
     return Legs(
         side=positions.side,
         qty=positions.qty,
         entry=entry,
         inverse=positions.kind == ContractType.INVERSE,
         option=option,
-        tiers=Tiers(floor=floor, cap=cap, mmr=mmr, cum=cum, count=count),
+        tiers=tiers,
         fixed=np.where(option, np.nan_to_num(positions.venue_maint_margin), plan.fixed),
         frozen_upnl=np.nan_to_num(positions.venue_upnl),
     )
+
+
+def _flattened(tiers: Tiers, plan: LegPlan) -> Tiers:
+    """The venue brackets with the planned positions replaced by their one flat bracket."""
+    flat = plan.flat
+    floor, cap = tiers.floor.copy(), tiers.cap.copy()
+    mmr, cum, count = tiers.mmr.copy(), tiers.cum.copy(), tiers.count.copy()
+    for column in (floor, cap, mmr, cum):
+        column[flat] = np.nan
+    floor[flat, 0], cap[flat, 0] = 0.0, np.inf
+    mmr[flat, 0], cum[flat, 0], count[flat] = plan.mmr[flat], plan.cum[flat], 1
+    return Tiers(floor=floor, cap=cap, mmr=mmr, cum=cum, count=count)
