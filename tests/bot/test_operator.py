@@ -109,3 +109,16 @@ async def test_accounts_add_validates_against_the_venue(
         assert 'linked bybit account 1 "team"' in out
         blob, key_id = await _stored(settings.db_path)
         assert Vault(Secret(key)).decrypt(blob, key_id).api_key == "KEY-ops-1"
+
+
+def test_run_refuses_to_start_without_a_master_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`liqwatch run` with no LIQWATCH_MASTER_KEY exits 2 with one line naming the fix."""
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.delenv("LIQWATCH_MASTER_KEY", raising=False)
+    monkeypatch.setenv("LIQWATCH_DB", str(tmp_path / "l.db"))
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "liqwatch genkey" in err
+    assert not (tmp_path / "l.db").exists()
