@@ -109,5 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     if output:
-        print(output)
+        try:
+            print(output)
+        except BrokenPipeError:  # `liqwatch analyze … | head`: the reader left, not an error
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

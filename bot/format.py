@@ -31,6 +31,15 @@ def money(value: float | None, *, signed: bool = False) -> str:
     return f"{sign}{value:.4g}"
 
 
+def amount(value: float | None) -> str:
+    """A size in contracts or coins: up to six significant figures, no trailing zeros."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    if abs(value) >= 100_000:
+        return f"{value:,.0f}"
+    return f"{value:,.6g}" if abs(value) >= 1 else f"{value:.6g}"
+
+
 def pct(value: float | None, *, signed: bool = False) -> str:
     """A percentage with precision where it matters: 0.42% · 4.2% · 42%."""
     if value is None or not math.isfinite(value):

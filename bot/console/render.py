@@ -42,7 +42,7 @@ def _position_row(p: dict[str, Any]) -> tuple[str, ...]:
     return (
         p["symbol"],
         p["side"] or "?",
-        fmt.money(p["contracts"]),
+        fmt.amount(p["contracts"]),
         fmt.price(p["entry_price"]),
         fmt.price(p["mark_price"]),
         liq if formula or p["liquidation_price"] is not None else "none",
@@ -77,7 +77,7 @@ def _advice_lines(positions: list[dict[str, Any]]) -> list[str]:
         if advice:
             distance = fmt.pct(p["distance_to_liquidation_pct"])
             margin = f"{fmt.money(advice['margin_to_add'])} {advice['margin_currency']}"
-            cut = fmt.money(advice["reduce_contracts"])
+            cut = fmt.amount(advice["reduce_contracts"])
             share = fmt.pct(advice["reduce_fraction"] * 100)
             out.append(
                 f"{p['symbol']} {p['side']}: {distance} from liquidation — add {margin} margin "
