@@ -10,7 +10,7 @@ import numpy as np
 
 from engine import metrics
 from engine.model import Account, MarginMode, Positions, codes
-from engine.normalise.fields import STABLECOINS
+from engine.normalise.fields import STABLECOINS, pool_amount
 from engine.types import FloatArray
 
 
@@ -137,11 +137,9 @@ def _pool_ratios(
     summed = np.bincount(idx, weights=np.nan_to_num(own), minlength=len(names))
     out: dict[str, float] = {}
     for pool, maint in zip(names, summed, strict=True):
-        key = pool if pool in equity else "USD"
-        reported = account.maintenance_margin.get(key)
-        out[pool] = _ratio(
-            float(maint) if reported is None else reported, equity.get(key, math.nan)
-        )
+        reported = pool_amount(account.maintenance_margin, pool)
+        own_or_reported = float(maint) if math.isnan(reported) else reported
+        out[pool] = _ratio(own_or_reported, pool_amount(equity, pool))
     return out
 
 

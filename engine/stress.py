@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +11,7 @@ from engine import metrics
 from engine.liquidation import compute
 from engine.model import MarginMode, codes, lookup
 from engine.normalise import Snapshot
+from engine.normalise.fields import pool_amount
 from engine.portfolio import Portfolio
 from engine.types import BoolArray, FloatArray
 
@@ -116,17 +116,12 @@ def _pool_blown(
     pnl_by_pool = np.bincount(idx, weights=np.where(cross, delta, 0.0), minlength=len(names))
     equity_after = np.asarray(
         [
-            _lookup(account.wallet_balance, p) + upnl_by_pool[k]
-            if not math.isnan(_lookup(account.wallet_balance, p))
-            else _lookup(portfolio.equity_by_currency, p) + pnl_by_pool[k]
+            pool_amount(account.wallet_balance, p) + upnl_by_pool[k]
+            if not math.isnan(pool_amount(account.wallet_balance, p))
+            else pool_amount(portfolio.equity_by_currency, p) + pnl_by_pool[k]
             for k, p in enumerate(names)
         ]
     )
     with np.errstate(invalid="ignore"):
         blown = equity_after <= maint_by_pool
     return np.asarray(cross & blown[idx])
-
-
-def _lookup(amounts: Mapping[str, float], pool: str) -> float:
-    """A pool's amount, falling back to the multi-asset "USD" pool."""
-    return float(amounts.get(pool, amounts.get("USD", math.nan)))

@@ -10,7 +10,6 @@ Binance's hedge-mode LONG and SHORT legs share one liquidation price).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -20,7 +19,7 @@ from engine.liquidation.legs import LegPlan, Legs, maint_at, upnl_at
 from engine.liquidation.notes import Notes
 from engine.model import MarginMode, codes
 from engine.normalise import Snapshot
-from engine.normalise.fields import STABLECOINS
+from engine.normalise.fields import pool_amount
 from engine.types import BoolArray, FloatArray, IntArray
 
 Terms = tuple[FloatArray, FloatArray]
@@ -149,16 +148,8 @@ def pool_figure(ctx: Context, figures: Mapping[str, float]) -> FloatArray:
     The "USD" key holds a venue's multi-asset total (Binance Multi-Assets mode). A coin pool
     never falls back to it: the units would be wrong.
     """
-    per_pool = np.array([_lookup(figures, name) for name in ctx.pools], dtype=np.float64)
+    per_pool = np.array([pool_amount(figures, name) for name in ctx.pools], dtype=np.float64)
     return per_pool[ctx.pool] if len(per_pool) else np.zeros(0)
-
-
-def _lookup(figures: Mapping[str, float], pool: str) -> float:
-    if pool in figures:
-        return float(figures[pool])
-    if pool in STABLECOINS and "USD" in figures:
-        return float(figures["USD"])
-    return math.nan
 
 
 def isolated_terms(ctx: Context, mask: BoolArray, notes: Notes) -> Terms:

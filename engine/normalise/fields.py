@@ -110,3 +110,16 @@ def split_symbol(symbol: str) -> tuple[str, str, str, ContractType]:
         return base, quote, settle, ContractType.OPTION
     kind = ContractType.INVERSE if settle and settle == base else ContractType.LINEAR
     return base, quote, settle or quote, kind
+
+
+def pool_amount(amounts: Mapping[str, float], pool: str) -> float:
+    """An account figure of a cross-margin pool; NaN when the account does not report it.
+
+    The "USD" key holds a venue's multi-asset total (Binance Multi-Assets, OKX multi-currency),
+    which backs stablecoin pools only: a coin pool never falls back to it (wrong units).
+    """
+    if pool in amounts:
+        return float(amounts[pool])
+    if pool in STABLECOINS and "USD" in amounts:
+        return float(amounts["USD"])
+    return NAN

@@ -91,3 +91,24 @@ def test_invalid_positions_add_no_exposure() -> None:
     p.valid[1] = False
     got = build(p, Account(venue="t", margin_balance={"USDT": 100.0}), np.zeros(2))
     assert got.gross_exposure_usd == 100.0
+
+
+def test_a_coin_pool_never_borrows_the_usd_total() -> None:
+    """A BTC pool with only a multi-asset USD total has no ratio (USD over BTC is no ratio);
+    a USDT pool takes the USD total."""
+    p = positions(
+        symbol=["BTC/USD:BTC", "ETH/USDT:USDT"],
+        underlying=["BTC", "ETH"],
+        settle=["BTC", "USDT"],
+        pool=["BTC", "USDT"],
+        side=[1, 1],
+        qty=[1000, 1.0],
+        mark=[60_000, 3_000],
+        mmr=[0.005, 0.005],
+        settle_usd=[60_000, 1.0],
+        kind=[int(ContractType.INVERSE), int(ContractType.LINEAR)],
+    )
+    account = Account(venue="t", margin_balance={"USD": 1000.0}, maintenance_margin={"USD": 50.0})
+    got = build(p, account, np.zeros(2))
+    assert math.isnan(got.pool_margin_ratio["BTC"])
+    assert math.isclose(got.pool_margin_ratio["USDT"], 0.05)
