@@ -48,7 +48,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
         )
         await monitor.start()
         stack.push_async_callback(monitor.stop)
-        count = len(monitor.scheduler.get_jobs()) - 2
+        count = sum(job.id.startswith("poll:") for job in monitor.scheduler.get_jobs())
         log.info("liqwatch running: watching %d accounts, database %s", count, settings.db_path)
         await stop.wait()
         log.info("liqwatch stopping")
