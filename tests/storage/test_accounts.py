@@ -191,7 +191,7 @@ async def test_credential_repr_hides_the_ciphertext() -> None:
     assert "sealed" not in repr(CredentialRow(1, b"sealed", "k1"))
 
 
-async def test_remove_cascades_to_credentials_snapshots_and_alert_state(
+async def test_remove_cascades_to_credentials_snapshots_rules_and_alerts(
     db: Database, accounts: Accounts, alice: User, alice_account: LinkedAccount
 ) -> None:
     """Deleting an account deletes its credentials, snapshots, rules and alert state."""
@@ -203,11 +203,11 @@ async def test_remove_cascades_to_credentials_snapshots_and_alert_state(
             (alice.id, alice_account.id, NOW),
         )
         await tx.execute(
-            "INSERT INTO alert_state (rule_id, account_id, status, since) VALUES (?, ?, 'ok', ?)",
+            "INSERT INTO alerts (rule_id, account_id, status, since) VALUES (?, ?, 'firing', ?)",
             (rule, alice_account.id, NOW),
         )
     assert await accounts.remove(alice.id, alice_account.id)
-    for table in ("credentials", "account_snapshots", "alert_rules", "alert_state"):
+    for table in ("credentials", "account_snapshots", "alert_rules", "alerts"):
         row = await db.fetchone(f"SELECT count(*) FROM {table}")
         assert row is not None and row[0] == 0, table
 

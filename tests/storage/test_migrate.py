@@ -18,7 +18,10 @@ TABLES = {
     "credentials",
     "account_snapshots",
     "alert_rules",
-    "alert_state",
+    "alerts",
+    "alert_decisions",
+    "silences",
+    "chats",
     "outbox",
     "digest_subscriptions",
 }

@@ -1,0 +1,1 @@
+"""The alert pipeline's pure logic: rules, grammar, evaluation, policy, notification events."""

@@ -1,0 +1,146 @@
+"""Typed notification events the core emits and every channel renders (house style rule 1).
+
+They travel through the outbox as JSON (``to_payload`` / ``from_payload``), so a restart
+renders exactly what was decided before the crash.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+from engine.alerts.rules import Kind, Op, Severity
+
+
+class Reason(StrEnum):
+    """Why the pipeline did (or did not) notify: one stored line per decision."""
+
+    PENDING = "pending: condition must hold longer (for)"
+    FIRST = "first notification"
+    REPEAT = "repeat interval elapsed"
+    ESCALATED = "escalated: twice as close to the limit as when last notified"
+    WAITING = "repeat interval not elapsed"
+    ACKED = "acknowledged: repeats stopped"
+    INHIBITED = "inhibited by a more severe or account-level alert"
+    SNOOZED = "snoozed"
+    SILENCED = "silenced by a matcher"
+    QUIET = "held: quiet hours in every chat"
+    RESOLVED = "resolved"
+    RESOLVED_QUIET = "resolved without notice: it was never notified"
+    NO_RECIPIENT = "no chat to deliver to"
+
+
+#: Reasons that produce a message.
+NOTIFYING = frozenset({Reason.FIRST, Reason.REPEAT, Reason.ESCALATED, Reason.RESOLVED})
+
+
+class AlertStatus(StrEnum):
+    PENDING = "pending"
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True)
+class AlertItem:
+    """One alert inside a grouped message (one line of it)."""
+
+    alert_id: int
+    rule_id: int
+    kind: Kind
+    op: Op
+    threshold: float
+    severity: Severity
+    status: AlertStatus
+    reason: Reason
+    #: Position alerts: the market and side; None for account-level alerts.
+    symbol: str | None
+    side: str | None
+    value: float | None
+    worst: float | None
+    since: float
+    #: Resolved items: how long the alert fired.
+    duration_s: float | None = None
+    acknowledged: bool = False
+
+
+class NoticeKind(StrEnum):
+    ALERT = "alert"
+    HEARTBEAT = "heartbeat"
+    STALLED = "stalled"
+    RECOVERED = "recovered"
+
+
+@dataclass(frozen=True)
+class AlertNotice:
+    """One message per account per evaluation, listing every alert that must be told."""
+
+    account_id: int
+    account_label: str
+    venue: str
+    at: float
+    severity: Severity
+    items: tuple[AlertItem, ...]
+    kind: NoticeKind = NoticeKind.ALERT
+
+    @property
+    def alert_ids(self) -> tuple[int, ...]:
+        return tuple(item.alert_id for item in self.items)
+
+    @property
+    def resolved_only(self) -> bool:
+        return all(item.status is AlertStatus.RESOLVED for item in self.items)
+
+
+@dataclass(frozen=True)
+class OpsNotice:
+    """Operator messages: the heartbeat, and the watchdog's stalled / recovered alerts."""
+
+    kind: NoticeKind
+    at: float
+    severity: Severity
+    accounts: int
+    #: Seconds since the monitor last completed a poll (None: never).
+    idle_s: float | None = None
+
+
+Notice = AlertNotice | OpsNotice
+
+
+def _clean(value: Any) -> Any:
+    """JSON has no NaN: store None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def to_payload(notice: Notice) -> dict[str, Any]:
+    """A JSON-safe dict for the outbox."""
+    raw = asdict(notice)
+    if isinstance(notice, AlertNotice):
+        raw["items"] = [{k: _clean(v) for k, v in item.items()} for item in raw["items"]]
+    return {k: _clean(v) for k, v in raw.items()}
+
+
+def _item(raw: dict[str, Any]) -> AlertItem:
+    return AlertItem(
+        **{
+            **raw,
+            "kind": Kind(raw["kind"]),
+            "op": Op(raw["op"]),
+            "severity": Severity(raw["severity"]),
+            "status": AlertStatus(raw["status"]),
+            "reason": Reason(raw["reason"]),
+        }
+    )
+
+
+def from_payload(raw: dict[str, Any]) -> Notice:
+    """The inverse of ``to_payload``; raises ``ValueError`` / ``KeyError`` on a foreign dict."""
+    kind = NoticeKind(raw["kind"])
+    severity = Severity(raw["severity"])
+    if kind is NoticeKind.ALERT:
+        items = tuple(_item(item) for item in raw["items"])
+        return AlertNotice(**{**raw, "kind": kind, "severity": severity, "items": items})
+    return OpsNotice(**{**raw, "kind": kind, "severity": severity})
