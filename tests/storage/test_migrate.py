@@ -64,9 +64,10 @@ async def test_an_added_migration_is_applied_on_the_next_open(db_path: Path) -> 
     """An appended migration runs once and moves user_version to its number."""
     async with Database.open(db_path):
         pass
-    extra = Migration(2, "0002_extra.sql", "CREATE TABLE extra (a INTEGER);")
+    n = len(load_migrations()) + 1
+    extra = Migration(n, f"{n:04d}_extra.sql", "CREATE TABLE extra (a INTEGER);")
     async with Database.open(db_path, migrations=[*load_migrations(), extra]) as db:
-        assert await db.schema_version() == 2
+        assert await db.schema_version() == n
         assert await db.fetchone("SELECT count(*) FROM extra") is not None
 
 
@@ -75,10 +76,11 @@ async def test_a_failing_migration_leaves_version_and_schema_intact(db_path: Pat
     async with Database.open(db_path):
         pass
     before = _schema(db_path)
+    n = len(load_migrations()) + 1
     broken = Migration(
-        2, "0002_broken.sql", "CREATE TABLE half (a INTEGER);\nINSERT INTO nowhere VALUES (1);\n"
+        n, f"{n:04d}_broken.sql", "CREATE TABLE half (a INTEGER);\nINSERT INTO nowhere VALUES (1);\n"
     )
-    with pytest.raises(MigrationError, match=r"0002_broken\.sql"):
+    with pytest.raises(MigrationError, match=rf"{n:04d}_broken\.sql"):
         await Database.open(db_path, migrations=[*load_migrations(), broken])
     assert _schema(db_path) == before
 
