@@ -10,6 +10,10 @@ class UserError(Exception):
 class DeliveryError(Exception):
     """A channel could not deliver a message; ``retryable`` says whether to try again."""
 
-    def __init__(self, message: str, *, retryable: bool) -> None:
+    def __init__(
+        self, message: str, *, retryable: bool, retry_after_s: float | None = None
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
+        #: The platform said when to come back (Telegram ``retry_after``, Discord 429).
+        self.retry_after_s = retry_after_s
