@@ -7,3 +7,15 @@ class EngineError(Exception):
 
 class SnapshotError(EngineError):
     """An account snapshot cannot be read at all (as opposed to one bad position in it)."""
+
+
+class GrammarError(EngineError, ValueError):
+    """Chat text that does not follow a grammar: one sentence naming the problem, then usage.
+
+    ``problem`` and ``usage`` stay separate so an adapter can lay them out its own way.
+    """
+
+    def __init__(self, problem: str, *, usage: str) -> None:
+        super().__init__(f"{problem}\nUsage: {usage}")
+        self.problem = problem
+        self.usage = usage
