@@ -1,0 +1,58 @@
+"""Fan-out: one grouped message per account per chat, after each chat's quiet hours."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from engine.alerts.events import AlertItem, AlertNotice
+from engine.alerts.quiet import ChatSettings
+from engine.alerts.rules import Severity
+from engine.domain import LinkedAccount, Platform
+
+
+@dataclass(frozen=True)
+class Message:
+    """One outbox row to be: a notice for one chat, with its idempotency key."""
+
+    dedup_key: str
+    owner_id: int | None
+    platform: Platform
+    chat_id: str
+    severity: Severity
+    notice: AlertNotice
+
+
+@dataclass(frozen=True)
+class FanOut:
+    messages: tuple[Message, ...]
+    #: Alert ids that reached at least one chat.
+    delivered: frozenset[int]
+
+
+def fan_out(
+    items: Sequence[AlertItem],
+    *,
+    account: LinkedAccount,
+    at: float,
+    chats: Sequence[ChatSettings],
+) -> FanOut:
+    """Each reachable chat gets the items its quiet hours let through, grouped in one notice."""
+    messages: list[Message] = []
+    delivered: set[int] = set()
+    for chat in chats:
+        if chat.blocked_at is not None:
+            continue
+        allowed = tuple(
+            i for i in items if chat.quiet is None or not chat.quiet.holds(i.severity, at)
+        )
+        if not allowed:
+            continue
+        severity = max((i.severity for i in allowed), key=lambda s: s.rank)
+        notice = AlertNotice(account.id, account.label, account.venue, at, severity, allowed)
+        key = f"alert:{account.id}:{at!r}:{chat.platform}:{chat.chat_id}"
+        messages.append(
+            Message(key, account.owner_id, chat.platform, chat.chat_id, severity, notice)
+        )
+        delivered.update(i.alert_id for i in allowed)
+    return FanOut(tuple(messages), frozenset(delivered))
