@@ -1,0 +1,359 @@
+"""The outbox: the durable delivery queue and the log of every notification sent or given up."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from engine.alerts.events import AlertNotice, Notice, from_payload, to_payload
+from engine.alerts.rules import Severity
+from engine.domain import Platform
+from storage.db import Database, Transaction
+
+log = logging.getLogger(__name__)
+
+#: Longest stored delivery error: enough to diagnose, bounded so an HTML error page is not kept.
+MAX_ERROR_CHARS = 500
+
+#: Most urgent first: a backlog drains critical before warning before info.
+_URGENCY = "CASE severity {} ELSE -1 END".format(
+    " ".join(f"WHEN '{s.value}' THEN {s.rank}" for s in Severity)
+)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A leased row, parsed: what a notifier turns into a ``bot.channel.Outgoing``.
+
+    Storage sits inside bot (imports point inward), so it returns its own record.
+    """
+
+    id: int
+    dedup_key: str
+    owner_id: int | None
+    platform: Platform
+    chat_id: str
+    severity: Severity
+    notice: Notice
+    #: Attempts already made (0 on the first try).
+    attempts: int
+    #: Platform message ids of earlier sent messages about the same alerts, oldest first.
+    related_refs: tuple[str, ...] = ()
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A notice for one chat, on its way into the outbox."""
+
+    #: Unique per (decision, chat): enqueueing the same key again is a no-op, so a stage that
+    #: is re-run after a crash cannot queue a second copy.
+    dedup_key: str
+    owner_id: int | None
+    platform: Platform
+    chat_id: str
+    severity: Severity
+    notice: Notice
+
+
+def _error(text: str) -> str:
+    return text[:MAX_ERROR_CHARS]
+
+
+def _platforms_json(platforms: Collection[Platform]) -> str:
+    return json.dumps(sorted(str(p) for p in platforms))
+
+
+class Outbox:
+    """Repository of outbox rows.
+
+    A row is ``pending`` until it is ``sent`` or ``dead`` (given up, with ``last_error``).
+    ``claim`` leases due rows to one notifier: a lease that expires (the process died mid-send)
+    makes the row due again, so delivery is at-least-once and the channel sees the same
+    ``dedup_key`` again.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @asynccontextmanager
+    async def _write(self, tx: Transaction | None) -> AsyncIterator[Transaction]:
+        """The caller's transaction if given, else a new one of our own."""
+        if tx is not None:
+            yield tx
+            return
+        async with self._db.transaction() as own:
+            yield own
+
+    @staticmethod
+    async def enqueue(tx: Transaction, messages: Sequence[NewMessage], *, now: float) -> int:
+        """Queue messages inside the caller's transaction; the number of new rows.
+
+        A message whose ``dedup_key`` is already queued (or was sent) is skipped.
+        """
+        rows = [
+            (
+                m.dedup_key,
+                m.owner_id,
+                str(m.platform),
+                m.chat_id,
+                str(m.severity),
+                json.dumps(to_payload(m.notice), separators=(",", ":"), allow_nan=False),
+                now,
+                now,
+            )
+            for m in messages
+        ]
+        if not rows:
+            return 0
+        return await tx.executemany(
+            "INSERT INTO outbox (dedup_key, owner_id, platform, chat_id, severity,"
+            " payload_json, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (dedup_key) DO NOTHING",
+            rows,
+        )
+
+    async def claim(
+        self,
+        now: float,
+        limit: int,
+        lease_s: float,
+        *,
+        platforms: Collection[Platform] | None = None,
+    ) -> list[Claimed]:
+        """Lease up to ``limit`` due rows until ``now + lease_s``: most severe, then oldest, first.
+
+        Oldest means first queued (lowest id): a retried row keeps its place.
+
+        Due: pending, ``next_attempt_at <= now`` and no live lease. ``platforms`` limits the
+        claim to the channels the caller has (others stay pending). A row whose payload cannot
+        be parsed is dead-lettered here, so it never reaches (or crashes) a notifier.
+        """
+        names = list(Platform) if platforms is None else platforms
+        async with self._db.transaction() as tx:
+            rows = await tx.fetchall(
+                "UPDATE outbox SET lease_until = ? WHERE id IN ("
+                " SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
+                " AND (lease_until IS NULL OR lease_until <= ?)"
+                " AND platform IN (SELECT value FROM json_each(?))"
+                f" ORDER BY {_URGENCY} DESC, id LIMIT ?)"
+                " RETURNING id, dedup_key, owner_id, platform, chat_id, severity, attempts,"
+                " payload_json",
+                (now + lease_s, now, now, _platforms_json(names), limit),
+            )
+            parsed: list[Claimed] = []
+            for row in rows:
+                try:
+                    parsed.append(_claimed(row))
+                except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                    log.error("outbox row %s has a corrupt payload: dead-lettered", row["id"])
+                    await self.dead(int(row["id"]), f"corrupt payload: {exc!r}", tx=tx)
+        parsed.sort(key=lambda c: (-c.severity.rank, c.id))
+        return [await self._with_refs(claimed) for claimed in parsed]
+
+    async def _with_refs(self, claimed: Claimed) -> Claimed:
+        if not isinstance(claimed.notice, AlertNotice):
+            return claimed
+        refs = await self.related_refs(
+            claimed.platform, claimed.chat_id, claimed.notice.alert_ids, owner_id=claimed.owner_id
+        )
+        return replace(claimed, related_refs=refs) if refs else claimed
+
+    async def related_refs(
+        self,
+        platform: Platform,
+        chat_id: str,
+        alert_ids: Collection[int],
+        *,
+        owner_id: int | None = None,
+    ) -> tuple[str, ...]:
+        """Message ids of earlier sent alert messages in this chat about any of these alerts.
+
+        Oldest first. ``owner_id`` (the alerts' owner) narrows the search to that owner's rows
+        through their index; without it every row of the outbox is scanned.
+        """
+        if not alert_ids:
+            return ()
+        owner_sql = "" if owner_id is None else " AND o.owner_id = :owner"
+        rows = await self._db.fetchall(
+            "SELECT o.message_ref FROM outbox o WHERE o.status = 'sent'"
+            " AND o.message_ref IS NOT NULL AND o.platform = :platform AND o.chat_id = :chat"
+            f"{owner_sql} AND EXISTS (SELECT 1 FROM json_each(o.payload_json, '$.items') it"
+            " WHERE json_extract(it.value, '$.alert_id') IN (SELECT value FROM json_each(:ids)))"
+            " ORDER BY o.sent_at, o.id",
+            {
+                "platform": str(platform),
+                "chat": chat_id,
+                "owner": owner_id,
+                "ids": json.dumps(sorted(alert_ids)),
+            },
+        )
+        return tuple(str(row["message_ref"]) for row in rows)
+
+    async def mark_sent(
+        self, row_id: int, at: float, message_ref: str | None, *, tx: Transaction | None = None
+    ) -> None:
+        """The channel accepted it: record when and the platform's message id."""
+        async with self._write(tx) as w:
+            await w.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, message_ref = ?,"
+                " attempts = attempts + 1, lease_until = NULL, last_error = NULL WHERE id = ?",
+                (at, message_ref, row_id),
+            )
+
+    async def retry(
+        self, row_id: int, next_at: float, error: str, *, tx: Transaction | None = None
+    ) -> None:
+        """One attempt failed: due again at ``next_at``."""
+        async with self._write(tx) as w:
+            await w.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?,"
+                " lease_until = NULL, last_error = ? WHERE id = ? AND status = 'pending'",
+                (next_at, _error(error), row_id),
+            )
+
+    async def dead(self, row_id: int, error: str, *, tx: Transaction | None = None) -> None:
+        """An attempt failed for good: stop trying (the row stays, as the log of it)."""
+        async with self._write(tx) as w:
+            await w.execute(
+                "UPDATE outbox SET status = 'dead', attempts = attempts + 1,"
+                " lease_until = NULL, last_error = ? WHERE id = ? AND status = 'pending'",
+                (_error(error), row_id),
+            )
+
+    async def dead_chat(
+        self, platform: Platform, chat_id: str, error: str, *, tx: Transaction | None = None
+    ) -> int:
+        """Dead-letter every pending row to one chat without sending it; how many."""
+        async with self._write(tx) as w:
+            return await w.execute(
+                "UPDATE outbox SET status = 'dead', lease_until = NULL, last_error = ?"
+                " WHERE status = 'pending' AND platform = ? AND chat_id = ?",
+                (_error(error), str(platform), chat_id),
+            )
+
+    async def renew(self, row_ids: Collection[int], until: float) -> None:
+        """Extend the lease of rows still held in memory (waiting for their chat's turn)."""
+        if not row_ids:
+            return
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE outbox SET lease_until = ? WHERE status = 'pending'"
+                " AND id IN (SELECT value FROM json_each(?))",
+                (until, json.dumps(sorted(row_ids))),
+            )
+
+    async def release(self, row_ids: Collection[int]) -> None:
+        """Give leased rows back unsent, due at once (a clean shutdown)."""
+        if not row_ids:
+            return
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE outbox SET lease_until = NULL WHERE status = 'pending'"
+                " AND id IN (SELECT value FROM json_each(?))",
+                (json.dumps(sorted(row_ids)),),
+            )
+
+    async def next_due(self, *, platforms: Collection[Platform] | None = None) -> float | None:
+        """When the earliest pending row becomes claimable (its retry time or lease end)."""
+        names = list(Platform) if platforms is None else platforms
+        row = await self._db.fetchone(
+            "SELECT MIN(MAX(next_attempt_at, COALESCE(lease_until, next_attempt_at)))"
+            " FROM outbox WHERE status = 'pending'"
+            " AND platform IN (SELECT value FROM json_each(?))",
+            (_platforms_json(names),),
+        )
+        return None if row is None or row[0] is None else float(row[0])
+
+    async def pending_platforms(self) -> set[str]:
+        """Platforms that have pending rows (a notifier warns about those it has no channel for)."""
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT platform FROM outbox WHERE status = 'pending'"
+        )
+        return {str(row[0]) for row in rows}
+
+    async def counts(self) -> dict[OutboxStatus, int]:
+        """Rows per status (every status present, zero when none)."""
+        rows = await self._db.fetchall("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+        found = {str(row[0]): int(row[1]) for row in rows}
+        return {status: found.get(status, 0) for status in OutboxStatus}
+
+    async def get(self, row_id: int) -> OutboxRow | None:
+        """One row's delivery state (for tests, /why and operators)."""
+        row = await self._db.fetchone(f"SELECT {_ROW_COLUMNS} FROM outbox WHERE id = ?", (row_id,))
+        return None if row is None else _outbox_row(row)
+
+    async def by_key(self, dedup_key: str) -> OutboxRow | None:
+        """The row queued under this dedup key."""
+        row = await self._db.fetchone(
+            f"SELECT {_ROW_COLUMNS} FROM outbox WHERE dedup_key = ?", (dedup_key,)
+        )
+        return None if row is None else _outbox_row(row)
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """A row's delivery state, without its payload."""
+
+    id: int
+    dedup_key: str
+    platform: str
+    chat_id: str
+    severity: str
+    status: OutboxStatus
+    attempts: int
+    next_attempt_at: float
+    lease_until: float | None
+    sent_at: float | None
+    last_error: str | None
+    message_ref: str | None
+
+
+_ROW_COLUMNS = (
+    "id, dedup_key, platform, chat_id, severity, status, attempts, next_attempt_at,"
+    " lease_until, sent_at, last_error, message_ref"
+)
+
+
+def _outbox_row(row: sqlite3.Row) -> OutboxRow:
+    return OutboxRow(
+        id=int(row["id"]),
+        dedup_key=str(row["dedup_key"]),
+        platform=str(row["platform"]),
+        chat_id=str(row["chat_id"]),
+        severity=str(row["severity"]),
+        status=OutboxStatus(row["status"]),
+        attempts=int(row["attempts"]),
+        next_attempt_at=float(row["next_attempt_at"]),
+        lease_until=None if row["lease_until"] is None else float(row["lease_until"]),
+        sent_at=None if row["sent_at"] is None else float(row["sent_at"]),
+        last_error=row["last_error"],
+        message_ref=row["message_ref"],
+    )
+
+
+def _claimed(row: sqlite3.Row) -> Claimed:
+    """Parse one claimed row; ValueError, KeyError, TypeError… on anything malformed."""
+    raw = json.loads(row["payload_json"])
+    if not isinstance(raw, dict):
+        raise ValueError("payload is not a JSON object")
+    return Claimed(
+        id=int(row["id"]),
+        dedup_key=str(row["dedup_key"]),
+        owner_id=None if row["owner_id"] is None else int(row["owner_id"]),
+        platform=Platform(row["platform"]),
+        chat_id=str(row["chat_id"]),
+        severity=Severity(row["severity"]),
+        notice=from_payload(raw),
+        attempts=int(row["attempts"]),
+    )
