@@ -10,6 +10,7 @@ from engine.domain import AccountStatus, LinkedAccount
 from storage.credentials import CredentialRow, CredentialStore
 from storage.db import Database, Transaction
 from storage.errors import ConflictError
+from storage.rules import Rules
 
 _SELECT = (
     "SELECT a.*, c.account_id IS NOT NULL AS has_credentials"
@@ -90,6 +91,7 @@ class Accounts:
             )
             if ciphertext is not None and key_id is not None:
                 await self._credentials.put(tx, account_id, ciphertext, key_id)
+            await Rules.insert_defaults(tx, owner_id, account_id, now=now)
             row = await tx.fetchone(f"{_SELECT} WHERE a.id = ?", (account_id,))
         assert row is not None  # inserted in this very transaction
         return _account(row)

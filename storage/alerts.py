@@ -1,0 +1,231 @@
+"""Alert episodes, their decision log, silences and the chats an owner is reached in."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+
+from engine.alerts.evaluate import Decision, Evaluation
+from engine.alerts.events import AlertStatus, Reason
+from engine.alerts.policy import Silence
+from engine.alerts.quiet import ChatSettings, QuietHours
+from engine.alerts.state import Alert
+from engine.domain import Platform
+from storage.db import Database, Transaction
+
+_FIELDS = (
+    "id", "rule_id", "account_id", "key", "status", "since", "polls", "value", "worst",
+    "fired_at", "resolved_at", "notified_value", "last_notified_at", "acked_at",
+    "snoozed_until", "reason", "reason_at",
+)  # fmt: skip
+_SELECT = f"SELECT {', '.join('al.' + f for f in _FIELDS)} FROM alerts al"
+_LIVE = "al.status IN ('pending', 'firing')"
+
+
+def _nan(value: float | None) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def _alert(row: sqlite3.Row) -> Alert:
+    return Alert(
+        id=int(row["id"]),
+        rule_id=int(row["rule_id"]),
+        account_id=int(row["account_id"]),
+        key=str(row["key"]),
+        status=AlertStatus(row["status"]),
+        since=float(row["since"]),
+        polls=int(row["polls"]),
+        value=_nan(row["value"]),
+        worst=_nan(row["worst"]),
+        fired_at=row["fired_at"],
+        resolved_at=row["resolved_at"],
+        notified_value=row["notified_value"],
+        last_notified_at=row["last_notified_at"],
+        acked_at=row["acked_at"],
+        snoozed_until=row["snoozed_until"],
+        reason=Reason(row["reason"]) if row["reason"] else None,
+        reason_at=row["reason_at"],
+    )
+
+
+def _row(alert: Alert) -> tuple[object, ...]:
+    values = [getattr(alert, f) for f in _FIELDS]
+    return tuple(
+        None
+        if isinstance(v, float) and v != v
+        else (v.value if isinstance(v, Reason | AlertStatus) else v)
+        for v in values
+    )
+
+
+class Alerts:
+    """Repository of alert episodes. Owner-scoped reads join through the account's owner."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # --- the poll's transaction ----------------------------------------------------------
+    @staticmethod
+    async def live(tx: Transaction, account_id: int) -> list[Alert]:
+        rows = await tx.fetchall(f"{_SELECT} WHERE al.account_id = ? AND {_LIVE}", (account_id,))
+        return [_alert(r) for r in rows]
+
+    @staticmethod
+    async def next_id(tx: Transaction) -> int:
+        """Ids for new episodes; safe inside BEGIN IMMEDIATE (no other writer)."""
+        row = await tx.fetchone("SELECT coalesce(max(id), 0) + 1 FROM alerts")
+        assert row is not None
+        return int(row[0])
+
+    @staticmethod
+    async def apply(tx: Transaction, evaluation: Evaluation) -> None:
+        """Write back one evaluation: drops, upserts, then the decision log."""
+        if evaluation.dropped:
+            await tx.executemany(
+                "DELETE FROM alerts WHERE id = ?", [(i,) for i in evaluation.dropped]
+            )
+        updates = ", ".join(f"{f} = excluded.{f}" for f in _FIELDS[1:])
+        await tx.executemany(
+            f"INSERT INTO alerts ({', '.join(_FIELDS)}) VALUES ({', '.join('?' * len(_FIELDS))})"
+            f" ON CONFLICT(id) DO UPDATE SET {updates}",
+            [_row(a) for a in evaluation.alerts],
+        )
+        await Alerts.log(tx, evaluation.decisions)
+
+    @staticmethod
+    async def log(tx: Transaction, decisions: Sequence[Decision]) -> None:
+        await tx.executemany(
+            "INSERT INTO alert_decisions (alert_id, at, reason, detail) VALUES (?, ?, ?, ?)",
+            [(d.alert_id, d.at, d.reason.value, d.detail) for d in decisions],
+        )
+
+    @staticmethod
+    async def silences(tx: Transaction, owner_id: int, at: float) -> list[Silence]:
+        rows = await tx.fetchall(
+            "SELECT id, owner_id, matchers_json, starts_at, ends_at FROM silences"
+            " WHERE owner_id = ? AND ends_at > ?",
+            (owner_id, at),
+        )
+        return [_silence(r) for r in rows]
+
+    @staticmethod
+    async def recipients(tx: Transaction, owner_id: int) -> list[ChatSettings]:
+        """The owner's private chats on every platform, with quiet hours and blocked state."""
+        rows = await tx.fetchall(
+            "SELECT ci.platform, ci.chat_id, c.quiet_from, c.quiet_to, c.quiet_tz,"
+            " c.quiet_allow_critical, c.blocked_at, c.blocked_reason"
+            " FROM chat_identities ci LEFT JOIN chats c"
+            " ON c.platform = ci.platform AND c.chat_id = ci.chat_id"
+            " WHERE ci.user_id = ? AND ci.chat_id IS NOT NULL ORDER BY ci.created_at",
+            (owner_id,),
+        )
+        return [chat_settings(r) for r in rows]
+
+    # --- owner-scoped ------------------------------------------------------------------------
+    async def get(self, owner_id: int, alert_id: int) -> Alert | None:
+        row = await self._db.fetchone(
+            f"{_SELECT} JOIN accounts a ON a.id = al.account_id WHERE a.owner_id = ? AND al.id = ?",
+            (owner_id, alert_id),
+        )
+        return _alert(row) if row else None
+
+    async def live_for(self, owner_id: int) -> list[Alert]:
+        rows = await self._db.fetchall(
+            f"{_SELECT} JOIN accounts a ON a.id = al.account_id"
+            f" WHERE a.owner_id = ? AND {_LIVE} ORDER BY al.id",
+            (owner_id,),
+        )
+        return [_alert(r) for r in rows]
+
+    async def decisions(self, alert_id: int, *, limit: int = 5) -> list[Decision]:
+        """The latest decisions about one alert, oldest first (call after an owner check)."""
+        rows = await self._db.fetchall(
+            "SELECT alert_id, at, reason, detail FROM alert_decisions WHERE alert_id = ?"
+            " ORDER BY id DESC LIMIT ?",
+            (alert_id, limit),
+        )
+        return [
+            Decision(int(r["alert_id"]), float(r["at"]), Reason(r["reason"]), str(r["detail"]))
+            for r in reversed(rows)
+        ]
+
+    async def acknowledge(self, owner_id: int, alert_ids: Sequence[int], at: float) -> list[int]:
+        """Mark live alerts acknowledged; the ids that changed."""
+        return await self._update_live(owner_id, alert_ids, "acked_at = coalesce(acked_at, ?)", at)
+
+    async def snooze(self, owner_id: int, alert_ids: Sequence[int], until: float) -> list[int]:
+        return await self._update_live(owner_id, alert_ids, "snoozed_until = ?", until)
+
+    async def _update_live(
+        self, owner_id: int, alert_ids: Sequence[int], assignment: str, value: float
+    ) -> list[int]:
+        changed: list[int] = []
+        async with self._db.transaction() as tx:
+            for alert_id in alert_ids:
+                count = await tx.execute(
+                    f"UPDATE alerts SET {assignment} WHERE id = ?"
+                    " AND status IN ('pending', 'firing')"
+                    " AND account_id IN (SELECT id FROM accounts WHERE owner_id = ?)",
+                    (value, alert_id, owner_id),
+                )
+                if count:
+                    changed.append(alert_id)
+        return changed
+
+    async def add_silence(
+        self, owner_id: int, matchers: dict[str, str], *, starts_at: float, ends_at: float
+    ) -> Silence:
+        async with self._db.transaction() as tx:
+            silence_id = await tx.insert(
+                "INSERT INTO silences (owner_id, matchers_json, starts_at, ends_at, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (owner_id, json.dumps(matchers, sort_keys=True), starts_at, ends_at, starts_at),
+            )
+        return Silence(silence_id, owner_id, dict(matchers), starts_at, ends_at)
+
+    async def silences_for(self, owner_id: int, at: float) -> list[Silence]:
+        rows = await self._db.fetchall(
+            "SELECT id, owner_id, matchers_json, starts_at, ends_at FROM silences"
+            " WHERE owner_id = ? AND ends_at > ? ORDER BY id",
+            (owner_id, at),
+        )
+        return [_silence(r) for r in rows]
+
+    async def expire_silence(self, owner_id: int, silence_id: int, at: float) -> bool:
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE silences SET ends_at = max(starts_at + 0.001, ?)"
+                " WHERE owner_id = ? AND id = ? AND ends_at > ?",
+                (at, owner_id, silence_id, at),
+            )
+        return changed > 0
+
+
+def _silence(row: sqlite3.Row) -> Silence:
+    return Silence(
+        int(row["id"]),
+        int(row["owner_id"]),
+        dict(json.loads(row["matchers_json"])),
+        float(row["starts_at"]),
+        float(row["ends_at"]),
+    )
+
+
+def chat_settings(row: sqlite3.Row) -> ChatSettings:
+    """A ``chats`` row (possibly all NULL from a LEFT JOIN) as ChatSettings."""
+    quiet = None
+    if row["quiet_from"] and row["quiet_to"]:
+        quiet = QuietHours(
+            row["quiet_from"],
+            row["quiet_to"],
+            row["quiet_tz"] or "UTC",
+            bool(row["quiet_allow_critical"] if row["quiet_allow_critical"] is not None else 1),
+        )
+    return ChatSettings(
+        Platform(row["platform"]),
+        str(row["chat_id"]),
+        quiet,
+        row["blocked_at"],
+        row["blocked_reason"],
+    )

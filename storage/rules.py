@@ -1,0 +1,130 @@
+"""Alert rules: the owner's own, plus the defaults every new account is born with."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from engine.alerts.rules import Kind, Op, Rule, RuleSpec, Severity, default_specs
+from storage.db import Database, Transaction
+
+_SELECT = (
+    "SELECT id, owner_id, account_id, kind, params_json, severity, enabled, created_at, is_default"
+    " FROM alert_rules"
+)
+
+
+def _params(spec: RuleSpec) -> str:
+    return json.dumps(
+        {
+            "op": spec.op.value,
+            "threshold": spec.threshold,
+            "clear": spec.clear,
+            "symbols": list(spec.symbols),
+            "for_polls": spec.for_polls,
+            "for_s": spec.for_s,
+        },
+        allow_nan=False,
+    )
+
+
+def _rule(row: sqlite3.Row) -> Rule:
+    params = json.loads(row["params_json"])
+    spec = RuleSpec(
+        kind=Kind(row["kind"]),
+        op=Op(params["op"]),
+        threshold=float(params["threshold"]),
+        severity=Severity(row["severity"]),
+        symbols=tuple(params.get("symbols", ())),
+        clear=params.get("clear"),
+        for_polls=int(params.get("for_polls", 1)),
+        for_s=float(params.get("for_s", 0.0)),
+    )
+    return Rule(
+        id=int(row["id"]),
+        owner_id=int(row["owner_id"]),
+        account_id=row["account_id"],
+        spec=spec,
+        enabled=bool(row["enabled"]),
+        created_at=float(row["created_at"]),
+        default=bool(row["is_default"]),
+    )
+
+
+class Rules:
+    """Repository of alert rules; every user-facing call is scoped by the owner in SQL."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @staticmethod
+    async def insert(
+        tx: Transaction,
+        owner_id: int,
+        account_id: int | None,
+        spec: RuleSpec,
+        *,
+        now: float,
+        default: bool = False,
+    ) -> Rule:
+        """Store a rule inside the caller's transaction (the account must be the owner's)."""
+        rule_id = await tx.insert(
+            "INSERT INTO alert_rules (owner_id, account_id, kind, params_json, severity,"
+            " created_at, is_default) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                owner_id,
+                account_id,
+                spec.kind.value,
+                _params(spec),
+                spec.severity.value,
+                now,
+                int(default),
+            ),
+        )
+        return Rule(rule_id, owner_id, account_id, spec, True, now, default)
+
+    @staticmethod
+    async def insert_defaults(
+        tx: Transaction, owner_id: int, account_id: int, *, now: float
+    ) -> list[Rule]:
+        """The rules that protect a new account before its owner configures anything."""
+        return [
+            await Rules.insert(tx, owner_id, account_id, spec, now=now, default=True)
+            for spec in default_specs()
+        ]
+
+    async def add(
+        self, owner_id: int, account_id: int | None, spec: RuleSpec, *, now: float
+    ) -> Rule:
+        async with self._db.transaction() as tx:
+            return await self.insert(tx, owner_id, account_id, spec, now=now)
+
+    async def list_for(self, owner_id: int) -> list[Rule]:
+        rows = await self._db.fetchall(f"{_SELECT} WHERE owner_id = ? ORDER BY id", (owner_id,))
+        return [_rule(r) for r in rows]
+
+    @staticmethod
+    async def in_scope(tx: Transaction, owner_id: int, account_id: int) -> list[Rule]:
+        """Every rule (enabled or not) that covers this account, read inside the poll."""
+        rows = await tx.fetchall(
+            f"{_SELECT} WHERE owner_id = ? AND (account_id IS NULL OR account_id = ?) ORDER BY id",
+            (owner_id, account_id),
+        )
+        return [_rule(r) for r in rows]
+
+    async def remove(self, owner_id: int, rule_id: int) -> bool:
+        async with self._db.transaction() as tx:
+            return (
+                await tx.execute(
+                    "DELETE FROM alert_rules WHERE owner_id = ? AND id = ?", (owner_id, rule_id)
+                )
+                > 0
+            )
+
+    async def set_enabled(self, owner_id: int, rule_id: int, enabled: bool) -> bool:
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE alert_rules SET enabled = ? WHERE owner_id = ? AND id = ?",
+                (int(enabled), owner_id, rule_id),
+            )
+        return changed > 0
