@@ -287,8 +287,9 @@ def parse_duration(text: str, *, usage: str = DURATION_USAGE) -> float:
             f"{_q(text.strip())} is not a duration like 90s, 5m, 1h30m or 2d.", usage=usage
         )
     seconds = sum(float(p["num"]) * _UNIT_S[p["unit"]] for p in parts)
-    if not 0.0 < seconds <= MAX_DURATION_S:
-        raise GrammarError("A duration must be above zero and at most 30 days.", usage=usage)
+    # Below a second a duration is shorter than any poll: surely a typo.
+    if not 1.0 <= seconds <= MAX_DURATION_S:
+        raise GrammarError("A duration must be at least 1 second and at most 30 days.", usage=usage)
     return seconds
 
 
