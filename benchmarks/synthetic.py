@@ -44,13 +44,14 @@ BRACKETS = _brackets()
 def _tiers(n: int) -> Tiers:
     floors = np.array([b[0] for b in BRACKETS])
     caps = np.append(floors[1:], np.inf)
-    row = lambda v: np.broadcast_to(np.asarray(v, dtype=np.float64), (n, len(BRACKETS))).copy()  # noqa: E731
+    row = lambda v: np.asarray([v], dtype=np.float64)  # noqa: E731
     return Tiers(
         floor=row(floors),
         cap=row(caps),
         mmr=row([b[1] for b in BRACKETS]),
         cum=row([b[2] for b in BRACKETS]),
-        count=np.full(n, len(BRACKETS), dtype=np.int64),
+        count=np.array([len(BRACKETS)], dtype=np.int64),
+        table=np.zeros(n, dtype=np.int64),
     )
 
 

@@ -178,12 +178,15 @@ class Account:
 
 @dataclass(frozen=True, eq=False)
 class Tiers:
-    """Maintenance brackets per position, padded to a rectangle of shape (n, k).
+    """Maintenance bracket tables, each distinct table stored once, and each position's table.
 
+    ``floor``/``cap``/``mmr``/``cum`` have shape (m, k): m distinct tables padded with NaN to the
+    longest, ``count[t]`` real tiers in table t; ``table[i]`` is position i's row. Every position
+    of a symbol shares its venue table, so a million positions cost one (m, k) table and one
+    integer each instead of 4·k floats each (320 MB at a million with Binance's ten brackets).
     Bounds are in the unit the venue brackets by: quote notional (Q·P) for linear contracts,
-    coin notional (Q/P) for inverse ones. Padding rows are NaN; ``count[i]`` real tiers for
-    position i. A position without venue tiers has one tier: its own ``mmr``/``maint_amount``
-    from floor 0 to +inf.
+    coin notional (Q/P) for inverse ones. A position without venue tiers has a one-tier table:
+    its own ``mmr``/``maint_amount`` from floor 0 to +inf.
     """
 
     floor: FloatArray
@@ -191,6 +194,11 @@ class Tiers:
     mmr: FloatArray
     cum: FloatArray
     count: IntArray
+    table: IntArray
+
+    def take(self, rows: IntArray) -> Tiers:
+        """The same tables for the positions at ``rows`` (repeats allowed)."""
+        return Tiers(self.floor, self.cap, self.mmr, self.cum, self.count, self.table[rows])
 
 
 def codes(labels: Labels | Sequence[str]) -> tuple[tuple[str, ...], IntArray]:

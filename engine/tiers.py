@@ -1,4 +1,4 @@
-"""Maintenance brackets: building the padded tier table and looking up a bracket by notional."""
+"""Maintenance brackets: building the shared tier tables and looking up a bracket by notional."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from engine.model import ContractType, Positions, Tiers
-from engine.types import FloatArray, IntArray
+from engine.model import ContractType, Positions, Tiers, codes
+from engine.types import BoolArray, FloatArray, IntArray
 
 
 def _num(value: Any) -> float:
@@ -46,28 +46,51 @@ def _venue_tiers(raw: Sequence[Mapping[str, Any]]) -> list[tuple[float, float, f
     return out
 
 
+def _unique_pairs(a: FloatArray, b: FloatArray) -> tuple[FloatArray, IntArray]:
+    """Distinct (a, b) pairs, bit for bit (NaN equals NaN), and each row's pair index."""
+    pairs = np.ascontiguousarray(np.stack([a, b], axis=1))
+    keys = pairs.view(np.dtype((np.void, pairs.itemsize * 2))).reshape(-1)
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return pairs[first], np.asarray(inverse, dtype=np.int64).reshape(-1)
+
+
 def build_tiers(
     positions: Positions, leverage_tiers: Mapping[str, Sequence[Mapping[str, Any]]] | None
 ) -> Tiers:
-    """A padded (n, k) tier table; positions without venue tiers get their own MMR as one tier."""
-    table = dict(leverage_tiers or {})
-    per_symbol = {s: _venue_tiers(t) for s, t in table.items() if isinstance(t, Sequence)}
-    n = len(positions)
-    k = max([len(v) for v in per_symbol.values()] + [1])
-    floor = np.full((n, k), np.nan)
-    cap = np.full((n, k), np.nan)
-    mmr = np.full((n, k), np.nan)
-    cum = np.full((n, k), np.nan)
-    count = np.ones(n, dtype=np.int64)
-    for i, symbol in enumerate(positions.symbol):
-        rows = per_symbol.get(symbol) or [
-            (0.0, math.inf, positions.mmr[i], positions.maint_amount[i])
-        ]
-        count[i] = len(rows)
-        floor[i, : len(rows)], cap[i, : len(rows)], mmr[i, : len(rows)], cum[i, : len(rows)] = zip(
+    """Each symbol's venue table once; positions without one share one-tier tables of their own
+    MMR and maintenance amount. Loops run over symbols and tables, never over positions."""
+    raw = dict(leverage_tiers or {})
+    per_symbol = {s: _venue_tiers(t) for s, t in raw.items() if isinstance(t, Sequence)}
+    names, code = codes(positions.symbol)
+    venue = [per_symbol.get(name) or [] for name in names]
+    tables = [rows for rows in venue if rows]
+    has_venue = np.array([bool(rows) for rows in venue], dtype=np.bool_)
+    k = max([len(rows) for rows in tables] + [1])
+    floor, cap, mmr, cum = (np.full((len(tables), k), np.nan) for _ in range(4))
+    for t, rows in enumerate(tables):
+        floor[t, : len(rows)], cap[t, : len(rows)], mmr[t, : len(rows)], cum[t, : len(rows)] = zip(
             *rows, strict=True
         )
-    return Tiers(floor=floor, cap=cap, mmr=mmr, cum=cum, count=count)
+    count = np.array([len(rows) for rows in tables], dtype=np.int64)
+    table = (np.cumsum(has_venue, dtype=np.int64) - 1)[code]
+    venue_tiers = Tiers(floor=floor, cap=cap, mmr=mmr, cum=cum, count=count, table=table)
+    return one_tier(venue_tiers, ~has_venue[code], positions.mmr, positions.maint_amount)
+
+
+def one_tier(tiers: Tiers, mask: BoolArray, mmr: FloatArray, cum: FloatArray) -> Tiers:
+    """``tiers`` with the masked positions moved to one-tier tables (floor 0 to +inf) of their
+    own ``mmr`` and ``cum``; positions with the same pair share one table."""
+    pairs, inverse = _unique_pairs(mmr[mask], cum[mask])
+    m, k = tiers.floor.shape
+    pad = np.full((len(pairs), k), np.nan)
+    floor, cap, rate, amount = (
+        np.vstack([a, pad]) for a in (tiers.floor, tiers.cap, tiers.mmr, tiers.cum)
+    )
+    floor[m:, 0], cap[m:, 0], rate[m:, 0], amount[m:, 0] = 0.0, np.inf, pairs[:, 0], pairs[:, 1]
+    table = tiers.table.copy()
+    table[mask] = m + inverse
+    count = np.concatenate([tiers.count, np.ones(len(pairs), dtype=np.int64)])
+    return Tiers(floor=floor, cap=cap, mmr=rate, cum=amount, count=count, table=table)
 
 
 def bracket_notional(positions: Positions, price: FloatArray) -> FloatArray:
@@ -78,14 +101,35 @@ def bracket_notional(positions: Positions, price: FloatArray) -> FloatArray:
 
 
 def tier_index(tiers: Tiers, notional: FloatArray) -> IntArray:
-    """Per position, the index of the bracket containing ``notional`` (NaN → first bracket)."""
-    with np.errstate(invalid="ignore"):
-        above = (tiers.floor <= notional[:, None]).sum(axis=1) - 1
-    return np.asarray(np.clip(above, 0, tiers.count - 1), dtype=np.int64)
+    """Per position, the index of the bracket containing ``notional`` (NaN → first bracket).
+
+    One binary search per multi-tier table (a loop over tables, not positions); one-tier
+    positions are always in bracket 0. The bracket is the number of floors at or below the
+    notional, less one; counting the floors *above* it instead (searching the negated floors)
+    makes a NaN notional count every floor as above, which lands in bracket 0 without a mask.
+    """
+    out = np.zeros(len(notional), dtype=np.int64)
+    multi = np.flatnonzero(tiers.count > 1)
+    for t in multi.tolist():
+        count = int(tiers.count[t])
+        negated = -tiers.floor[t, :count][::-1]
+        rows = None if len(tiers.count) == 1 else np.flatnonzero(tiers.table == t)
+        values = notional if rows is None else notional[rows]
+        above = np.searchsorted(negated, -values, side="left")
+        found = np.maximum(count - 1 - above, 0)
+        if rows is None:
+            out = found
+        else:
+            out[rows] = found
+    return out
+
+
+def tier_values(tiers: Tiers, index: IntArray) -> tuple[FloatArray, FloatArray]:
+    """(MMR, maintenance amount) of bracket ``index`` of each position's table."""
+    flat = tiers.table * tiers.floor.shape[1] + index
+    return np.take(tiers.mmr, flat), np.take(tiers.cum, flat)
 
 
 def tier_at(tiers: Tiers, notional: FloatArray) -> tuple[FloatArray, FloatArray]:
     """(MMR, maintenance amount) of the bracket containing ``notional``, per position."""
-    idx = tier_index(tiers, notional)
-    rows = np.arange(len(idx))
-    return tiers.mmr[rows, idx], tiers.cum[rows, idx]
+    return tier_values(tiers, tier_index(tiers, notional))

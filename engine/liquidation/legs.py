@@ -19,7 +19,7 @@ import numpy as np
 
 from engine.liquidation.notes import Notes
 from engine.model import ContractType, Positions, Tiers
-from engine.tiers import tier_at
+from engine.tiers import one_tier, tier_at
 from engine.types import BoolArray, FloatArray, IntArray
 
 
@@ -39,14 +39,13 @@ class Legs:
 
     def take(self, rows: IntArray) -> Legs:
         """The legs at ``rows`` (repeats allowed), for pairwise evaluation."""
-        t = self.tiers
         return Legs(
             side=self.side[rows],
             qty=self.qty[rows],
             entry=self.entry[rows],
             inverse=self.inverse[rows],
             option=self.option[rows],
-            tiers=Tiers(t.floor[rows], t.cap[rows], t.mmr[rows], t.cum[rows], t.count[rows]),
+            tiers=self.tiers.take(rows),
             fixed=self.fixed[rows],
             frozen_upnl=self.frozen_upnl[rows],
         )
@@ -126,7 +125,7 @@ def build_legs(positions: Positions, tiers: Tiers, entry: FloatArray, plan: LegP
     flat = plan.flat
     option = positions.kind == ContractType.OPTION
     if flat.any():
-        tiers = _flattened(tiers, plan)
+        tiers = one_tier(tiers, flat, plan.mmr, plan.cum)
     return Legs(
         side=positions.side,
         qty=positions.qty,
@@ -137,15 +136,3 @@ def build_legs(positions: Positions, tiers: Tiers, entry: FloatArray, plan: LegP
         fixed=np.where(option, np.nan_to_num(positions.venue_maint_margin), plan.fixed),
         frozen_upnl=np.nan_to_num(positions.venue_upnl),
     )
-
-
-def _flattened(tiers: Tiers, plan: LegPlan) -> Tiers:
-    """The venue brackets with the planned positions replaced by their one flat bracket."""
-    flat = plan.flat
-    floor, cap = tiers.floor.copy(), tiers.cap.copy()
-    mmr, cum, count = tiers.mmr.copy(), tiers.cum.copy(), tiers.count.copy()
-    for column in (floor, cap, mmr, cum):
-        column[flat] = np.nan
-    floor[flat, 0], cap[flat, 0] = 0.0, np.inf
-    mmr[flat, 0], cum[flat, 0], count[flat] = plan.mmr[flat], plan.cum[flat], 1
-    return Tiers(floor=floor, cap=cap, mmr=mmr, cum=cum, count=count)

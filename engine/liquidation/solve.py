@@ -22,7 +22,7 @@ import numpy as np
 
 from engine.liquidation.context import Context, group_sum, weighted_count
 from engine.liquidation.legs import maint_at, notional_at, upnl_at
-from engine.tiers import tier_index
+from engine.tiers import tier_index, tier_values
 from engine.types import BoolArray, FloatArray, IntArray
 
 
@@ -40,7 +40,7 @@ def solve(ctx: Context, equity: FloatArray, maint: FloatArray, mask: BoolArray) 
     tiers = ctx.legs.tiers
     index = tier_index(tiers, notional_at(ctx.legs, np.where(mask, ctx.mark, np.nan)))
     price, defined = _closed_form(ctx, equity, maint, mask, index)
-    limit = int(tiers.count.max(initial=1))
+    limit = int(tiers.count[tiers.table].max(initial=1))
     settled = ~defined
     for attempt in range(limit + 1):
         landed = tier_index(tiers, notional_at(ctx.legs, price))
@@ -56,8 +56,7 @@ def _closed_form(
     ctx: Context, equity: FloatArray, maint: FloatArray, mask: BoolArray, index: IntArray
 ) -> tuple[FloatArray, BoolArray]:
     legs = ctx.legs
-    rows = np.arange(len(index))
-    mmr, cum = legs.tiers.mmr[rows, index], legs.tiers.cum[rows, index]
+    mmr, cum = tier_values(legs.tiers, index)
     sq = legs.side * legs.qty
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = group_sum(ctx, legs.qty * mmr, mask)

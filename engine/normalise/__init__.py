@@ -100,7 +100,7 @@ def _read_one(raw: Any, reader: VenueReader | None) -> Row:
 
 def _fill_from_tiers(positions: Positions, tiers: Tiers) -> Positions:
     """Positions whose venue did not report an MMR take it from the bracket at their notional."""
-    gap = np.isnan(positions.mmr) & (tiers.count > 0)
+    gap = np.isnan(positions.mmr) & (tiers.count[tiers.table] > 0)
     if not gap.any():
         return positions
     mmr, cum = tier_at(tiers, bracket_notional(positions, positions.mark))
