@@ -1,0 +1,407 @@
+"""One parser per chat command, shared by Telegram, Discord and the console: text → ``Command``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+from bot.command_types import (
+    Accounts,
+    Ack,
+    AlertAdd,
+    AlertChange,
+    Alerts,
+    Command,
+    CommandName,
+    Digest,
+    Help,
+    Link,
+    Positions,
+    Quiet,
+    Risk,
+    RuleAction,
+    Share,
+    Silence,
+    SilenceList,
+    SilenceRm,
+    Snooze,
+    Start,
+    Stress,
+    Unlink,
+    Watch,
+    Why,
+)
+from bot.errors import UserError
+from engine.alerts.grammar import parse_duration, parse_matchers, parse_quiet, parse_rule
+from engine.errors import GrammarError
+
+__all__ = [
+    "EXAMPLE",
+    "SUMMARY",
+    "USAGE",
+    "Accounts",
+    "Ack",
+    "AlertAdd",
+    "AlertChange",
+    "Alerts",
+    "Command",
+    "CommandName",
+    "Digest",
+    "Help",
+    "Link",
+    "Positions",
+    "Quiet",
+    "Risk",
+    "RuleAction",
+    "Share",
+    "Silence",
+    "SilenceList",
+    "SilenceRm",
+    "Snooze",
+    "Start",
+    "Stress",
+    "Unlink",
+    "Watch",
+    "Why",
+    "help_text",
+    "parse",
+    "usage_line",
+]
+
+#: One usage line per command: error messages and /help show the same text.
+USAGE: dict[str, str] = {
+    "start": "/start",
+    "help": "/help [command]",
+    "link": "/link <venue> <apiKey> <secret> [passphrase]",
+    "watch": "/watch <venue> <wallet address>",
+    "unlink": "/unlink <account>",
+    "accounts": "/accounts",
+    "positions": "/positions [account]",
+    "risk": "/risk [account]",
+    "stress": "/stress [asset] <±pct>",
+    "alerts": "/alerts",
+    "alert": "/alert add <rule> | /alert rm|pause|resume <rule id>",
+    "ack": "/ack <alert id|all>",
+    "snooze": "/snooze <alert id|all> <duration>",
+    "quiet": "/quiet <from>-<to> [time zone] [critical|all] | /quiet off",
+    "why": "/why <alert id>",
+    "silence": "/silence <matchers…> <duration> | /silence | /silence rm <id>",
+    "share": "/share <account>",
+    "digest": "/digest",
+}
+#: A correct example where the usage line alone leaves room for doubt.
+EXAMPLE: dict[str, str] = {
+    "link": "/link binanceusdm <apiKey> <secret>",
+    "watch": "/watch hyperliquid 0x1234…abcd",
+    "stress": "/stress BTC -10%",
+    "alert": "/alert add liq<5% BTC critical",
+    "ack": "/ack 12",
+    "snooze": "/snooze 12 1h",
+    "quiet": "/quiet 22:00-07:00 Europe/Paris",
+    "why": "/why 12",
+    "silence": "/silence kind=liq symbol=BTC 2h",
+}
+#: What to say when a command lacks its argument.
+_MISSING: dict[str, str] = {
+    "link": "Give the venue, the API key and its secret (and passphrase if the venue has one).",
+    "watch": "Give the venue and the wallet address to watch.",
+    "unlink": "Say which account to unlink, by its label.",
+    "share": "Say which of your accounts to share here, by its label.",
+    "stress": "Give the price move in percent, and optionally the asset.",
+    "alert": "Say which rule: its id, like 12.",
+    "ack": "Say which alert to acknowledge: its id, like 12, or all.",
+    "snooze": "Say which alert to snooze (its id, or all) and for how long.",
+    "quiet": "Give the quiet window, like 22:00-07:00, or off.",
+    "why": "Say which alert: its id, like 12.",
+    "silence": "Say which silence: its id, like 3.",
+}
+#: One short line per command: /help and the platforms' command menus (Telegram setMyCommands).
+SUMMARY: dict[str, str] = {
+    "start": "Register and take the short tour",
+    "help": "List the commands, or explain one",
+    "link": "Link an exchange account with a read-only API key (private chat only)",
+    "watch": "Watch a public wallet address",
+    "unlink": "Stop watching an account",
+    "accounts": "List your linked accounts",
+    "positions": "Open positions with distance to liquidation",
+    "risk": "Portfolio risk: equity, exposure, leverage, closest liquidations",
+    "stress": "What a price move would do to your positions",
+    "alerts": "List your alert rules and firing alerts",
+    "alert": "Add, remove, pause or resume an alert rule",
+    "ack": "Acknowledge an alert: no more repeats",
+    "snooze": "Snooze an alert (or all) for a while",
+    "quiet": "Set quiet hours for this chat",
+    "why": "Why an alert was (or was not) sent",
+    "silence": "Silence alerts matching kind, symbol, account…",
+    "share": "Show one of your accounts in this group",
+    "digest": "The daily exposure digest",
+}
+_RULE_HELP = (
+    "Rules: <kind><op><threshold> [symbols] [info|warning|critical] [for N|for 90s] "
+    "[clear <level>] [on <account>].\n"
+    "Kinds: liq, prob, margin, roe, funding (%); leverage (x); pnl, exposure, "
+    "account_exposure, price (USD, k/m allowed); blind and auth take no comparison.\n"
+    "Examples: liq<5% BTC critical · margin>80% · price<60000 BTC/USDT:USDT · "
+    "pnl<-500 for 3 · blind on main"
+)
+_ID = re.compile(r"#?(?P<n>[0-9]{1,12})")
+_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+_VENUE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}")
+_ASSET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+_PCT = re.compile(r"(?P<n>[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))%?")
+_COMMAND = re.compile(r"\s*/?(?P<cmd>[^\s@/]+)(?:@\S*)?(?P<args>.*)", re.DOTALL)
+_ALL = "all"
+_Args = list[str]
+
+
+def usage_line(command: str) -> str:
+    """``Usage: …`` for one command, with its example when it has one."""
+    example = EXAMPLE.get(command)
+    return f"Usage: {USAGE[command]}" + (f", e.g. {example}" if example else "")
+
+
+def _fail(command: str, problem: str) -> NoReturn:
+    raise UserError(f"{problem}\n{usage_line(command)}")
+
+
+def _cut(text: str) -> str:
+    """User text echoed in a reply, cut short: a pasted paragraph must not flood the chat."""
+    return text if len(text) <= 32 else f"{text[:31]}…"
+
+
+def _q(text: str) -> str:
+    return f"'{_cut(text)}'"
+
+
+def _arity(command: str, args: _Args, low: int, high: int) -> None:
+    """Refuse missing and surplus words (never quoting them: /link's words are secrets)."""
+    if len(args) < low:
+        _fail(command, _MISSING.get(command, f"/{command} is missing an argument."))
+    if len(args) > high:
+        extra = "takes no arguments" if high == 0 else "got more than it takes"
+        _fail(command, f"/{command} {extra}.")
+
+
+def _id(command: str, word: str, what: str) -> int:
+    match = _ID.fullmatch(word)
+    if match is None or int(match["n"]) == 0:
+        _fail(command, f"{_q(word)} is not {what} id: use a number like 12 or #12.")
+    return int(match["n"])
+
+
+def _target(command: str, word: str) -> int | None:
+    """An alert id, or None for ``all``."""
+    return None if word.lower() == _ALL else _id(command, word, "an alert")
+
+
+def _label(command: str, word: str) -> str:
+    if _LABEL.fullmatch(word) is None:
+        _fail(command, f"{_q(word)} is not an account label (letters, digits, _ . -).")
+    return word
+
+
+@contextmanager
+def _grammar() -> Iterator[None]:
+    """The engine's grammar errors become the user-facing kind, message unchanged."""
+    try:
+        yield
+    except GrammarError as error:
+        raise UserError(str(error)) from error
+
+
+def _start(args: _Args, raw: str) -> Command:
+    return Start(raw.strip() or None)
+
+
+def _help(args: _Args, raw: str) -> Command:
+    # "/help alert add" asks about /alert: only the first word names the command.
+    if not args:
+        return Help()
+    return Help(_known(args[0].lstrip("/").split("@")[0]))
+
+
+def _known(word: str) -> str:
+    name = word.lower()
+    if name not in USAGE:
+        _fail("help", f"There is no /{_cut(name)} command.")
+    return name
+
+
+def _link(args: _Args, raw: str) -> Command:
+    # Never quote an argument here: any of them may be a secret.
+    _arity("link", args, 3, 4)
+    if _VENUE.fullmatch(args[0]) is None:
+        _fail("link", "The first word must be the venue, like binanceusdm or bybit.")
+    return Link(args[0].lower(), args[1], args[2], args[3] if len(args) == 4 else None)
+
+
+def _watch(args: _Args, raw: str) -> Command:
+    _arity("watch", args, 2, 2)
+    if _VENUE.fullmatch(args[0]) is None:
+        _fail("watch", f"{_q(args[0])} is not a venue like hyperliquid.")
+    return Watch(args[0].lower(), args[1])
+
+
+def _no_args(command: str, build: Callable[[], Command]) -> Callable[[_Args, str], Command]:
+    def parse(args: _Args, raw: str) -> Command:
+        _arity(command, args, 0, 0)
+        return build()
+
+    return parse
+
+
+def _positions(args: _Args, raw: str) -> Command:
+    _arity("positions", args, 0, 1)
+    return Positions(_label("positions", args[0]) if args else None)
+
+
+def _risk(args: _Args, raw: str) -> Command:
+    _arity("risk", args, 0, 1)
+    return Risk(_label("risk", args[0]) if args else None)
+
+
+def _unlink(args: _Args, raw: str) -> Command:
+    _arity("unlink", args, 1, 1)
+    return Unlink(_label("unlink", args[0]))
+
+
+def _share(args: _Args, raw: str) -> Command:
+    _arity("share", args, 1, 1)
+    return Share(_label("share", args[0]))
+
+
+def _stress(args: _Args, raw: str) -> Command:
+    args = re.sub(r"\s+%", "%", raw).split()
+    _arity("stress", args, 1, 2)
+    match = _PCT.fullmatch(args[-1])
+    if match is None:
+        _fail("stress", f"{_q(args[-1])} is not a price move like -10%.")
+    shock_pct = float(match["n"])
+    # −100 % puts every price at zero; beyond +1000 % is a typo rather than a scenario.
+    if not -100.0 < shock_pct <= 1000.0 or shock_pct == 0.0:
+        _fail("stress", "The price move must be a non-zero percentage above -100 and up to 1000.")
+    if len(args) == 1:
+        return Stress(None, shock_pct)
+    if _ASSET.fullmatch(args[0]) is None or not any(c.isalpha() for c in args[0]):
+        _fail("stress", f"{_q(args[0])} is not an asset like BTC.")
+    return Stress(args[0].upper(), shock_pct)
+
+
+_ACTIONS = {
+    "rm": RuleAction.RM,
+    "remove": RuleAction.RM,
+    "del": RuleAction.RM,
+    "delete": RuleAction.RM,
+    "pause": RuleAction.PAUSE,
+    "resume": RuleAction.RESUME,
+}
+
+
+def _alert(args: _Args, raw: str) -> Command:
+    if not args:
+        _fail("alert", "Say what to do: add, rm, pause or resume.")
+    verb = args[0].lower()
+    if verb == "add":
+        with _grammar():
+            return AlertAdd(parse_rule(raw.strip()[len(args[0]) :]))
+    if verb in ("list", "ls"):
+        _arity("alert", args[1:], 0, 0)
+        return Alerts()
+    if verb not in _ACTIONS:
+        _fail("alert", f"{_q(args[0])} is not something /alert does: add, rm, pause or resume.")
+    _arity("alert", args[1:], 1, 1)
+    return AlertChange(_ACTIONS[verb], _id("alert", args[1], "a rule"))
+
+
+def _ack(args: _Args, raw: str) -> Command:
+    _arity("ack", args, 1, 1)
+    return Ack(_target("ack", args[0]))
+
+
+def _snooze(args: _Args, raw: str) -> Command:
+    _arity("snooze", args, 2, 2)
+    target = _target("snooze", args[0])
+    with _grammar():
+        return Snooze(target, parse_duration(args[1], usage=EXAMPLE["snooze"]))
+
+
+def _quiet(args: _Args, raw: str) -> Command:
+    _arity("quiet", args, 1, 5)
+    if args[0].lower() == "off":
+        _arity("quiet", args, 1, 1)
+        return Quiet(None)
+    with _grammar():
+        return Quiet(parse_quiet(" ".join(args)))
+
+
+def _why(args: _Args, raw: str) -> Command:
+    _arity("why", args, 1, 1)
+    return Why(_id("why", args[0], "an alert"))
+
+
+def _silence(args: _Args, raw: str) -> Command:
+    verb = args[0].lower() if args else "list"
+    if verb in ("list", "ls"):
+        _arity("silence", args, 0, 1)
+        return SilenceList()
+    if verb in ("rm", "remove", "del", "delete"):
+        _arity("silence", args, 2, 2)
+        return SilenceRm(_id("silence", args[1], "a silence"))
+    if "=" in args[-1]:
+        _fail("silence", "End the silence with how long it lasts, like 2h.")
+    with _grammar():
+        matchers = parse_matchers(" ".join(args[:-1]))
+        return Silence(tuple(matchers.items()), parse_duration(args[-1], usage=EXAMPLE["silence"]))
+
+
+def _digest(args: _Args, raw: str) -> Command:
+    return Digest(raw.strip())
+
+
+_PARSERS: dict[str, Callable[[_Args, str], Command]] = {
+    "start": _start,
+    "help": _help,
+    "link": _link,
+    "watch": _watch,
+    "unlink": _unlink,
+    "accounts": _no_args("accounts", Accounts),
+    "positions": _positions,
+    "risk": _risk,
+    "stress": _stress,
+    "alerts": _no_args("alerts", Alerts),
+    "alert": _alert,
+    "ack": _ack,
+    "snooze": _snooze,
+    "quiet": _quiet,
+    "why": _why,
+    "silence": _silence,
+    "share": _share,
+    "digest": _digest,
+}
+
+
+def parse(text: str) -> Command:
+    """A chat message as a ``Command``; ``UserError`` (message + usage line) when it is not one.
+
+    Accepts ``/cmd@BotName`` (Telegram groups), any case, extra spaces, and no slash (console).
+    """
+    match = _COMMAND.fullmatch(text)
+    if match is None:
+        raise UserError(f"Send a command, like /positions.\n{usage_line('help')}")
+    word = match["cmd"].lower()
+    if word not in _PARSERS:
+        raise UserError(f"There is no /{_cut(word)} command.\n{usage_line('help')}")
+    raw = match["args"]
+    return _PARSERS[word](raw.split(), raw)
+
+
+def help_text(command: str | None = None) -> str:
+    """Plain text for /help: every command with its summary, or one command in detail."""
+    if command is None:
+        lines = [f"{USAGE[name]} — {SUMMARY[name]}" for name in USAGE]
+        return "Commands:\n" + "\n".join(lines) + "\nSend /help <command> for details."
+    name = _known(command.lstrip("/"))
+    text = f"{SUMMARY[name]}.\n{usage_line(name)}"
+    return f"{text}\n{_RULE_HELP}" if name == "alert" else text
