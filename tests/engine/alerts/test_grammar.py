@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from difflib import get_close_matches
 
 import pytest
@@ -90,7 +91,9 @@ def test_the_percent_sign_is_optional_for_percent_kinds() -> None:
 
 def test_kind_and_keywords_are_case_insensitive() -> None:
     """Phones capitalise the first word: `Liq<5 Critical` still parses."""
-    assert parse_rule("Liq<5 Critical") == RuleSpec(Kind.LIQ, threshold=5.0, severity="critical")
+    assert parse_rule("Liq<5 Critical") == RuleSpec(
+        Kind.LIQ, threshold=5.0, severity=Severity.CRITICAL
+    )
 
 
 @pytest.mark.parametrize(("text", "value"), [("pnl<-1.5k", -1_500.0), ("exposure>2M", 2e6)])
@@ -306,12 +309,10 @@ def _specs(draw: st.DrawFn) -> RuleSpec:
     info = KINDS[kind]
     severity = draw(st.sampled_from(list(Severity)))
     account = draw(st.none() | _LABELS)
-    timing = {
-        "for_polls": draw(st.integers(1, 1000)),
-        "for_s": draw(st.just(0.0) | st.floats(1.0, MAX_DURATION_S)),
-    }
+    for_polls = draw(st.integers(1, 1000))
+    for_s = draw(st.just(0.0) | st.floats(1.0, MAX_DURATION_S))
     if info.state:
-        return RuleSpec(**{**state_spec(kind, severity, account).__dict__, **timing})
+        return replace(state_spec(kind, severity, account), for_polls=for_polls, for_s=for_s)
     op = draw(st.sampled_from(list(Op)))
     a, b = draw(_values(kind)), draw(_values(kind))
     threshold, clear = (min(a, b), max(a, b)) if op is Op.BELOW else (max(a, b), min(a, b))
@@ -320,7 +321,7 @@ def _specs(draw: st.DrawFn) -> RuleSpec:
         pool = st.lists(_BASES | _MARKETS, min_size=kind is Kind.PRICE, max_size=3, unique=True)
         symbols = tuple(draw(pool))
     chosen = draw(st.none() | st.just(clear))
-    return RuleSpec(kind, op, threshold, severity, symbols, account, chosen, **timing)
+    return RuleSpec(kind, op, threshold, severity, symbols, account, chosen, for_polls, for_s)
 
 
 @settings(deadline=None)
