@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -44,6 +44,8 @@ class PollEvent:
     status: AccountStatus
     analysis: Analysis | None = None
     failure: ExchangeFailure | None = None
+    #: Funding rate per symbol (a fraction per funding interval) when the venue reported it.
+    funding: Mapping[str, float] = field(default_factory=dict)
 
 
 class AlertStage(Protocol):
@@ -67,6 +69,8 @@ class MonitorStats:
     #: Runs APScheduler skipped because the previous poll of that account was still running.
     skipped: int = 0
     last_poll_at: float | None = None
+    #: Last poll that finished either way (the watchdog's "the loop is alive" signal).
+    last_cycle_at: float | None = None
 
 
 class Monitor:
@@ -89,6 +93,8 @@ class Monitor:
         self.poll_s, self.blind_after, self.retention_days = poll_s, blind_after, retention_days
         self.alerts, self.clock = alerts, clock
         self.stats = MonitorStats()
+        #: The latest analysis per account: what /risk and /stress answer from.
+        self.latest: dict[int, Analysis] = {}
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES)
 
@@ -125,6 +131,7 @@ class Monitor:
         for job in self.scheduler.get_jobs():
             if job.id.startswith("poll:") and job.id not in wanted:
                 job.remove()
+                self.latest.pop(int(job.id.removeprefix("poll:")), None)
         for job_id, account in wanted.items():
             interval = timedelta(seconds=account.poll_s or self.poll_s)
             job = self.scheduler.get_job(job_id)
@@ -160,7 +167,9 @@ class Monitor:
                 str(account.id), account.venue, await self._credentials(account)
             )
             loaded = parse(raw, source=f"{account.venue} account {account.id}")
-            analysis = analyse(loaded.snapshot, horizon_hours=loaded.horizon_hours)
+            analysis = analyse(
+                loaded.snapshot, volatility=loaded.volatility, horizon_hours=loaded.horizon_hours
+            )
         except ExchangeFailure as failure:
             return await self._failed(account, failure)
         except VaultError as exc:
@@ -171,7 +180,7 @@ class Monitor:
             return await self._failed(
                 account, ExchangeFailure("exchange", f"internal error (ref {ref})")
             )
-        return await self._succeeded(account, analysis, started)
+        return await self._succeeded(account, analysis, started, funding=loaded.funding)
 
     async def _credentials(self, account: LinkedAccount) -> Credentials:
         if account.wallet_address:
@@ -182,17 +191,23 @@ class Monitor:
         return self.vault.decrypt(row.ciphertext, row.key_id)
 
     async def _succeeded(
-        self, account: LinkedAccount, analysis: Analysis, started: float
+        self,
+        account: LinkedAccount,
+        analysis: Analysis,
+        started: float,
+        *,
+        funding: Mapping[str, float],
     ) -> PollEvent:
         at = self.clock()
         summary = summarise(analysis, account_id=account.id, taken_at=at)
-        event = PollEvent(account, at, AccountStatus.ACTIVE, analysis=analysis)
+        event = PollEvent(account, at, AccountStatus.ACTIVE, analysis=analysis, funding=funding)
         async with self.db.transaction() as tx:
             await Snapshots.insert(tx, summary)
             await self.accounts.record_poll_success(account.id, at, tx=tx)
             await self.alerts(tx, event)
         self.stats.polls += 1
-        self.stats.last_poll_at = at
+        self.stats.last_poll_at = self.stats.last_cycle_at = at
+        self.latest[account.id] = analysis
         elapsed = self.clock() - started
         if elapsed > (account.poll_s or self.poll_s):
             self.stats.overruns += 1
@@ -204,6 +219,7 @@ class Monitor:
     async def _failed(self, account: LinkedAccount, failure: ExchangeFailure) -> PollEvent:
         at = self.clock()
         self.stats.failures += 1
+        self.stats.last_cycle_at = at
         async with self.db.transaction() as tx:
             if failure.kind == "auth":
                 await self.accounts.mark_auth_failed(account.id, str(failure), tx=tx)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,8 @@ class SnapshotFile:
     snapshot: Snapshot
     volatility: Mapping[str, float]
     horizon_hours: float
+    #: Funding rate per symbol, a fraction per funding interval (optional "funding_rates").
+    funding: Mapping[str, float] = field(default_factory=dict)
 
 
 def load(path: Path) -> SnapshotFile:
@@ -51,11 +53,12 @@ def parse(data: Any, *, source: str = "snapshot") -> SnapshotFile:
     balance = _optional(data, "balance", Mapping, source)
     tiers = _optional(data, "leverage_tiers", Mapping, source)
     volatility = _volatility(_optional(data, "volatility", Mapping, source) or {}, source)
+    funding = _funding(_optional(data, "funding_rates", Mapping, source) or {}, source)
     horizon = data.get("horizon_hours", 24)
     if isinstance(horizon, bool) or not isinstance(horizon, int | float) or not horizon > 0:
         raise UserError(f'{source}: "horizon_hours" must be a positive number of hours')
     snapshot = normalise(exchange.strip().lower(), positions, balance, tiers)
-    return SnapshotFile(exchange.strip().lower(), snapshot, volatility, float(horizon))
+    return SnapshotFile(exchange.strip().lower(), snapshot, volatility, float(horizon), funding)
 
 
 def _optional(data: Mapping[str, Any], key: str, kind: type, source: str) -> Any:
@@ -73,4 +76,13 @@ def _volatility(raw: Mapping[str, Any], source: str) -> dict[str, float]:
         if not math.isfinite(sigma):
             raise UserError(f'{source}: volatility of "{symbol}" must be finite')
         out[str(symbol)] = float(sigma)
+    return out
+
+
+def _funding(raw: Mapping[str, Any], source: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for symbol, rate in raw.items():
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not math.isfinite(rate):
+            raise UserError(f'{source}: funding rate of "{symbol}" must be a finite number')
+        out[str(symbol)] = float(rate)
     return out

@@ -40,6 +40,7 @@ def fan_out(
     """Each reachable chat gets the items its quiet hours let through, grouped in one notice."""
     messages: list[Message] = []
     delivered: set[int] = set()
+    items = sorted(items, key=lambda i: (-i.severity.rank, i.alert_id))  # worst news first
     for chat in chats:
         if chat.blocked_at is not None:
             continue
