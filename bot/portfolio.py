@@ -1,0 +1,67 @@
+"""Portfolio use cases: /positions, /risk and /stress, answered from the monitor's latest view."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.errors import UserError
+from bot.services import AccountService
+from engine.analysis import Analysis
+from engine.domain import LinkedAccount
+from engine.stress import Stress, stress
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """One account and the engine's latest analysis of it (None until its first poll)."""
+
+    account: LinkedAccount
+    analysis: Analysis | None
+
+
+@dataclass(frozen=True)
+class StressView:
+    account: LinkedAccount
+    analysis: Analysis
+    result: Stress
+
+
+class PortfolioService:
+    """Reads the analyses the monitor keeps in memory; never calls a venue on a chat command."""
+
+    def __init__(self, accounts: AccountService, latest: Mapping[int, Analysis]) -> None:
+        self.accounts, self.latest = accounts, latest
+
+    async def views(self, owner_id: int, ref: str | None = None) -> list[AccountView]:
+        """One account (by label or id) or all of the owner's."""
+        if ref is not None:
+            found = [await self.accounts.find(owner_id, ref)]
+        else:
+            found = await self.accounts.list(owner_id)
+        if not found:
+            raise UserError("You have no linked accounts yet: /link or /watch one.")
+        return [AccountView(a, self.latest.get(a.id)) for a in found]
+
+    async def stress(self, owner_id: int, asset: str | None, shock_pct: float) -> list[StressView]:
+        """Every analysed account of the owner under a ±shock on one underlying (or all)."""
+        out = []
+        for view in await self.views(owner_id):
+            analysis = view.analysis
+            if analysis is None:
+                continue
+            names = analysis.snapshot.positions.underlying.names
+            if asset is not None and asset.upper() not in names:
+                continue
+            result = stress(
+                analysis.snapshot,
+                analysis.portfolio,
+                analysis.liquidation_price,
+                shock_pct=shock_pct,
+                underlying=asset.upper() if asset else None,
+            )
+            out.append(StressView(view.account, analysis, result))
+        if not out:
+            target = f"a {asset.upper()} position" if asset else "an analysed position"
+            raise UserError(f"None of your accounts has {target} yet.")
+        return out
