@@ -8,10 +8,12 @@ import logging
 import signal
 from contextlib import AsyncExitStack
 
+from bot.channel import Channel
 from bot.exchanges import ExchangeHub
-from bot.monitor import Monitor
+from bot.runtime import assemble
 from bot.settings import Settings
 from bot.vault import Vault
+from engine.domain import Platform
 from storage import Database
 
 log = logging.getLogger("liqwatch")
@@ -38,17 +40,13 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     async with AsyncExitStack() as stack:
         db = await stack.enter_async_context(Database.open(str(settings.db_path)))
         hub = await stack.enter_async_context(ExchangeHub(settings.exchange_url_prefix))
-        monitor = Monitor(
-            db=db,
-            hub=hub,
-            vault=vault,
-            poll_s=settings.poll_s,
-            blind_after=settings.blind_after,
-            retention_days=settings.retention_days,
+        # Chat channels (Telegram, Discord) join here; until one is configured, alerts wait
+        # in the outbox (nothing is lost) and the notifier logs that once per platform.
+        channels: dict[Platform, Channel] = {}
+        runtime = await stack.enter_async_context(
+            assemble(settings, db=db, hub=hub, vault=vault, channels=channels)
         )
-        await monitor.start()
-        stack.push_async_callback(monitor.stop)
-        count = sum(job.id.startswith("poll:") for job in monitor.scheduler.get_jobs())
+        count = runtime.heartbeat.watched()
         log.info("liqwatch running: watching %d accounts, database %s", count, settings.db_path)
         await stop.wait()
         log.info("liqwatch stopping")

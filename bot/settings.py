@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import UserError
+from engine.domain import Platform
 
 DEFAULT_DB = "./liqwatch.db"
 DEFAULT_POLL_S = 30.0
@@ -48,6 +49,12 @@ class Settings:
     blind_after: int = 5
     retention_days: float = 90.0
     log_level: str = "INFO"
+    #: Where operator messages go ("telegram:<chat id>", "discord:<channel id>"); None: log only.
+    ops_chat: tuple[Platform, str] | None = None
+    #: "Still watching N accounts" to the ops chat this often; 0 disables it.
+    heartbeat_s: float = 0.0
+    #: The watchdog alerts the ops chat when no poll has finished for this long.
+    stall_s: float = 300.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -62,6 +69,9 @@ class Settings:
             blind_after=int(_number(merged, "LIQWATCH_BLIND_AFTER", 5, minimum=1)),
             retention_days=_number(merged, "LIQWATCH_SNAPSHOT_RETENTION_DAYS", 90, minimum=1),
             log_level=_level(merged.get("LIQWATCH_LOG_LEVEL", "INFO")),
+            ops_chat=_chat(merged, "LIQWATCH_OPS_CHAT"),
+            heartbeat_s=_number(merged, "LIQWATCH_HEARTBEAT_SECONDS", 0, minimum=0),
+            stall_s=_number(merged, "LIQWATCH_STALL_SECONDS", 300, minimum=10),
         )
 
     def require_master_key(self) -> Secret:
@@ -117,3 +127,22 @@ def _level(raw: str) -> str:
             f"LIQWATCH_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {raw!r}"
         )
     return level
+
+
+def _chat(env: Mapping[str, str], name: str) -> tuple[Platform, str] | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    platform, _, chat_id = raw.partition(":")
+    try:
+        return Platform(platform.strip().lower()), _nonempty(chat_id.strip(), name)
+    except ValueError:
+        raise SettingsError(
+            f"{name} must look like telegram:<chat id> or discord:<channel id>, got {raw!r}"
+        ) from None
+
+
+def _nonempty(value: str, name: str) -> str:
+    if not value:
+        raise ValueError(name)
+    return value

@@ -1,0 +1,86 @@
+"""The running service, assembled once: monitor → alert stage → outbox → notifier → channels.
+
+``liqwatch run`` and ``liqwatch demo`` differ only in where snapshots come from (ccxt or the
+simulated venue) and which channels deliver; everything between is this one assembly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from bot.alerting import AlertService
+from bot.channel import Channel
+from bot.heartbeat import Heartbeat
+from bot.monitor import Monitor
+from bot.notifier import Notifier
+from bot.pipeline import AlertPipeline
+from bot.portfolio import PortfolioService
+from bot.services import AccountService
+from bot.settings import Settings
+from bot.vault import Vault
+from engine.domain import Platform
+from storage import Database
+
+
+@dataclass
+class Runtime:
+    """Every long-lived part, for adapters (services) and for tests (the rest)."""
+
+    db: Database
+    monitor: Monitor
+    pipeline: AlertPipeline
+    notifier: Notifier
+    heartbeat: Heartbeat
+    accounts: AccountService
+    alerts: AlertService
+    portfolio: PortfolioService
+
+
+@asynccontextmanager
+async def assemble(
+    settings: Settings,
+    *,
+    db: Database,
+    hub: Any,
+    vault: Vault,
+    channels: Mapping[Platform, Channel],
+    clock: Callable[[], float] = time.time,
+) -> AsyncIterator[Runtime]:
+    """Build, start (scheduler + notifier task), yield, then stop in reverse order."""
+    notifier = Notifier(db, channels, clock=clock)
+    pipeline = AlertPipeline(wake=notifier.wake)
+    monitor = Monitor(
+        db=db,
+        hub=hub,
+        vault=vault,
+        poll_s=settings.poll_s,
+        blind_after=settings.blind_after,
+        retention_days=settings.retention_days,
+        alerts=pipeline,
+        clock=clock,
+    )
+    heartbeat = Heartbeat(
+        db, monitor, ops_chat=settings.ops_chat, stall_s=settings.stall_s, wake=notifier.wake,
+        clock=clock,
+    )  # fmt: skip
+    accounts = AccountService(db, hub, vault, on_change=monitor.sync, clock=clock)
+    runtime = Runtime(
+        db, monitor, pipeline, notifier, heartbeat, accounts,
+        AlertService(db, clock=clock), PortfolioService(accounts, monitor.latest),
+    )  # fmt: skip
+    await monitor.start()
+    heartbeat.install(settings.heartbeat_s)
+    delivering = asyncio.create_task(notifier.run(), name="notifier")
+    try:
+        yield runtime
+    finally:
+        await monitor.stop()
+        delivering.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await delivering
