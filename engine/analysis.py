@@ -10,7 +10,7 @@ import numpy as np
 from engine import metrics
 from engine.advice import DEFAULT_TARGET_PCT, Advice, advise
 from engine.liquidation import Liquidation, compute
-from engine.model import MarginMode, lookup
+from engine.model import MarginMode, Positions, chunks, lookup
 from engine.normalise import Snapshot
 from engine.portfolio import Portfolio, build
 from engine.probability import distance_sigma, hours_to_years, touch_probability
@@ -69,37 +69,110 @@ def analyse(
     horizon_hours: float = 24.0,
     target_distance_pct: float = DEFAULT_TARGET_PCT,
 ) -> Analysis:
-    """Compute every metric for ``snapshot``; ``volatility`` maps symbol or underlying → σ/yr."""
+    """Compute every metric for ``snapshot``; ``volatility`` maps symbol or underlying → σ/yr.
+
+    The account-wide steps (liquidation, portfolio) run first; the per-position metrics then
+    run in chunks (see ``engine.model.chunks``) so a large book's temporaries stay in cache.
+    """
     positions = snapshot.positions
-    valid = positions.valid
     computed = compute(snapshot)
-    liq = np.where(np.isnan(positions.venue_liq), computed.price, positions.venue_liq)
-    liq = np.where(valid, liq, np.nan)
-    upnl = np.where(valid, metrics.unrealised_pnl(positions), np.nan)
+    upnl = np.where(positions.valid, metrics.unrealised_pnl(positions), np.nan)
     portfolio = build(positions, snapshot.account, upnl)
     sigma = _sigma(snapshot, volatility or {})
-    years = hours_to_years(horizon_hours)
+    pool_ratio = lookup(positions.pool, portfolio.pool_margin_ratio)
+    n = len(positions)
+    out = {name: np.empty(n) for name in _COLUMNS}
+    advice = _empty_advice(n, target_distance_pct)
+    for part in chunks(n):
+        columns, chunk_advice = _per_position(
+            positions.rows(part),
+            computed.price[part],
+            upnl[part],
+            sigma[part],
+            pool_ratio[part],
+            horizon_hours=horizon_hours,
+            target_pct=target_distance_pct,
+        )
+        for name, values in columns.items():
+            out[name][part] = values
+        _put_advice(advice, part, chunk_advice)
     return Analysis(
         snapshot=snapshot,
         horizon_hours=horizon_hours,
         computed=computed,
-        liquidation_price=liq,
         upnl=upnl,
-        notional=metrics.notional(positions),
-        notional_usd=metrics.notional_usd(positions),
-        leverage=metrics.leverage(positions),
-        roe=metrics.roe(positions, upnl),
-        maintenance=metrics.maintenance_margin(positions),
-        margin_ratio=_margin_ratio(snapshot, portfolio, upnl),
-        distance_pct=metrics.distance_pct(positions.mark, liq),
         sigma=sigma,
-        distance_sigma=distance_sigma(positions.mark, liq, sigma, years),
-        probability=touch_probability(positions.mark, liq, sigma, years),
         portfolio=portfolio,
-        advice=advise(positions, liq, target_pct=target_distance_pct),
-        disagreement_pct=metrics.distance_pct(positions.mark, positions.venue_liq)
-        - metrics.distance_pct(positions.mark, computed.price),
+        advice=advice,
+        **out,
     )
+
+
+#: Per-position ``Analysis`` fields computed chunk by chunk in ``_per_position``.
+_COLUMNS = (
+    "liquidation_price",
+    "notional",
+    "notional_usd",
+    "leverage",
+    "roe",
+    "maintenance",
+    "margin_ratio",
+    "distance_pct",
+    "disagreement_pct",
+    "distance_sigma",
+    "probability",
+)
+
+
+def _per_position(
+    positions: Positions,
+    computed: FloatArray,
+    upnl: FloatArray,
+    sigma: FloatArray,
+    pool_ratio: FloatArray,
+    *,
+    horizon_hours: float,
+    target_pct: float,
+) -> tuple[dict[str, FloatArray], Advice]:
+    """Every ``_COLUMNS`` metric and the advice for one chunk of positions."""
+    mark, valid = positions.mark, positions.valid
+    liq = np.where(np.isnan(positions.venue_liq), computed, positions.venue_liq)
+    liq = np.where(valid, liq, np.nan)
+    years = hours_to_years(horizon_hours)
+    isolated = positions.margin_mode == MarginMode.ISOLATED
+    columns = {
+        "liquidation_price": liq,
+        "notional": metrics.notional(positions),
+        "notional_usd": metrics.notional_usd(positions),
+        "leverage": metrics.leverage(positions),
+        "roe": metrics.roe(positions, upnl),
+        "maintenance": metrics.maintenance_margin(positions),
+        "margin_ratio": np.where(
+            isolated, metrics.isolated_margin_ratio(positions, upnl), pool_ratio
+        ),
+        "distance_pct": metrics.distance_pct(mark, liq),
+        "disagreement_pct": metrics.distance_pct(mark, positions.venue_liq)
+        - metrics.distance_pct(mark, computed),
+        "distance_sigma": distance_sigma(mark, liq, sigma, years),
+        "probability": touch_probability(mark, liq, sigma, years),
+    }
+    return columns, advise(positions, liq, target_pct=target_pct)
+
+
+def _empty_advice(n: int, target_pct: float) -> Advice:
+    return Advice(
+        target_pct=target_pct,
+        needed=np.empty(n, dtype=np.bool_),
+        target_price=np.empty(n),
+        margin_to_add=np.empty(n),
+        reduce_qty=np.empty(n),
+        reduce_fraction=np.empty(n),
+    )
+
+
+def _put_advice(advice: Advice, part: slice, chunk: Advice) -> None:
+    for name in ("needed", "target_price", "margin_to_add", "reduce_qty", "reduce_fraction"):
+        getattr(advice, name)[part] = getattr(chunk, name)
 
 
 def _sigma(snapshot: Snapshot, volatility: Mapping[str, float]) -> FloatArray:
@@ -107,10 +180,3 @@ def _sigma(snapshot: Snapshot, volatility: Mapping[str, float]) -> FloatArray:
     positions = snapshot.positions
     by_symbol = lookup(positions.symbol, volatility)
     return np.where(np.isnan(by_symbol), lookup(positions.underlying, volatility), by_symbol)
-
-
-def _margin_ratio(snapshot: Snapshot, portfolio: Portfolio, upnl: FloatArray) -> FloatArray:
-    positions = snapshot.positions
-    pool_ratio = lookup(positions.pool, portfolio.pool_margin_ratio)
-    isolated = metrics.isolated_margin_ratio(positions, upnl)
-    return np.where(positions.margin_mode == MarginMode.ISOLATED, isolated, pool_ratio)

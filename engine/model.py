@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from enum import IntEnum, StrEnum
 
 import numpy as np
@@ -64,6 +64,19 @@ class Formula(StrEnum):
     BITMEX = "bitmex"
     GENERIC = "generic-isolated"
     GENERIC_CROSS = "generic-cross"
+
+
+#: Positions per chunk in the passes that split a large book. A million-position pass over
+#: whole columns keeps dozens of 8 MB temporaries alive and streams each from main memory;
+#: 64k positions make 512 KB arrays that stay in a core's cache and are reused chunk after
+#: chunk instead of faulting in fresh pages (measured: ~100× slower on a loaded VM at 1M).
+CHUNK = 65_536
+
+
+def chunks(n: int, size: int = CHUNK) -> Iterator[slice]:
+    """Consecutive slices of at most ``size`` positions covering ``range(n)`` (a loop over
+    chunks, never over positions)."""
+    return (slice(start, min(start + size, n)) for start in range(0, n, size))
 
 
 #: Position order of ``Formula`` members; a formula code array indexes this tuple.
@@ -155,6 +168,17 @@ class Positions:
     def __len__(self) -> int:
         return len(self.symbol)
 
+    def rows(self, part: slice) -> Positions:
+        """The positions in ``part`` (views of every column), for chunked per-position maths."""
+        changes: dict[str, object] = {}
+        for column in fields(self):
+            value = getattr(self, column.name)
+            if isinstance(value, Labels):
+                changes[column.name] = Labels(value.names, value.code[part])
+            elif isinstance(value, np.ndarray | tuple):
+                changes[column.name] = value[part]
+        return replace(self, **changes)  # type: ignore[arg-type]
+
 
 @dataclass(frozen=True)
 class Account:
@@ -196,7 +220,7 @@ class Tiers:
     count: IntArray
     table: IntArray
 
-    def take(self, rows: IntArray) -> Tiers:
+    def take(self, rows: IntArray | slice) -> Tiers:
         """The same tables for the positions at ``rows`` (repeats allowed)."""
         return Tiers(self.floor, self.cap, self.mmr, self.cum, self.count, self.table[rows])
 

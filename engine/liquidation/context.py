@@ -11,7 +11,7 @@ Binance's hedge-mode LONG and SHORT legs share one liquidation price).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -53,6 +53,24 @@ class Context:
     #: uPnL and maintenance at the snapshot's own marks (what the venue's totals reflect).
     upnl_ref: FloatArray
     maint_ref: FloatArray
+    #: Every group is one position (one-way mode): a group's sum is the position's own value.
+    singletons: bool = False
+
+    def rows(self, part: slice) -> Context:
+        """The positions in ``part`` (views), for chunked per-position work. Group ids keep
+        their account-wide values, so only ``singletons`` contexts may be split."""
+        return replace(
+            self,
+            mark=self.mark[part],
+            legs=self.legs.take(part),
+            member=self.member[part],
+            pool=self.pool[part],
+            group=self.group[part],
+            upnl=self.upnl[part],
+            maint=self.maint[part],
+            upnl_ref=self.upnl_ref[part],
+            maint_ref=self.maint_ref[part],
+        )
 
 
 @dataclass(frozen=True)
@@ -77,6 +95,7 @@ def build_context(snapshot: Snapshot, mark: FloatArray, legs: Legs) -> Context:
     symbols, symbol = codes(p.symbol)
     upnl, maint = upnl_at(legs, mark), maint_at(legs, mark)
     same = mark is p.mark
+    group, singletons = _groups(member, pool, symbol, len(symbols))
     return Context(
         snapshot=snapshot,
         mark=mark,
@@ -84,16 +103,20 @@ def build_context(snapshot: Snapshot, mark: FloatArray, legs: Legs) -> Context:
         member=member,
         pools=pools,
         pool=pool,
-        group=_groups(member, pool, symbol, len(symbols)),
+        group=group,
         upnl=upnl,
         maint=maint,
         upnl_ref=upnl if same else upnl_at(legs, p.mark),
         maint_ref=maint if same else maint_at(legs, p.mark),
+        singletons=singletons,
     )
 
 
-def _groups(member: BoolArray, pool: IntArray, symbol: IntArray, symbols: int) -> IntArray:
-    """Group ids: cross members sharing (pool, symbol) share one; everyone else is alone.
+def _groups(
+    member: BoolArray, pool: IntArray, symbol: IntArray, symbols: int
+) -> tuple[IntArray, bool]:
+    """Group ids, and whether every group is one position: cross members sharing (pool, symbol)
+    share one; everyone else is alone.
 
     Usually no two members share a key (one-way mode) and each position is its own group,
     which needs no sort; hedge pairs take the general path.
@@ -101,10 +124,10 @@ def _groups(member: BoolArray, pool: IntArray, symbol: IntArray, symbols: int) -
     n = len(member)
     key = pool * symbols + symbol
     if not np.any(np.bincount(key[member]) > 1):
-        return np.arange(n, dtype=np.int64)
+        return np.arange(n, dtype=np.int64), True
     key = np.where(member, key, (int(pool.max(initial=0)) + 1) * symbols + np.arange(n))
     inverse = np.unique(key, return_inverse=True)[1]
-    return np.asarray(inverse, dtype=np.int64).reshape(n)
+    return np.asarray(inverse, dtype=np.int64).reshape(n), False
 
 
 def weighted_count(keys: IntArray, weights: FloatArray, size: int) -> FloatArray:
@@ -115,6 +138,11 @@ def weighted_count(keys: IntArray, weights: FloatArray, size: int) -> FloatArray
 def group_sum(ctx: Context, values: FloatArray, mask: BoolArray) -> FloatArray:
     """Per position, the sum of ``values`` over the masked legs of its group."""
     weights = np.where(mask, values, 0.0)
+    if ctx.singletons:
+        # A one-position group's sum is its own value; adding 0.0 turns -0.0 into the 0.0 that
+        # bincount's sum from zero gives, so both paths agree to the bit.
+        weights += 0.0
+        return weights
     return weighted_count(ctx.group, weights, len(values))[ctx.group]
 
 
@@ -133,6 +161,9 @@ def others(
     rather than hiding the whole pool.
     """
     unknown = ctx.member & ~np.isfinite(values)
+    if not unknown.any():
+        # The usual case: nothing to clean and nobody to warn, so skip four full-size passes.
+        return pool_total(ctx, values) - group_sum(ctx, values, ctx.member)
     clean = np.where(unknown, 0.0, values)
     outside = pool_total(ctx, clean) - group_sum(ctx, clean, ctx.member)
     hidden = pool_total(ctx, unknown.astype(np.float64)) - group_sum(

@@ -37,8 +37,8 @@ class Legs:
     #: Options: the venue's uPnL, held constant (the engine does not re-price options here).
     frozen_upnl: FloatArray
 
-    def take(self, rows: IntArray) -> Legs:
-        """The legs at ``rows`` (repeats allowed), for pairwise evaluation."""
+    def take(self, rows: IntArray | slice) -> Legs:
+        """The legs at ``rows`` (repeats allowed), for pairwise evaluation; a slice gives views."""
         return Legs(
             side=self.side[rows],
             qty=self.qty[rows],

@@ -22,6 +22,7 @@ import numpy as np
 
 from engine.liquidation.context import Context, group_sum, weighted_count
 from engine.liquidation.legs import maint_at, notional_at, upnl_at
+from engine.model import CHUNK, chunks
 from engine.tiers import tier_index, tier_values
 from engine.types import BoolArray, FloatArray, IntArray
 
@@ -36,11 +37,31 @@ class Solution:
 
 
 def solve(ctx: Context, equity: FloatArray, maint: FloatArray, mask: BoolArray) -> Solution:
-    """The price where each masked position's group reaches its maintenance margin."""
+    """The price where each masked position's group reaches its maintenance margin.
+
+    One-way books are solved in chunks of ``CHUNK`` positions (see ``engine.model.chunks``):
+    each position's fixed point reads only its own row, so a chunk settles exactly as the
+    whole book would, with the same iteration limit, while its arrays stay in cache.
+    """
+    tiers = ctx.legs.tiers
+    limit = int(tiers.count[tiers.table].max(initial=1))
+    n = len(mask)
+    if not ctx.singletons or n <= CHUNK:
+        return _fixed_point(ctx, equity, maint, mask, limit)
+    price, defined, settled = np.empty(n), np.empty(n, np.bool_), np.empty(n, np.bool_)
+    for part in chunks(n):
+        got = _fixed_point(ctx.rows(part), equity[part], maint[part], mask[part], limit)
+        price[part], defined[part], settled[part] = got.price, got.defined, got.settled
+    return Solution(price=price, defined=defined, settled=settled)
+
+
+def _fixed_point(
+    ctx: Context, equity: FloatArray, maint: FloatArray, mask: BoolArray, limit: int
+) -> Solution:
+    """Solve with the bracket at the mark, then at each result, until the brackets settle."""
     tiers = ctx.legs.tiers
     index = tier_index(tiers, notional_at(ctx.legs, np.where(mask, ctx.mark, np.nan)))
     price, defined = _closed_form(ctx, equity, maint, mask, index)
-    limit = int(tiers.count[tiers.table].max(initial=1))
     settled = ~defined
     for attempt in range(limit + 1):
         landed = tier_index(tiers, notional_at(ctx.legs, price))
