@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -30,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
         "--asset", metavar="COIN", help="with --shock: move only this underlying (default: all)"
     )
     sub.add_parser("run", help="run the monitor: poll every linked account (the Procfile worker)")
+    _demo(sub.add_parser("demo", help="the whole pipeline on a simulated venue, in the console"))
     sub.add_parser("genkey", help="print a new master key for LIQWATCH_MASTER_KEY")
     sub.add_parser(
         "rotate-key",
@@ -61,6 +63,39 @@ def _analyze(args: argparse.Namespace) -> str:
     if args.asset and args.shock is None:
         raise UserError("--asset needs --shock PCT (the price move to apply to that asset)")
     return analyze_file(args.file, as_json=args.json, shock_pct=args.shock, asset=args.asset)
+
+
+def _demo(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    parser.add_argument("--seed", type=int, default=7, help="the simulated market's seed")
+    parser.add_argument("--poll", type=float, default=2.0, metavar="S", help="poll interval")
+    parser.add_argument("--db", type=Path, help="keep the database in this file (default: temp)")
+    parser.add_argument("--transcript", type=Path, help="append delivered messages as JSON lines")
+    parser.add_argument("--ack-delay", type=float, default=0.0, help=argparse.SUPPRESS)
+
+
+def _run_demo(args: argparse.Namespace) -> str:
+    from bot.demo.run import DemoOptions, demo
+
+    if args.duration is not None and args.duration <= 0:
+        raise UserError("--duration must be a positive number of seconds")
+    if args.poll < 0.5:
+        raise UserError("--poll must be at least 0.5 seconds")
+    options = DemoOptions(
+        duration_s=args.duration,
+        seed=args.seed,
+        poll_s=args.poll,
+        db=args.db,
+        transcript=args.transcript,
+        ack_delay_s=max(0.0, args.ack_delay),
+        interactive=sys.stdin.isatty(),
+    )
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # A slow machine makes APScheduler skip 1-2 s polls: worth a log line in production,
+    # noise on top of the demo's own story.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    asyncio.run(demo(options))
+    return ""
 
 
 def _run() -> str:
@@ -101,6 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             output = _analyze(args)
         elif args.command == "run":
             output = _run()
+        elif args.command == "demo":
+            output = _run_demo(args)
         else:
             output = _operator(args)
     except UserError as exc:

@@ -6,6 +6,7 @@ a crash or a cancellation mid-poll leaves the snapshot whole or absent, never ha
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -95,6 +96,8 @@ class Monitor:
         self.stats = MonitorStats()
         #: The latest analysis per account: what /risk and /stress answer from.
         self.latest: dict[int, Analysis] = {}
+        #: Polls running now: ``stop`` lets them finish instead of cancelling mid-transaction.
+        self._inflight = 0
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES)
 
@@ -120,10 +123,16 @@ class Monitor:
             next_run_time=datetime.now(UTC),
         )
 
-    async def stop(self) -> None:
-        """Stop scheduling; running polls are cancelled (their transactions roll back)."""
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+    async def stop(self, *, grace_s: float = 5.0) -> None:
+        """Stop scheduling, let running polls finish for up to ``grace_s``, then cancel the rest
+        (a cancelled poll's transaction rolls back: nothing half-written either way)."""
+        if not self.scheduler.running:
+            return
+        self.scheduler.pause()
+        deadline = self.clock() + grace_s
+        while self._inflight and self.clock() < deadline:
+            await asyncio.sleep(0.05)
+        self.scheduler.shutdown(wait=False)
 
     async def sync(self) -> None:
         """One ``poll:<id>`` job per pollable account, with its interval; others removed."""
@@ -158,6 +167,13 @@ class Monitor:
 
     async def poll(self, account_id: int) -> PollEvent | None:
         """Fetch, price and store one account; failures become states, never exceptions."""
+        self._inflight += 1
+        try:
+            return await self._poll(account_id)
+        finally:
+            self._inflight -= 1
+
+    async def _poll(self, account_id: int) -> PollEvent | None:
         account = await self.accounts.system_get(account_id)
         if account is None or account.status not in POLLABLE:
             return None

@@ -26,6 +26,7 @@ from bot.settings import Settings
 from bot.vault import Vault
 from engine.domain import Platform
 from storage import Database
+from storage.outbox import Outbox
 
 
 @dataclass
@@ -74,6 +75,8 @@ async def assemble(
         db, monitor, pipeline, notifier, heartbeat, accounts,
         AlertService(db, clock=clock), PortfolioService(accounts, monitor.latest),
     )  # fmt: skip
+    # liqwatch runs one notifier per database: leases left by a killed process are stale.
+    await Outbox(db).release_all()
     await monitor.start()
     heartbeat.install(settings.heartbeat_s)
     delivering = asyncio.create_task(notifier.run(), name="notifier")

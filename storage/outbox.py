@@ -264,6 +264,15 @@ class Outbox:
                 (json.dumps(sorted(row_ids)),),
             )
 
+    async def release_all(self) -> int:
+        """Free every lease (start-up of the one notifier per database: any lease still held
+        belongs to a process that died mid-send, and its rows must go out again now)."""
+        async with self._db.transaction() as tx:
+            return await tx.execute(
+                "UPDATE outbox SET lease_until = NULL"
+                " WHERE status = 'pending' AND lease_until IS NOT NULL"
+            )
+
     async def next_due(self, *, platforms: Collection[Platform] | None = None) -> float | None:
         """When the earliest pending row becomes claimable (its retry time or lease end)."""
         names = list(Platform) if platforms is None else platforms
