@@ -16,12 +16,17 @@ import ccxt.async_support as ccxt  # type: ignore[import-untyped]
 
 from bot.demo import payloads
 from bot.demo.accounts import DemoAccount
-from bot.demo.market import VOLATILITY, Market
+from bot.demo.market import VOLATILITY, Market, crash_log_move
 from bot.demo.payloads import Leg, Raw
 from bot.exchanges.errors import ExchangeFailure
 
 #: Timestamps in the payloads: this fixed instant plus the demo's elapsed time.
 DEMO_EPOCH_MS = 1_717_200_000_000
+
+
+def funding_rate(elapsed_s: float) -> float:
+    """Longs pay 0.01 % per interval when calm; shorts are paid as the crash flips it."""
+    return 0.0001 if crash_log_move(elapsed_s) > -0.05 else -0.0003
 
 
 class SimulatedVenue:
@@ -81,6 +86,7 @@ class SimulatedVenue:
         build = _BUILDERS[account.venue]
         snapshot = build(parser, account, legs, stamp_ms)
         snapshot["volatility"] = {leg.symbol: VOLATILITY[leg.underlying] for leg in legs}
+        snapshot["funding_rates"] = {leg.symbol: funding_rate(elapsed_s) for leg in legs}
         return snapshot
 
     async def drop(self, account_key: str) -> None:
