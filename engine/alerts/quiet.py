@@ -11,7 +11,7 @@ from engine.domain import Platform
 
 
 def minutes(hhmm: str) -> int:
-    """"07:30" → 450. The grammar validated the shape already."""
+    """ "07:30" → 450. The grammar validated the shape already."""
     hours, mins = hhmm.split(":")
     return int(hours) * 60 + int(mins)
 

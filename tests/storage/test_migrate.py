@@ -78,7 +78,9 @@ async def test_a_failing_migration_leaves_version_and_schema_intact(db_path: Pat
     before = _schema(db_path)
     n = len(load_migrations()) + 1
     broken = Migration(
-        n, f"{n:04d}_broken.sql", "CREATE TABLE half (a INTEGER);\nINSERT INTO nowhere VALUES (1);\n"
+        n,
+        f"{n:04d}_broken.sql",
+        "CREATE TABLE half (a INTEGER);\nINSERT INTO nowhere VALUES (1);\n",
     )
     with pytest.raises(MigrationError, match=rf"{n:04d}_broken\.sql"):
         await Database.open(db_path, migrations=[*load_migrations(), broken])
