@@ -262,27 +262,28 @@ class Notifier:
         if not self._results:
             return
         results, self._results = self._results, []
+        sent = [(r.message.id, r.at, r.ref) for r in results if r.error is None]
         async with self._db.transaction() as tx:
+            await self._outbox.mark_sent_many(sent, tx=tx)
             for result in results:
-                await self._record(tx, result)
+                if result.error is not None:
+                    await self._record_failure(tx, result.message, result.error, result.at)
+        self.stats.sent += len(sent)
         for result in results:
             self._forget(result)
 
-    async def _record(self, tx: Transaction, result: _Result) -> None:
-        message, error = result.message, result.error
-        if error is None:
-            await self._outbox.mark_sent(message.id, result.at, result.ref, tx=tx)
-            self.stats.sent += 1
-            return
+    async def _record_failure(
+        self, tx: Transaction, message: Outgoing, error: DeliveryError, at: float
+    ) -> None:
         attempt = message.attempts + 1
         if not error.retryable:
-            await self._block(tx, message, str(error), result.at)
+            await self._block(tx, message, str(error), at)
         elif attempt >= self._max_attempts:
             log.warning("outbox row %s: giving up after %d attempts", message.id, attempt)
             await self._outbox.dead(message.id, f"gave up after {attempt} attempts: {error}", tx=tx)
             self.stats.dead += 1
         else:
-            next_at = result.at + self._delay_s(attempt, error)
+            next_at = at + self._delay_s(attempt, error)
             await self._outbox.retry(message.id, next_at, str(error), tx=tx)
             self._refill_at = min(self._refill_at, next_at)
             self.stats.retried += 1

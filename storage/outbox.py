@@ -159,15 +159,29 @@ class Outbox:
                     log.error("outbox row %s has a corrupt payload: dead-lettered", row["id"])
                     await self.dead(int(row["id"]), f"corrupt payload: {exc!r}", tx=tx)
         parsed.sort(key=lambda c: (-c.severity.rank, c.id))
-        return [await self._with_refs(claimed) for claimed in parsed]
+        refs = await self._refs_for([c.id for c in parsed if isinstance(c.notice, AlertNotice)])
+        return [replace(c, related_refs=refs[c.id]) if c.id in refs else c for c in parsed]
 
-    async def _with_refs(self, claimed: Claimed) -> Claimed:
-        if not isinstance(claimed.notice, AlertNotice):
-            return claimed
-        refs = await self.related_refs(
-            claimed.platform, claimed.chat_id, claimed.notice.alert_ids, owner_id=claimed.owner_id
+    async def _refs_for(self, row_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+        """``related_refs`` of many claimed rows in one query (a claim can hold hundreds)."""
+        if not row_ids:
+            return {}
+        rows = await self._db.fetchall(
+            "SELECT w.id AS row_id, o.message_ref FROM outbox w"
+            " JOIN json_each(w.payload_json, '$.items') wi"
+            " JOIN outbox o ON o.platform = w.platform AND o.chat_id = w.chat_id"
+            " AND o.status = 'sent' AND o.message_ref IS NOT NULL AND o.id != w.id"
+            " AND (w.owner_id IS NULL OR o.owner_id = w.owner_id)"
+            " WHERE w.id IN (SELECT value FROM json_each(?)) AND EXISTS (SELECT 1"
+            " FROM json_each(o.payload_json, '$.items') oi"
+            " WHERE json_extract(oi.value, '$.alert_id') = json_extract(wi.value, '$.alert_id'))"
+            " GROUP BY w.id, o.id ORDER BY w.id, o.sent_at, o.id",
+            (json.dumps(list(row_ids)),),
         )
-        return replace(claimed, related_refs=refs) if refs else claimed
+        found: dict[int, list[str]] = {}
+        for row in rows:
+            found.setdefault(int(row["row_id"]), []).append(str(row["message_ref"]))
+        return {row_id: tuple(refs) for row_id, refs in found.items()}
 
     async def related_refs(
         self,
@@ -204,11 +218,19 @@ class Outbox:
         self, row_id: int, at: float, message_ref: str | None, *, tx: Transaction | None = None
     ) -> None:
         """The channel accepted it: record when and the platform's message id."""
+        await self.mark_sent_many([(row_id, at, message_ref)], tx=tx)
+
+    async def mark_sent_many(
+        self, sent: Sequence[tuple[int, float, str | None]], *, tx: Transaction | None = None
+    ) -> None:
+        """``mark_sent`` for many (row id, sent at, message ref) in one statement."""
+        if not sent:
+            return
         async with self._write(tx) as w:
-            await w.execute(
+            await w.executemany(
                 "UPDATE outbox SET status = 'sent', sent_at = ?, message_ref = ?,"
                 " attempts = attempts + 1, lease_until = NULL, last_error = NULL WHERE id = ?",
-                (at, message_ref, row_id),
+                [(at, ref, row_id) for row_id, at, ref in sent],
             )
 
     async def retry(
