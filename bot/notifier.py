@@ -249,7 +249,7 @@ class Notifier:
         pause = None
         if error is not None and error.retry_after_s is not None:
             pause = result.at + error.retry_after_s
-        if error is not None and not error.retryable:
+        if error is not None and error.chat_gone:
             self._queue.drop(key)
         self._queue.done(key, result.at, pause_until=pause)
         self._results.append(result)
@@ -276,8 +276,12 @@ class Notifier:
         self, tx: Transaction, message: Outgoing, error: DeliveryError, at: float
     ) -> None:
         attempt = message.attempts + 1
-        if not error.retryable:
+        if error.chat_gone:
             await self._block(tx, message, str(error), at)
+        elif not error.retryable:
+            log.warning("outbox row %s refused for good: %s", message.id, error)
+            await self._outbox.dead(message.id, str(error), tx=tx)
+            self.stats.dead += 1
         elif attempt >= self._max_attempts:
             log.warning("outbox row %s: giving up after %d attempts", message.id, attempt)
             await self._outbox.dead(message.id, f"gave up after {attempt} attempts: {error}", tx=tx)
@@ -313,7 +317,7 @@ class Notifier:
     def _forget(self, result: _Result) -> None:
         message = result.message
         self._held.pop(message.id, None)
-        if result.error is not None and not result.error.retryable:
+        if result.error is not None and result.error.chat_gone:
             key = (message.platform, message.chat_id)
             for row_id in [i for i, m in self._held.items() if (m.platform, m.chat_id) == key]:
                 del self._held[row_id]

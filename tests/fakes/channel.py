@@ -16,8 +16,10 @@ def transient(message: str = "timed out") -> DeliveryError:
     return DeliveryError(message, retryable=True)
 
 
-def permanent(message: str = "Forbidden: bot was blocked by the user") -> DeliveryError:
-    return DeliveryError(message, retryable=False)
+def permanent(
+    message: str = "Forbidden: bot was blocked by the user", *, chat_gone: bool = True
+) -> DeliveryError:
+    return DeliveryError(message, retryable=False, chat_gone=chat_gone)
 
 
 def rate_limited(retry_after_s: float) -> DeliveryError:

@@ -84,6 +84,20 @@ async def test_a_permanent_error_dead_letters_and_blocks_the_chat(
     assert chat.blocked_reason == "Forbidden: bot was blocked by the user"
 
 
+async def test_a_message_refused_for_good_does_not_block_its_chat(
+    db: Database, channel: FakeChannel, notifier: Notifier
+) -> None:
+    """A permanent error about the message (not the chat) dead-letters that row only; the
+    chat's next message is delivered."""
+    channel.fail("100", permanent("Bad Request: message is too long", chat_gone=False))
+    await enqueue(db, message("100", key="a"), message("100", key="b"))
+    await notifier.drain()
+    assert [d.dedup_key for d in channel.sent] == ["b"]
+    row = await Outbox(db).by_key("a")
+    assert row is not None and row.status is OutboxStatus.DEAD
+    assert (await Chats(db).get(Platform.TELEGRAM, "100")).blocked_at is None
+
+
 async def test_messages_queued_for_a_blocked_chat_are_not_sent(
     db: Database, channel: FakeChannel, notifier: Notifier
 ) -> None:
