@@ -41,6 +41,22 @@ class Runtime:
     accounts: AccountService
     alerts: AlertService
     portfolio: PortfolioService
+    delivering: asyncio.Task[None] | None = None
+
+    async def settle(self) -> None:
+        """Stop the delivery loop, then deliver everything still due (a clean ending).
+
+        ``Notifier.run`` and ``drain`` must not run together: the loop is stopped first.
+        """
+        await self.stop_delivery()
+        await self.notifier.drain()
+
+    async def stop_delivery(self) -> None:
+        task, self.delivering = self.delivering, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 @asynccontextmanager
@@ -79,11 +95,9 @@ async def assemble(
     await Outbox(db).release_all()
     await monitor.start()
     heartbeat.install(settings.heartbeat_s)
-    delivering = asyncio.create_task(notifier.run(), name="notifier")
+    runtime.delivering = asyncio.create_task(notifier.run(), name="notifier")
     try:
         yield runtime
     finally:
         await monitor.stop()
-        delivering.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await delivering
+        await runtime.stop_delivery()

@@ -117,7 +117,8 @@ async def demo(options: DemoOptions, *, out: TextIO = sys.stdout) -> None:
                 owner, CHAT_ID, runtime.accounts, runtime.alerts, runtime.portfolio
             )
             await _play(runtime, session, options, out)
-            await runtime.notifier.drain()
+            await runtime.monitor.stop()
+            await runtime.settle()
             print(_summary(runtime), file=out, flush=True)
     await venue.close()
 
