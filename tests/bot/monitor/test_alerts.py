@@ -13,6 +13,7 @@ from bot.monitor import PollEvent
 from bot.pipeline import AlertPipeline
 from engine.alerts.events import AlertNotice, from_payload
 from engine.domain import LinkedAccount
+from storage import Transaction
 from tests.bot.exchanges.conftest import link
 from tests.bot.monitor.conftest import World, make_world
 from tests.engine.normalise.payloads import binance as pb
@@ -104,3 +105,28 @@ async def test_blind_account_raises_the_blind_alert(alerting: World) -> None:
         await alerting.monitor.poll(account.id)
     kinds = [i.kind.value for n in _outbox(alerting.db_path)[before:] for i in n.items]
     assert kinds == ["blind"]
+
+
+async def test_alert_state_and_outbox_rows_commit_or_roll_back_together(
+    tmp_path: Path, fake: FakeExchange
+) -> None:
+    """A failure after the alert stage wrote its rows (here: right after, in the same poll)
+    rolls back alert state, outbox rows and the snapshot alike."""
+    real = AlertPipeline()
+
+    async def failing(tx: Transaction, event: PollEvent) -> None:
+        await real(tx, event)
+        raise RuntimeError("disk full")
+
+    async for world in make_world(tmp_path, fake, alerts=failing):
+        account = await _isolated(world)  # starts 6 % from liquidation: the warning fires
+        with pytest.raises(RuntimeError, match="disk full"):
+            await world.monitor.poll(account.id)
+        assert real.queued == 1  # the stage did queue its message before the failure
+        with sqlite3.connect(world.db_path) as conn:
+            counts = [
+                conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                for table in ("alerts", "alert_decisions", "outbox", "account_snapshots")
+            ]
+        conn.close()
+        assert counts == [0, 0, 0, 0]
