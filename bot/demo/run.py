@@ -140,14 +140,21 @@ async def _play(
 
 
 async def _prompt(session: ConsoleSession, out: TextIO) -> None:
-    """Read commands from stdin without blocking the loop; /quit or end of input stops."""
+    """Read commands from the terminal without a thread: a reader callback feeds a queue, so
+    the demo can end on --duration while the user has typed nothing. /quit or EOF stops."""
     loop = asyncio.get_running_loop()
-    while True:
-        line = await loop.run_in_executor(None, sys.stdin.readline)
-        if not line or line.strip() in {"/quit", "/exit", "quit", "exit"}:
-            return
-        if line.strip():
-            print(await session.handle(line.strip()), file=out, flush=True)
+    lines: asyncio.Queue[str] = asyncio.Queue()
+    fd = sys.stdin.fileno()
+    loop.add_reader(fd, lambda: lines.put_nowait(sys.stdin.readline()))
+    try:
+        while True:
+            line = await lines.get()
+            if not line or line.strip() in {"/quit", "/exit", "quit", "exit"}:
+                return
+            if line.strip():
+                print(await session.handle(line.strip()), file=out, flush=True)
+    finally:
+        loop.remove_reader(fd)
 
 
 def _banner(out: TextIO, options: DemoOptions) -> None:
