@@ -74,6 +74,18 @@ class MonitorStats:
     last_cycle_at: float | None = None
 
 
+class _QuietCancellation(logging.Filter):
+    """``stop`` cancels jobs still running after its grace period, on purpose (their
+    transactions roll back); APScheduler would log each one as an ERROR with a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, asyncio.CancelledError)
+
+
+_QUIET = _QuietCancellation()
+
+
 class Monitor:
     """Owns the scheduler and the poll job; ``sync()`` after any account change."""
 
@@ -99,6 +111,7 @@ class Monitor:
         #: Polls running now: ``stop`` lets them finish instead of cancelling mid-transaction.
         self._inflight = 0
         self.scheduler = AsyncIOScheduler(timezone=UTC)
+        logging.getLogger("apscheduler.executors.default").addFilter(_QUIET)
         self.scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES)
 
     async def start(self) -> None:
