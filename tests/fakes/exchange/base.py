@@ -82,3 +82,31 @@ class Venue(Protocol):
 def not_found(request: Request) -> Reply:
     """A 404 in plain text, like a CDN answering an unknown path."""
     return Reply(None, status=404, raw=f"fake exchange: no route {request.method} {request.path}")
+
+
+DAY_MS = 86_400_000
+#: The daily candle the fake is "in": the last one served opens here.
+TODAY_MS = NOW_MS // DAY_MS * DAY_MS
+
+
+def daily_closes(market_id: str, count: int) -> list[float]:
+    """``count`` deterministic daily closes of ``market_id``, oldest first (σ differs per
+    market so a test can tell them apart)."""
+    seed = sum(map(ord, market_id))
+    level = 10.0 + seed % 97
+    swing = 0.01 + (seed % 7) / 200.0
+    return [round(level * (1.0 + swing * ((n * seed) % 11 - 5) / 5.0), 6) for n in range(count)]
+
+
+def funding_rate(market_id: str) -> float:
+    """A deterministic funding rate (fraction per interval) per market; some are negative."""
+    seed = sum(map(ord, market_id))
+    return round((seed % 13 - 5.5) * 0.00005, 8)
+
+
+def candle_limit(request: Request, default: int, maximum: int = 1000) -> int:
+    """The ``limit`` query parameter, bounded like the venues bound it."""
+    try:
+        return max(1, min(int(request.query.get("limit", default)), maximum))
+    except ValueError:
+        return default

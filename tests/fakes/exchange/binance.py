@@ -6,7 +6,18 @@ from dataclasses import replace
 from typing import Any
 
 from tests.engine.normalise.payloads import binance as pb
-from tests.fakes.exchange.base import NOW_MS, Lookup, Reply, Request, not_found
+from tests.fakes.exchange.base import (
+    DAY_MS,
+    NOW_MS,
+    TODAY_MS,
+    Lookup,
+    Reply,
+    Request,
+    candle_limit,
+    daily_closes,
+    funding_rate,
+    not_found,
+)
 
 HOSTS = {
     "fapi.binance.com": "binanceusdm",
@@ -164,6 +175,53 @@ def _ticker(market_id: str, price: float) -> dict[str, Any]:
     }
 
 
+def _usdm_ids() -> set[str]:
+    return {market_id for market_id, _, _, _ in pb.USDM_MARKETS}
+
+
+def _klines(request: Request) -> Reply:
+    """GET fapi/v1/klines: daily rows oldest first, like Binance (open time, OHLCV, …)."""
+    market_id = request.query.get("symbol", "")
+    if market_id not in _usdm_ids() or request.query.get("interval") != "1d":
+        return error(-1121, "Invalid symbol.", 400)
+    closes = daily_closes(market_id, candle_limit(request, 500, 1500))
+    first = TODAY_MS - (len(closes) - 1) * DAY_MS
+    return Reply([_kline_row(first + n * DAY_MS, c) for n, c in enumerate(closes)])
+
+
+def _kline_row(open_ms: int, close: float) -> list[Any]:
+    price, volume = f"{close}", 1000.0
+    ohlc = [price, price, price, price]
+    taker = [f"{volume / 2}", f"{volume / 2 * close}", "0"]
+    return [open_ms, *ohlc, f"{volume}", open_ms + DAY_MS - 1, f"{volume * close}", 100, *taker]
+
+
+def _premium(market_id: str) -> dict[str, Any]:
+    mark = f"{daily_closes(market_id, 1)[0]}"
+    return {
+        "symbol": market_id,
+        "markPrice": mark,
+        "indexPrice": mark,
+        "estimatedSettlePrice": mark,
+        "lastFundingRate": f"{funding_rate(market_id):.8f}",
+        "interestRate": "0.00010000",
+        "nextFundingTime": TODAY_MS + DAY_MS,
+        "time": NOW_MS,
+    }
+
+
+def _premium_index(request: Request) -> Reply:
+    """GET fapi/v1/premiumIndex: one object for ``symbol``, else a list of every market."""
+    market_id = request.query.get("symbol")
+    if market_id is None:
+        return Reply([_premium(i) for i in sorted(_usdm_ids())])
+    if market_id not in _usdm_ids():
+        return error(-1121, "Invalid symbol.", 400)
+    return Reply(_premium(market_id))
+
+
+#: Public routes that read the query.
+QUERIED = {"/fapi/v1/klines": _klines, "/fapi/v1/premiumIndex": _premium_index}
 PUBLIC = {
     "/fapi/v1/exchangeInfo": lambda: _exchange_info("binanceusdm"),
     "/dapi/v1/exchangeInfo": lambda: _exchange_info("binancecoinm"),
@@ -186,6 +244,8 @@ def error(code: int, message: str, status: int = 401) -> Reply:
 
 
 def handle(request: Request, lookup: Lookup) -> Reply:
+    if request.path in QUERIED:
+        return QUERIED[request.path](request)
     if request.path in PUBLIC:
         return Reply(PUBLIC[request.path]())
     if request.path not in PRIVATE:

@@ -5,7 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from tests.engine.normalise.payloads import bybit as pb
-from tests.fakes.exchange.base import NOW_MS, Lookup, Reply, Request, not_found
+from tests.fakes.exchange.base import (
+    DAY_MS,
+    NOW_MS,
+    TODAY_MS,
+    Lookup,
+    Reply,
+    Request,
+    candle_limit,
+    daily_closes,
+    funding_rate,
+    not_found,
+)
 
 HOSTS = {"api.bybit.com": "bybit"}
 READ_ONLY = {"readOnly": 1, "permissions": {"ContractTrade": [], "Spot": [], "Wallet": []}}
@@ -131,7 +142,66 @@ def _query_api(permissions: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+def _in_category(request: Request) -> list[str]:
+    """Market ids of the request's category (linear by default), narrowed to ``symbol``."""
+    category = request.query.get("category", "linear")
+    wanted = request.query.get("symbol")
+    return [
+        i
+        for i, _, _, _ in pb.BYBIT_MARKETS
+        if _inverse(i) == (category == "inverse") and wanted in (None, i)
+    ]
+
+
+def _error(code: int, message: str) -> dict[str, Any]:
+    return {"retCode": code, "retMsg": message, "result": {}, "retExtInfo": {}, "time": NOW_MS}
+
+
+def _kline(request: Request) -> dict[str, Any]:
+    """v5/market/kline: daily rows NEWEST first, every field a string, like Bybit."""
+    found = _in_category(request)
+    if "symbol" not in request.query or not found or request.query.get("interval") != "D":
+        return _error(10001, "params error: symbol or interval invalid")
+    closes = daily_closes(found[0], candle_limit(request, 200))
+    first = TODAY_MS - (len(closes) - 1) * DAY_MS
+    rows = [
+        [str(first + n * DAY_MS), *[f"{c}"] * 4, "1000", f"{1000 * c}"]
+        for n, c in enumerate(closes)
+    ]
+    category = request.query.get("category", "linear")
+    return _envelope({"category": category, "symbol": found[0], "list": rows[::-1]})
+
+
+def _ticker(market_id: str) -> dict[str, Any]:
+    price = f"{daily_closes(market_id, 1)[0]}"
+    return {
+        "symbol": market_id,
+        "lastPrice": price,
+        "markPrice": price,
+        "indexPrice": price,
+        "prevPrice24h": price,
+        "price24hPcnt": "0",
+        "highPrice24h": price,
+        "lowPrice24h": price,
+        "volume24h": "1000",
+        "turnover24h": "1000000",
+        "openInterest": "100",
+        "fundingRate": f"{funding_rate(market_id):.8f}",
+        "nextFundingTime": str(TODAY_MS + DAY_MS),
+        "bid1Price": price,
+        "ask1Price": price,
+    }
+
+
+def _tickers(request: Request) -> dict[str, Any]:
+    """v5/market/tickers: linear and inverse tickers carry the current funding rate."""
+    category = request.query.get("category", "linear")
+    return _envelope({"category": category, "list": [_ticker(i) for i in _in_category(request)]})
+
+
 PUBLIC = {
+    "/v5/market/kline": _kline,
+    "/v5/market/tickers": _tickers,
     "/v5/market/instruments-info": _instruments,
     "/v5/market/risk-limit": _risk_limit,
     "/v5/market/time": lambda request: _envelope({"timeSecond": str(NOW_MS // 1000)}),
