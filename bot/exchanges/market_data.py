@@ -1,0 +1,194 @@
+"""Volatility and funding rates for snapshots: public data cached per venue, never fatal."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from engine.errors import EngineError
+from engine.volatility import periods_per_year, realised_volatility
+
+log = logging.getLogger(__name__)
+
+#: Daily closes: a month of them is what RISK.md's realised σ is defined on.
+TIMEFRAME = "1d"
+CANDLES = 31
+VOLATILITY = "volatility"
+FUNDING = "funding_rates"
+
+#: Fetches values for some symbols of one venue (may raise: the cache turns it into "unknown").
+Fetch = Callable[[Any, list[str]], Awaitable[dict[str, float]]]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    expires_at: float
+    #: ``None``: the venue could not tell us; remembered so a failing endpoint is not hammered.
+    value: float | None
+
+
+class MarketData:
+    """Realised σ and funding rates of held symbols, fetched on each venue's public instance.
+
+    Best effort: one attempt per fetch (no retries), a time budget per snapshot, and any error
+    only drops the key from the snapshot. Concurrent polls of a venue share one fetch.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float],
+        volatility_ttl_s: float = 6 * 3600.0,
+        funding_ttl_s: float = 60.0,
+        retry_failed_s: float = 600.0,
+        timeout_s: float = 10.0,
+    ) -> None:
+        self._clock = clock
+        self._ttl_s = {VOLATILITY: volatility_ttl_s, FUNDING: funding_ttl_s}
+        # A failure is retried sooner than a 6 h σ would be refreshed, never more often than
+        # a success would be.
+        self._failed_ttl_s = {k: min(ttl, retry_failed_s) for k, ttl in self._ttl_s.items()}
+        self._timeout_s = timeout_s
+        self._cache: dict[tuple[str, str, str], _Entry] = {}
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._reported: set[tuple[str, str]] = set()
+
+    async def extras(
+        self, venue: str, public: Any, symbols: list[str]
+    ) -> dict[str, dict[str, float]]:
+        """``{"volatility": …, "funding_rates": …}`` for ``symbols``; a key is omitted when no
+        symbol has a value. Markets must be loaded on ``public``."""
+        held = list(dict.fromkeys(symbols))
+        priced = [s for s in held if _market_flag(public, s, "contract", "option")]
+        swaps = [s for s in held if _market_flag(public, s, "swap", "option")]
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                await asyncio.gather(
+                    self._fill(VOLATILITY, venue, public, priced, self._sigmas),
+                    self._fill(FUNDING, venue, public, swaps, self._rates),
+                )
+        except TimeoutError:
+            # Whatever finished in time is cached and used; the rest is tried next poll.
+            self._report(venue, "market data", "TimeoutError")
+        found = {VOLATILITY: self._known(VOLATILITY, venue, priced)}
+        found[FUNDING] = self._known(FUNDING, venue, swaps)
+        return {key: values for key, values in found.items() if values}
+
+    def _known(self, kind: str, venue: str, symbols: list[str]) -> dict[str, float]:
+        now = self._clock()
+        out: dict[str, float] = {}
+        for symbol in symbols:
+            entry = self._cache.get((kind, venue, symbol))
+            if entry is not None and entry.value is not None and now < entry.expires_at:
+                out[symbol] = entry.value
+        return out
+
+    def _stale(self, kind: str, venue: str, symbols: list[str]) -> list[str]:
+        now = self._clock()
+        return [
+            s
+            for s in symbols
+            if (entry := self._cache.get((kind, venue, s))) is None or now >= entry.expires_at
+        ]
+
+    async def _fill(
+        self, kind: str, venue: str, public: Any, symbols: list[str], fetch: Fetch
+    ) -> None:
+        if not symbols:
+            return
+        async with self._locks.setdefault((kind, venue), asyncio.Lock()):
+            missing = self._stale(kind, venue, symbols)
+            if not missing:
+                return
+            try:
+                found = await fetch(public, missing)
+            except Exception as exc:  # σ and funding only enrich a snapshot: never fatal
+                self._report(venue, kind, type(exc).__name__)
+                found = {}
+            now = self._clock()
+            for symbol in missing:
+                value = found.get(symbol)
+                ttl_s = self._ttl_s[kind] if value is not None else self._failed_ttl_s[kind]
+                self._cache[(kind, venue, symbol)] = _Entry(now + ttl_s, value)
+
+    def _report(self, venue: str, kind: str, reason: str) -> None:
+        """INFO the first time a venue lacks ``kind``, DEBUG after: a venue without the
+        endpoint would otherwise log on every poll."""
+        level = logging.DEBUG if (venue, kind) in self._reported else logging.INFO
+        self._reported.add((venue, kind))
+        log.log(level, "%s: %s unavailable, snapshots go without it (%s)", venue, kind, reason)
+
+    async def _sigmas(self, public: Any, symbols: list[str]) -> dict[str, float]:
+        if not public.has.get("fetchOHLCV"):
+            raise NotImplementedError("fetchOHLCV")
+        candles = await asyncio.gather(
+            *(public.fetch_ohlcv(s, TIMEFRAME, None, CANDLES) for s in symbols),
+            return_exceptions=True,
+        )
+        out: dict[str, float] = {}
+        for symbol, ohlcv in zip(symbols, candles, strict=True):
+            if isinstance(ohlcv, BaseException):
+                self._report(public.id, VOLATILITY, type(ohlcv).__name__)
+                continue
+            sigma = sigma_of(ohlcv)
+            if sigma is not None:
+                out[symbol] = sigma
+        return out
+
+    async def _rates(self, public: Any, symbols: list[str]) -> dict[str, float]:
+        if public.has.get("fetchFundingRates"):
+            groups = _by_subtype(public, symbols)
+            # One call per subtype: Bybit's tickers take one category per request.
+            params: list[dict[str, Any]] = (
+                [{"subType": sub} for sub in groups] if len(groups) > 1 else [{}]
+            )
+            answers = await asyncio.gather(
+                *(
+                    public.fetch_funding_rates(group, extra)
+                    for group, extra in zip(groups.values(), params, strict=True)
+                )
+            )
+            merged = {k: v for answer in answers for k, v in dict(answer).items()}
+        elif public.has.get("fetchFundingRate"):
+            rates = await asyncio.gather(*(public.fetch_funding_rate(s) for s in symbols))
+            merged = dict(zip(symbols, rates, strict=True))
+        else:
+            raise NotImplementedError("fetchFundingRates")
+        return {s: rate for s in symbols if (rate := _rate(merged.get(s))) is not None}
+
+
+def sigma_of(ohlcv: Any) -> float | None:
+    """Annualised σ of ccxt OHLCV rows (close is column 4) by the engine; ``None`` if unusable
+    (too few or bad closes, or a flat series: the snapshot schema wants σ > 0)."""
+    try:
+        closes = np.array([float(row[4]) for row in ohlcv], dtype=np.float64)
+        sigma = realised_volatility(closes, periods_per_year(TIMEFRAME))
+    except (TypeError, ValueError, IndexError, KeyError, EngineError):
+        return None
+    return sigma if math.isfinite(sigma) and sigma > 0.0 else None
+
+
+def _rate(funding: Any) -> float | None:
+    rate = funding.get("fundingRate") if isinstance(funding, dict) else None
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not math.isfinite(rate):
+        return None
+    return float(rate)
+
+
+def _market_flag(public: Any, symbol: str, wanted: str, unwanted: str) -> bool:
+    market = (public.markets or {}).get(symbol)
+    return bool(market and market.get(wanted) and not market.get(unwanted))
+
+
+def _by_subtype(public: Any, symbols: list[str]) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for symbol in symbols:
+        inverse = bool(public.markets[symbol].get("inverse"))
+        groups.setdefault("inverse" if inverse else "linear", []).append(symbol)
+    return groups
