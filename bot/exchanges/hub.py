@@ -14,6 +14,7 @@ from typing import Any, Self, TypeVar
 from bot.exchanges import factory, validate
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.errors import ExchangeFailure, with_retries
+from bot.exchanges.market_data import MarketData
 from bot.exchanges.tiers import Caller, TierCache
 from bot.exchanges.venues import VenueSpec, exchange_class, spec_for
 
@@ -59,6 +60,7 @@ class ExchangeHub:
         self._market_locks: dict[str, asyncio.Lock] = {}
         self._accounts: dict[str, _Account] = {}
         self._tiers = TierCache(ttl_s=markets_ttl_s, clock=clock)
+        self._market_data = MarketData(clock=clock)
         self._closed = False
 
     async def __aenter__(self) -> Self:
@@ -156,7 +158,8 @@ class ExchangeHub:
     async def fetch_snapshot(
         self, account_key: str, venue: str, credentials: Credentials
     ) -> dict[str, Any]:
-        """One account's ``liqwatch analyze`` input: exchange, positions, balance, tiers."""
+        """One account's ``liqwatch analyze`` input: exchange, positions, balance, tiers, and
+        (best effort, omitted when unknown) volatility and funding_rates of the held symbols."""
         spec = spec_for(venue)
         public = await self.public(venue)
         if spec.wallet:
@@ -164,21 +167,42 @@ class ExchangeHub:
         else:
             reader, params = await self._private(account_key, venue, credentials, public), {}
         positions = await self._positions(venue, spec, reader, params)
-        balance = await self.call(
-            venue, lambda: reader.fetch_balance({**spec.balance_params, **params})
-        )
-        if not (isinstance(balance, dict) and isinstance(balance.get("info"), dict | list)):
-            raise ExchangeFailure("malformed", f"{venue} sent a balance liqwatch could not read")
         symbols = [str(p.get("symbol")) for p in positions]
-        tiers = await self._tiers.get(
-            venue, symbols, spec.tiers, self._call_for(venue), public, reader
-        )
+        # σ and funding are public and best effort: fetched while the account calls run, and
+        # abandoned if they fail (the poll fails on those, not on market data).
+        extras = asyncio.create_task(self._market_data.extras(venue, public, symbols))
+        try:
+            balance, tiers = await self._account_data(venue, spec, public, reader, params, symbols)
+        except BaseException:
+            extras.cancel()
+            raise
         return {
             "exchange": venue,
             "positions": positions,
             "balance": balance,
             "leverage_tiers": tiers,
+            **await extras,
         }
+
+    async def _account_data(
+        self,
+        venue: str,
+        spec: VenueSpec,
+        public: Any,
+        reader: Any,
+        params: dict[str, Any],
+        symbols: list[str],
+    ) -> tuple[Any, Any]:
+        """Balance, then the leverage tiers of ``symbols`` (sequential, as before)."""
+        balance = await self.call(
+            venue, lambda: reader.fetch_balance({**spec.balance_params, **params})
+        )
+        if not (isinstance(balance, dict) and isinstance(balance.get("info"), dict | list)):
+            raise ExchangeFailure("malformed", f"{venue} sent a balance liqwatch could not read")
+        tiers = await self._tiers.get(
+            venue, symbols, spec.tiers, self._call_for(venue), public, reader
+        )
+        return balance, tiers
 
     def _call_for(self, venue: str) -> Caller:
         return lambda fn: self.call(venue, fn)
