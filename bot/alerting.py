@@ -85,31 +85,36 @@ class AlertService:
         return await self._rule_view(owner_id, replace(found[0], enabled=enabled))
 
     async def list_rules(self, owner_id: int) -> list[RuleView]:
-        return [await self._rule_view(owner_id, r) for r in await self.rules.list_for(owner_id)]
+        labels = await self._labels(owner_id)
+        return [_rule_view(r, labels) for r in await self.rules.list_for(owner_id)]
 
     async def _rule_view(self, owner_id: int, rule: Rule) -> RuleView:
-        label = None
-        if rule.account_id is not None:
-            account = await self.accounts.get(owner_id, rule.account_id)
-            label = account.label if account else None
-        return RuleView(rule, describe(replace(rule.spec, account=label)), label)
+        return _rule_view(rule, await self._labels(owner_id))
+
+    async def _labels(self, owner_id: int) -> dict[int, str]:
+        """Account id → label, read once per request instead of once per rule."""
+        return {a.id: a.label for a in await self.accounts.list_for(owner_id)}
 
     # --- alerts ------------------------------------------------------------------------------
     async def live(self, owner_id: int) -> list[AlertView]:
         """Every pending or firing alert of the owner, oldest first."""
-        return [await self._view(owner_id, a) for a in await self.alerts.live_for(owner_id)]
+        return await self._views(owner_id, await self.alerts.live_for(owner_id))
 
     async def get(self, owner_id: int, alert_id: int) -> AlertView:
         alert = await self.alerts.get(owner_id, alert_id)
         if alert is None:
             raise UserError(f"You have no alert #{alert_id} (see /alerts).")
-        return await self._view(owner_id, alert)
+        return (await self._views(owner_id, [alert]))[0]
 
-    async def _view(self, owner_id: int, alert: Alert) -> AlertView:
+    async def _views(self, owner_id: int, alerts: Sequence[Alert]) -> list[AlertView]:
+        """Rules and accounts read once for the whole list (alerts cascade with both)."""
         rules = {r.id: r for r in await self.rules.list_for(owner_id)}
-        account = await self.accounts.get(owner_id, alert.account_id)
-        assert account is not None  # alerts cascade with their account
-        return AlertView(alert, await self._rule_view(owner_id, rules[alert.rule_id]), account)
+        accounts = {a.id: a for a in await self.accounts.list_for(owner_id)}
+        labels = {i: a.label for i, a in accounts.items()}
+        return [
+            AlertView(a, _rule_view(rules[a.rule_id], labels), accounts[a.account_id])
+            for a in alerts
+        ]
 
     async def _targets(self, owner_id: int, alert_id: int | None) -> list[int]:
         if alert_id is None:
@@ -157,3 +162,8 @@ class AlertService:
     async def quiet(self, platform: Platform, chat_id: str, hours: QuietHours | None) -> None:
         """Quiet hours belong to the chat they were set in."""
         await self.chats.set_quiet(platform, chat_id, hours)
+
+
+def _rule_view(rule: Rule, labels: dict[int, str]) -> RuleView:
+    label = labels.get(rule.account_id) if rule.account_id is not None else None
+    return RuleView(rule, describe(replace(rule.spec, account=label)), label)

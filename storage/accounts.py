@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 
 from engine.domain import AccountStatus, LinkedAccount
 from storage.credentials import CredentialRow, CredentialStore
@@ -48,15 +47,6 @@ class Accounts:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._credentials = CredentialStore(db)
-
-    @asynccontextmanager
-    async def _write(self, tx: Transaction | None) -> AsyncIterator[Transaction]:
-        """The caller's transaction if given, else a new one of our own."""
-        if tx is not None:
-            yield tx
-            return
-        async with self._db.transaction() as own:
-            yield own
 
     # --- owner-scoped -----------------------------------------------------------------------
 
@@ -202,7 +192,7 @@ class Accounts:
         self, account_id: int, at: float, *, tx: Transaction | None = None
     ) -> bool:
         """A poll worked: failures reset, BLIND back to ACTIVE; False if the account is gone."""
-        async with self._write(tx) as write:
+        async with self._db.joining(tx) as write:
             changed = await write.execute(
                 "UPDATE accounts SET consecutive_failures = 0, last_error = NULL,"
                 " last_polled_at = ?, status = CASE WHEN status = ? THEN ? ELSE status END"
@@ -224,7 +214,7 @@ class Accounts:
 
         Returns the status after the update, or None if the account is gone.
         """
-        async with self._write(tx) as write:
+        async with self._db.joining(tx) as write:
             # SET expressions all read the pre-update row, hence "+ 1" in the threshold test.
             row = await write.fetchone(
                 "UPDATE accounts SET consecutive_failures = consecutive_failures + 1,"
@@ -246,7 +236,7 @@ class Accounts:
         self, account_id: int, error: str, *, tx: Transaction | None = None
     ) -> bool:
         """The venue rejected the credentials: stop polling until the owner re-links."""
-        async with self._write(tx) as write:
+        async with self._db.joining(tx) as write:
             changed = await write.execute(
                 "UPDATE accounts SET status = ?, last_error = ? WHERE id = ?",
                 (AccountStatus.AUTH_FAILED, error[:MAX_ERROR_CHARS], account_id),

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
 from typing import TypeAlias
 
 from engine.alerts.quiet import ChatSettings, QuietHours
@@ -45,15 +44,6 @@ class Chats:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-
-    @asynccontextmanager
-    async def _write(self, tx: Transaction | None) -> AsyncIterator[Transaction]:
-        """The caller's transaction if given, else a new one of our own."""
-        if tx is not None:
-            yield tx
-            return
-        async with self._db.transaction() as own:
-            yield own
 
     async def get(self, platform: Platform, chat_id: str) -> ChatSettings:
         """The chat's settings (defaults when it has none stored)."""
@@ -99,7 +89,7 @@ class Chats:
         tx: Transaction | None = None,
     ) -> None:
         """Stop targeting the chat: the platform said the bot is blocked or the chat is gone."""
-        async with self._write(tx) as w:
+        async with self._db.joining(tx) as w:
             await w.execute(
                 "INSERT INTO chats (platform, chat_id, blocked_at, blocked_reason)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (platform, chat_id) DO UPDATE SET"

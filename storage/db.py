@@ -176,6 +176,15 @@ class Database:
                     # (a cancelled BEGIN that never ran, or a COMMIT that did).
                     await self._writer.rollback()
 
+    @asynccontextmanager
+    async def joining(self, tx: Transaction | None) -> AsyncIterator[Transaction]:
+        """The caller's transaction if given (join it), else a new one of our own."""
+        if tx is not None:
+            yield tx
+            return
+        async with self.transaction() as own:
+            yield own
+
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """The first row of a read-only query on committed data."""
         async with self._reader.execute(sql, params) as cursor:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Collection, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from engine.alerts.events import AlertNotice, Notice, from_payload, to_payload
+from engine.alerts.fanout import Message
 from engine.alerts.rules import Severity
 from engine.domain import Platform
 from storage.db import Database, Transaction
@@ -52,18 +52,8 @@ class OutboxStatus(StrEnum):
     DEAD = "dead"
 
 
-@dataclass(frozen=True)
-class NewMessage:
-    """A notice for one chat, on its way into the outbox."""
-
-    #: Unique per (decision, chat): enqueueing the same key again is a no-op, so a stage that
-    #: is re-run after a crash cannot queue a second copy.
-    dedup_key: str
-    owner_id: int | None
-    platform: Platform
-    chat_id: str
-    severity: Severity
-    notice: Notice
+#: What the alert stage and the heartbeat enqueue: the engine's message, stored as it is.
+NewMessage = Message
 
 
 def _error(text: str) -> str:
@@ -85,15 +75,6 @@ class Outbox:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-
-    @asynccontextmanager
-    async def _write(self, tx: Transaction | None) -> AsyncIterator[Transaction]:
-        """The caller's transaction if given, else a new one of our own."""
-        if tx is not None:
-            yield tx
-            return
-        async with self._db.transaction() as own:
-            yield own
 
     @staticmethod
     async def enqueue(tx: Transaction, messages: Sequence[NewMessage], *, now: float) -> int:
@@ -226,7 +207,7 @@ class Outbox:
         """``mark_sent`` for many (row id, sent at, message ref) in one statement."""
         if not sent:
             return
-        async with self._write(tx) as w:
+        async with self._db.joining(tx) as w:
             await w.executemany(
                 "UPDATE outbox SET status = 'sent', sent_at = ?, message_ref = ?,"
                 " attempts = attempts + 1, lease_until = NULL, last_error = NULL WHERE id = ?",
@@ -237,7 +218,7 @@ class Outbox:
         self, row_id: int, next_at: float, error: str, *, tx: Transaction | None = None
     ) -> None:
         """One attempt failed: due again at ``next_at``."""
-        async with self._write(tx) as w:
+        async with self._db.joining(tx) as w:
             await w.execute(
                 "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?,"
                 " lease_until = NULL, last_error = ? WHERE id = ? AND status = 'pending'",
@@ -246,7 +227,7 @@ class Outbox:
 
     async def dead(self, row_id: int, error: str, *, tx: Transaction | None = None) -> None:
         """An attempt failed for good: stop trying (the row stays, as the log of it)."""
-        async with self._write(tx) as w:
+        async with self._db.joining(tx) as w:
             await w.execute(
                 "UPDATE outbox SET status = 'dead', attempts = attempts + 1,"
                 " lease_until = NULL, last_error = ? WHERE id = ? AND status = 'pending'",
@@ -257,7 +238,7 @@ class Outbox:
         self, platform: Platform, chat_id: str, error: str, *, tx: Transaction | None = None
     ) -> int:
         """Dead-letter every pending row to one chat without sending it; how many."""
-        async with self._write(tx) as w:
+        async with self._db.joining(tx) as w:
             return await w.execute(
                 "UPDATE outbox SET status = 'dead', lease_until = NULL, last_error = ?"
                 " WHERE status = 'pending' AND platform = ? AND chat_id = ?",

@@ -117,10 +117,6 @@ def _orphan(run: _Pass, slot: tuple[int, str], alert: Alert) -> None:
         run.dropped.append(alert.id)
 
 
-def _rule_for(run: _Pass, alert: Alert, rules: dict[int, Rule]) -> Rule:
-    return run.rules.get(alert.rule_id) or rules[alert.rule_id]
-
-
 def evaluate(
     observation: Observation,
     *,
@@ -141,7 +137,7 @@ def evaluate(
     )
     _transition(run, {(a.rule_id, a.key): a for a in alerts if a.live})
     current = list(run.alerts.values())
-    firing = [(_rule_for(run, a, every), a) for a in current if a.firing and a.rule_id in every]
+    firing = [(every[a.rule_id], a) for a in current if a.firing and a.rule_id in every]
     blockers = inhibited(firing)
     verdicts = {
         a.id: _verdict(run, a, every, blockers, silences, policy or Policy())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.alerts.events import AlertItem, AlertNotice
+from engine.alerts.events import AlertItem, AlertNotice, Notice
 from engine.alerts.quiet import ChatSettings
 from engine.alerts.rules import Severity
 from engine.domain import LinkedAccount, Platform
@@ -13,14 +13,20 @@ from engine.domain import LinkedAccount, Platform
 
 @dataclass(frozen=True)
 class Message:
-    """One outbox row to be: a notice for one chat, with its idempotency key."""
+    """One outbox row to be: a notice for one chat, with its idempotency key.
 
+    Storage enqueues these as they are (``storage.outbox.NewMessage`` is this class).
+    """
+
+    #: Unique per (decision, chat): enqueueing the same key again is a no-op, so a stage that
+    #: is re-run after a crash cannot queue a second copy.
     dedup_key: str
+    #: None for operator messages (heartbeat, watchdog).
     owner_id: int | None
     platform: Platform
     chat_id: str
     severity: Severity
-    notice: AlertNotice
+    notice: Notice
 
 
 @dataclass(frozen=True)

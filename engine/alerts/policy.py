@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from engine.alerts.events import AlertStatus, Reason
+from engine.alerts.events import NOTIFYING, AlertStatus, Reason
 from engine.alerts.rules import KINDS, Rule, Severity
 from engine.alerts.state import Alert, escalated
 
@@ -99,7 +99,7 @@ class Verdict:
 
     @property
     def notifies(self) -> bool:
-        return self.reason in (Reason.FIRST, Reason.REPEAT, Reason.ESCALATED, Reason.RESOLVED)
+        return self.reason in NOTIFYING
 
 
 def decide(
