@@ -110,4 +110,3 @@ def items(out: Evaluation) -> list[tuple[int, str, str]]:
 
 def reasons(out: Evaluation) -> dict[int, str]:
     return {a.id: a.reason.name for a in out.alerts if a.reason is not None}
-
