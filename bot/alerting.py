@@ -139,6 +139,23 @@ class AlertService:
         targets = await self._targets(owner_id, alert_id)
         return await self.alerts.snooze(owner_id, targets, now + duration_s)
 
+    async def acknowledge_ids(self, owner_id: int, alert_ids: Sequence[int]) -> list[int]:
+        """Acknowledge these (the live ones among them): the alerts under a pressed button."""
+        return await self.alerts.acknowledge(owner_id, alert_ids, self.clock())
+
+    async def snooze_ids(
+        self, owner_id: int, alert_ids: Sequence[int], duration_s: float
+    ) -> list[int]:
+        return await self.alerts.snooze(owner_id, alert_ids, self.clock() + duration_s)
+
+    async def live_on(self, accounts: Sequence[LinkedAccount]) -> list[AlertView]:
+        """Live alerts on these accounts, whoever owns them (a group's shared accounts)."""
+        wanted = {a.id for a in accounts}
+        out: list[AlertView] = []
+        for owner in sorted({a.owner_id for a in accounts}):
+            out += [v for v in await self.live(owner) if v.account.id in wanted]
+        return sorted(out, key=lambda v: v.alert.id)
+
     async def why(self, owner_id: int, alert_id: int) -> Why:
         view = await self.get(owner_id, alert_id)
         return Why(view, tuple(await self.alerts.decisions(alert_id)))

@@ -30,6 +30,7 @@ class CommandName(StrEnum):
     WHY = "why"
     SILENCE = "silence"
     SHARE = "share"
+    UNSHARE = "unshare"
     DIGEST = "digest"
 
 
@@ -191,6 +192,14 @@ class Share:
 
 
 @dataclass(frozen=True)
+class Unshare:
+    """Stop showing one of the caller's accounts in this group."""
+
+    name: ClassVar[CommandName] = CommandName.UNSHARE
+    account: str
+
+
+@dataclass(frozen=True)
 class Digest:
     """Arguments kept raw: the digest issue defines them."""
 
@@ -201,5 +210,5 @@ class Digest:
 Command: TypeAlias = (
     Start | Help | Link | Watch | Unlink | Accounts | Positions | Risk | Stress | Alerts
     | AlertAdd | AlertChange | Ack | Snooze | Quiet | Why | Silence | SilenceList | SilenceRm
-    | Share | Digest
+    | Share | Unshare | Digest
 )  # fmt: skip

@@ -30,6 +30,7 @@ from bot.command_types import (
     Start,
     Stress,
     Unlink,
+    Unshare,
     Watch,
     Why,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "Start",
     "Stress",
     "Unlink",
+    "Unshare",
     "Watch",
     "Why",
     "help_text",
@@ -89,6 +91,7 @@ USAGE: dict[str, str] = {
     "why": "/why <alert id>",
     "silence": "/silence <matchers…> <duration> | /silence | /silence rm <id>",
     "share": "/share <account>",
+    "unshare": "/unshare <account>",
     "digest": "/digest",
 }
 #: A correct example where the usage line alone leaves room for doubt.
@@ -109,6 +112,7 @@ _MISSING: dict[str, str] = {
     "watch": "Give the venue and the wallet address to watch.",
     "unlink": "Say which account to unlink, by its label.",
     "share": "Say which of your accounts to share here, by its label.",
+    "unshare": "Say which of your accounts to stop showing here, by its label.",
     "stress": "Give the price move in percent, and optionally the asset.",
     "alert": "Say which rule: its id, like 12.",
     "ack": "Say which alert to acknowledge: its id, like 12, or all.",
@@ -135,8 +139,9 @@ SUMMARY: dict[str, str] = {
     "quiet": "Set quiet hours for this chat",
     "why": "Why an alert was (or was not) sent",
     "silence": "Silence alerts matching kind, symbol, account…",
-    "share": "Show one of your accounts in this group",
-    "digest": "The daily exposure digest",
+    "share": "Show one of your accounts in this group (admins)",
+    "unshare": "Stop showing one of your accounts in this group (admins)",
+    "digest": "Where you stand now: equity, exposure, nearest liquidations, alerts",
 }
 _RULE_HELP = (
     "Rules: <kind><op><threshold> [symbols] [info|warning|critical] [for N|for 90s] "
@@ -272,6 +277,11 @@ def _share(args: _Args, raw: str) -> Command:
     return Share(_label("share", args[0]))
 
 
+def _unshare(args: _Args, raw: str) -> Command:
+    _arity("unshare", args, 1, 1)
+    return Unshare(_label("unshare", args[0]))
+
+
 def _stress(args: _Args, raw: str) -> Command:
     args = re.sub(r"\s+%", "%", raw).split()
     _arity("stress", args, 1, 2)
@@ -378,6 +388,7 @@ _PARSERS: dict[str, Callable[[_Args, str], Command]] = {
     "why": _why,
     "silence": _silence,
     "share": _share,
+    "unshare": _unshare,
     "digest": _digest,
 }
 

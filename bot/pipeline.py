@@ -46,7 +46,7 @@ class AlertPipeline:
             rules=await Rules.in_scope(tx, owner, event.account.id),
             alerts=await Alerts.live(tx, event.account.id),
             silences=await Alerts.silences(tx, owner, event.at),
-            chats=await Alerts.recipients(tx, owner),
+            chats=await Alerts.recipients(tx, owner, event.account.id),
             next_id=await Alerts.next_id(tx),
             policy=self.policy,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.errors import UserError
@@ -41,12 +41,24 @@ class PortfolioService:
             found = await self.accounts.list(owner_id)
         if not found:
             raise UserError("You have no linked accounts yet: /link or /watch one.")
-        return [AccountView(a, self.latest.get(a.id)) for a in found]
+        return self.views_of(found)
+
+    def views_of(self, accounts: Sequence[LinkedAccount]) -> list[AccountView]:
+        """These accounts with their latest analyses (the caller checked who may see them)."""
+        return [AccountView(a, self.latest.get(a.id)) for a in accounts]
 
     async def stress(self, owner_id: int, asset: str | None, shock_pct: float) -> list[StressView]:
         """Every analysed account of the owner under a ±shock on one underlying (or all)."""
+        return self.stress_of(await self.accounts.list(owner_id), asset, shock_pct)
+
+    def stress_of(
+        self, accounts: Sequence[LinkedAccount], asset: str | None, shock_pct: float
+    ) -> list[StressView]:
+        """These accounts under a ±shock on one underlying (or all)."""
+        if not accounts:
+            raise UserError("You have no linked accounts yet: /link or /watch one.")
         out = []
-        for view in await self.views(owner_id):
+        for view in self.views_of(accounts):
             analysis = view.analysis
             if analysis is None:
                 continue
@@ -63,5 +75,5 @@ class PortfolioService:
             out.append(StressView(view.account, analysis, result))
         if not out:
             target = f"a {asset.upper()} position" if asset else "an analysed position"
-            raise UserError(f"None of your accounts has {target} yet.")
+            raise UserError(f"None of these accounts has {target} yet.")
         return out

@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.alerting import AlertService
 from bot.channel import Channel
+from bot.conversation import Conversation
 from bot.heartbeat import Heartbeat
 from bot.monitor import Monitor
 from bot.notifier import Notifier
@@ -41,6 +42,7 @@ class Runtime:
     accounts: AccountService
     alerts: AlertService
     portfolio: PortfolioService
+    conversation: Conversation
     delivering: asyncio.Task[None] | None = None
 
     async def settle(self) -> None:
@@ -87,10 +89,11 @@ async def assemble(
         clock=clock,
     )  # fmt: skip
     accounts = AccountService(db, hub, vault, on_change=monitor.sync, clock=clock)
+    alerts, portfolio = AlertService(db, clock=clock), PortfolioService(accounts, monitor.latest)
+    conversation = Conversation(db, accounts, alerts, portfolio, clock=clock)
     runtime = Runtime(
-        db, monitor, pipeline, notifier, heartbeat, accounts,
-        AlertService(db, clock=clock), PortfolioService(accounts, monitor.latest),
-    )  # fmt: skip
+        db, monitor, pipeline, notifier, heartbeat, accounts, alerts, portfolio, conversation
+    )
     # liqwatch runs one notifier per database: leases left by a killed process are stale.
     await Outbox(db).release_all()
     await monitor.start()

@@ -58,6 +58,10 @@ class AccountService:
         """Validate with one real read, then store the credentials encrypted."""
         venue = venue.strip().lower()
         name = _label(label, venue)
+        if label is None:
+            # /link takes no label: a second account on the same venue gets "venue-2".
+            taken = {a.label.lower() for a in await self.accounts.list_for(owner_id)}
+            name = next(n for i in range(1, 1000) if (n := _numbered(name, i)).lower() not in taken)
         warnings = await self.hub.validate(venue, credentials)
         try:
             if credentials.wallet_address:
@@ -132,3 +136,7 @@ def _label(label: str | None, venue: str) -> str:
             "a label is 1-32 letters, digits, '.', '_' or '-', starting with a letter or digit"
         )
     return name
+
+
+def _numbered(label: str, n: int) -> str:
+    return label if n == 1 else f"{label[:28]}-{n}"

@@ -11,7 +11,8 @@ from storage.db import Database, Transaction
 from storage.errors import ConflictError
 from storage.rules import Rules
 
-_SELECT = (
+#: Accounts with whether they hold credentials; other repositories join on it.
+SELECT_ACCOUNTS = (
     "SELECT a.*, c.account_id IS NOT NULL AS has_credentials"
     " FROM accounts a LEFT JOIN credentials c ON c.account_id = a.id"
 )
@@ -19,7 +20,8 @@ _SELECT = (
 MAX_ERROR_CHARS = 500
 
 
-def _account(row: sqlite3.Row) -> LinkedAccount:
+def account_from_row(row: sqlite3.Row) -> LinkedAccount:
+    """A row of ``SELECT_ACCOUNTS`` as a LinkedAccount."""
     return LinkedAccount(
         id=int(row["id"]),
         owner_id=int(row["owner_id"]),
@@ -82,30 +84,30 @@ class Accounts:
             if ciphertext is not None and key_id is not None:
                 await self._credentials.put(tx, account_id, ciphertext, key_id)
             await Rules.insert_defaults(tx, owner_id, account_id, now=now)
-            row = await tx.fetchone(f"{_SELECT} WHERE a.id = ?", (account_id,))
+            row = await tx.fetchone(f"{SELECT_ACCOUNTS} WHERE a.id = ?", (account_id,))
         assert row is not None  # inserted in this very transaction
-        return _account(row)
+        return account_from_row(row)
 
     async def get(self, owner_id: int, account_id: int) -> LinkedAccount | None:
         """The owner's account with this id; None if it does not exist or is someone else's."""
         row = await self._db.fetchone(
-            f"{_SELECT} WHERE a.owner_id = ? AND a.id = ?", (owner_id, account_id)
+            f"{SELECT_ACCOUNTS} WHERE a.owner_id = ? AND a.id = ?", (owner_id, account_id)
         )
-        return None if row is None else _account(row)
+        return None if row is None else account_from_row(row)
 
     async def by_label(self, owner_id: int, label: str) -> LinkedAccount | None:
         """The owner's account with this label (case-insensitive)."""
         row = await self._db.fetchone(
-            f"{_SELECT} WHERE a.owner_id = ? AND a.label = ?", (owner_id, label)
+            f"{SELECT_ACCOUNTS} WHERE a.owner_id = ? AND a.label = ?", (owner_id, label)
         )
-        return None if row is None else _account(row)
+        return None if row is None else account_from_row(row)
 
     async def list_for(self, owner_id: int) -> list[LinkedAccount]:
         """Every account of the owner, by label."""
         rows = await self._db.fetchall(
-            f"{_SELECT} WHERE a.owner_id = ? ORDER BY a.label, a.id", (owner_id,)
+            f"{SELECT_ACCOUNTS} WHERE a.owner_id = ? ORDER BY a.label, a.id", (owner_id,)
         )
-        return [_account(row) for row in rows]
+        return [account_from_row(row) for row in rows]
 
     async def remove(self, owner_id: int, account_id: int) -> bool:
         """Delete the owner's account with its credentials, snapshots and alert state."""
@@ -168,8 +170,8 @@ class Accounts:
 
     async def system_get(self, account_id: int) -> LinkedAccount | None:
         """Any account by id (the monitor's poll job)."""
-        row = await self._db.fetchone(f"{_SELECT} WHERE a.id = ?", (account_id,))
-        return None if row is None else _account(row)
+        row = await self._db.fetchone(f"{SELECT_ACCOUNTS} WHERE a.id = ?", (account_id,))
+        return None if row is None else account_from_row(row)
 
     async def system_credentials(self, account_id: int) -> CredentialRow | None:
         """Any account's credentials by id (the monitor's poll job)."""
@@ -177,16 +179,16 @@ class Accounts:
 
     async def all_accounts(self) -> list[LinkedAccount]:
         """Every account of every user (operator listing)."""
-        rows = await self._db.fetchall(f"{_SELECT} ORDER BY a.owner_id, a.label")
-        return [_account(row) for row in rows]
+        rows = await self._db.fetchall(f"{SELECT_ACCOUNTS} ORDER BY a.owner_id, a.label")
+        return [account_from_row(row) for row in rows]
 
     async def all_pollable(self) -> list[LinkedAccount]:
         """Accounts the monitor polls: ACTIVE and BLIND (not AUTH_FAILED, not PAUSED)."""
         rows = await self._db.fetchall(
-            f"{_SELECT} WHERE a.status IN (?, ?) ORDER BY a.id",
+            f"{SELECT_ACCOUNTS} WHERE a.status IN (?, ?) ORDER BY a.id",
             (AccountStatus.ACTIVE, AccountStatus.BLIND),
         )
-        return [_account(row) for row in rows]
+        return [account_from_row(row) for row in rows]
 
     async def record_poll_success(
         self, account_id: int, at: float, *, tx: Transaction | None = None

@@ -110,17 +110,29 @@ class Alerts:
         return [_silence(r) for r in rows]
 
     @staticmethod
-    async def recipients(tx: Transaction, owner_id: int) -> list[ChatSettings]:
-        """The owner's private chats on every platform, with quiet hours and blocked state."""
+    async def recipients(
+        tx: Transaction, owner_id: int, account_id: int | None = None
+    ) -> list[ChatSettings]:
+        """Who hears about the owner's account: the owner's private chats on every platform,
+        then the groups the account is shared with (in the topic it was shared from), with
+        quiet hours and blocked state."""
         rows = await tx.fetchall(
             "SELECT ci.platform, ci.chat_id, c.quiet_from, c.quiet_to, c.quiet_tz,"
             " c.quiet_allow_critical, c.blocked_at, c.blocked_reason"
             " FROM chat_identities ci LEFT JOIN chats c"
             " ON c.platform = ci.platform AND c.chat_id = ci.chat_id"
-            " WHERE ci.user_id = ? AND ci.chat_id IS NOT NULL ORDER BY ci.created_at",
-            (owner_id,),
+            " WHERE ci.user_id = ? AND ci.chat_id IS NOT NULL"
+            " UNION ALL"
+            " SELECT s.platform, s.target, c.quiet_from, c.quiet_to, c.quiet_tz,"
+            " c.quiet_allow_critical, c.blocked_at, c.blocked_reason"
+            " FROM (SELECT platform, CASE WHEN thread_id IS NULL THEN chat_id"
+            " ELSE chat_id || '#' || thread_id END AS target FROM shares"
+            " WHERE account_id = ?) s"
+            " LEFT JOIN chats c ON c.platform = s.platform AND c.chat_id = s.target",
+            (owner_id, account_id),
         )
-        return [chat_settings(r) for r in rows]
+        unique = {(r["platform"], r["chat_id"]): r for r in rows}
+        return [chat_settings(r) for r in unique.values()]
 
     # --- owner-scoped ------------------------------------------------------------------------
     async def get(self, owner_id: int, alert_id: int) -> Alert | None:

@@ -305,6 +305,17 @@ class Outbox:
         row = await self._db.fetchone(f"SELECT {_ROW_COLUMNS} FROM outbox WHERE id = ?", (row_id,))
         return None if row is None else _outbox_row(row)
 
+    async def sent_notice(self, row_id: int) -> Claimed | None:
+        """A row with its notice, for a button pressed under the message it became."""
+        row = await self._db.fetchone("SELECT * FROM outbox WHERE id = ?", (row_id,))
+        if row is None:
+            return None
+        try:
+            return _claimed(row)
+        except (ValueError, KeyError, TypeError):
+            log.error("outbox row %s has a corrupt payload", row_id)
+            return None
+
     async def by_key(self, dedup_key: str) -> OutboxRow | None:
         """The row queued under this dedup key."""
         row = await self._db.fetchone(

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import TextIO
 
 from bot.channel import Outgoing
-from bot.console.alerts import render
 from bot.errors import DeliveryError
+from bot.notice_text import render
 from engine.alerts.rules import Severity
 from engine.domain import Platform
 

@@ -107,15 +107,13 @@ async def demo(options: DemoOptions, *, out: TextIO = sys.stdout) -> None:
     if options.transcript is not None:
         channel = TranscriptChannel(channel, options.transcript, ack_delay_s=options.ack_delay_s)
     async with _database(options.db) as db:
-        owner = await _seed(db, venue)
+        await _seed(db, venue)
         vault = Vault(Secret(generate_key()))
         async with assemble(
             settings, db=db, hub=venue, vault=vault, channels={Platform.CONSOLE: channel}
         ) as runtime:
             _banner(out, options)
-            session = ConsoleSession(
-                owner, CHAT_ID, runtime.accounts, runtime.alerts, runtime.portfolio
-            )
+            session = ConsoleSession(CHAT_ID, runtime.conversation)
             await _play(runtime, session, options, out)
             await runtime.monitor.stop()
             await runtime.settle()

@@ -34,6 +34,7 @@ from bot.commands import (
     Start,
     Stress,
     Unlink,
+    Unshare,
     Watch,
     Why,
     help_text,
@@ -77,6 +78,7 @@ def _refused(text: str) -> str:
         ("/silence", SilenceList()),
         ("/silence rm 2", SilenceRm(2)),
         ("/share main", Share("main")),
+        ("/unshare main", Unshare("main")),
         ("/digest", Digest()),
     ],
 )
@@ -88,7 +90,7 @@ def test_each_command_parses_to_its_record(text: str, command: Command) -> None:
 def test_every_command_record_is_in_the_union_and_named() -> None:
     """The Command union lists every record, and each carries a CommandName."""
     records = typing.get_args(Command)
-    assert len(records) == 21
+    assert len(records) == 22
     assert {r.name for r in records} == set(CommandName)
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from bot.alerting import AlertService
 from bot.console.session import ConsoleSession
+from bot.conversation import Conversation
 from bot.portfolio import PortfolioService
 from bot.services import AccountService
 from bot.settings import Secret
@@ -34,23 +35,32 @@ async def session(tmp_path: Path) -> AsyncIterator[ConsoleSession]:
         user = await Users(db).ensure(Platform.CONSOLE, "me", "me", "console", now=time.time())
         await Accounts(db).add(user.id, "bybit", "main", wallet_address="demo:main", now=1.0)
         accounts = AccountService(db, None, Vault(Secret(generate_key())))  # type: ignore[arg-type]
-        yield ConsoleSession(
-            user.id, "console", accounts, AlertService(db), PortfolioService(accounts, {})
-        )
+        alerts, portfolio = AlertService(db), PortfolioService(accounts, {})
+        conversation = Conversation(db, accounts, alerts, portfolio)
+        yield ConsoleSession("console", conversation, user_id="me", user_name="me")
+
+
+def _db(session: ConsoleSession) -> Database:
+    return session.conversation.users._db
+
+
+async def _owner(session: ConsoleSession) -> int:
+    user = await Users(_db(session)).ensure(Platform.CONSOLE, session.user_id, "me", None, now=0)
+    return user.id
 
 
 async def _fire(session: ConsoleSession) -> int:
     """A critical liquidation alert on the session's account, through the real evaluator."""
-    db = session.alerts.rules._db
-    account = (await session.accounts.list(session.owner_id))[0]
+    db, owner = _db(session), await _owner(session)
+    account = (await session.conversation.accounts.list(owner))[0]
     subject = Subject(position_key(BTC, "long"), {Kind.LIQ: 3.0}, BTC, "BTC", "long")
     obs = Observation(account, time.time(), AccountStatus.ACTIVE, True, (Subject("", {}), subject))
     async with db.transaction() as tx:
         result = evaluate(
             obs,
-            rules=await Rules.in_scope(tx, session.owner_id, account.id),
+            rules=await Rules.in_scope(tx, owner, account.id),
             alerts=[],
-            chats=await Alerts.recipients(tx, session.owner_id),
+            chats=await Alerts.recipients(tx, owner, account.id),
             next_id=await Alerts.next_id(tx),
         )
         await Alerts.apply(tx, result)
@@ -108,9 +118,7 @@ async def test_another_users_alert_id_finds_nothing(
 ) -> None:
     """Alert ids are owner-checked: a stranger's /ack of a real id is refused."""
     alert_id = await _fire(session)
-    stranger = ConsoleSession(
-        session.owner_id + 100, "x", session.accounts, session.alerts, session.portfolio
-    )
+    stranger = ConsoleSession("x", session.conversation, user_id="stranger")
     assert (
         await stranger.handle(f"/ack {alert_id}") == f"You have no alert #{alert_id} (see /alerts)."
     )
@@ -128,7 +136,7 @@ async def test_quiet_hours_are_stored_for_this_chat(session: ConsoleSession) -> 
     """/quiet 22:00-07:00 Europe/Paris is kept on the console chat, /quiet off clears it."""
     reply = await session.handle("/quiet 22:00-07:00 Europe/Paris")
     assert reply == "Quiet hours 22:00-07:00 Europe/Paris (critical still goes through)."
-    chats = Chats(session.alerts.rules._db)
+    chats = Chats(_db(session))
     settings = await chats.get(Platform.CONSOLE, "console")
     assert settings.quiet is not None and settings.quiet.tz == "Europe/Paris"
     await session.handle("/quiet off")

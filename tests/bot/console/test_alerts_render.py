@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 
 from bot.channel import Outgoing
-from bot.console.alerts import duration, render
 from bot.console.channel import ConsoleChannel
+from bot.notice_text import duration, render
 from engine.alerts.events import AlertStatus, NoticeKind, Reason
 from engine.alerts.rules import Kind, Op, Severity
 from engine.domain import Platform

@@ -1,4 +1,4 @@
-"""Plain-text rendering of alert and ops notices for the terminal (pure: notice → text)."""
+"""Plain-text rendering of alert and ops notices, shared by every adapter (pure: notice → text)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,330 @@
+"""Chat commands and alert buttons for every adapter: who asks, where, and what they may do.
+
+Adapters turn a platform update into a ``ChatContext`` and a text (or a button press), call
+``Conversation``, and render the ``Reply`` it returns. Everything a person may see or change
+is decided here, once: private chats act on the sender's own accounts; a group sees only the
+accounts its members shared with it, and only its admins change what it is subscribed to.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bot import commands as cmd
+from bot import replies
+from bot.alerting import AlertService
+from bot.errors import UserError
+from bot.exchanges import Credentials
+from bot.portfolio import PortfolioService
+from bot.services import AccountService
+from engine.alerts.events import AlertNotice, AlertStatus
+from engine.domain import LinkedAccount, Platform
+from storage import Database
+from storage.chats import Chats
+from storage.outbox import Claimed, Outbox
+from storage.shares import Shares, target
+from storage.users import Users
+
+log = logging.getLogger(__name__)
+
+#: What the "Snooze" button under an alert snoozes it for.
+BUTTON_SNOOZE_S = 3600.0
+
+#: Commands that change what a group is subscribed to or how it is alerted: admins only.
+_ADMIN_IN_GROUPS = (
+    cmd.Watch, cmd.Unlink, cmd.AlertAdd, cmd.AlertChange, cmd.Snooze, cmd.Quiet, cmd.Silence,
+    cmd.SilenceRm, cmd.Share, cmd.Unshare,
+)  # fmt: skip
+
+
+async def _no_admin() -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class ChatContext:
+    """Who sent a command (or pressed a button), and in which chat and forum topic."""
+
+    platform: Platform
+    #: The sender's id on the platform (a Telegram user id, a Discord user id).
+    user_id: str
+    user_name: str
+    chat_id: str
+    private: bool
+    thread_id: str | None = None
+    #: Asks the platform whether the sender administers this group (called only when needed).
+    is_admin: Callable[[], Awaitable[bool]] = field(default=_no_admin, repr=False, compare=False)
+
+    @property
+    def target(self) -> str:
+        """The chat (and topic) as an outbox recipient: where this chat's alerts go."""
+        return target(self.chat_id, self.thread_id)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to answer: plain text; ``table`` says it is columns to show in monospace."""
+
+    text: str
+    table: bool = False
+
+
+class Action(StrEnum):
+    """The buttons under an alert message (short: Telegram callback data is 64 bytes)."""
+
+    ACK = "ack"
+    SNOOZE = "snz"
+    POSITIONS = "pos"
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """A button's outcome: a short toast, and the message's new state or a new reply."""
+
+    toast: str
+    #: The alert message to show again with ``state`` under it (edit in place), if any.
+    notice: AlertNotice | None = None
+    state: str | None = None
+    #: Whether the alert message keeps its buttons (a resolved or acked alert needs fewer).
+    actions: tuple[Action, ...] = ()
+    reply: Reply | None = None
+
+
+class Conversation:
+    """The one command handler: parse with the shared grammar, check who may, call a service."""
+
+    def __init__(
+        self,
+        db: Database,
+        accounts: AccountService,
+        alerts: AlertService,
+        portfolio: PortfolioService,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.accounts, self.alerts, self.portfolio = accounts, alerts, portfolio
+        self.users, self.chats, self.shares = Users(db), Chats(db), Shares(db)
+        self.outbox, self.clock = Outbox(db), clock
+
+    async def user(self, ctx: ChatContext) -> int:
+        """The sender's user id, registered on first contact; a private chat is remembered
+        as where their alerts go."""
+        user = await self.users.ensure(
+            ctx.platform,
+            ctx.user_id,
+            ctx.user_name,
+            ctx.chat_id if ctx.private else None,
+            now=self.clock(),
+        )
+        return user.id
+
+    async def handle(self, ctx: ChatContext, text: str) -> Reply:
+        """Answer one command; a ``UserError`` becomes its sentence, anything else a reference."""
+        try:
+            return await self.command(ctx, cmd.parse(text))
+        except UserError as exc:
+            return Reply(str(exc))
+        except Exception:
+            return Reply(failure("command"))
+
+    async def command(self, ctx: ChatContext, command: cmd.Command) -> Reply:
+        """Dispatch a parsed command (``UserError`` propagates)."""
+        owner = await self.user(ctx)
+        if not ctx.private:
+            if isinstance(command, cmd.Link):
+                raise UserError(
+                    "Never post API keys in a group: I deleted that message. "
+                    "Send /link to me in a private chat, and revoke the key if others saw it."
+                )
+            if isinstance(command, _ADMIN_IN_GROUPS) and not await ctx.is_admin():
+                raise UserError(f"Only this chat's admins can use /{command.name} here.")
+            return await self._group(ctx, owner, command)
+        return await self._private(ctx, owner, command)
+
+    # --- private chats: the sender's own accounts --------------------------------------------
+    async def _private(self, ctx: ChatContext, owner: int, command: cmd.Command) -> Reply:
+        match command:
+            case cmd.Start():
+                await self.chats.unblock(ctx.platform, ctx.chat_id)
+                return Reply(replies.tour())
+            case cmd.Link(venue=venue, api_key=key, secret=secret, passphrase=passphrase):
+                credentials = Credentials(api_key=key, secret=secret, passphrase=passphrase)
+                return Reply(replies.linked(await self.accounts.link(owner, venue, credentials)))
+            case cmd.Accounts():
+                return Reply(replies.accounts(await self.accounts.list(owner)))
+            case cmd.Positions(account=ref):
+                return Reply(replies.positions(await self.portfolio.views(owner, ref)), table=True)
+            case cmd.Risk(account=ref):
+                return Reply(replies.risk(await self.portfolio.views(owner, ref)), table=True)
+            case cmd.Stress(asset=asset, shock_pct=pct):
+                found = await self.portfolio.stress(owner, asset, pct)
+                return Reply(replies.stress(found), table=True)
+            case cmd.Alerts():
+                rules = await self.alerts.list_rules(owner)
+                return Reply(replies.alerts(rules, await self.alerts.live(owner)), table=True)
+            case cmd.Share() | cmd.Unshare():
+                raise UserError(
+                    f"/{command.name} works in a group: send it there to show (or stop showing) "
+                    "one of your accounts to its members."
+                )
+            case cmd.Digest():
+                views = await self.portfolio.views(owner)
+                return Reply(replies.digest(views, await self.alerts.live(owner)), table=True)
+        return await self._anywhere(ctx, owner, command)
+
+    # --- groups: what members shared with it -------------------------------------------------
+    async def _group(self, ctx: ChatContext, owner: int, command: cmd.Command) -> Reply:
+        match command:
+            case cmd.Start():
+                return Reply(replies.group_tour())
+            case cmd.Share(account=ref) | cmd.Unshare(account=ref):
+                return Reply(await self._share(ctx, owner, ref, isinstance(command, cmd.Share)))
+            case cmd.Accounts():
+                return Reply(replies.shared(await self._shared(ctx)))
+            case cmd.Positions(account=ref):
+                views = self.portfolio.views_of(await self._shared(ctx, ref))
+                return Reply(replies.positions(views), table=True)
+            case cmd.Risk(account=ref):
+                views = self.portfolio.views_of(await self._shared(ctx, ref))
+                return Reply(replies.risk(views), table=True)
+            case cmd.Stress(asset=asset, shock_pct=pct):
+                found = self.portfolio.stress_of(await self._shared(ctx), asset, pct)
+                return Reply(replies.stress(found), table=True)
+            case cmd.Alerts() | cmd.Digest():
+                accounts = await self._shared(ctx)
+                live = await self.alerts.live_on(accounts)
+                if isinstance(command, cmd.Digest):
+                    views = self.portfolio.views_of(accounts)
+                    return Reply(replies.digest(views, live), table=True)
+                return Reply(replies.group_alerts(live), table=True)
+        return await self._anywhere(ctx, owner, command)
+
+    async def _shared(self, ctx: ChatContext, ref: str | None = None) -> list[LinkedAccount]:
+        found = await self.shares.accounts_in(ctx.platform, ctx.chat_id)
+        if not found:
+            raise UserError(
+                "Nothing is shared with this chat yet: a member sends /share <account> here."
+            )
+        if ref is None:
+            return found
+        picked = [a for a in found if a.label.lower() == ref.lower() or str(a.id) == ref]
+        if not picked:
+            raise UserError(f'No account "{ref}" is shared with this chat: see /accounts.')
+        return picked
+
+    async def _share(self, ctx: ChatContext, owner: int, ref: str, share: bool) -> str:
+        account = await self.accounts.find(owner, ref)
+        if share:
+            await self.shares.add(
+                ctx.platform, ctx.chat_id, account.id, owner,
+                thread_id=ctx.thread_id, now=self.clock(),
+            )  # fmt: skip
+            return (
+                f"{account.label} ({account.venue}) is now shared with this chat: members can "
+                "read its positions and risk, and its alerts come here too."
+            )
+        if not await self.shares.remove(ctx.platform, ctx.chat_id, account.id):
+            raise UserError(f"{account.label} is not shared with this chat.")
+        return f"{account.label} is no longer shared with this chat."
+
+    # --- the same in both --------------------------------------------------------------------
+    async def _anywhere(  # noqa: C901 - one arm per command
+        self, ctx: ChatContext, owner: int, command: cmd.Command
+    ) -> Reply:
+        match command:
+            case cmd.Watch(venue=venue, address=address):
+                return Reply(replies.linked(await self.accounts.watch(owner, venue, address)))
+            case cmd.Help(command=name):
+                return Reply(cmd.help_text(name))
+            case cmd.Unlink(account=ref):
+                gone = await self.accounts.unlink(owner, ref)
+                return Reply(f"Unlinked {gone.label}: its keys and history are deleted.")
+            case cmd.AlertAdd(spec=spec):
+                view = await self.alerts.add_rule(owner, spec)
+                return Reply(f"Added rule {view.rule.id}: {view.text}")
+            case cmd.AlertChange(action=action, rule_id=rule_id):
+                view = await self.alerts.change_rule(owner, action.value, rule_id)
+                return Reply(f"Rule {rule_id} {action.value}: {view.text}")
+            case cmd.Ack(alert_id=alert_id):
+                return Reply(replies.acked(await self.alerts.acknowledge(owner, alert_id)))
+            case cmd.Snooze(alert_id=alert_id, duration_s=duration):
+                ids = await self.alerts.snooze(owner, alert_id, duration)
+                return Reply(replies.snoozed(ids, duration))
+            case cmd.Why(alert_id=alert_id):
+                return Reply(replies.why(await self.alerts.why(owner, alert_id)), table=True)
+            case cmd.Silence(matchers=matchers, duration_s=duration):
+                silence = await self.alerts.silence(owner, matchers, duration)
+                return Reply(replies.silences([silence]))
+            case cmd.SilenceList():
+                return Reply(replies.silences(await self.alerts.silences(owner)))
+            case cmd.SilenceRm(silence_id=silence_id):
+                await self.alerts.unsilence(owner, silence_id)
+                return Reply(f"Silence {silence_id} lifted.")
+            case cmd.Quiet(hours=hours):
+                await self.alerts.quiet(ctx.platform, ctx.target, hours)
+                return Reply(replies.quiet(hours))
+        raise UserError(f"/{command.name} is not available here; try /help.")
+
+    # --- buttons under alert messages --------------------------------------------------------
+    async def press(self, ctx: ChatContext, action: str, arg: str) -> Pressed:
+        """A button under a message we sent; its authority comes from that message's chat."""
+        try:
+            return await self._press(ctx, Action(action), int(arg))
+        except (ValueError, UserError) as exc:
+            text = str(exc) if isinstance(exc, UserError) else "That button is not one of mine."
+            return Pressed(toast=text)
+        except Exception:
+            return Pressed(toast=failure("button"))
+
+    async def _press(self, ctx: ChatContext, action: Action, arg: int) -> Pressed:
+        user = await self.user(ctx)
+        if action is Action.POSITIONS:
+            account = await self._visible(ctx, user, arg)
+            views = self.portfolio.views_of([account])
+            return Pressed("Positions below.", reply=Reply(replies.positions(views), table=True))
+        row = await self.outbox.sent_notice(arg)
+        if row is None or not self._same_chat(ctx, row) or not isinstance(row.notice, AlertNotice):
+            raise UserError("That alert message is not from this chat.")
+        owner = row.owner_id
+        if owner is None or (owner != user and not (not ctx.private and await ctx.is_admin())):
+            raise UserError("Only the account's owner or this chat's admins can do that.")
+        live = [i.alert_id for i in row.notice.items if i.status is not AlertStatus.RESOLVED]
+        when = replies.clock(self.clock())
+        if action is Action.ACK:
+            done = await self.alerts.acknowledge_ids(owner, live)
+            state = f"✅ Acknowledged by {ctx.user_name} at {when}"
+            kept: tuple[Action, ...] = (Action.POSITIONS,)
+        else:
+            done = await self.alerts.snooze_ids(owner, live, BUTTON_SNOOZE_S)
+            state = f"💤 Snoozed 1h by {ctx.user_name} at {when}"
+            kept = (Action.ACK, Action.POSITIONS)
+        if not done:
+            resolved = "This alert is already resolved."
+            return Pressed(resolved, row.notice, resolved, (Action.POSITIONS,))
+        toast = "Acknowledged." if action is Action.ACK else "Snoozed for 1 hour."
+        return Pressed(toast, row.notice, state, kept)
+
+    @staticmethod
+    def _same_chat(ctx: ChatContext, row: Claimed) -> bool:
+        return row.platform is ctx.platform and row.chat_id in (ctx.chat_id, ctx.target)
+
+    async def _visible(self, ctx: ChatContext, user: int, account_id: int) -> LinkedAccount:
+        """An account the sender may see here: their own in private, a shared one in groups."""
+        if ctx.private:
+            return await self.accounts.find(user, str(account_id))
+        for account in await self.shares.accounts_in(ctx.platform, ctx.chat_id):
+            if account.id == account_id:
+                return account
+        raise UserError("That account is not shared with this chat.")
+
+
+def failure(what: str) -> str:
+    """The answer to an unexpected error: a reference to find the traceback in the log."""
+    ref = uuid.uuid4().hex[:8]
+    log.exception("%s failed (ref %s)", what, ref)
+    return f"Something went wrong (ref {ref})."

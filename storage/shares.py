@@ -1,0 +1,108 @@
+"""Accounts shared with group chats: what a group may read, and where its alerts go."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from engine.domain import LinkedAccount, Platform
+from storage.accounts import SELECT_ACCOUNTS, account_from_row
+from storage.db import Database, Transaction
+
+#: How a chat and a forum topic inside it are written as one delivery target: "chat#thread".
+THREAD_SEPARATOR = "#"
+
+
+def target(chat_id: str, thread_id: str | None) -> str:
+    """The outbox chat id of a chat, or of one topic of a forum group."""
+    return chat_id if not thread_id else f"{chat_id}{THREAD_SEPARATOR}{thread_id}"
+
+
+def split_target(chat: str) -> tuple[str, str | None]:
+    """Inverse of ``target``: (chat id, thread id or None)."""
+    base, _, thread = chat.partition(THREAD_SEPARATOR)
+    return base, thread or None
+
+
+@dataclass(frozen=True)
+class Share:
+    platform: Platform
+    chat_id: str
+    account_id: int
+    shared_by: int
+    thread_id: str | None
+
+
+def _share(row: sqlite3.Row) -> Share:
+    return Share(
+        platform=Platform(row["platform"]),
+        chat_id=str(row["chat_id"]),
+        account_id=int(row["account_id"]),
+        shared_by=int(row["shared_by"]),
+        thread_id=row["thread_id"],
+    )
+
+
+class Shares:
+    """Repository of shares; only an account's owner can share or unshare it (caller checks)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(
+        self,
+        platform: Platform,
+        chat_id: str,
+        account_id: int,
+        shared_by: int,
+        *,
+        thread_id: str | None,
+        now: float,
+    ) -> bool:
+        """Share the account with the chat; False if it already was (the topic is updated)."""
+        async with self._db.transaction() as tx:
+            existing = await tx.fetchone(
+                "SELECT 1 FROM shares WHERE platform = ? AND chat_id = ? AND account_id = ?",
+                (str(platform), chat_id, account_id),
+            )
+            await tx.execute(
+                "INSERT INTO shares (platform, chat_id, account_id, shared_by, thread_id,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET"
+                " thread_id = excluded.thread_id, shared_by = excluded.shared_by",
+                (str(platform), chat_id, account_id, shared_by, thread_id, now),
+            )
+        return existing is None
+
+    async def remove(self, platform: Platform, chat_id: str, account_id: int) -> bool:
+        """Stop sharing; False if it was not shared here."""
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone(
+                "DELETE FROM shares WHERE platform = ? AND chat_id = ? AND account_id = ?"
+                " RETURNING account_id",
+                (str(platform), chat_id, account_id),
+            )
+        return row is not None
+
+    async def accounts_in(self, platform: Platform, chat_id: str) -> list[LinkedAccount]:
+        """The accounts shared with this chat, in the order they were shared."""
+        rows = await self._db.fetchall(
+            f"{SELECT_ACCOUNTS} JOIN shares s ON s.account_id = a.id"
+            " WHERE s.platform = ? AND s.chat_id = ? ORDER BY s.created_at, a.id",
+            (str(platform), chat_id),
+        )
+        return [account_from_row(r) for r in rows]
+
+    async def is_shared(self, platform: Platform, chat_id: str, account_id: int) -> bool:
+        row = await self._db.fetchone(
+            "SELECT 1 FROM shares WHERE platform = ? AND chat_id = ? AND account_id = ?",
+            (str(platform), chat_id, account_id),
+        )
+        return row is not None
+
+    @staticmethod
+    async def of_account(tx: Transaction, account_id: int) -> list[Share]:
+        """Every chat the account is shared with (the alert stage's extra recipients)."""
+        rows = await tx.fetchall(
+            "SELECT * FROM shares WHERE account_id = ? ORDER BY created_at", (account_id,)
+        )
+        return [_share(r) for r in rows]
