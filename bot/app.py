@@ -8,10 +8,12 @@ import logging
 import signal
 from contextlib import AsyncExitStack
 
+from bot import redact
 from bot.channel import Channel
 from bot.exchanges import ExchangeHub
 from bot.runtime import assemble
 from bot.settings import Settings
+from bot.telegram.adapter import TelegramAdapter
 from bot.vault import Vault
 from engine.domain import Platform
 from storage import Database
@@ -24,13 +26,17 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
-    # ccxt logs request URLs and headers at DEBUG: never let them through.
-    logging.getLogger("ccxt").setLevel(logging.WARNING)
+    # ccxt logs request URLs and headers at DEBUG, and httpx (under python-telegram-bot) logs
+    # every request URL at INFO: a Bot API URL holds the bot token. Never let them through.
+    for name in ("ccxt", "httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     """Run until SIGTERM/SIGINT (or ``stop``), then shut everything down cleanly."""
     vault = Vault(settings.require_master_key())
+    secrets = [s.reveal() for s in (settings.master_key, settings.telegram_token) if s]
+    redact.install(secrets)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -40,12 +46,21 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     async with AsyncExitStack() as stack:
         db = await stack.enter_async_context(Database.open(str(settings.db_path)))
         hub = await stack.enter_async_context(ExchangeHub(settings.exchange_url_prefix))
-        # Chat channels (Telegram, Discord) join here; until one is configured, alerts wait
-        # in the outbox (nothing is lost) and the notifier logs that once per platform.
+        # Chat channels join here; a platform without one keeps its alerts in the outbox
+        # (nothing is lost) and the notifier logs that once per platform.
         channels: dict[Platform, Channel] = {}
+        telegram = None
+        if settings.telegram_token is not None:
+            adapter = TelegramAdapter(settings.telegram_token.reveal(), settings.telegram_api_url)
+            telegram = await stack.enter_async_context(adapter)
+            channels[Platform.TELEGRAM] = telegram.channel
         runtime = await stack.enter_async_context(
             assemble(settings, db=db, hub=hub, vault=vault, channels=channels)
         )
+        if telegram is not None:
+            # Commands are answered only once the services exist; stopped before they go.
+            await telegram.start(runtime.conversation)
+            stack.push_async_callback(telegram.stop)
         count = runtime.heartbeat.watched()
         log.info("liqwatch running: watching %d accounts, database %s", count, settings.db_path)
         await stop.wait()

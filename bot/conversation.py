@@ -323,8 +323,11 @@ class Conversation:
         raise UserError("That account is not shared with this chat.")
 
 
-def failure(what: str) -> str:
-    """The answer to an unexpected error: a reference to find the traceback in the log."""
+def failure(what: str, error: BaseException | None = None) -> str:
+    """The answer to an unexpected error: a reference to find the traceback in the log.
+
+    Call it inside ``except`` (the exception being handled is logged) or pass ``error``.
+    """
     ref = uuid.uuid4().hex[:8]
-    log.exception("%s failed (ref %s)", what, ref)
+    log.error("%s failed (ref %s)", what, ref, exc_info=error or True)
     return f"Something went wrong (ref {ref})."

@@ -12,6 +12,7 @@ from engine.domain import Platform
 
 DEFAULT_DB = "./liqwatch.db"
 DEFAULT_POLL_S = 30.0
+DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
 MIN_POLL_S = 1.0
 
 
@@ -55,12 +56,17 @@ class Settings:
     heartbeat_s: float = 0.0
     #: The watchdog alerts the ops chat when no poll has finished for this long.
     stall_s: float = 300.0
+    #: Enables the Telegram adapter (from @BotFather).
+    telegram_token: Secret | None = None
+    #: The Bot API server root: requests go to {url}/bot{token}/{method}.
+    telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read and validate; a ``.env`` file in the working directory fills unset names."""
         merged = {**read_dotenv(Path(".env")), **(os.environ if env is None else env)}
         key = merged.get("LIQWATCH_MASTER_KEY", "").strip()
+        telegram = merged.get("TELEGRAM_BOT_TOKEN", "").strip()
         return cls(
             db_path=Path(merged.get("LIQWATCH_DB", "").strip() or DEFAULT_DB),
             master_key=Secret(key) if key else None,
@@ -72,6 +78,8 @@ class Settings:
             ops_chat=_chat(merged, "LIQWATCH_OPS_CHAT"),
             heartbeat_s=_number(merged, "LIQWATCH_HEARTBEAT_SECONDS", 0, minimum=0),
             stall_s=_number(merged, "LIQWATCH_STALL_SECONDS", 300, minimum=10),
+            telegram_token=Secret(_token(telegram, "TELEGRAM_BOT_TOKEN")) if telegram else None,
+            telegram_api_url=_url(merged, "TELEGRAM_API_URL") or DEFAULT_TELEGRAM_API_URL,
         )
 
     def require_master_key(self) -> Secret:
@@ -118,6 +126,14 @@ def _url(env: Mapping[str, str], name: str) -> str | None:
     if not raw.startswith(("http://", "https://")):
         raise SettingsError(f"{name} must be an http(s) URL, got {raw!r}")
     return raw.rstrip("/")
+
+
+def _token(raw: str, name: str) -> str:
+    """A bot token as BotFather prints it: "<bot id>:<secret>" (the error never repeats it)."""
+    bot_id, _, rest = raw.partition(":")
+    if not bot_id.isdigit() or not rest or any(c.isspace() for c in raw):
+        raise SettingsError(f"{name} does not look like a bot token (expected <digits>:<secret>)")
+    return raw
 
 
 def _level(raw: str) -> str:

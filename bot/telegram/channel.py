@@ -1,0 +1,134 @@
+"""``TelegramChannel``: the notifier's way out to Telegram, with Telegram's errors classified.
+
+Pacing is the notifier's job (``min_interval_s`` per chat, a global cap): this channel makes
+one request per message and turns Telegram's answer into sent, retry-later or give-up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    ReplyParameters,
+)
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+    TelegramError,
+)
+
+from bot.channel import Outgoing
+from bot.errors import DeliveryError
+from bot.telegram import render
+from engine.alerts.events import AlertNotice
+from engine.domain import Platform
+from storage.shares import split_target
+
+log = logging.getLogger(__name__)
+
+#: Telegram allows about one message a second to a private chat and 20 a minute to a group.
+PRIVATE_INTERVAL_S = 1.0
+GROUP_INTERVAL_S = 3.0
+
+
+def keyboard(buttons: list[render.Button]) -> InlineKeyboardMarkup | None:
+    """One row of inline buttons (None when there are none, to remove a keyboard)."""
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.text, callback_data=b.data) for b in buttons]]
+    )
+
+
+def seconds(value: int | float | dt.timedelta) -> float:
+    """``RetryAfter.retry_after`` is an int or a timedelta depending on PTB's settings."""
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+def classify(exc: TelegramError) -> DeliveryError:
+    """Telegram's answer as the notifier's ``DeliveryError``.
+
+    - RetryAfter (429): retry when Telegram says.
+    - Forbidden (403: blocked by the user, kicked from the group): the chat is gone for good.
+    - BadRequest (400): this message is refused ("chat not found" also means gone).
+    - InvalidToken: our configuration, not the message: keep it and retry later.
+    - Anything else (timeouts, 5xx, network): retry with backoff.
+    """
+    text = str(exc)
+    if isinstance(exc, RetryAfter):
+        return DeliveryError(
+            f"Telegram rate limit: {text}", retryable=True, retry_after_s=seconds(exc.retry_after)
+        )
+    if isinstance(exc, Forbidden):
+        return DeliveryError(f"Telegram refused the chat: {text}", retryable=False, chat_gone=True)
+    if isinstance(exc, ChatMigrated):
+        return DeliveryError(
+            f"the group became a supergroup (new id {exc.new_chat_id}): send /start there",
+            retryable=False,
+            chat_gone=True,
+        )
+    if isinstance(exc, BadRequest):
+        gone = "chat not found" in text.lower()
+        return DeliveryError(
+            f"Telegram refused the message: {text}", retryable=False, chat_gone=gone
+        )
+    if isinstance(exc, InvalidToken):
+        return DeliveryError("Telegram rejected the bot token", retryable=True)
+    return DeliveryError(f"Telegram unreachable: {text}", retryable=True)
+
+
+class TelegramChannel:
+    """Implements ``bot.channel.Channel`` for Telegram."""
+
+    platform = Platform.TELEGRAM
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    def min_interval_s(self, chat_id: str) -> float:
+        # Group and channel ids are negative; private chats are the users' positive ids.
+        return GROUP_INTERVAL_S if chat_id.startswith("-") else PRIVATE_INTERVAL_S
+
+    async def send(self, message: Outgoing) -> str | None:
+        chat, thread = split_target(message.chat_id)
+        notice = message.notice
+        markup = None
+        if isinstance(notice, AlertNotice):
+            markup = keyboard(
+                render.buttons(
+                    render.default_actions(notice),
+                    outbox_id=message.id,
+                    account_id=notice.account_id,
+                )
+            )
+        # A resolved notice (or a repeat) answers the last message about the same alerts, so
+        # the chat reads as one thread; if that message is gone it is sent on its own.
+        reply_to = None
+        if message.related_refs and message.related_refs[-1].isdigit():
+            reply_to = ReplyParameters(
+                int(message.related_refs[-1]), allow_sending_without_reply=True
+            )
+        try:
+            sent = await self.bot.send_message(
+                chat_id=int(chat),
+                text=render.notice(notice),
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                reply_parameters=reply_to,
+                message_thread_id=int(thread) if thread else None,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        except TelegramError as exc:
+            raise classify(exc) from exc
+        except ValueError as exc:  # a chat id that is not a number: never deliverable
+            raise DeliveryError(f"not a Telegram chat id: {exc}", retryable=False) from exc
+        return str(sent.message_id)
