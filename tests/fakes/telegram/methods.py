@@ -84,7 +84,8 @@ class BotApiMethods(TelegramState):
         if isinstance(offset, int) and offset > 0:
             # Confirming an offset forgets every earlier update for good, as Telegram does.
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
-        limit = p.get("limit") if isinstance(p.get("limit"), int) else 100
+        limit = p.get("limit")
+        limit = min(max(limit, 1), 100) if isinstance(limit, int) else 100
         timeout = min(float(p.get("timeout") or 0), MAX_POLL_S)
         deadline = time.monotonic() + timeout
         while not self.updates and not self._closing:
@@ -96,7 +97,7 @@ class BotApiMethods(TelegramState):
                 await asyncio.wait_for(event.wait(), remaining)
             except TimeoutError:
                 break
-        return self.updates[: max(1, min(int(limit or 100), 100))]
+        return self.updates[:limit]
 
     async def send_message(self, p: Params) -> Any:
         chat = self.chat(p.get("chat_id"))
@@ -164,7 +165,6 @@ class BotApiMethods(TelegramState):
                 "query is too old and response timeout expired or query ID is invalid"
             )
         self.callbacks[query_id] = True
-        self.answered_callbacks.append(self.calls[-1])
         return True
 
     async def set_my_commands(self, p: Params) -> Any:

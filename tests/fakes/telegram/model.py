@@ -96,6 +96,7 @@ class Call:
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
     status: int = 200
+    done: float | None = None  # monotonic time the answer was ready (long polls hold this)
 
     @property
     def chat_id(self) -> Any:

@@ -51,6 +51,7 @@ class FakeTelegram(BotApiMethods):
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self) -> None:
+        self._closing = False
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._serve)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
@@ -241,6 +242,7 @@ class FakeTelegram(BotApiMethods):
         except ApiError as error:
             call.status = error.status
             body = error.body()
+        call.done = time.monotonic()
         return web.Response(
             status=call.status, text=json.dumps(body), content_type="application/json"
         )
@@ -258,11 +260,14 @@ class FakeTelegram(BotApiMethods):
         if call.method in BLOCKABLE and call.chat_id in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         try:
-            return await getattr(self, handler)(call.params)
+            result = await getattr(self, handler)(call.params)
         except ApiError as error:
             if error.status == 429:  # only flood control raises 429 inside a handler
                 self.rejections.append(call)
             raise
+        if call.method == "answerCallbackQuery":
+            self.answered_callbacks.append(call)
+        return result
 
 
 async def _read_params(http: web.Request) -> dict[str, Any]:
