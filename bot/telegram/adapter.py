@@ -53,6 +53,7 @@ class TelegramAdapter:
     """Owns the PTB application: build, start polling with a ``Conversation``, stop."""
 
     def __init__(self, token: str, api_url: str, *, clock: Callable[[], float] = time.time) -> None:
+        quiet_libraries()
         root = self.api_url = api_url.rstrip("/")
         self.app: TelegramApp = (
             ApplicationBuilder()
@@ -224,6 +225,16 @@ class TelegramAdapter:
         if isinstance(update, Update) and update.effective_message is not None:
             with contextlib.suppress(TelegramError):
                 await update.effective_message.reply_text(note, do_quote=False)
+
+
+def quiet_libraries() -> None:
+    """PTB logs every request and every update (a /link message with its secret included) at
+    DEBUG, and httpx every URL (with the bot token in it) at INFO: keep them above that,
+    whatever level liqwatch itself logs at."""
+    for name, level in (("telegram", logging.INFO), ("httpx", logging.WARNING)):
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logger.level, level))
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
 def _is_link(text: str) -> bool:
