@@ -7,18 +7,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from bot.app import run
-from bot.settings import Settings
-from bot.vault import generate_key
+from tests.bot.telegram.conftest import App
 from tests.engine.normalise.payloads import binance as pb
 from tests.fakes.exchange import FakeExchange
-from tests.fakes.telegram import FakeTelegram
 from tests.fakes.telegram.model import Msg
 
 pytestmark = pytest.mark.slow
@@ -28,60 +22,20 @@ KEY, SECRET = "KEY-e2e-binance-0001", "SECRET-e2e-binance-abcdef"
 USER = 1001
 
 
-@dataclass
-class App:
-    exchange: FakeExchange
-    telegram: FakeTelegram
-    liq: float
-    stop: asyncio.Event
-    task: asyncio.Task[None]
-
-
 def _mark(liq: float, distance_pct: float) -> float:
     """The mark that puts a long ``distance_pct`` above its liquidation price."""
     return liq / (1 - distance_pct / 100)
 
 
 @pytest.fixture
-async def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[App]:
-    monkeypatch.setenv("PTB_TIMEDELTA", "1")
-    monkeypatch.chdir(tmp_path)  # no stray .env is read
-    leg = pb.LEGS[2]  # 200 SOL long, isolated: its liquidation price does not move with the mark
-    liq = pb.liquidation_price((leg,), leg.symbol)
-    async with FakeExchange() as exchange, FakeTelegram() as telegram:
-        exchange.add_account("binanceusdm", api_key=KEY, secret=SECRET, positions=(leg,))
-        exchange.set_mark("binanceusdm", SOL, _mark(liq, 25.0))
-        settings = Settings.from_env(
-            {
-                "LIQWATCH_DB": str(tmp_path / "liqwatch.db"),
-                "LIQWATCH_MASTER_KEY": generate_key(),
-                "LIQWATCH_POLL_SECONDS": "1",
-                "LIQWATCH_EXCHANGE_URL_PREFIX": exchange.url,
-                "TELEGRAM_BOT_TOKEN": telegram.token,
-                "TELEGRAM_API_URL": telegram.url,
-            }
-        )
-        stop = asyncio.Event()
-        task = asyncio.create_task(run(settings, stop=stop))
-        try:
-            await telegram.wait_for(lambda: telegram.calls_to("getUpdates"), timeout=30)
-            yield App(exchange, telegram, liq, stop, task)
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, timeout=30)
-
-
-async def _reply(app: App, text: str, expect: str, timeout: float = 20.0) -> Msg:
-    """Send ``text`` in the user's private chat; the first new bot message containing ``expect``."""
-    tg = app.telegram
-    chat = tg.private_chat(USER, "Ann")
-    before = len(tg.bot_messages(USER))
-    tg.send(chat, text)
-
-    def found() -> Msg | None:
-        return next((m for m in tg.bot_messages(USER)[before:] if expect in m.plain), None)
-
-    return await tg.wait_for(found, timeout=timeout)
+def liq(exchange: FakeExchange) -> float:
+    """A 200 SOL isolated long (its liquidation price does not move with the mark), parked
+    25 % from liquidation before the app starts."""
+    leg = pb.LEGS[2]
+    exchange.add_account("binanceusdm", api_key=KEY, secret=SECRET, positions=(leg,))
+    price = pb.liquidation_price((leg,), leg.symbol)
+    exchange.set_mark("binanceusdm", SOL, _mark(price, 25.0))
+    return price
 
 
 async def _alert(app: App, headline: str, timeout: float = 30.0) -> Msg:
@@ -98,16 +52,17 @@ def _buttons(message: Msg) -> dict[str, str]:
 
 
 async def test_link_positions_warning_critical_ack_resolved(
-    app: App, caplog: pytest.LogCaptureFixture
+    liq: float, app: App, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     tg = app.telegram
+    chat = tg.private_chat(USER, "Ann")
     assert {c["command"] for c in tg.commands} >= {"positions", "risk", "alert", "link", "ack"}
 
-    await _reply(app, "/start", "warns you before liquidation")
+    await app.reply(chat, "/start", "warns you before liquidation")
 
     # /link: the message carrying the secret is deleted before the reply, the key validated.
-    linked = await _reply(app, f"/link binanceusdm {KEY} {SECRET}", 'Linked binanceusdm as "')
+    linked = await app.reply(chat, f"/link binanceusdm {KEY} {SECRET}", 'Linked binanceusdm as "')
     link_message = next(
         m for m in tg.messages[USER] if not m.from_bot and "/link" in (m.text or "")
     )
@@ -120,20 +75,20 @@ async def test_link_positions_warning_critical_ack_resolved(
     # /positions shows the position with the liquidation price the engine agrees with.
     positions = None
     for _ in range(30):
-        positions = await _reply(app, "/positions", "[binanceusdm]")
+        positions = await app.reply(chat, "/positions", "[binanceusdm]")
         if SOL in positions.plain:
             break
         await asyncio.sleep(0.5)
     assert positions is not None and f"{SOL} long 200" in positions.plain
     shown = float(re.search(r"liq ([\d,.]+)", positions.plain)[1].replace(",", ""))  # type: ignore[index]
-    assert shown == pytest.approx(app.liq, rel=1e-4)
+    assert shown == pytest.approx(liq, rel=1e-4)
     assert "<pre>" in (positions.text or "")
 
     # The mark walks towards liquidation: warning at 8 %, critical at 3 %.
-    app.exchange.set_mark("binanceusdm", SOL, _mark(app.liq, 8.0))
+    app.exchange.set_mark("binanceusdm", SOL, _mark(liq, 8.0))
     warning = await _alert(app, "🟠 WARNING")
     assert "8.00% away" in warning.plain or "7.99% away" in warning.plain
-    app.exchange.set_mark("binanceusdm", SOL, _mark(app.liq, 3.0))
+    app.exchange.set_mark("binanceusdm", SOL, _mark(liq, 3.0))
     critical = await _alert(app, "🔴 CRITICAL")
     buttons = _buttons(critical)
     assert set(buttons) == {"✅ Acknowledge", "💤 Snooze 1h", "📊 Show positions"}
@@ -152,7 +107,7 @@ async def test_link_positions_warning_critical_ack_resolved(
     assert "[acknowledged]" not in warning.plain  # only the pressed message changed
 
     # Recovery: the resolved notice replies to the critical alert, so the thread reads as one.
-    app.exchange.set_mark("binanceusdm", SOL, _mark(app.liq, 20.0))
+    app.exchange.set_mark("binanceusdm", SOL, _mark(liq, 20.0))
     resolved = await _alert(app, "✅ RESOLVED")
     assert resolved.reply_to_message_id == critical.message_id
     assert set(_buttons(resolved)) == {"📊 Show positions"}  # nothing left to acknowledge
