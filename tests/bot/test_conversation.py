@@ -1,0 +1,150 @@
+"""The shared Conversation over a real database: who may press which button where, shares as
+alert recipients (with their forum topic), and /start lifting a block."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.alerting import AlertService
+from bot.conversation import Action, ChatContext, Conversation
+from bot.portfolio import PortfolioService
+from bot.services import AccountService
+from bot.settings import Secret
+from bot.vault import Vault, generate_key
+from engine.alerts.evaluate import evaluate
+from engine.alerts.observe import Observation, Subject, position_key
+from engine.alerts.rules import Kind
+from engine.domain import AccountStatus, LinkedAccount, Platform
+from storage import Database
+from storage.accounts import Accounts
+from storage.alerts import Alerts
+from storage.chats import Chats
+from storage.outbox import Outbox
+from storage.rules import Rules
+from storage.users import Users
+
+BTC = "BTC/USDT:USDT"
+DESK = "-100777"
+
+
+@dataclass
+class Env:
+    db: Database
+    conversation: Conversation
+    ann: int
+    account: LinkedAccount
+
+
+def _ctx(user: str, chat: str, *, admin: bool = False, thread: str | None = None) -> ChatContext:
+    async def is_admin() -> bool:
+        return admin
+
+    return ChatContext(Platform.TELEGRAM, user, f"user{user}", chat, chat == user, thread, is_admin)
+
+
+@pytest.fixture
+async def env(tmp_path: Path) -> AsyncIterator[Env]:
+    async with Database.open(str(tmp_path / "db.sqlite")) as db:
+        ann = await Users(db).ensure(Platform.TELEGRAM, "1", "Ann", "1", now=time.time())
+        account = await Accounts(db).add(ann.id, "bybit", "main", wallet_address="x", now=1.0)
+        accounts = AccountService(db, None, Vault(Secret(generate_key())))  # type: ignore[arg-type]
+        conversation = Conversation(db, accounts, AlertService(db), PortfolioService(accounts, {}))
+        yield Env(db, conversation, ann.id, account)
+
+
+async def _fire(env: Env) -> list[int]:
+    """A critical liquidation alert on Ann's account, queued to every recipient; outbox ids."""
+    subject = Subject(position_key(BTC, "long"), {Kind.LIQ: 3.0}, BTC, "BTC", "long")
+    obs = Observation(
+        env.account, time.time(), AccountStatus.ACTIVE, True, (Subject("", {}), subject)
+    )
+    async with env.db.transaction() as tx:
+        result = evaluate(
+            obs,
+            rules=await Rules.in_scope(tx, env.ann, env.account.id),
+            alerts=[],
+            chats=await Alerts.recipients(tx, env.ann, env.account.id),
+            next_id=await Alerts.next_id(tx),
+        )
+        await Alerts.apply(tx, result)
+        await Outbox.enqueue(tx, result.messages, now=time.time())
+    rows = await env.db.fetchall("SELECT id, chat_id FROM outbox ORDER BY id")
+    return [int(r["id"]) for r in rows]
+
+
+async def test_a_share_makes_the_group_topic_a_recipient(env: Env) -> None:
+    """/share in a forum topic: the account's alerts go to the owner's chat and that topic."""
+    reply = await env.conversation.handle(_ctx("1", DESK, admin=True, thread="42"), "/share main")
+    assert "is now shared" in reply.text
+    await _fire(env)
+    rows = await env.db.fetchall("SELECT chat_id FROM outbox ORDER BY id")
+    assert [r["chat_id"] for r in rows] == ["1", f"{DESK}#42"]
+
+
+async def _acked(env: Env) -> dict[int, bool]:
+    """Rule id → whether its live alert is acknowledged."""
+    live = await env.conversation.alerts.live(env.ann)
+    return {v.alert.rule_id: v.alert.acked_at is not None for v in live}
+
+
+async def test_a_group_button_needs_the_owner_or_an_admin(env: Env) -> None:
+    await env.conversation.handle(_ctx("1", DESK, admin=True), "/share main")
+    private_row, group_row = await _fire(env)
+    conv = env.conversation
+
+    stranger = await conv.press(_ctx("9", DESK), Action.ACK.value, str(group_row))
+    assert stranger.notice is None and "owner or this chat's admins" in stranger.toast
+    assert await _acked(env) == {1: False, 2: False}
+
+    # The same row pressed from another chat is refused: a button's authority is its chat.
+    elsewhere = await conv.press(_ctx("1", "1"), Action.ACK.value, str(group_row))
+    assert "not from this chat" in elsewhere.toast
+
+    admin = await conv.press(_ctx("9", DESK, admin=True), Action.ACK.value, str(group_row))
+    assert admin.toast == "Acknowledged." and admin.state and "user9" in admin.state
+    # Only what the message showed (the critical, rule 2), not the inhibited warning.
+    assert await _acked(env) == {1: False, 2: True}
+    assert admin.actions == (Action.POSITIONS,)
+
+    snoozed = await conv.press(_ctx("1", "1"), Action.SNOOZE.value, str(private_row))
+    assert snoozed.toast == "Snoozed for 1 hour." and Action.ACK in snoozed.actions
+
+
+async def test_show_positions_only_for_accounts_visible_here(env: Env) -> None:
+    conv = env.conversation
+    hidden = await conv.press(_ctx("9", DESK), Action.POSITIONS.value, str(env.account.id))
+    assert hidden.reply is None and "not shared" in hidden.toast
+    await conv.handle(_ctx("1", DESK, admin=True), "/share main")
+    shown = await conv.press(_ctx("9", DESK), Action.POSITIONS.value, str(env.account.id))
+    assert shown.reply is not None and "[main] not polled yet" in shown.reply.text
+    garbage = await conv.press(_ctx("9", DESK), "rm -rf", "x")
+    assert garbage.toast == "That button is not one of mine."
+
+
+async def test_start_after_a_block_targets_the_chat_again(env: Env) -> None:
+    chats = Chats(env.db)
+    await chats.block(Platform.TELEGRAM, "1", "Forbidden: bot was blocked by the user", at=1.0)
+    assert await chats.blocked([(Platform.TELEGRAM, "1")])
+    await env.conversation.handle(_ctx("1", "1"), "/start")
+    assert not await chats.blocked([(Platform.TELEGRAM, "1")])
+
+
+class AcceptingHub:
+    """Stands in for the exchange: every key is valid (validation has its own tests)."""
+
+    async def validate(self, venue: str, credentials: object) -> list[str]:
+        return []
+
+
+async def test_a_second_link_on_one_venue_gets_a_numbered_label(env: Env) -> None:
+    env.conversation.accounts.hub = AcceptingHub()  # type: ignore[assignment]
+    first = await env.conversation.handle(_ctx("1", "1"), "/link bybit KEY-one SECRET-one")
+    second = await env.conversation.handle(_ctx("1", "1"), "/link bybit KEY-two SECRET-two")
+    assert 'Linked bybit as "bybit"' in first.text
+    assert 'Linked bybit as "bybit-2"' in second.text
+    assert "SECRET" not in first.text + second.text
