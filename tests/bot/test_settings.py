@@ -25,6 +25,9 @@ def test_defaults_are_documented_values() -> None:
         ({"LIQWATCH_EXCHANGE_URL_PREFIX": "localhost:9"}, "LIQWATCH_EXCHANGE_URL_PREFIX"),
         ({"LIQWATCH_BLIND_AFTER": "0"}, "LIQWATCH_BLIND_AFTER"),
         ({"LIQWATCH_LOG_LEVEL": "LOUD"}, "LIQWATCH_LOG_LEVEL"),
+        ({"TELEGRAM_BOT_TOKEN": "not a token"}, "TELEGRAM_BOT_TOKEN"),
+        ({"TELEGRAM_BOT_TOKEN": "123456:"}, "TELEGRAM_BOT_TOKEN"),
+        ({"TELEGRAM_API_URL": "api.telegram.org"}, "TELEGRAM_API_URL"),
     ],
 )
 def test_bad_values_fail_fast_naming_the_variable(env: dict[str, str], name: str) -> None:
@@ -45,3 +48,17 @@ def test_a_dotenv_file_fills_unset_names(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.chdir(tmp_path)
     settings = Settings.from_env({"LIQWATCH_DB": "y.db"})
     assert settings.poll_s == 5.0 and settings.db_path == Path("y.db")
+
+
+def test_telegram_token_is_a_secret_and_the_api_url_defaults_to_telegram() -> None:
+    """The token never shows in a repr or an error; the URL is the Bot API server root."""
+    token = "123456789:AAF-secret-part"
+    settings = Settings.from_env({"TELEGRAM_BOT_TOKEN": token})
+    assert settings.telegram_api_url == "https://api.telegram.org"
+    assert settings.telegram_token is not None and settings.telegram_token.reveal() == token
+    assert "secret-part" not in repr(settings)
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"TELEGRAM_BOT_TOKEN": "123456789 AAF-secret-part"})
+    assert "secret-part" not in str(caught.value)
+    custom = Settings.from_env({"TELEGRAM_API_URL": "http://127.0.0.1:8081/"})
+    assert custom.telegram_api_url == "http://127.0.0.1:8081"
