@@ -9,7 +9,8 @@ import signal
 from contextlib import AsyncExitStack
 
 from bot import redact
-from bot.channel import Channel
+from bot.channel import Channel, ChatAdapter
+from bot.discord.adapter import DiscordAdapter
 from bot.exchanges import ExchangeHub
 from bot.runtime import assemble
 from bot.settings import Settings
@@ -28,14 +29,32 @@ def configure_logging(level: str) -> None:
     )
     # ccxt logs request URLs and headers at DEBUG, and httpx (under python-telegram-bot) logs
     # every request URL at INFO: a Bot API URL holds the bot token. Never let them through.
-    for name in ("ccxt", "httpx", "httpcore"):
+    for name in ("ccxt", "httpx", "httpcore", "discord.http", "discord.gateway"):
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def chat_adapters(settings: Settings) -> list[ChatAdapter]:
+    """Telegram when its token is set, Discord when its token is set, both when both are."""
+    found: list[ChatAdapter] = []
+    if settings.telegram_token is not None:
+        found.append(TelegramAdapter(settings.telegram_token.reveal(), settings.telegram_api_url))
+    if settings.discord_token is not None:
+        found.append(
+            DiscordAdapter(
+                settings.discord_token.reveal(),
+                settings.discord_api_url,
+                gateway_url=settings.discord_gateway_url,
+                guild_ids=settings.discord_guild_ids,
+            )
+        )
+    return found
 
 
 async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     """Run until SIGTERM/SIGINT (or ``stop``), then shut everything down cleanly."""
     vault = Vault(settings.require_master_key())
-    secrets = [s.reveal() for s in (settings.master_key, settings.telegram_token) if s]
+    tokens = (settings.master_key, settings.telegram_token, settings.discord_token)
+    secrets = [s.reveal() for s in tokens if s]
     redact.install(secrets)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -49,18 +68,16 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
         # Chat channels join here; a platform without one keeps its alerts in the outbox
         # (nothing is lost) and the notifier logs that once per platform.
         channels: dict[Platform, Channel] = {}
-        telegram = None
-        if settings.telegram_token is not None:
-            adapter = TelegramAdapter(settings.telegram_token.reveal(), settings.telegram_api_url)
-            telegram = await stack.enter_async_context(adapter)
-            channels[Platform.TELEGRAM] = telegram.channel
+        adapters = [await stack.enter_async_context(a) for a in chat_adapters(settings)]
+        for adapter in adapters:
+            channels[adapter.channel.platform] = adapter.channel
         runtime = await stack.enter_async_context(
             assemble(settings, db=db, hub=hub, vault=vault, channels=channels)
         )
-        if telegram is not None:
-            # Commands are answered only once the services exist; stopped before they go.
-            await telegram.start(runtime.conversation)
-            stack.push_async_callback(telegram.stop)
+        # Commands are answered only once the services exist; stopped before they go.
+        for adapter in adapters:
+            await adapter.start(runtime.conversation)
+            stack.push_async_callback(adapter.stop)
         count = runtime.heartbeat.watched()
         log.info("liqwatch running: watching %d accounts, database %s", count, settings.db_path)
         await stop.wait()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, Self
 
 from engine.alerts.events import Notice
 from engine.alerts.rules import Severity
 from engine.domain import Platform
+
+if TYPE_CHECKING:
+    from bot.conversation import Conversation
 
 
 @dataclass(frozen=True)
@@ -39,3 +42,22 @@ class Channel(Protocol):
     async def send(self, message: Outgoing) -> str | None:
         """Deliver it; return the platform's message id (None if the platform has none)."""
         ...
+
+
+class ChatAdapter(Protocol):
+    """A chat platform's bot: entered (checks its token), started with the services, stopped."""
+
+    @property
+    def channel(self) -> Channel:
+        """Where the notifier sends this platform's messages."""
+        ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
+
+    async def start(self, conversation: Conversation) -> None:
+        """Answer commands and buttons from now on."""
+        ...
+
+    async def stop(self) -> None: ...

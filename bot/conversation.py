@@ -59,6 +59,9 @@ class ChatContext:
     thread_id: str | None = None
     #: Asks the platform whether the sender administers this group (called only when needed).
     is_admin: Callable[[], Awaitable[bool]] = field(default=_no_admin, repr=False, compare=False)
+    #: The answer is shown to the sender alone (Discord's ephemeral replies), so a group read
+    #: may include the sender's own accounts next to what was shared with the group.
+    sees_own: bool = False
 
     @property
     def target(self) -> str:
@@ -206,6 +209,10 @@ class Conversation:
 
     async def _shared(self, ctx: ChatContext, ref: str | None = None) -> list[LinkedAccount]:
         found = await self.shares.accounts_in(ctx.platform, ctx.chat_id)
+        if ctx.sees_own:
+            owner = await self.user(ctx)
+            mine = await self.accounts.list(owner)
+            found = mine + [a for a in found if a.owner_id != owner]
         if not found:
             raise UserError(
                 "Nothing is shared with this chat yet: a member sends /share <account> here."

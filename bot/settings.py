@@ -13,6 +13,7 @@ from engine.domain import Platform
 DEFAULT_DB = "./liqwatch.db"
 DEFAULT_POLL_S = 30.0
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
+DEFAULT_DISCORD_API_URL = "https://discord.com/api/v10"
 MIN_POLL_S = 1.0
 
 
@@ -60,6 +61,14 @@ class Settings:
     telegram_token: Secret | None = None
     #: The Bot API server root: requests go to {url}/bot{token}/{method}.
     telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
+    #: Enables the Discord adapter (Developer Portal → Bot → Token).
+    discord_token: Secret | None = None
+    #: Discord's REST root (or a rate-limit proxy in front of it).
+    discord_api_url: str = DEFAULT_DISCORD_API_URL
+    #: The gateway websocket, when not the one Discord names.
+    discord_gateway_url: str | None = None
+    #: Guilds whose slash commands are synced instantly (global sync takes up to an hour).
+    discord_guild_ids: tuple[int, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -67,6 +76,7 @@ class Settings:
         merged = {**read_dotenv(Path(".env")), **(os.environ if env is None else env)}
         key = merged.get("LIQWATCH_MASTER_KEY", "").strip()
         telegram = merged.get("TELEGRAM_BOT_TOKEN", "").strip()
+        discord = merged.get("DISCORD_BOT_TOKEN", "").strip()
         return cls(
             db_path=Path(merged.get("LIQWATCH_DB", "").strip() or DEFAULT_DB),
             master_key=Secret(key) if key else None,
@@ -80,6 +90,10 @@ class Settings:
             stall_s=_number(merged, "LIQWATCH_STALL_SECONDS", 300, minimum=10),
             telegram_token=Secret(_token(telegram, "TELEGRAM_BOT_TOKEN")) if telegram else None,
             telegram_api_url=_url(merged, "TELEGRAM_API_URL") or DEFAULT_TELEGRAM_API_URL,
+            discord_token=Secret(_discord_token(discord)) if discord else None,
+            discord_api_url=_url(merged, "DISCORD_API_URL") or DEFAULT_DISCORD_API_URL,
+            discord_gateway_url=_ws_url(merged, "DISCORD_GATEWAY_URL"),
+            discord_guild_ids=_ids(merged, "DISCORD_GUILD_IDS"),
         )
 
     def require_master_key(self) -> Secret:
@@ -134,6 +148,29 @@ def _token(raw: str, name: str) -> str:
     if not bot_id.isdigit() or not rest or any(c.isspace() for c in raw):
         raise SettingsError(f"{name} does not look like a bot token (expected <digits>:<secret>)")
     return raw
+
+
+def _discord_token(raw: str) -> str:
+    """A bot token has no spaces (the error never repeats it)."""
+    if len(raw) < 20 or any(c.isspace() for c in raw):
+        raise SettingsError("DISCORD_BOT_TOKEN does not look like a bot token")
+    return raw
+
+
+def _ws_url(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(("ws://", "wss://")):
+        raise SettingsError(f"{name} must be a ws(s):// URL, got {raw!r}")
+    return raw
+
+
+def _ids(env: Mapping[str, str], name: str) -> tuple[int, ...]:
+    raw = env.get(name, "").replace(",", " ").split()
+    if not all(word.isdigit() for word in raw):
+        raise SettingsError(f"{name} must be guild ids separated by commas, got {env[name]!r}")
+    return tuple(int(word) for word in raw)
 
 
 def _level(raw: str) -> str:

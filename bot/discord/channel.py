@@ -1,0 +1,98 @@
+"""``DiscordChannel``: the notifier's way out to Discord, with Discord's errors classified."""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+import discord
+
+from bot.channel import Outgoing
+from bot.conversation import Action
+from bot.discord import render
+from bot.errors import DeliveryError
+from bot.telegram.render import CAPTIONS
+from engine.alerts.events import AlertNotice, AlertStatus
+from engine.domain import Platform
+
+log = logging.getLogger(__name__)
+
+#: Discord allows about 5 messages per 5 s in one channel (DMs included).
+CHANNEL_INTERVAL_S = 1.0
+#: Discord error codes meaning the chat itself is unreachable for good.
+_GONE_CODES = {10003, 10013, 50001, 50007}  # unknown channel/user, missing access, DMs closed
+
+
+def actions_for(notice: AlertNotice) -> tuple[Action, ...]:
+    """Only live alerts can be acknowledged or snoozed."""
+    if any(item.status is not AlertStatus.RESOLVED for item in notice.items):
+        return (Action.ACK, Action.SNOOZE, Action.POSITIONS)
+    return (Action.POSITIONS,)
+
+
+def view(actions: tuple[Action, ...], *, outbox_id: int, account_id: int) -> discord.ui.View:
+    """The buttons under an alert; clicks arrive as interactions (see the adapter)."""
+    buttons = discord.ui.View(timeout=None)
+    for action in actions:
+        arg = account_id if action is Action.POSITIONS else outbox_id
+        style = (
+            discord.ButtonStyle.primary if action is Action.ACK else discord.ButtonStyle.secondary
+        )
+        buttons.add_item(
+            discord.ui.Button(
+                label=CAPTIONS[action], style=style, custom_id=f"{action.value}:{arg}"
+            )
+        )
+    return buttons
+
+
+def classify(exc: Exception) -> DeliveryError:
+    """Discord's answer as the notifier's ``DeliveryError``."""
+    if isinstance(exc, discord.RateLimited):
+        return DeliveryError(
+            f"Discord rate limit: {exc}", retryable=True, retry_after_s=exc.retry_after
+        )
+    if isinstance(exc, discord.Forbidden | discord.NotFound):
+        gone = exc.code in _GONE_CODES or isinstance(exc, discord.NotFound)
+        return DeliveryError(f"Discord refused: {exc.text or exc}", retryable=False, chat_gone=gone)
+    if isinstance(exc, discord.HTTPException):
+        if exc.status == 429 or exc.status >= 500:
+            return DeliveryError(f"Discord unavailable: {exc}", retryable=True)
+        return DeliveryError(f"Discord refused the message: {exc.text or exc}", retryable=False)
+    return DeliveryError(f"Discord unreachable: {exc!r}", retryable=True)
+
+
+class DiscordChannel:
+    """Implements ``bot.channel.Channel`` for Discord (a DM or a guild text channel id)."""
+
+    platform = Platform.DISCORD
+
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+
+    def min_interval_s(self, chat_id: str) -> float:
+        return CHANNEL_INTERVAL_S
+
+    async def send(self, message: Outgoing) -> str | None:
+        try:
+            channel_id = int(message.chat_id)
+        except ValueError as exc:
+            raise DeliveryError(f"not a Discord channel id: {exc}", retryable=False) from exc
+        notice = message.notice
+        kwargs: dict[str, object] = {"embed": discord.Embed.from_dict(render.notice(notice))}
+        if isinstance(notice, AlertNotice):
+            kwargs["view"] = view(
+                actions_for(notice), outbox_id=message.id, account_id=notice.account_id
+            )
+        if message.related_refs and message.related_refs[-1].isdigit():
+            # The resolved notice replies to the alert it closes (if that message still exists).
+            kwargs["reference"] = discord.MessageReference(
+                message_id=int(message.related_refs[-1]),
+                channel_id=channel_id,
+                fail_if_not_exists=False,
+            )
+        try:
+            sent = await self.client.get_partial_messageable(channel_id).send(**kwargs)  # type: ignore[call-overload]
+        except (TimeoutError, discord.DiscordException, aiohttp.ClientError) as exc:
+            raise classify(exc) from exc
+        return str(sent.id)
