@@ -165,7 +165,7 @@ class RestApi:
     async def _get_channel(self, body: Any, files: Any, query: Any, cid: str) -> Any:
         return self._channel(cid)
 
-    def new_message(
+    def new_message(  # also how a test plants a message "sent by an earlier run"
         self, channel_id: int, body: dict[str, Any], files: dict[str, bytes], iid: str | None = None
     ) -> SentMessage:
         msg = SentMessage(id=snowflake(), channel_id=channel_id, interaction_id=iid)
@@ -181,7 +181,11 @@ class RestApi:
             if key in body:
                 setattr(msg, key, body[key] if body[key] is not None else type(getattr(msg, key))())
         if not edit and body.get("message_reference"):
-            msg.message_reference = body["message_reference"]
+            # discord.py sends the ids as ints; Discord answers with strings
+            ref = body["message_reference"]
+            msg.message_reference = {
+                k: str(v) if k.endswith("_id") and v is not None else v for k, v in ref.items()
+            }
         if edit:
             if "attachments" in body:  # the attachments to keep, by id; new files join them
                 keep = {a.get("filename") for a in body["attachments"] if "filename" in a}
