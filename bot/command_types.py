@@ -32,6 +32,7 @@ class CommandName(StrEnum):
     SHARE = "share"
     UNSHARE = "unshare"
     DIGEST = "digest"
+    CONNECT = "connect"
 
 
 class RuleAction(StrEnum):
@@ -200,6 +201,14 @@ class Unshare:
 
 
 @dataclass(frozen=True)
+class Connect:
+    """Get a one-time code (no argument), or use one from the other platform."""
+
+    name: ClassVar[CommandName] = CommandName.CONNECT
+    code: str | None = None
+
+
+@dataclass(frozen=True)
 class Digest:
     """Arguments kept raw: the digest issue defines them."""
 
@@ -210,5 +219,5 @@ class Digest:
 Command: TypeAlias = (
     Start | Help | Link | Watch | Unlink | Accounts | Positions | Risk | Stress | Alerts
     | AlertAdd | AlertChange | Ack | Snooze | Quiet | Why | Silence | SilenceList | SilenceRm
-    | Share | Unshare | Digest
+    | Share | Unshare | Digest | Connect
 )  # fmt: skip

@@ -15,6 +15,7 @@ from bot.command_types import (
     Alerts,
     Command,
     CommandName,
+    Connect,
     Digest,
     Help,
     Link,
@@ -49,6 +50,7 @@ __all__ = [
     "Alerts",
     "Command",
     "CommandName",
+    "Connect",
     "Digest",
     "Help",
     "Link",
@@ -93,6 +95,7 @@ USAGE: dict[str, str] = {
     "share": "/share <account>",
     "unshare": "/unshare <account>",
     "digest": "/digest",
+    "connect": "/connect [code]",
 }
 #: A correct example where the usage line alone leaves room for doubt.
 EXAMPLE: dict[str, str] = {
@@ -142,6 +145,7 @@ SUMMARY: dict[str, str] = {
     "share": "Show one of your accounts in this group (admins)",
     "unshare": "Stop showing one of your accounts in this group (admins)",
     "digest": "Where you stand now: equity, exposure, nearest liquidations, alerts",
+    "connect": "Use the same accounts and alerts on Telegram and Discord",
 }
 _RULE_HELP = (
     "Rules: <kind><op><threshold> [symbols] [info|warning|critical] [for N|for 90s] "
@@ -366,6 +370,18 @@ def _silence(args: _Args, raw: str) -> Command:
         return Silence(tuple(matchers.items()), parse_duration(args[-1], usage=EXAMPLE["silence"]))
 
 
+_CODE = re.compile(r"[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}")
+
+
+def _connect(args: _Args, raw: str) -> Command:
+    _arity("connect", args, 0, 1)
+    if not args:
+        return Connect()
+    if not _CODE.fullmatch(args[0]):
+        _fail("connect", f"{_q(args[0])} is not a connect code (like 1A2B-3C4D).")
+    return Connect(args[0].replace("-", "").upper())
+
+
 def _digest(args: _Args, raw: str) -> Command:
     return Digest(raw.strip())
 
@@ -390,6 +406,7 @@ _PARSERS: dict[str, Callable[[_Args, str], Command]] = {
     "share": _share,
     "unshare": _unshare,
     "digest": _digest,
+    "connect": _connect,
 }
 
 

@@ -9,6 +9,7 @@ accounts its members shared with it, and only its admins change what it is subsc
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -24,7 +25,7 @@ from bot.portfolio import PortfolioService
 from bot.services import AccountService
 from engine.alerts.events import AlertNotice, AlertStatus
 from engine.domain import LinkedAccount, Platform
-from storage import Database
+from storage import ConflictError, Database
 from storage.chats import Chats
 from storage.outbox import Claimed, Outbox
 from storage.shares import Shares, target
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 
 #: What the "Snooze" button under an alert snoozes it for.
 BUTTON_SNOOZE_S = 3600.0
+#: How long a /connect code stays valid.
+CONNECT_CODE_S = 600.0
 
 #: Commands that change what a group is subscribed to or how it is alerted: admins only.
 _ADMIN_IN_GROUPS = (
@@ -144,13 +147,15 @@ class Conversation:
                     "Never post API keys in a group: I deleted that message. "
                     "Send /link to me in a private chat, and revoke the key if others saw it."
                 )
+            if isinstance(command, cmd.Connect):
+                raise UserError("Send /connect to me in a private chat.")
             if isinstance(command, _ADMIN_IN_GROUPS) and not await ctx.is_admin():
                 raise UserError(f"Only this chat's admins can use /{command.name} here.")
             return await self._group(ctx, owner, command)
         return await self._private(ctx, owner, command)
 
     # --- private chats: the sender's own accounts --------------------------------------------
-    async def _private(self, ctx: ChatContext, owner: int, command: cmd.Command) -> Reply:
+    async def _private(self, ctx: ChatContext, owner: int, command: cmd.Command) -> Reply:  # noqa: C901
         match command:
             case cmd.Start():
                 await self.chats.unblock(ctx.platform, ctx.chat_id)
@@ -175,10 +180,36 @@ class Conversation:
                     f"/{command.name} works in a group: send it there to show (or stop showing) "
                     "one of your accounts to its members."
                 )
+            case cmd.Connect(code=code):
+                return Reply(await self._connect(ctx, owner, code))
             case cmd.Digest():
                 views = await self.portfolio.views(owner)
                 return Reply(replies.digest(views, await self.alerts.live(owner)), table=True)
         return await self._anywhere(ctx, owner, command)
+
+    async def _connect(self, ctx: ChatContext, owner: int, code: str | None) -> str:
+        """No code: issue one. A code: join this chat identity to the user who asked for it."""
+        if code is None:
+            fresh = secrets.token_hex(4).upper()
+            await self.users.issue_code(owner, fresh, expires_at=self.clock() + CONNECT_CODE_S)
+            return (
+                f"Send /connect {fresh[:4]}-{fresh[4:]} to me on the other platform (Telegram or "
+                "Discord) within 10 minutes: both chats will then share your accounts, rules "
+                "and alerts."
+            )
+        try:
+            user = await self.users.redeem(code, ctx.platform, ctx.user_id, now=self.clock())
+        except ConflictError:
+            raise UserError(
+                "You already have accounts here: /connect from this chat instead and use the "
+                "code on the other platform (or /unlink these first)."
+            ) from None
+        if user is None:
+            raise UserError("That code is unknown or expired: send /connect again for a new one.")
+        return (
+            "Connected: this chat now shows the same accounts and gets the same alerts as your "
+            "other chat. /accounts lists them."
+        )
 
     # --- groups: what members shared with it -------------------------------------------------
     async def _group(self, ctx: ChatContext, owner: int, command: cmd.Command) -> Reply:

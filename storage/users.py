@@ -6,7 +6,7 @@ import sqlite3
 
 from engine.domain import ChatIdentity, Platform, User
 from storage.db import Database, Transaction
-from storage.errors import StorageError
+from storage.errors import ConflictError, StorageError
 
 
 def _user(row: sqlite3.Row) -> User:
@@ -107,3 +107,48 @@ class Users:
                 (str(platform), external_id, chat_id, now, user_id),
             )
         return changed == 1
+
+    async def issue_code(self, user_id: int, code: str, *, expires_at: float) -> None:
+        """Store a one-time /connect code for this user (their older codes are dropped)."""
+        async with self._db.transaction() as tx:
+            await tx.execute("DELETE FROM connect_codes WHERE user_id = ?", (user_id,))
+            await tx.execute(
+                "INSERT INTO connect_codes (code, user_id, expires_at) VALUES (?, ?, ?)",
+                (code, user_id, expires_at),
+            )
+
+    async def redeem(
+        self, code: str, platform: Platform, external_id: str, *, now: float
+    ) -> User | None:
+        """Move this identity to the code's user; None if the code is unknown or expired.
+
+        The code is spent either way. ``ConflictError`` if the identity's present user still
+        owns accounts (joining would orphan them): nothing changes then but the spent code.
+        """
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone(
+                "DELETE FROM connect_codes WHERE code = ? RETURNING user_id, expires_at", (code,)
+            )
+            if row is None or float(row["expires_at"]) < now:
+                return None
+            target = int(row["user_id"])
+            current = await tx.fetchone(
+                "SELECT user_id FROM chat_identities WHERE platform = ? AND external_id = ?",
+                (str(platform), external_id),
+            )
+            if current is not None and int(current["user_id"]) != target:
+                old = int(current["user_id"])
+                owns = await tx.fetchone("SELECT 1 FROM accounts WHERE owner_id = ?", (old,))
+                if owns is not None:
+                    raise ConflictError("this identity's user still owns accounts")
+                await tx.execute(
+                    "UPDATE chat_identities SET user_id = ? WHERE platform = ? AND external_id = ?",
+                    (target, str(platform), external_id),
+                )
+                remaining = await tx.fetchone(
+                    "SELECT 1 FROM chat_identities WHERE user_id = ?", (old,)
+                )
+                if remaining is None:
+                    await tx.execute("DELETE FROM users WHERE id = ?", (old,))
+            user = await tx.fetchone("SELECT * FROM users WHERE id = ?", (target,))
+        return None if user is None else _user(user)

@@ -349,6 +349,11 @@ def _register(bot: DiscordAdapter) -> None:  # noqa: C901 - one block per comman
     async def silence(interaction: discord.Interaction[Any], args: str | None = None) -> None:
         await run(interaction, _text("/silence", args))
 
+    @tree.command(name="connect", description=describe("connect"))
+    @app_commands.describe(code="The code /connect gave you on the other platform")
+    async def connect(interaction: discord.Interaction[Any], code: str | None = None) -> None:
+        await run(interaction, _text("/connect", code))
+
     @tree.command(name="digest", description=describe("digest"))
     async def digest(interaction: discord.Interaction[Any], args: str | None = None) -> None:
         await run(interaction, _text("/digest", args))

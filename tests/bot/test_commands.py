@@ -19,6 +19,7 @@ from bot.commands import (
     Alerts,
     Command,
     CommandName,
+    Connect,
     Digest,
     Help,
     Link,
@@ -79,6 +80,8 @@ def _refused(text: str) -> str:
         ("/silence rm 2", SilenceRm(2)),
         ("/share main", Share("main")),
         ("/unshare main", Unshare("main")),
+        ("/connect", Connect()),
+        ("/connect 1a2b-3c4d", Connect("1A2B3C4D")),
         ("/digest", Digest()),
     ],
 )
@@ -90,7 +93,7 @@ def test_each_command_parses_to_its_record(text: str, command: Command) -> None:
 def test_every_command_record_is_in_the_union_and_named() -> None:
     """The Command union lists every record, and each carries a CommandName."""
     records = typing.get_args(Command)
-    assert len(records) == 22
+    assert len(records) == 23
     assert {r.name for r in records} == set(CommandName)
 
 

@@ -148,3 +148,42 @@ async def test_a_second_link_on_one_venue_gets_a_numbered_label(env: Env) -> Non
     assert 'Linked bybit as "bybit"' in first.text
     assert 'Linked bybit as "bybit-2"' in second.text
     assert "SECRET" not in first.text + second.text
+
+
+def _discord(user: str, chat: str) -> ChatContext:
+    return ChatContext(Platform.DISCORD, user, f"d{user}", chat, True)
+
+
+async def test_connect_joins_a_discord_identity_to_the_telegram_user(env: Env) -> None:
+    """/connect on Telegram gives a code; /connect <code> on Discord makes both chats one
+    user: the Discord chat lists the same account and becomes an alert recipient."""
+    conv = env.conversation
+    issued = await conv.handle(_ctx("1", "1"), "/connect")
+    code = issued.text.split("/connect ")[1].split()[0]
+    joined = await conv.handle(_discord("55", "900"), f"/connect {code}")
+    assert joined.text.startswith("Connected")
+    assert "#1 main (bybit)" in (await conv.handle(_discord("55", "900"), "/accounts")).text
+    async with env.db.transaction() as tx:
+        chats = await Alerts.recipients(tx, env.ann, env.account.id)
+    assert {(c.platform, c.chat_id) for c in chats} == {
+        (Platform.TELEGRAM, "1"),
+        (Platform.DISCORD, "900"),
+    }
+    again = await conv.handle(_discord("56", "901"), f"/connect {code}")
+    assert "unknown or expired" in again.text  # one use only
+
+
+async def test_connect_refuses_to_orphan_accounts_and_expired_codes(env: Env) -> None:
+    conv = env.conversation
+    bob = await Users(env.db).ensure(Platform.DISCORD, "77", "Bob", "700", now=1.0)
+    await Accounts(env.db).add(bob.id, "okx", "bobs", wallet_address="y", now=1.0)
+    code = (await conv.handle(_ctx("1", "1"), "/connect")).text.split("/connect ")[1].split()[0]
+    refused = await conv.handle(_discord("77", "700"), f"/connect {code}")
+    assert "You already have accounts here" in refused.text
+    still = await Users(env.db).by_identity(Platform.DISCORD, "77")
+    assert still is not None and still.id == bob.id
+    await Users(env.db).issue_code(env.ann, "DEADBEEF", expires_at=time.time() - 1)
+    expired = await conv.handle(_discord("78", "701"), "/connect DEAD-BEEF")
+    assert "unknown or expired" in expired.text
+    group = await conv.handle(_ctx("1", DESK), "/connect")
+    assert "private chat" in group.text

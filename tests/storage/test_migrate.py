@@ -14,6 +14,7 @@ from storage.migrate import Migration, check_sequence, load_migrations, split_st
 TABLES = {
     "users",
     "shares",
+    "connect_codes",
     "chat_identities",
     "accounts",
     "credentials",
