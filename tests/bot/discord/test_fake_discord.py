@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import discord
 import pytest
@@ -323,6 +324,7 @@ async def test_guild_added_after_ready_is_dispatched(fake: FakeDiscord, bot: Bot
     fake.guild(700002, "Second", channels=[800003])
     await fake.wait_for(lambda: bot.client.get_guild(700002))
     assert bot.client.get_guild(700002).name == "Second"  # type: ignore[union-attr]
+    await fake.wait_for(lambda: joined == [700002])
 
 
 def _on_guild_join(joined: list[int]) -> Callable[[discord.Guild], Awaitable[None]]:

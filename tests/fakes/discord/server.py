@@ -88,7 +88,9 @@ class FakeDiscord(InteractionApi, Gateway):
     ) -> dict[str, Any]:
         data = self.world.guild(guild_id, name, list(channels), owner_id)
         if self.ready_sent.is_set():
-            self.dispatch("GUILD_CREATE", data)
+            # A join omits "unavailable": discord.py reads False as "became available" and
+            # dispatches on_guild_available instead of on_guild_join.
+            self.dispatch("GUILD_CREATE", {k: v for k, v in data.items() if k != "unavailable"})
         return data
 
     def user(self, user_id: int, name: str = "ann") -> dict[str, Any]:
