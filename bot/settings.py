@@ -151,8 +151,8 @@ def _token(raw: str, name: str) -> str:
 
 
 def _discord_token(raw: str) -> str:
-    """A bot token has no spaces (the error never repeats it)."""
-    if len(raw) < 20 or any(c.isspace() for c in raw):
+    """A bot token alone: no spaces, no "Bot " prefix (the error never repeats it)."""
+    if any(c.isspace() for c in raw) or raw.lower().startswith("bot"):
         raise SettingsError("DISCORD_BOT_TOKEN does not look like a bot token")
     return raw
 

@@ -1,0 +1,214 @@
+"""End to end: `liqwatch run`'s composition root with the real discord.py client (and, in the
+last test, python-telegram-bot at the same time) against the fake Discord and the fake
+exchange: slash commands, ephemeral answers in a guild, an alert in the user's DM with buttons,
+Acknowledge editing it, the resolved message replying to it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import discord
+import pytest
+import yarl
+
+from bot.app import run
+from bot.settings import Settings
+from bot.vault import generate_key
+from tests.engine.normalise.payloads.hyperliquid import ADDRESS, Asset
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord.model import Response, SentMessage
+from tests.fakes.exchange import FakeExchange
+from tests.fakes.telegram import FakeTelegram
+
+pytestmark = pytest.mark.slow
+
+SOL = "SOL/USDC:USDC"
+ANN = 5001
+GUILD, DESK_CHANNEL = 7001, 7101
+#: An isolated SOL long; Hyperliquid's isolated liquidation price is fixed by entry and
+#: margin: (entry − margin/size) / (1 − MMR) = (150 − 15) / 0.975.
+LIQ = (150.0 - 1500.0 / 100.0) / (1 - 1 / 40)
+
+
+def _mark(distance_pct: float) -> float:
+    return LIQ / (1 - distance_pct / 100)
+
+
+@dataclass
+class World:
+    exchange: FakeExchange
+    discord: FakeDiscord
+    telegram: FakeTelegram | None
+    stop: asyncio.Event
+
+
+@pytest.fixture
+async def world(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> AsyncIterator[World]:
+    with_telegram = bool(getattr(request, "param", False))
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    monkeypatch.chdir(tmp_path)
+    # The adapter points discord.py's class-level URLs at the fake: put them back afterwards.
+    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
+    gateway = discord.gateway.DiscordWebSocket
+    monkeypatch.setattr(gateway, "DEFAULT_GATEWAY", yarl.URL(str(gateway.DEFAULT_GATEWAY)))
+    async with FakeExchange() as exchange, FakeDiscord() as fake, FakeTelegram() as telegram:
+        sol = Asset("SOL", 100.0, 150.0, _mark(30.0), 10, 40, isolated_margin=1500.0)
+        exchange.add_wallet(ADDRESS, positions=(sol,))
+        fake.user(ANN, "ann")
+        fake.guild(GUILD, "Desk", channels=[DESK_CHANNEL])
+        env = {
+            "LIQWATCH_DB": str(tmp_path / "liqwatch.db"),
+            "LIQWATCH_MASTER_KEY": generate_key(),
+            "LIQWATCH_POLL_SECONDS": "1",
+            "LIQWATCH_EXCHANGE_URL_PREFIX": exchange.url,
+            "DISCORD_BOT_TOKEN": fake.token,
+            "DISCORD_API_URL": f"{fake.url}/api/v10",
+            "DISCORD_GATEWAY_URL": fake.ws_url,
+            "DISCORD_GUILD_IDS": str(GUILD),
+        }
+        if with_telegram:
+            env |= {"TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_API_URL": telegram.url}
+        stop = asyncio.Event()
+        task = asyncio.create_task(run(Settings.from_env(env), stop=stop))
+        try:
+            await fake.wait_for(lambda: fake.synced_commands.get(str(GUILD)), timeout=40)
+            if with_telegram:
+                await telegram.wait_for(lambda: telegram.calls_to("getUpdates"), timeout=30)
+            yield World(exchange, fake, telegram if with_telegram else None, stop)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, timeout=30)
+
+
+async def _answer(fake: FakeDiscord, interaction: str, expect: str) -> Response:
+    """The first follow-up (or message callback) of an interaction whose text holds ``expect``."""
+
+    def found() -> Response | None:
+        for r in fake.responses(interaction):
+            text = (r.content or "") + " ".join(
+                (e.get("title") or "") + (e.get("description") or "") for e in r.embeds
+            )
+            if expect in text:
+                return r
+        return None
+
+    return await fake.wait_for(found, timeout=30)
+
+
+def _text(message: SentMessage) -> str:
+    return " ".join((e.get("title") or "") + (e.get("description") or "") for e in message.embeds)
+
+
+async def _alert(fake: FakeDiscord, headline: str) -> SentMessage:
+    dm = fake.dm_channel_of(ANN)
+    return await fake.wait_for(
+        lambda: next((m for m in fake.channel_messages(dm) if headline in _text(m)), None),
+        timeout=40,
+    )
+
+
+async def _watch_and_wait_for_positions(fake: FakeDiscord) -> None:
+    watched = fake.slash(ANN, "watch", {"venue": "hyperliquid", "address": ADDRESS})
+    linked = await _answer(fake, watched, "Linked hyperliquid")
+    assert not linked.ephemeral  # a DM: answered normally
+    assert fake.responses(watched)[0].type == 5  # deferred at once, answered in a follow-up
+
+
+async def test_watch_positions_alert_ack_resolved(world: World) -> None:
+    fake = world.discord
+    await _watch_and_wait_for_positions(fake)
+
+    # In a guild channel, the user's own positions come back ephemeral.
+    answer = None
+    for _ in range(30):
+        asked = fake.slash(ANN, "positions", {}, guild_id=GUILD, channel_id=DESK_CHANNEL)
+        answer = await _answer(fake, asked, "[hyperliquid]")
+        if SOL in str(answer.embeds):
+            break
+        await asyncio.sleep(0.5)
+    assert answer is not None and answer.ephemeral and SOL in str(answer.embeds)
+    assert not fake.channel_messages(DESK_CHANNEL)  # nothing public in the channel
+
+    # The mark walks down: warning, then critical with buttons, in the DM.
+    world.exchange.set_mark("hyperliquid", SOL, _mark(8.0))
+    warning = await _alert(fake, "WARNING")
+    assert warning.embeds[0]["color"] == 0xE67E22
+    world.exchange.set_mark("hyperliquid", SOL, _mark(3.0))
+    critical = await _alert(fake, "CRITICAL")
+    ack = next(c for c in critical.custom_ids if c.startswith("ack:"))
+    assert [c.split(":")[0] for c in critical.custom_ids] == ["ack", "snz", "pos"]
+
+    # Acknowledge edits the alert message in place (interaction callback 7).
+    clicked = fake.click(ANN, critical.channel_id, critical.id, ack)
+    await fake.wait_for(lambda: "Acknowledged by" in str(critical.embeds), timeout=15)
+    assert fake.responses(clicked)[0].type == 7
+    assert [c.split(":")[0] for c in critical.custom_ids] == ["pos"]
+
+    # Recovery: the resolved message replies to the critical alert.
+    world.exchange.set_mark("hyperliquid", SOL, _mark(20.0))
+    resolved = await _alert(fake, "RESOLVED")
+    assert resolved.message_reference is not None
+    assert int(resolved.message_reference["message_id"]) == critical.id
+    assert resolved.embeds[0]["color"] == 0x2ECC71
+
+
+async def test_link_in_a_guild_is_refused_ephemerally_without_echoing(world: World) -> None:
+    fake = world.discord
+    asked = fake.slash(
+        ANN,
+        "link",
+        {"venue": "binanceusdm", "api_key": "KEY-guild-1234", "secret": "SECRET-guild-5678"},
+        guild_id=GUILD,
+        channel_id=DESK_CHANNEL,
+    )
+    refusal = await _answer(fake, asked, "private chat")
+    assert refusal.ephemeral
+    everything = str([r.body for r in fake.responses(asked)])
+    assert "SECRET-guild-5678" not in everything and "KEY-guild-1234" not in everything
+
+
+async def test_sharing_needs_manage_channels(world: World) -> None:
+    fake = world.discord
+    await _watch_and_wait_for_positions(fake)
+    asked = fake.slash(
+        ANN, "share", {"account": "hyperliquid"}, guild_id=GUILD, channel_id=DESK_CHANNEL
+    )
+    await _answer(fake, asked, "Only this chat's admins")
+    fake.set_permissions(GUILD, ANN, 1 << 4)  # MANAGE_CHANNELS
+    asked = fake.slash(
+        ANN, "share", {"account": "hyperliquid"}, guild_id=GUILD, channel_id=DESK_CHANNEL
+    )
+    await _answer(fake, asked, "is now shared with this chat")
+
+
+@pytest.mark.parametrize("world", [True], indirect=True)
+async def test_one_alert_reaches_telegram_and_discord(world: World) -> None:
+    """One person on both platforms (/connect), one process, one alert: both chats get it."""
+    fake, telegram = world.discord, world.telegram
+    assert telegram is not None
+    await _watch_and_wait_for_positions(fake)
+    asked = fake.slash(ANN, "connect", {})
+    code_reply = await _answer(fake, asked, "/connect ")
+    text = str(code_reply.embeds)
+    code = text.split("/connect ")[1].split()[0]
+    chat = telegram.private_chat(9001, "Ann")
+    telegram.send(chat, f"/connect {code}")
+    await telegram.wait_for(
+        lambda: any("Connected" in m.plain for m in telegram.bot_messages(9001)), timeout=20
+    )
+    world.exchange.set_mark("hyperliquid", SOL, _mark(3.0))
+    on_discord = await _alert(fake, "CRITICAL")
+    on_telegram = await telegram.wait_for(
+        lambda: next(
+            (m for m in telegram.bot_messages(9001) if m.plain.startswith("🔴 CRITICAL")), None
+        ),
+        timeout=40,
+    )
+    assert "#" in on_telegram.plain and _text(on_discord)
+    alert_ids = {w for w in on_telegram.plain.split() if w.startswith("#")}
+    assert alert_ids and all(a in _text(on_discord) for a in alert_ids)  # the same alert
