@@ -180,10 +180,10 @@ async def test_long_poll_holds_until_timeout(fake: FakeTelegram, bot: Bot) -> No
     started = time.monotonic()
     assert await bot.get_updates(timeout=1) == ()
     assert time.monotonic() - started >= 0.9
-    # The server held it about a second: measured there, so client overhead on a busy machine
-    # does not make the upper bound flaky.
+    # The server held it for the timeout, then answered (well before a 5 s client timeout;
+    # a loaded VM can add a second or more, so the upper bound only rules out "never").
     poll = fake.calls_to("getUpdates")[0]
-    assert poll.done is not None and 0.9 <= poll.done - poll.at < 1.5
+    assert poll.done is not None and 0.9 <= poll.done - poll.at < 4.0
 
 
 async def test_long_poll_returns_as_soon_as_an_update_arrives(fake: FakeTelegram, bot: Bot) -> None:
@@ -193,7 +193,7 @@ async def test_long_poll_returns_as_soon_as_an_update_arrives(fake: FakeTelegram
     await asyncio.sleep(0.1)
     fake.send(chat, "hi")
     updates = await poll
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 4.0  # woken by the update, not by the 5 s timeout
     assert updates[0].message is not None and updates[0].message.text == "hi"
 
 
