@@ -1,0 +1,52 @@
+"""Discord embeds (pure): every limit respected, nothing lost, user text kept in code blocks."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.conversation import Reply
+from bot.discord import render
+from engine.alerts.events import AlertStatus
+from engine.alerts.rules import Severity
+from tests.fakes.notices import alert_notice, item
+
+
+def _inside(description: str) -> str:
+    return description.removeprefix("```\n").removesuffix("\n```")
+
+
+def test_a_long_table_fills_messages_within_every_limit() -> None:
+    text = "\n".join(f"BTC/USDT:USDT long {i:>6} @ 60,000.0" for i in range(3000))
+    messages = render.reply(Reply(text, table=True))
+    assert len(messages) > 1
+    for embeds in messages:
+        assert len(embeds) <= render.EMBEDS_PER_MESSAGE
+        assert sum(len(e["description"]) for e in embeds) <= render.MESSAGE_MAX
+        assert all(len(e["description"]) <= render.DESCRIPTION_MAX for e in embeds)
+    lines = [_inside(e["description"]) for embeds in messages for e in embeds]
+    assert "\n".join(lines) == text
+
+
+@given(st.text(max_size=12000))
+def test_any_text_fits(text: str) -> None:
+    for table in (True, False):
+        for embeds in render.reply(Reply(text, table=table)):
+            assert all(len(e["description"]) <= render.DESCRIPTION_MAX for e in embeds)
+            assert sum(len(e["description"]) for e in embeds) <= render.MESSAGE_MAX
+
+
+def test_backticks_typed_by_a_user_cannot_close_the_code_block() -> None:
+    (embeds,) = render.reply(Reply("label ```@everyone``` end", table=True))
+    assert embeds[0]["description"].count("```") == 2
+
+
+def test_notice_colour_follows_severity_and_resolution() -> None:
+    assert render.notice(alert_notice())["color"] == render.COLOURS[Severity.CRITICAL]
+    warning = alert_notice(item(severity=Severity.WARNING))
+    assert render.notice(warning)["color"] == render.COLOURS[Severity.WARNING]
+    resolved = alert_notice(item(status=AlertStatus.RESOLVED))
+    assert render.notice(resolved)["color"] == render.RESOLVED_COLOUR
+    stated = render.notice(alert_notice(), "Acknowledged by ann")
+    assert stated["footer"]["text"] == "Acknowledged by ann"
+    assert len(stated["title"]) <= render.TITLE_MAX
