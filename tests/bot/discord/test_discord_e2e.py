@@ -185,6 +185,16 @@ async def test_sharing_needs_manage_channels(world: World) -> None:
     )
     await _answer(fake, asked, "is now shared with this chat")
 
+    # Autocomplete offers the user's own labels (and venues where a venue is asked).
+    typed = fake.autocomplete(
+        ANN, "unshare", "account", "hy", guild_id=GUILD, channel_id=DESK_CHANNEL
+    )
+    choices = await fake.wait_for(lambda: (fake.responses(typed) or [None])[0], timeout=15)
+    assert choices.type == 8 and [c["value"] for c in choices.choices or []] == ["hyperliquid"]
+    typed = fake.autocomplete(ANN, "watch", "venue", "hyper")
+    venues = await fake.wait_for(lambda: (fake.responses(typed) or [None])[0], timeout=15)
+    assert [c["value"] for c in venues.choices or []] == ["hyperliquid"]
+
 
 @pytest.mark.parametrize("world", [True], indirect=True)
 async def test_one_alert_reaches_telegram_and_discord(world: World) -> None:
