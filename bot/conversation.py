@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot import commands as cmd
-from bot import replies
+from bot import digest, digest_text, replies
 from bot.alerting import AlertService
 from bot.errors import UserError
 from bot.exchanges import Credentials
@@ -115,7 +115,7 @@ class Conversation:
     ) -> None:
         self.accounts, self.alerts, self.portfolio = accounts, alerts, portfolio
         self.users, self.chats, self.shares = Users(db), Chats(db), Shares(db)
-        self.outbox, self.clock = Outbox(db), clock
+        self.outbox, self.clock, self.db = Outbox(db), clock, db
 
     async def user(self, ctx: ChatContext) -> int:
         """The sender's user id, registered on first contact; a private chat is remembered
@@ -183,9 +183,13 @@ class Conversation:
             case cmd.Connect(code=code):
                 return Reply(await self._connect(ctx, owner, code))
             case cmd.Digest():
-                views = await self.portfolio.views(owner)
-                return Reply(replies.digest(views, await self.alerts.live(owner)), table=True)
+                return await self._digest(await self.accounts.list(owner))
         return await self._anywhere(ctx, owner, command)
+
+    async def _digest(self, accounts: list[LinkedAccount]) -> Reply:
+        """Where these accounts stand now (a helpful sentence when there are none)."""
+        found = await digest.build(self.db, accounts, self.portfolio.latest, now=self.clock())
+        return Reply(digest_text.text(found), table=not found.empty)
 
     async def _connect(self, ctx: ChatContext, owner: int, code: str | None) -> str:
         """No code: issue one. A code: join this chat identity to the user who asked for it."""
@@ -229,12 +233,11 @@ class Conversation:
             case cmd.Stress(asset=asset, shock_pct=pct):
                 found = self.portfolio.stress_of(await self._shared(ctx), asset, pct)
                 return Reply(replies.stress(found), table=True)
-            case cmd.Alerts() | cmd.Digest():
-                accounts = await self._shared(ctx)
-                live = await self.alerts.live_on(accounts)
-                if isinstance(command, cmd.Digest):
-                    views = self.portfolio.views_of(accounts)
-                    return Reply(replies.digest(views, live), table=True)
+            case cmd.Digest():
+                shared = await self.shares.accounts_in(ctx.platform, ctx.chat_id)
+                return await self._digest(shared)
+            case cmd.Alerts():
+                live = await self.alerts.live_on(await self._shared(ctx))
                 return Reply(replies.group_alerts(live), table=True)
         return await self._anywhere(ctx, owner, command)
 

@@ -170,25 +170,6 @@ def risk(views: Sequence[AccountView], *, closest: int = 3) -> str:
     return "\n\n".join(blocks)
 
 
-def digest(views: Sequence[AccountView], live: Sequence[AlertView]) -> str:
-    """Where you stand now, in one message: totals over the accounts, risk, live alerts."""
-    analysed = [v.analysis for v in views if v.analysis is not None]
-    equity = sum(a.portfolio.equity_usd for a in analysed)
-    gross = sum(a.portfolio.gross_exposure_usd for a in analysed)
-    net = sum(a.portfolio.net_exposure_usd for a in analysed)
-    lev = gross / equity if equity > 0 else float("nan")
-    lines = [
-        f"{len(views)} account{'' if len(views) == 1 else 's'} · equity {fmt.money(equity)} USD",
-        f"gross {fmt.money(gross)} · net {fmt.money(net, signed=True)} · lev {fmt.ratio(lev)}",
-        "",
-        risk(views, closest=2),
-        "",
-        f"{len(live)} live alert{'' if len(live) == 1 else 's'}" + (":" if live else "."),
-        *(f"  {alert_line(v)}" for v in live),
-    ]
-    return "\n".join(lines)
-
-
 def stress(views: Sequence[StressView]) -> str:
     blocks = []
     for view in views:

@@ -1,0 +1,64 @@
+"""The digest as plain text (pure): one screen on a phone, numbers rounded per magnitude."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+from bot import format as fmt
+from bot.digest import Digest
+from bot.notice_text import duration
+
+NOTHING = (
+    "Nothing to report: no account here yet. Link one in a private chat (/link, /watch), "
+    "or a member shares one with this chat (/share <account>)."
+)
+
+
+def _change(now: float, before: float | None) -> str:
+    if before is None or not math.isfinite(now) or before == 0:
+        return "n/a"
+    return fmt.pct((now - before) / abs(before) * 100, signed=True)
+
+
+def text(digest: Digest) -> str:
+    """Totals with their change, exposure per underlying, nearest liquidations, alerts."""
+    if digest.empty:
+        return NOTHING
+    when = datetime.fromtimestamp(digest.at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    count = len(digest.accounts)
+    lines = [
+        f"Digest · {count} account{'' if count == 1 else 's'} · {when}",
+        f"Equity {fmt.money(digest.equity_usd)} USD (24h "
+        f"{_change(digest.equity_usd, digest.equity_24h_ago)} · 7d "
+        f"{_change(digest.equity_usd, digest.equity_7d_ago)})",
+        f"Leverage {fmt.ratio(digest.leverage)} (24h ago {fmt.ratio(digest.leverage_24h_ago)})"
+        f" · gross {fmt.money(digest.gross_usd)} · net {fmt.money(digest.net_usd, signed=True)}",
+    ]
+    if digest.exposure:
+        lines.append("Exposure (long / short / net USD):")
+        lines += [
+            f"  {e.underlying:<6} {fmt.money(e.long_usd)} / {fmt.money(e.short_usd)} / "
+            f"{fmt.money(e.net_usd, signed=True)}"
+            for e in digest.exposure[:8]
+        ]
+    if digest.closest:
+        lines.append("Closest to liquidation:")
+        for c in digest.closest:
+            prob = "" if c.probability is None else f", P {fmt.probability(c.probability)} in 24h"
+            lines.append(
+                f"  {c.account} {c.symbol} {c.side} {fmt.pct(c.distance_pct)} away"
+                f" (mark {fmt.price(c.mark)}, liq {fmt.price(c.liquidation)}{prob})"
+            )
+            if c.advice:
+                lines.append(f"    {c.advice}")
+    stats = digest.alerts
+    median = f" (median {duration(stats.median_ack_s)})" if stats.median_ack_s is not None else ""
+    lines.append(
+        f"Alerts, last 24 h: {stats.fired} fired · {stats.acknowledged} acknowledged{median} · "
+        f"{stats.unacknowledged} unacknowledged"
+    )
+    if digest.blind:
+        lines.append(f"Blind (polls failing): {', '.join(digest.blind)}")
+    lines.append("Realised PnL and funding paid: not reported by these venues' position data.")
+    return "\n".join(lines)
