@@ -210,10 +210,13 @@ class Connect:
 
 @dataclass(frozen=True)
 class Digest:
-    """Arguments kept raw: the digest issue defines them."""
+    """/digest (show the subscription), now, subscribe … at HH:MM [zone], unsubscribe."""
 
     name: ClassVar[CommandName] = CommandName.DIGEST
-    args: str = ""
+    action: str = "show"
+    accounts: tuple[str, ...] = ()
+    at: str | None = None
+    tz: str = "UTC"
 
 
 Command: TypeAlias = (

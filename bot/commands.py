@@ -36,7 +36,13 @@ from bot.command_types import (
     Why,
 )
 from bot.errors import UserError
-from engine.alerts.grammar import parse_duration, parse_matchers, parse_quiet, parse_rule
+from engine.alerts.grammar import (
+    parse_digest_schedule,
+    parse_duration,
+    parse_matchers,
+    parse_quiet,
+    parse_rule,
+)
 from engine.errors import GrammarError
 
 __all__ = [
@@ -94,7 +100,7 @@ USAGE: dict[str, str] = {
     "silence": "/silence <matchers…> <duration> | /silence | /silence rm <id>",
     "share": "/share <account>",
     "unshare": "/unshare <account>",
-    "digest": "/digest",
+    "digest": "/digest [now | subscribe [accounts…] at HH:MM [zone] | unsubscribe]",
     "connect": "/connect [code]",
 }
 #: A correct example where the usage line alone leaves room for doubt.
@@ -144,7 +150,7 @@ SUMMARY: dict[str, str] = {
     "silence": "Silence alerts matching kind, symbol, account…",
     "share": "Show one of your accounts in this group (admins)",
     "unshare": "Stop showing one of your accounts in this group (admins)",
-    "digest": "Where you stand now: equity, exposure, nearest liquidations, alerts",
+    "digest": "The daily exposure digest: now, or subscribe this chat at a time",
     "connect": "Use the same accounts and alerts on Telegram and Discord",
 }
 _RULE_HELP = (
@@ -383,7 +389,17 @@ def _connect(args: _Args, raw: str) -> Command:
 
 
 def _digest(args: _Args, raw: str) -> Command:
-    return Digest(raw.strip())
+    if not args:
+        return Digest()
+    action = args[0].lower()
+    if action in ("now", "unsubscribe"):
+        _arity("digest", args, 1, 1)
+        return Digest(action)
+    if action != "subscribe":
+        _fail("digest", f"{_q(args[0])} is not now, subscribe or unsubscribe.")
+    with _grammar():
+        labels, at, tz = parse_digest_schedule(args[1:])
+    return Digest("subscribe", tuple(_label("digest", w) for w in labels), at, tz)
 
 
 _PARSERS: dict[str, Callable[[_Args, str], Command]] = {

@@ -399,3 +399,26 @@ def parse_matchers(text: str) -> dict[str, str]:
     if not matchers:
         raise GrammarError("A silence needs at least one matcher.", usage=SILENCE_USAGE)
     return matchers
+
+
+DIGEST_USAGE = (
+    "/digest subscribe [accounts…] at HH:MM [time zone], e.g. /digest subscribe at 08:00 "
+    "Europe/Paris"
+)
+
+
+def parse_digest_schedule(words: list[str]) -> tuple[tuple[str, ...], str, str]:
+    """``[accounts…] at HH:MM [zone]`` → (account labels, "HH:MM", zone); labels may be none."""
+    lowered = [w.lower() for w in words]
+    if "at" not in lowered:
+        raise GrammarError("Say when, like: at 08:00 Europe/Paris.", usage=DIGEST_USAGE)
+    cut = lowered.index("at")
+    rest = words[cut + 1 :]
+    if not rest or len(rest) > 2:
+        raise GrammarError("After 'at' give a time and optionally a zone.", usage=DIGEST_USAGE)
+    try:
+        at = _clock(rest[0])
+        tz = _zone(rest[1]) if len(rest) == 2 else "UTC"
+    except GrammarError as exc:
+        raise GrammarError(str(exc), usage=DIGEST_USAGE) from None
+    return tuple(words[:cut]), at, tz

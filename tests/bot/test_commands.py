@@ -144,9 +144,18 @@ def test_help_names_a_command_with_or_without_its_slash() -> None:
     assert parse("/help /alert add") == Help("alert")
 
 
-def test_digest_keeps_its_arguments_raw() -> None:
-    """Digest arguments are defined by a later issue, so they pass through untouched."""
-    assert parse("/digest weekly  at 9") == Digest("weekly  at 9")
+def test_digest_actions_and_schedule() -> None:
+    """/digest alone shows, now / unsubscribe act, subscribe takes accounts, a time, a zone."""
+    assert parse("/digest now") == Digest("now")
+    assert parse("/digest unsubscribe") == Digest("unsubscribe")
+    assert parse("/digest subscribe at 9") == Digest("subscribe", (), "09:00", "UTC")
+    assert parse("/digest subscribe main hl at 08:30 europe/paris") == Digest(
+        "subscribe", ("main", "hl"), "08:30", "Europe/Paris"
+    )
+    for bad in ("/digest weekly", "/digest subscribe main", "/digest subscribe at 25:00",
+                "/digest subscribe at 8 Mars/Olympus", "/digest now please"):  # fmt: skip
+        with pytest.raises(UserError):
+            parse(bad)
 
 
 # --- commands with a grammar -----------------------------------------------------------------
