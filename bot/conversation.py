@@ -19,6 +19,7 @@ from enum import StrEnum
 from bot import commands as cmd
 from bot import digest, digest_text, replies
 from bot.alerting import AlertService
+from bot.digest_jobs import DigestJobs
 from bot.errors import UserError
 from bot.exchanges import Credentials
 from bot.portfolio import PortfolioService
@@ -27,6 +28,7 @@ from engine.alerts.events import AlertNotice, AlertStatus
 from engine.domain import LinkedAccount, Platform
 from storage import ConflictError, Database
 from storage.chats import Chats
+from storage.digests import Digests
 from storage.outbox import Claimed, Outbox
 from storage.shares import Shares, target
 from storage.users import Users
@@ -112,8 +114,10 @@ class Conversation:
         portfolio: PortfolioService,
         *,
         clock: Callable[[], float] = time.time,
+        digest_jobs: DigestJobs | None = None,
     ) -> None:
         self.accounts, self.alerts, self.portfolio = accounts, alerts, portfolio
+        self.digest_jobs = digest_jobs
         self.users, self.chats, self.shares = Users(db), Chats(db), Shares(db)
         self.outbox, self.clock, self.db = Outbox(db), clock, db
 
@@ -141,6 +145,8 @@ class Conversation:
     async def command(self, ctx: ChatContext, command: cmd.Command) -> Reply:
         """Dispatch a parsed command (``UserError`` propagates)."""
         owner = await self.user(ctx)
+        if isinstance(command, cmd.Digest):
+            return await self._digest_command(ctx, owner, command)
         if not ctx.private:
             if isinstance(command, cmd.Link):
                 raise UserError(
@@ -155,7 +161,7 @@ class Conversation:
         return await self._private(ctx, owner, command)
 
     # --- private chats: the sender's own accounts --------------------------------------------
-    async def _private(self, ctx: ChatContext, owner: int, command: cmd.Command) -> Reply:  # noqa: C901
+    async def _private(self, ctx: ChatContext, owner: int, command: cmd.Command) -> Reply:
         match command:
             case cmd.Start():
                 await self.chats.unblock(ctx.platform, ctx.chat_id)
@@ -182,14 +188,56 @@ class Conversation:
                 )
             case cmd.Connect(code=code):
                 return Reply(await self._connect(ctx, owner, code))
-            case cmd.Digest():
-                return await self._digest(await self.accounts.list(owner))
         return await self._anywhere(ctx, owner, command)
 
-    async def _digest(self, accounts: list[LinkedAccount]) -> Reply:
-        """Where these accounts stand now (a helpful sentence when there are none)."""
-        found = await digest.build(self.db, accounts, self.portfolio.latest, now=self.clock())
-        return Reply(digest_text.text(found), table=not found.empty)
+    async def _digest_command(self, ctx: ChatContext, owner: int, command: cmd.Digest) -> Reply:
+        """show / now for anyone who can read the chat; subscribe / unsubscribe for its admins."""
+        digests = Digests(self.db)
+        if command.action in ("subscribe", "unsubscribe"):
+            if not ctx.private and not await ctx.is_admin():
+                raise UserError(f"Only this chat's admins can {command.action} it to the digest.")
+            if command.action == "unsubscribe":
+                if not await digests.unsubscribe(ctx.platform, ctx.target):
+                    raise UserError("This chat has no digest subscription.")
+                await self._digests_changed()
+                return Reply("Digest unsubscribed.")
+            visible = await self._digest_accounts(ctx, owner)
+            ids = tuple(_pick(visible, label).id for label in command.accounts)
+            assert command.at is not None  # the grammar requires "at HH:MM" for subscribe
+            await digests.subscribe(
+                owner, ctx.platform, ctx.target, ids, command.at, command.tz, now=self.clock()
+            )
+            await self._digests_changed()
+            which = ", ".join(command.accounts) or "every account visible here"
+            return Reply(
+                f"Daily digest at {command.at} {command.tz} for {which}. /digest now for one now."
+            )
+        if command.action == "now":
+            accounts = await self._digest_accounts(ctx, owner)
+            if self.digest_jobs is None:
+                found = await digest.build(
+                    self.db, accounts, self.portfolio.latest, now=self.clock()
+                )
+                return Reply(digest_text.text(found), table=not found.empty)
+            await self.digest_jobs.queue(
+                owner, ctx.platform, ctx.target, accounts, title="Digest",
+                key=f"digest-now:{ctx.platform}:{ctx.target}:{self.clock():.3f}",
+            )  # fmt: skip
+            return Reply("Building the digest: it arrives here in a moment.")
+        sub = await digests.for_chat(ctx.platform, ctx.target)
+        if sub is None:
+            return Reply("No daily digest here. " + cmd.usage_line("digest"))
+        which = f"{len(sub.account_ids)} account(s)" if sub.account_ids else "every account here"
+        return Reply(f"Daily digest at {sub.local_time} {sub.timezone} for {which}.")
+
+    async def _digest_accounts(self, ctx: ChatContext, owner: int) -> list[LinkedAccount]:
+        if ctx.private:
+            return await self.accounts.list(owner)
+        return await self.shares.accounts_in(ctx.platform, ctx.chat_id)
+
+    async def _digests_changed(self) -> None:
+        if self.digest_jobs is not None:
+            await self.digest_jobs.sync()
 
     async def _connect(self, ctx: ChatContext, owner: int, code: str | None) -> str:
         """No code: issue one. A code: join this chat identity to the user who asked for it."""
@@ -233,9 +281,6 @@ class Conversation:
             case cmd.Stress(asset=asset, shock_pct=pct):
                 found = self.portfolio.stress_of(await self._shared(ctx), asset, pct)
                 return Reply(replies.stress(found), table=True)
-            case cmd.Digest():
-                shared = await self.shares.accounts_in(ctx.platform, ctx.chat_id)
-                return await self._digest(shared)
             case cmd.Alerts():
                 live = await self.alerts.live_on(await self._shared(ctx))
                 return Reply(replies.group_alerts(live), table=True)
@@ -362,6 +407,13 @@ class Conversation:
             if account.id == account_id:
                 return account
         raise UserError("That account is not shared with this chat.")
+
+
+def _pick(accounts: list[LinkedAccount], label: str) -> LinkedAccount:
+    for account in accounts:
+        if account.label.lower() == label.lower() or str(account.id) == label:
+            return account
+    raise UserError(f'No account "{label}" here: see /accounts.')
 
 
 def failure(what: str, error: BaseException | None = None) -> str:

@@ -7,6 +7,7 @@ from engine.alerts.events import (
     AlertItem,
     AlertNotice,
     AlertStatus,
+    DigestNotice,
     Notice,
     NoticeKind,
     OpsNotice,
@@ -139,4 +140,7 @@ def render(notice: Notice) -> str:
     """The console text of any notice."""
     if isinstance(notice, AlertNotice):
         return _alert(notice)
+    if isinstance(notice, DigestNotice):
+        charts = "".join(f"\n[chart: {c.title}]" for c in notice.charts)
+        return f"📊 {notice.title}\n{notice.text}{charts}"
     return _ops(notice)

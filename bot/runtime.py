@@ -17,6 +17,7 @@ from typing import Any
 from bot.alerting import AlertService
 from bot.channel import Channel
 from bot.conversation import Conversation
+from bot.digest_jobs import DigestJobs
 from bot.heartbeat import Heartbeat
 from bot.monitor import Monitor
 from bot.notifier import Notifier
@@ -90,7 +91,8 @@ async def assemble(
     )  # fmt: skip
     accounts = AccountService(db, hub, vault, on_change=monitor.sync, clock=clock)
     alerts, portfolio = AlertService(db, clock=clock), PortfolioService(accounts, monitor.latest)
-    conversation = Conversation(db, accounts, alerts, portfolio, clock=clock)
+    digests = DigestJobs(db, monitor.scheduler, monitor.latest, wake=notifier.wake, clock=clock)
+    conversation = Conversation(db, accounts, alerts, portfolio, clock=clock, digest_jobs=digests)
     runtime = Runtime(
         db, monitor, pipeline, notifier, heartbeat, accounts, alerts, portfolio, conversation
     )
@@ -98,6 +100,10 @@ async def assemble(
     await Outbox(db).release_all()
     await monitor.start()
     heartbeat.install(settings.heartbeat_s)
+    await digests.sync()
+    # A digest missed while we were down goes out once now (after the first polls would be
+    # better, but an old view beats none: the text says when it was built).
+    await digests.catch_up()
     runtime.delivering = asyncio.create_task(notifier.run(), name="notifier")
     try:
         yield runtime

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import logging
 
 import aiohttp
@@ -12,7 +14,7 @@ from bot.conversation import Action
 from bot.discord import render
 from bot.errors import DeliveryError
 from bot.telegram.render import CAPTIONS
-from engine.alerts.events import AlertNotice, AlertStatus
+from engine.alerts.events import AlertNotice, AlertStatus, DigestNotice
 from engine.domain import Platform
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,8 @@ class DiscordChannel:
         except ValueError as exc:
             raise DeliveryError(f"not a Discord channel id: {exc}", retryable=False) from exc
         notice = message.notice
+        if isinstance(notice, DigestNotice):
+            return await self._digest(channel_id, notice)
         kwargs: dict[str, object] = {"embed": discord.Embed.from_dict(render.notice(notice))}
         if isinstance(notice, AlertNotice):
             kwargs["view"] = view(
@@ -94,5 +98,20 @@ class DiscordChannel:
         try:
             sent = await self.client.get_partial_messageable(channel_id).send(**kwargs)  # type: ignore[call-overload]
         except (TimeoutError, discord.DiscordException, aiohttp.ClientError) as exc:
+            raise classify(exc) from exc
+        return str(sent.id)
+
+    async def _digest(self, channel_id: int, notice: DigestNotice) -> str | None:
+        """One message: the text in the first embed, each chart shown inside an embed."""
+        embeds = render.digest(notice)
+        files = [
+            discord.File(io.BytesIO(base64.b64decode(c.png_base64)), filename=c.name)
+            for c in notice.charts
+        ]
+        try:
+            sent = await self.client.get_partial_messageable(channel_id).send(
+                embeds=[discord.Embed.from_dict(e) for e in embeds], files=files
+            )
+        except (discord.DiscordException, aiohttp.ClientError, TimeoutError) as exc:
             raise classify(exc) from exc
         return str(sent.id)

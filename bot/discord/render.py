@@ -11,7 +11,7 @@ from typing import Any
 
 from bot import notice_text
 from bot.conversation import Reply
-from engine.alerts.events import AlertNotice, Notice
+from engine.alerts.events import AlertNotice, DigestNotice, Notice
 from engine.alerts.rules import Severity
 
 TITLE_MAX = 256
@@ -112,3 +112,19 @@ def notice(message: Notice, state: str | None = None) -> Embed:
     if state:
         embed["footer"] = {"text": state[:2048]}
     return embed
+
+
+def digest(notice: DigestNotice) -> list[Embed]:
+    """The digest text in the first embed (its images follow, one per chart), ≤ 10 embeds
+    and 6000 characters: text that would not fit is cut with a note."""
+    room = MESSAGE_MAX - sum(len(c.title) for c in notice.charts) - len(notice.title) - 64
+    text = notice.text if len(notice.text) <= room else notice.text[: room - 20] + "\n… (cut)"
+    first = embeds(text, table=True, title=f"📊 {notice.title}", colour=NEUTRAL_COLOUR)[0]
+    out = [first]
+    for chart in notice.charts[: EMBEDS_PER_MESSAGE - 1]:
+        image = {"url": f"attachment://{chart.name}"}
+        if len(out) == 1 and "image" not in first:
+            first["image"] = image
+            continue
+        out.append({"title": chart.title[:TITLE_MAX], "image": image, "color": NEUTRAL_COLOUR})
+    return out

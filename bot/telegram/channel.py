@@ -6,6 +6,7 @@ one request per message and turns Telegram's answer into sent, retry-later or gi
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import logging
 
@@ -29,7 +30,7 @@ from telegram.error import (
 from bot.channel import Outgoing
 from bot.errors import DeliveryError
 from bot.telegram import render
-from engine.alerts.events import AlertNotice
+from engine.alerts.events import AlertNotice, DigestNotice
 from engine.domain import Platform
 from storage.shares import split_target
 
@@ -101,6 +102,8 @@ class TelegramChannel:
     async def send(self, message: Outgoing) -> str | None:
         chat, thread = split_target(message.chat_id)
         notice = message.notice
+        if isinstance(notice, DigestNotice):
+            return await self._digest(int(chat), int(thread) if thread else None, notice)
         markup = None
         if isinstance(notice, AlertNotice):
             markup = keyboard(
@@ -132,3 +135,27 @@ class TelegramChannel:
         except ValueError as exc:  # a chat id that is not a number: never deliverable
             raise DeliveryError(f"not a Telegram chat id: {exc}", retryable=False) from exc
         return str(sent.message_id)
+
+    async def _digest(self, chat: int, thread: int | None, notice: DigestNotice) -> str | None:
+        """Each chart as a photo with its title, then the digest text (split if long).
+
+        A retry after a failure part-way sends the digest again from the start: digests are
+        at-least-once like alerts, and a repeated chart is harmless.
+        """
+        try:
+            for chart in notice.charts:
+                await self.bot.send_photo(
+                    chat_id=chat,
+                    photo=base64.b64decode(chart.png_base64),
+                    caption=render.escape(chart.title)[:1024],
+                    parse_mode=ParseMode.HTML,
+                    message_thread_id=thread,
+                )
+            last = None
+            for part in render.chunks(f"{notice.title}\n{notice.text}", table=True):
+                last = await self.bot.send_message(
+                    chat_id=chat, text=part, parse_mode=ParseMode.HTML, message_thread_id=thread
+                )
+        except TelegramError as exc:
+            raise classify(exc) from exc
+        return None if last is None else str(last.message_id)

@@ -70,6 +70,7 @@ class NoticeKind(StrEnum):
     HEARTBEAT = "heartbeat"
     STALLED = "stalled"
     RECOVERED = "recovered"
+    DIGEST = "digest"
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,30 @@ class OpsNotice:
     idle_s: float | None = None
 
 
-Notice = AlertNotice | OpsNotice
+@dataclass(frozen=True)
+class Chart:
+    """A rendered chart carried by a digest: a file name and the PNG, base64-encoded (the
+    outbox stores JSON)."""
+
+    name: str
+    title: str
+    png_base64: str
+
+
+@dataclass(frozen=True)
+class DigestNotice:
+    """A scheduled (or missed) exposure digest for one chat: text and charts, rendered once."""
+
+    subscription_id: int
+    at: float
+    title: str
+    text: str
+    charts: tuple[Chart, ...] = ()
+    severity: Severity = Severity.INFO
+    kind: NoticeKind = NoticeKind.DIGEST
+
+
+Notice = AlertNotice | OpsNotice | DigestNotice
 
 
 def _clean(value: Any) -> Any:
@@ -143,4 +167,7 @@ def from_payload(raw: dict[str, Any]) -> Notice:
     if kind is NoticeKind.ALERT:
         items = tuple(_item(item) for item in raw["items"])
         return AlertNotice(**{**raw, "kind": kind, "severity": severity, "items": items})
+    if kind is NoticeKind.DIGEST:
+        charts = tuple(Chart(**chart) for chart in raw["charts"])
+        return DigestNotice(**{**raw, "kind": kind, "severity": severity, "charts": charts})
     return OpsNotice(**{**raw, "kind": kind, "severity": severity})

@@ -1,0 +1,131 @@
+"""Digest scheduling over a real database and a real APScheduler: DST-correct triggers, one
+catch-up after downtime, the job run directly and through the scheduler, charts in the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from PIL import Image
+
+from bot.digest_jobs import DigestJobs, last_fire, trigger
+from bot.snapshot import load
+from engine.alerts.events import DigestNotice, from_payload
+from engine.analysis import analyse
+from engine.domain import Platform
+from storage import Database
+from storage.accounts import Accounts
+from storage.digests import Digests, Subscription
+from storage.users import Users
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "binanceusdm.json"
+
+
+def _sub(local_time: str, tz: str) -> Subscription:
+    return Subscription(1, 1, Platform.TELEGRAM, "1", (), local_time, tz, 0.0, None)
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def test_the_trigger_keeps_local_time_across_dst() -> None:
+    """08:00 Europe/Paris is 07:00 UTC before 29 March 2026 and 06:00 UTC after; New York
+    moves on 8 March. Checked without running the scheduler."""
+    paris = trigger(_sub("08:00", "Europe/Paris"))
+    first = paris.get_next_fire_time(None, _utc("2026-03-28T00:00:00"))
+    second = paris.get_next_fire_time(first, _utc("2026-03-28T07:00:01"))
+    assert first == _utc("2026-03-28T07:00:00")
+    assert second == _utc("2026-03-29T06:00:00")
+    autumn = paris.get_next_fire_time(None, _utc("2026-10-25T00:00:00"))
+    assert autumn == _utc("2026-10-25T07:00:00")  # back to winter time
+    york = trigger(_sub("07:30", "America/New_York"))
+    assert york.get_next_fire_time(None, _utc("2026-03-08T00:00:00")) == _utc("2026-03-08T11:30:00")
+    assert last_fire(paris, _utc("2026-03-29T05:59:00").timestamp()) == (
+        _utc("2026-03-28T07:00:00").timestamp()
+    )
+
+
+World = tuple[Database, DigestJobs, AsyncIOScheduler, int]
+
+
+@pytest.fixture
+async def world(
+    tmp_path: Path,
+) -> AsyncIterator[tuple[Database, DigestJobs, AsyncIOScheduler, int]]:
+    async with Database.open(str(tmp_path / "db.sqlite")) as db:
+        user = await Users(db).ensure(Platform.TELEGRAM, "1", "Ann", "1", now=1.0)
+        account = await Accounts(db).add(
+            user.id, "binanceusdm", "desk", wallet_address="x", now=1.0
+        )
+        loaded = load(EXAMPLE)
+        latest = {account.id: analyse(loaded.snapshot, volatility=loaded.volatility)}
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.start()
+        clock = [_utc("2026-11-26T12:00:00").timestamp()]
+        jobs = DigestJobs(db, scheduler, latest, clock=lambda: clock[0])
+        try:
+            yield db, jobs, scheduler, user.id
+        finally:
+            scheduler.shutdown(wait=False)
+
+
+async def _digests(db: Database) -> list[DigestNotice]:
+    rows = await db.fetchall("SELECT payload_json FROM outbox ORDER BY id")
+    found = [from_payload(json.loads(r["payload_json"])) for r in rows]
+    return [n for n in found if isinstance(n, DigestNotice)]
+
+
+async def test_a_missed_digest_is_sent_once_at_start_up(world: World) -> None:
+    db, jobs, _, owner = world
+    now = jobs.clock()
+    three_days_ago = now - 3 * 86400
+    sub = await Digests(db).subscribe(
+        owner, Platform.TELEGRAM, "1", (), "08:00", "Europe/Paris", now=three_days_ago
+    )
+    assert await jobs.catch_up() == 1
+    assert await jobs.catch_up() == 0  # not once per missed day, and not twice
+    (notice,) = await _digests(db)
+    assert notice.subscription_id == sub.id and "desk" not in notice.title
+    assert "Equity" in notice.text and [c.name for c in notice.charts] == [
+        "exposure.png", "ladder.png", "equity.png",
+    ]  # fmt: skip
+    for chart in notice.charts:
+        image = Image.open(io.BytesIO(base64.b64decode(chart.png_base64)))
+        assert image.format == "PNG" and 800 <= image.size[0] <= 1000
+
+
+async def test_the_job_runs_through_the_scheduler(world: World) -> None:
+    db, jobs, scheduler, owner = world
+    sub = await Digests(db).subscribe(
+        owner, Platform.TELEGRAM, "1", (), "08:00", "UTC", now=jobs.clock()
+    )
+    await jobs.sync()
+    job = scheduler.get_job(f"digest:{sub.id}")
+    assert job is not None and str(job.trigger.timezone) == "UTC"
+    job.modify(next_run_time=datetime.now(UTC))  # fire now, through APScheduler
+    for _ in range(100):
+        if await _digests(db):
+            break
+        await asyncio.sleep(0.1)
+    assert len(await _digests(db)) == 1
+    assert (await Digests(db).get(sub.id)).last_sent_at == jobs.clock()  # type: ignore[union-attr]
+    await Digests(db).unsubscribe(Platform.TELEGRAM, "1")
+    await jobs.sync()
+    assert scheduler.get_job(f"digest:{sub.id}") is None
+
+
+async def test_a_chat_with_no_accounts_gets_nothing_to_report(world: World) -> None:
+    db, jobs, _, owner = world
+    await Digests(db).subscribe(owner, Platform.TELEGRAM, "-100555", (), "08:00", "UTC", now=0.0)
+    sub = (await Digests(db).all())[0]
+    await jobs.deliver(sub.id)
+    (notice,) = await _digests(db)
+    assert notice.text.startswith("Nothing to report") and notice.charts == ()
