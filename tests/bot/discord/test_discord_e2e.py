@@ -6,6 +6,7 @@ Acknowledge editing it, the resolved message replying to it."""
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,3 +223,65 @@ async def test_one_alert_reaches_telegram_and_discord(world: World) -> None:
     assert "#" in on_telegram.plain and _text(on_discord)
     alert_ids = {w for w in on_telegram.plain.split() if w.startswith("#")}
     assert alert_ids and all(a in _text(on_discord) for a in alert_ids)  # the same alert
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "PNG"
+    return image.size
+
+
+@pytest.mark.parametrize("world", [True], indirect=True)
+async def test_digest_with_charts_reaches_both_platforms(world: World) -> None:
+    """/digest now in a Discord DM and in the connected Telegram chat: text plus three PNG
+    charts on each; a subscription by a non-admin is refused; a group with no accounts gets
+    'nothing to report'."""
+    fake, telegram = world.discord, world.telegram
+    assert telegram is not None
+    await _watch_and_wait_for_positions(fake)
+    await asyncio.sleep(2)  # a first poll, so the digest has figures
+
+    asked = fake.slash(ANN, "digest", {"args": "now"})
+    await _answer(fake, asked, "Building the digest")
+    dm = fake.dm_channel_of(ANN)
+    posted = await fake.wait_for(
+        lambda: next((m for m in fake.channel_messages(dm) if m.files), None), timeout=60
+    )
+    assert sorted(posted.files) == ["equity.png", "exposure.png", "ladder.png"]
+    assert all(_png_size(png)[0] == 900 for png in posted.files.values())
+    assert posted.embeds[0]["image"]["url"] == "attachment://exposure.png"
+    assert "Equity" in posted.embeds[0]["description"]
+
+    code = str((await _answer(fake, fake.slash(ANN, "connect", {}), "/connect ")).embeds)
+    chat = telegram.private_chat(9001, "Ann")
+    telegram.send(chat, f"/connect {code.split('/connect ')[1].split()[0]}")
+    await telegram.wait_for(
+        lambda: any("Connected" in m.plain for m in telegram.bot_messages(9001)), timeout=20
+    )
+    telegram.send(chat, "/digest now")
+    photos = await telegram.wait_for(
+        lambda: (lambda p: p if len(p) == 3 else None)(
+            [m for m in telegram.bot_messages(9001) if m.photo]
+        ),
+        timeout=60,
+    )
+    assert all(_png_size(m.photo or b"")[0] == 900 for m in photos)
+    await telegram.wait_for(
+        lambda: any(m.plain.startswith("Digest") for m in telegram.bot_messages(9001)),
+        timeout=30,
+    )
+
+    group = telegram.group(-100900, "Desk")
+    telegram.set_member(-100900, 9002, "member")
+    telegram.send(group, "/digest subscribe at 08:00", user_id=9002, first_name="Bob")
+    await telegram.wait_for(
+        lambda: any("Only this chat's admins" in m.plain for m in telegram.bot_messages(-100900)),
+        timeout=20,
+    )
+    telegram.send(group, "/digest now", user_id=9002, first_name="Bob")
+    await telegram.wait_for(
+        lambda: any("Nothing to report" in m.plain for m in telegram.bot_messages(-100900)),
+        timeout=40,
+    )
