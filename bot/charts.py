@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import io
 import math
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -121,8 +122,14 @@ def _title(ax: Axes, title: str) -> None:
 
 def _png(fig: Figure) -> bytes:
     buf = io.BytesIO()
-    # No Software/date metadata keeps output stable between runs of the same version.
-    fig.savefig(buf, format="png", dpi=DPI, facecolor=BACKGROUND, metadata={"Software": None})
+    with warnings.catch_warnings():
+        # A new account has minutes of history: matplotlib's date locator has no interval in
+        # its table for that, warns, and falls back to a fine one, which is what we want.
+        warnings.filterwarnings(
+            "ignore", message="AutoDateLocator was unable", category=UserWarning
+        )
+        # No Software/date metadata keeps output stable between runs of the same version.
+        fig.savefig(buf, format="png", dpi=DPI, facecolor=BACKGROUND, metadata={"Software": None})
     return buf.getvalue()
 
 

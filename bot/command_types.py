@@ -33,6 +33,7 @@ class CommandName(StrEnum):
     UNSHARE = "unshare"
     DIGEST = "digest"
     CONNECT = "connect"
+    CHART = "chart"
 
 
 class RuleAction(StrEnum):
@@ -201,6 +202,15 @@ class Unshare:
 
 
 @dataclass(frozen=True)
+class ChartRequest:
+    """/chart exposure|ladder|equity [account]: one chart now."""
+
+    name: ClassVar[CommandName] = CommandName.CHART
+    kind: str
+    account: str | None = None
+
+
+@dataclass(frozen=True)
 class Connect:
     """Get a one-time code (no argument), or use one from the other platform."""
 
@@ -222,5 +232,5 @@ class Digest:
 Command: TypeAlias = (
     Start | Help | Link | Watch | Unlink | Accounts | Positions | Risk | Stress | Alerts
     | AlertAdd | AlertChange | Ack | Snooze | Quiet | Why | Silence | SilenceList | SilenceRm
-    | Share | Unshare | Digest | Connect
+    | Share | Unshare | Digest | Connect | ChartRequest
 )  # fmt: skip

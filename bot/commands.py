@@ -13,6 +13,7 @@ from bot.command_types import (
     AlertAdd,
     AlertChange,
     Alerts,
+    ChartRequest,
     Command,
     CommandName,
     Connect,
@@ -54,6 +55,7 @@ __all__ = [
     "AlertAdd",
     "AlertChange",
     "Alerts",
+    "ChartRequest",
     "Command",
     "CommandName",
     "Connect",
@@ -102,6 +104,7 @@ USAGE: dict[str, str] = {
     "unshare": "/unshare <account>",
     "digest": "/digest [now | subscribe [accounts…] at HH:MM [zone] | unsubscribe]",
     "connect": "/connect [code]",
+    "chart": "/chart exposure|ladder|equity [account]",
 }
 #: A correct example where the usage line alone leaves room for doubt.
 EXAMPLE: dict[str, str] = {
@@ -117,6 +120,7 @@ EXAMPLE: dict[str, str] = {
 }
 #: What to say when a command lacks its argument.
 _MISSING: dict[str, str] = {
+    "chart": "Say which chart: exposure, ladder or equity.",
     "link": "Give the venue, the API key and its secret (and passphrase if the venue has one).",
     "watch": "Give the venue and the wallet address to watch.",
     "unlink": "Say which account to unlink, by its label.",
@@ -152,6 +156,7 @@ SUMMARY: dict[str, str] = {
     "unshare": "Stop showing one of your accounts in this group (admins)",
     "digest": "The daily exposure digest: now, or subscribe this chat at a time",
     "connect": "Use the same accounts and alerts on Telegram and Discord",
+    "chart": "A chart now: exposure, liquidation ladder or 30-day equity",
 }
 _RULE_HELP = (
     "Rules: <kind><op><threshold> [symbols] [info|warning|critical] [for N|for 90s] "
@@ -388,6 +393,17 @@ def _connect(args: _Args, raw: str) -> Command:
     return Connect(args[0].replace("-", "").upper())
 
 
+CHARTS = ("exposure", "ladder", "equity")
+
+
+def _chart(args: _Args, raw: str) -> Command:
+    _arity("chart", args, 1, 2)
+    kind = args[0].lower()
+    if kind not in CHARTS:
+        _fail("chart", f"{_q(args[0])} is not a chart: exposure, ladder or equity.")
+    return ChartRequest(kind, _label("chart", args[1]) if len(args) == 2 else None)
+
+
 def _digest(args: _Args, raw: str) -> Command:
     if not args:
         return Digest()
@@ -423,6 +439,7 @@ _PARSERS: dict[str, Callable[[_Args, str], Command]] = {
     "unshare": _unshare,
     "digest": _digest,
     "connect": _connect,
+    "chart": _chart,
 }
 
 

@@ -24,7 +24,7 @@ from bot.errors import UserError
 from bot.exchanges import Credentials
 from bot.portfolio import PortfolioService
 from bot.services import AccountService
-from engine.alerts.events import AlertNotice, AlertStatus
+from engine.alerts.events import AlertNotice, AlertStatus, Chart
 from engine.domain import LinkedAccount, Platform
 from storage import ConflictError, Database
 from storage.chats import Chats
@@ -76,10 +76,12 @@ class ChatContext:
 
 @dataclass(frozen=True)
 class Reply:
-    """What to answer: plain text; ``table`` says it is columns to show in monospace."""
+    """What to answer: plain text; ``table`` says it is columns to show in monospace;
+    ``images`` are charts to show with it."""
 
     text: str
     table: bool = False
+    images: tuple[Chart, ...] = ()
 
 
 class Action(StrEnum):
@@ -147,6 +149,8 @@ class Conversation:
         owner = await self.user(ctx)
         if isinstance(command, cmd.Digest):
             return await self._digest_command(ctx, owner, command)
+        if isinstance(command, cmd.ChartRequest):
+            return await self._chart(ctx, owner, command)
         if not ctx.private:
             if isinstance(command, cmd.Link):
                 raise UserError(
@@ -229,6 +233,21 @@ class Conversation:
             return Reply("No daily digest here. " + cmd.usage_line("digest"))
         which = f"{len(sub.account_ids)} account(s)" if sub.account_ids else "every account here"
         return Reply(f"Daily digest at {sub.local_time} {sub.timezone} for {which}.")
+
+    async def _chart(self, ctx: ChatContext, owner: int, command: cmd.ChartRequest) -> Reply:
+        """One chart of what this chat may see, cached per snapshot (the accounts' last poll)."""
+        accounts = await self._digest_accounts(ctx, owner)
+        if ctx.sees_own and not ctx.private:  # an ephemeral answer may show the sender's own
+            mine = await self.accounts.list(owner)
+            accounts = mine + [a for a in accounts if a.owner_id != owner]
+        if command.account is not None:
+            accounts = [_pick(accounts, command.account)]
+        if not accounts or self.digest_jobs is None:
+            return Reply(digest_text.NOTHING)
+        built = await digest.build(self.db, accounts, self.portfolio.latest, now=self.clock())
+        version = max((a.last_polled_at or 0.0) for a in accounts)
+        chart = await self.digest_jobs.chart(built, command.kind, version=version)
+        return Reply(chart.title, images=(chart,))
 
     async def _digest_accounts(self, ctx: ChatContext, owner: int) -> list[LinkedAccount]:
         if ctx.private:

@@ -153,30 +153,55 @@ class DigestJobs:
         return pool
 
     async def charts(self, built: digest.Digest) -> tuple[Chart, ...]:
-        """Exposure, liquidation ladder and equity/leverage, rendered off the event loop and
-        cached per digest moment (the same snapshot never renders twice)."""
-        key = (built.accounts, built.at)
-        bars = [charts.ExposureBar(e.underlying, e.long_usd, e.short_usd) for e in built.exposure]
-        rows = [
-            charts.LadderRow(
-                f"{c.account} {c.symbol.split('/')[0]} {c.side}",
-                c.mark or float("nan"),
-                c.liquidation or float("nan"),
-                c.distance_pct,
-                "critical" if c.distance_pct < 5 else "warning" if c.distance_pct < 10 else None,
-            )
-            for c in built.closest
-        ]
-        points = [charts.EquityPoint(p.at, p.equity_usd, p.leverage) for p in built.history]
-        made = []
-        for name, title, render, data in (
-            ("exposure.png", "Exposure by underlying", charts.exposure_png, bars),
-            ("ladder.png", "Distance to liquidation", charts.ladder_png, rows),
-            ("equity.png", "Equity and leverage, 30 days", charts.equity_png, points),
-        ):
-            png = await self.cache.get_or_render((name, *key), render, data)
-            made.append(Chart(name, title, base64.b64encode(png).decode("ascii")))
-        return tuple(made)
+        """Exposure, liquidation ladder and equity/leverage for a digest."""
+        return tuple([await self.chart(built, name) for name in CHARTS])
+
+    async def chart(
+        self, built: digest.Digest, kind: str, *, version: float | None = None
+    ) -> Chart:
+        """One chart, rendered off the event loop; cached per (accounts, snapshot version):
+        the same snapshot never renders twice."""
+        name, title = CHARTS[kind]
+        render: Callable[..., bytes]
+        data: object
+        if kind == "exposure":
+            render, data = charts.exposure_png, _bars(built)
+        elif kind == "ladder":
+            render, data = charts.ladder_png, _rows(built)
+        else:
+            render, data = charts.equity_png, _points(built)
+        key = (kind, built.accounts, built.at if version is None else version)
+        png = await self.cache.get_or_render(key, render, data)
+        return Chart(name, title, base64.b64encode(png).decode("ascii"))
+
+
+#: kind → (file name, title).
+CHARTS = {
+    "exposure": ("exposure.png", "Exposure by underlying"),
+    "ladder": ("ladder.png", "Distance to liquidation"),
+    "equity": ("equity.png", "Equity and leverage, 30 days"),
+}
+
+
+def _bars(built: digest.Digest) -> list[charts.ExposureBar]:
+    return [charts.ExposureBar(e.underlying, e.long_usd, e.short_usd) for e in built.exposure]
+
+
+def _rows(built: digest.Digest) -> list[charts.LadderRow]:
+    return [
+        charts.LadderRow(
+            f"{c.account} {c.symbol.split('/')[0]} {c.side}",
+            c.mark or float("nan"),
+            c.liquidation or float("nan"),
+            c.distance_pct,
+            "critical" if c.distance_pct < 5 else "warning" if c.distance_pct < 10 else None,
+        )
+        for c in built.closest
+    ]
+
+
+def _points(built: digest.Digest) -> list[charts.EquityPoint]:
+    return [charts.EquityPoint(p.at, p.equity_usd, p.leverage) for p in built.history]
 
 
 def subscriptions_summary(found: Sequence[Subscription]) -> str:

@@ -25,4 +25,6 @@ class ConsoleSession:
     async def handle(self, text: str) -> str:
         """Answer one line; a ``UserError`` becomes its sentence, anything else a reference."""
         ctx = ChatContext(Platform.CONSOLE, self.user_id, self.user_name, self.chat_id, True)
-        return (await self.conversation.handle(ctx, text)).text
+        reply = await self.conversation.handle(ctx, text)
+        charts = "".join(f"\n[chart: {image.title}, {image.name}]" for image in reply.images)
+        return reply.text + charts

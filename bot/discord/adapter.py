@@ -10,7 +10,9 @@ accounts may be shown there.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import io
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, cast
@@ -136,6 +138,15 @@ class DiscordAdapter:
     async def _send(
         self, interaction: discord.Interaction[Any], answer: Reply, *, ephemeral: bool
     ) -> None:
+        for image in answer.images:
+            embed = discord.Embed(title=image.title, colour=render.NEUTRAL_COLOUR)
+            embed.set_image(url=f"attachment://{image.name}")
+            png = io.BytesIO(base64.b64decode(image.png_base64))
+            await interaction.followup.send(
+                embed=embed, file=discord.File(png, filename=image.name), ephemeral=ephemeral
+            )
+        if answer.images and answer.text in {i.title for i in answer.images}:
+            return  # the embed title already says it
         for group in render.reply(answer):
             embeds = [discord.Embed.from_dict(e) for e in group]
             await interaction.followup.send(embeds=embeds, ephemeral=ephemeral)
@@ -348,6 +359,16 @@ def _register(bot: DiscordAdapter) -> None:  # noqa: C901 - one block per comman
     @app_commands.describe(args="e.g. kind=liq symbol=BTC 2h · rm 3 · empty to list")
     async def silence(interaction: discord.Interaction[Any], args: str | None = None) -> None:
         await run(interaction, _text("/silence", args))
+
+    @tree.command(name="chart", description=describe("chart"))
+    @app_commands.choices(
+        kind=[app_commands.Choice(name=k, value=k) for k in ("exposure", "ladder", "equity")]
+    )
+    @app_commands.autocomplete(account=labels)
+    async def chart(
+        interaction: discord.Interaction[Any], kind: str, account: str | None = None
+    ) -> None:
+        await run(interaction, _text("/chart", kind, account))
 
     @tree.command(name="connect", description=describe("connect"))
     @app_commands.describe(code="The code /connect gave you on the other platform")

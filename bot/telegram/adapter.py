@@ -9,6 +9,7 @@ through ``TelegramChannel`` with its own pacing.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import time
@@ -179,6 +180,18 @@ class TelegramAdapter:
             return "I could not delete your message: delete it yourself and revoke that key."
 
     async def _reply(self, message: Message, answer: Reply) -> None:
+        for image in answer.images:
+            await _patiently(
+                partial(
+                    message.reply_photo,
+                    base64.b64decode(image.png_base64),
+                    caption=render.escape(image.title),
+                    parse_mode=ParseMode.HTML,
+                    do_quote=False,
+                )
+            )
+        if answer.images and answer.text in {i.title for i in answer.images}:
+            return  # the caption already says it
         for chunk in render.reply(answer):
             await _patiently(
                 partial(message.reply_text, chunk, parse_mode=ParseMode.HTML, do_quote=False)

@@ -17,6 +17,7 @@ from bot.commands import (
     AlertAdd,
     AlertChange,
     Alerts,
+    ChartRequest,
     Command,
     CommandName,
     Connect,
@@ -81,6 +82,8 @@ def _refused(text: str) -> str:
         ("/share main", Share("main")),
         ("/unshare main", Unshare("main")),
         ("/connect", Connect()),
+        ("/chart ladder", ChartRequest("ladder")),
+        ("/chart Equity main", ChartRequest("equity", "main")),
         ("/connect 1a2b-3c4d", Connect("1A2B3C4D")),
         ("/digest", Digest()),
     ],
@@ -93,7 +96,7 @@ def test_each_command_parses_to_its_record(text: str, command: Command) -> None:
 def test_every_command_record_is_in_the_union_and_named() -> None:
     """The Command union lists every record, and each carries a CommandName."""
     records = typing.get_args(Command)
-    assert len(records) == 23
+    assert len(records) == 24
     assert {r.name for r in records} == set(CommandName)
 
 

@@ -273,6 +273,17 @@ async def test_digest_with_charts_reaches_both_platforms(world: World) -> None:
         timeout=30,
     )
 
+    # /chart on demand: one photo in Telegram, one attachment in an ephemeral Discord reply.
+    before = len([m for m in telegram.bot_messages(9001) if m.photo])
+    telegram.send(chat, "/chart ladder")
+    await telegram.wait_for(
+        lambda: len([m for m in telegram.bot_messages(9001) if m.photo]) == before + 1,
+        timeout=60,
+    )
+    asked = fake.slash(ANN, "chart", {"kind": "equity"}, guild_id=GUILD, channel_id=DESK_CHANNEL)
+    shown = await _answer(fake, asked, "Equity and leverage")
+    assert shown.ephemeral and _png_size(shown.files["equity.png"])[0] == 900
+
     group = telegram.group(-100900, "Desk")
     telegram.set_member(-100900, 9002, "member")
     telegram.send(group, "/digest subscribe at 08:00", user_id=9002, first_name="Bob")
