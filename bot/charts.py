@@ -211,7 +211,7 @@ def ladder_png(rows: Sequence[LadderRow], *, title: str = "Distance to liquidati
     present = [s for s in SEVERITY_COLOURS if any(r.severity == s for r in shown)]
     if present:
         handles = [Patch(color=SEVERITY_COLOURS[s]) for s in present]
-        labels = [s or "none" for s in present]
+        labels = [s or "no alert" for s in present]
         # Top rows are the shortest bars, so the upper right is the free corner.
         ax.legend(handles, labels, fontsize=FONT_PT, loc="upper right")
     _title(ax, title)
