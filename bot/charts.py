@@ -12,11 +12,10 @@ from __future__ import annotations
 import asyncio
 import io
 import math
-import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import matplotlib.dates as mdates
@@ -122,14 +121,8 @@ def _title(ax: Axes, title: str) -> None:
 
 def _png(fig: Figure) -> bytes:
     buf = io.BytesIO()
-    with warnings.catch_warnings():
-        # A new account has minutes of history: matplotlib's date locator has no interval in
-        # its table for that, warns, and falls back to a fine one, which is what we want.
-        warnings.filterwarnings(
-            "ignore", message="AutoDateLocator was unable", category=UserWarning
-        )
-        # No Software/date metadata keeps output stable between runs of the same version.
-        fig.savefig(buf, format="png", dpi=DPI, facecolor=BACKGROUND, metadata={"Software": None})
+    # No Software/date metadata keeps output stable between runs of the same version.
+    fig.savefig(buf, format="png", dpi=DPI, facecolor=BACKGROUND, metadata={"Software": None})
     return buf.getvalue()
 
 
@@ -253,6 +246,13 @@ def equity_png(
     ax.xaxis.set_major_locator(locator)
     dates = mdates.ConciseDateFormatter(locator, tz=UTC)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_formatter(dates)
+    # A new account has minutes of history, for which the date locator has no tick interval
+    # (it warns): show at least the last hour.
+    times = [t for t, _ in equity or leverage]
+    if times[-1] - times[0] < timedelta(hours=1):
+        start, end = times[-1] - timedelta(hours=1), times[-1] + timedelta(minutes=5)
+        span = mdates.date2num([start, end])  # type: ignore[no-untyped-call]
+        ax.set_xlim(float(span[0]), float(span[1]))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: usd_short(v)))
     lev_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.3g}x"))
     ax.set_ylabel("Equity (USD)", fontsize=FONT_PT, color=EQUITY_COLOUR)

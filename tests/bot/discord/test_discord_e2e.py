@@ -9,6 +9,7 @@ import asyncio
 import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import discord
@@ -31,6 +32,7 @@ ANN = 5001
 GUILD, DESK_CHANNEL = 7001, 7101
 #: An isolated SOL long; Hyperliquid's isolated liquidation price is fixed by entry and
 #: margin: (entry − margin/size) / (1 − MMR) = (150 − 15) / 0.975.
+OTHER_ADDRESS = "0x3333333333333333333333333333333333333333"
 LIQ = (150.0 - 1500.0 / 100.0) / (1 - 1 / 40)
 
 
@@ -296,3 +298,41 @@ async def test_digest_with_charts_reaches_both_platforms(world: World) -> None:
         lambda: any("Nothing to report" in m.plain for m in telegram.bot_messages(-100900)),
         timeout=40,
     )
+
+
+@pytest.mark.parametrize("world", [True], indirect=True)
+async def test_subscribed_digests_arrive_on_schedule_on_both_platforms(world: World) -> None:
+    """Subscribed for the coming minute (UTC), a Discord DM and a Telegram chat each receive
+    their digest when APScheduler fires inside the running app: text plus three charts."""
+    fake, telegram = world.discord, world.telegram
+    assert telegram is not None
+    await _watch_and_wait_for_positions(fake)
+    world.exchange.add_wallet(OTHER_ADDRESS)
+    chat = telegram.private_chat(9101, "Tom")
+    telegram.send(chat, f"/watch hyperliquid {OTHER_ADDRESS}")
+    await telegram.wait_for(
+        lambda: any("Linked hyperliquid" in m.plain for m in telegram.bot_messages(9101)),
+        timeout=30,
+    )
+    due = datetime.now(UTC) + timedelta(seconds=90)
+    at = due.strftime("%H:%M")
+    asked = fake.slash(ANN, "digest", {"args": f"subscribe at {at} UTC"})
+    await _answer(fake, asked, f"Daily digest at {at} UTC")
+    telegram.send(chat, f"/digest subscribe at {at} UTC")
+    await telegram.wait_for(
+        lambda: any(f"Daily digest at {at}" in m.plain for m in telegram.bot_messages(9101)),
+        timeout=20,
+    )
+    dm = fake.dm_channel_of(ANN)
+    posted = await fake.wait_for(
+        lambda: next((m for m in fake.channel_messages(dm) if m.files), None), timeout=150
+    )
+    assert "Daily digest" in posted.embeds[0]["title"] and len(posted.files) == 3
+    photos = await telegram.wait_for(
+        lambda: (lambda p: p if len(p) == 3 else None)(
+            [m for m in telegram.bot_messages(9101) if m.photo]
+        ),
+        timeout=60,
+    )
+    assert all(_png_size(m.photo or b"")[0] == 900 for m in photos)
+    assert datetime.now(UTC) >= due.replace(second=0, microsecond=0)  # not before its time
