@@ -24,7 +24,7 @@ from bot.errors import UserError
 from bot.exchanges import Credentials
 from bot.portfolio import PortfolioService
 from bot.services import AccountService
-from engine.alerts.events import AlertNotice, AlertStatus, Chart
+from engine.alerts.events import AlertNotice, AlertStatus, Chart, Notice
 from engine.domain import LinkedAccount, Platform
 from storage import ConflictError, Database
 from storage.chats import Chats
@@ -90,6 +90,23 @@ class Action(StrEnum):
     ACK = "ack"
     SNOOZE = "snz"
     POSITIONS = "pos"
+
+
+#: Button captions, the same on every platform.
+CAPTIONS = {
+    Action.ACK: "✅ Acknowledge",
+    Action.SNOOZE: "💤 Snooze 1h",
+    Action.POSITIONS: "📊 Show positions",
+}
+
+
+def actions_for(notice: Notice) -> tuple[Action, ...]:
+    """The buttons a fresh notice carries: only live alerts can be acknowledged or snoozed."""
+    if not isinstance(notice, AlertNotice):
+        return ()
+    if any(item.status is not AlertStatus.RESOLVED for item in notice.items):
+        return (Action.ACK, Action.SNOOZE, Action.POSITIONS)
+    return (Action.POSITIONS,)
 
 
 @dataclass(frozen=True)

@@ -202,11 +202,3 @@ def _rows(built: digest.Digest) -> list[charts.LadderRow]:
 
 def _points(built: digest.Digest) -> list[charts.EquityPoint]:
     return [charts.EquityPoint(p.at, p.equity_usd, p.leverage) for p in built.history]
-
-
-def subscriptions_summary(found: Sequence[Subscription]) -> str:
-    if not found:
-        return "No digest here: /digest subscribe at 08:00 Europe/Paris"
-    s = found[0]
-    which = f"{len(s.account_ids)} account(s)" if s.account_ids else "every account here"
-    return f"Daily digest at {s.local_time} {s.timezone} for {which}."

@@ -10,11 +10,10 @@ import aiohttp
 import discord
 
 from bot.channel import Outgoing
-from bot.conversation import Action
+from bot.conversation import CAPTIONS, Action, actions_for
 from bot.discord import render
 from bot.errors import DeliveryError
-from bot.telegram.render import CAPTIONS
-from engine.alerts.events import AlertNotice, AlertStatus, DigestNotice
+from engine.alerts.events import AlertNotice, DigestNotice
 from engine.domain import Platform
 
 log = logging.getLogger(__name__)
@@ -23,13 +22,6 @@ log = logging.getLogger(__name__)
 CHANNEL_INTERVAL_S = 1.0
 #: Discord error codes meaning the chat itself is unreachable for good.
 _GONE_CODES = {10003, 10013, 50001, 50007}  # unknown channel/user, missing access, DMs closed
-
-
-def actions_for(notice: AlertNotice) -> tuple[Action, ...]:
-    """Only live alerts can be acknowledged or snoozed."""
-    if any(item.status is not AlertStatus.RESOLVED for item in notice.items):
-        return (Action.ACK, Action.SNOOZE, Action.POSITIONS)
-    return (Action.POSITIONS,)
 
 
 def view(actions: tuple[Action, ...], *, outbox_id: int, account_id: int) -> discord.ui.View:

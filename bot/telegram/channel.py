@@ -28,6 +28,7 @@ from telegram.error import (
 )
 
 from bot.channel import Outgoing
+from bot.conversation import actions_for
 from bot.errors import DeliveryError
 from bot.telegram import render
 from engine.alerts.events import AlertNotice, DigestNotice
@@ -108,7 +109,7 @@ class TelegramChannel:
         if isinstance(notice, AlertNotice):
             markup = keyboard(
                 render.buttons(
-                    render.default_actions(notice),
+                    actions_for(notice),
                     outbox_id=message.id,
                     account_id=notice.account_id,
                 )

@@ -11,20 +11,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from bot import notice_text
-from bot.conversation import Action, Reply
-from engine.alerts.events import AlertNotice, AlertStatus, Notice
+from bot.conversation import CAPTIONS, Action, Reply
+from engine.alerts.events import Notice
 
 #: Telegram's limit on one message's text (after entity parsing; we count the HTML we send,
 #: which is never shorter, so a chunk under it is always accepted).
 MAX_CHARS = 4096
 _PRE = ("<pre>", "</pre>")
-
-#: Button captions.
-CAPTIONS = {
-    Action.ACK: "✅ Acknowledge",
-    Action.SNOOZE: "💤 Snooze 1h",
-    Action.POSITIONS: "📊 Show positions",
-}
 
 
 @dataclass(frozen=True)
@@ -97,15 +90,6 @@ def notice(message: Notice, state: str | None = None) -> str:
     if len(text) <= MAX_CHARS:
         return text
     return chunks(notice_text.render(message), table=True)[0]
-
-
-def default_actions(message: Notice) -> tuple[Action, ...]:
-    """Which buttons a fresh notice carries: only live alerts can be acknowledged or snoozed."""
-    if not isinstance(message, AlertNotice):
-        return ()
-    if any(item.status is not AlertStatus.RESOLVED for item in message.items):
-        return (Action.ACK, Action.SNOOZE, Action.POSITIONS)
-    return (Action.POSITIONS,)
 
 
 def buttons(actions: Sequence[Action], *, outbox_id: int, account_id: int) -> list[Button]:

@@ -8,7 +8,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.conversation import Action, Reply
+from bot.conversation import Action, Reply, actions_for
 from bot.telegram import render
 from engine.alerts.events import AlertStatus
 from tests.fakes.notices import alert_notice, item
@@ -48,9 +48,9 @@ def test_a_notice_escapes_what_came_from_users() -> None:
 
 def test_buttons_fit_telegrams_callback_data_limit() -> None:
     notice = alert_notice()
-    actions = render.default_actions(notice)
+    actions = actions_for(notice)
     assert actions == (Action.ACK, Action.SNOOZE, Action.POSITIONS)
     buttons = render.buttons(actions, outbox_id=10**12, account_id=10**12)
     assert all(len(b.data.encode()) <= 64 for b in buttons)
     resolved = alert_notice(item(status=AlertStatus.RESOLVED))
-    assert render.default_actions(resolved) == (Action.POSITIONS,)
+    assert actions_for(resolved) == (Action.POSITIONS,)
