@@ -12,25 +12,24 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
+from collections.abc import Callable
 
 from bot import commands as cmd
 from bot import digest, digest_text, replies
 from bot.alerting import AlertService
+from bot.chat import Action, ChatContext, Pressed, Reply
 from bot.digest_jobs import DigestJobs
 from bot.errors import UserError
 from bot.exchanges import Credentials
 from bot.portfolio import PortfolioService
 from bot.services import AccountService
-from engine.alerts.events import AlertNotice, AlertStatus, Chart, Notice
-from engine.domain import LinkedAccount, Platform
+from engine.alerts.events import AlertNotice, AlertStatus
+from engine.domain import LinkedAccount
 from storage import ConflictError, Database
 from storage.chats import Chats
 from storage.digests import Digests
 from storage.outbox import Claimed, Outbox
-from storage.shares import Shares, target
+from storage.shares import Shares
 from storage.users import Users
 
 log = logging.getLogger(__name__)
@@ -45,81 +44,6 @@ _ADMIN_IN_GROUPS = (
     cmd.Watch, cmd.Unlink, cmd.AlertAdd, cmd.AlertChange, cmd.Snooze, cmd.Quiet, cmd.Silence,
     cmd.SilenceRm, cmd.Share, cmd.Unshare,
 )  # fmt: skip
-
-
-async def _no_admin() -> bool:
-    return False
-
-
-@dataclass(frozen=True)
-class ChatContext:
-    """Who sent a command (or pressed a button), and in which chat and forum topic."""
-
-    platform: Platform
-    #: The sender's id on the platform (a Telegram user id, a Discord user id).
-    user_id: str
-    user_name: str
-    chat_id: str
-    private: bool
-    thread_id: str | None = None
-    #: Asks the platform whether the sender administers this group (called only when needed).
-    is_admin: Callable[[], Awaitable[bool]] = field(default=_no_admin, repr=False, compare=False)
-    #: The answer is shown to the sender alone (Discord's ephemeral replies), so a group read
-    #: may include the sender's own accounts next to what was shared with the group.
-    sees_own: bool = False
-
-    @property
-    def target(self) -> str:
-        """The chat (and topic) as an outbox recipient: where this chat's alerts go."""
-        return target(self.chat_id, self.thread_id)
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What to answer: plain text; ``table`` says it is columns to show in monospace;
-    ``images`` are charts to show with it."""
-
-    text: str
-    table: bool = False
-    images: tuple[Chart, ...] = ()
-
-
-class Action(StrEnum):
-    """The buttons under an alert message (short: Telegram callback data is 64 bytes)."""
-
-    ACK = "ack"
-    SNOOZE = "snz"
-    POSITIONS = "pos"
-
-
-#: Button captions, the same on every platform.
-CAPTIONS = {
-    Action.ACK: "✅ Acknowledge",
-    Action.SNOOZE: "💤 Snooze 1h",
-    Action.POSITIONS: "📊 Show positions",
-}
-
-
-def actions_for(notice: Notice) -> tuple[Action, ...]:
-    """The buttons a fresh notice carries: only live alerts can be acknowledged or snoozed."""
-    if not isinstance(notice, AlertNotice):
-        return ()
-    if any(item.status is not AlertStatus.RESOLVED for item in notice.items):
-        return (Action.ACK, Action.SNOOZE, Action.POSITIONS)
-    return (Action.POSITIONS,)
-
-
-@dataclass(frozen=True)
-class Pressed:
-    """A button's outcome: a short toast, and the message's new state or a new reply."""
-
-    toast: str
-    #: The alert message to show again with ``state`` under it (edit in place), if any.
-    notice: AlertNotice | None = None
-    state: str | None = None
-    #: Whether the alert message keeps its buttons (a resolved or acked alert needs fewer).
-    actions: tuple[Action, ...] = ()
-    reply: Reply | None = None
 
 
 class Conversation:

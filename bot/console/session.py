@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.conversation import ChatContext, Conversation
+from bot.chat import ChatContext
+from bot.conversation import Conversation
 from engine.domain import Platform
 
 

@@ -22,7 +22,8 @@ import yarl
 from discord import app_commands
 
 from bot import commands as cmd
-from bot.conversation import Action, ChatContext, Conversation, Pressed, Reply, failure
+from bot.chat import Action, ChatContext, Pressed, Reply
+from bot.conversation import Conversation, failure
 from bot.discord import channel as dchannel
 from bot.discord import render
 from bot.errors import UserError

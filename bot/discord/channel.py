@@ -10,7 +10,7 @@ import aiohttp
 import discord
 
 from bot.channel import Outgoing
-from bot.conversation import CAPTIONS, Action, actions_for
+from bot.chat import CAPTIONS, Action, actions_for
 from bot.discord import render
 from bot.errors import DeliveryError
 from engine.alerts.events import AlertNotice, DigestNotice

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import notice_text
-from bot.conversation import Reply
+from bot.chat import Reply
 from engine.alerts.events import AlertNotice, DigestNotice, Notice
 from engine.alerts.rules import Severity
 

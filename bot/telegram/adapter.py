@@ -30,7 +30,8 @@ from telegram.ext import (
 )
 
 from bot import commands as cmd
-from bot.conversation import Action, ChatContext, Conversation, Pressed, Reply, failure
+from bot.chat import Action, ChatContext, Pressed, Reply
+from bot.conversation import Conversation, failure
 from bot.settings import SettingsError
 from bot.telegram import render
 from bot.telegram.channel import TelegramChannel, keyboard, seconds

@@ -28,7 +28,7 @@ from telegram.error import (
 )
 
 from bot.channel import Outgoing
-from bot.conversation import actions_for
+from bot.chat import actions_for
 from bot.errors import DeliveryError
 from bot.telegram import render
 from engine.alerts.events import AlertNotice, DigestNotice

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from bot import notice_text
-from bot.conversation import CAPTIONS, Action, Reply
+from bot.chat import CAPTIONS, Action, Reply
 from engine.alerts.events import Notice
 
 #: Telegram's limit on one message's text (after entity parsing; we count the HTML we send,

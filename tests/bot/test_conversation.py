@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.alerting import AlertService
-from bot.conversation import Action, ChatContext, Conversation
+from bot.chat import Action, ChatContext
+from bot.conversation import Conversation
 from bot.portfolio import PortfolioService
 from bot.services import AccountService
 from bot.settings import Secret
