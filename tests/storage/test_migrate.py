@@ -19,6 +19,8 @@ TABLES = {
     "accounts",
     "credentials",
     "account_snapshots",
+    "account_flows",
+    "account_flow_coverage",
     "alert_rules",
     "alerts",
     "alert_decisions",
