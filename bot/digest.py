@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot import format as fmt
+from bot.cashflows import Cashflow, cashflows
 from bot.report import report
 from engine.analysis import Analysis
 from engine.domain import AccountStatus, LinkedAccount
@@ -83,6 +84,8 @@ class Digest:
     alerts: AlertStats
     blind: tuple[str, ...]
     history: tuple[Point, ...]
+    realised: Cashflow
+    funding: Cashflow
 
     @property
     def empty(self) -> bool:
@@ -105,6 +108,7 @@ async def build(
     equity = sum(_finite(x.portfolio.equity_usd) for _, x in analyses)
     gross = sum(_finite(x.portfolio.gross_exposure_usd) for _, x in analyses)
     net = sum(_finite(x.portfolio.net_exposure_usd) for _, x in analyses)
+    realised, funding = await cashflows(db, accounts, since=at - DAY_S, until=at)
     return Digest(
         at=at,
         accounts=tuple(a.label for a in accounts),
@@ -124,6 +128,8 @@ async def build(
             if a.status in (AccountStatus.BLIND, AccountStatus.AUTH_FAILED)
         ),
         history=tuple(history),
+        realised=realised,
+        funding=funding,
     )
 
 

@@ -6,6 +6,7 @@ import math
 from datetime import UTC, datetime
 
 from bot import format as fmt
+from bot.cashflows import Cashflow
 from bot.digest import Digest
 from bot.notice_text import duration
 
@@ -60,5 +61,31 @@ def text(digest: Digest) -> str:
     )
     if digest.blind:
         lines.append(f"Blind (polls failing): {', '.join(digest.blind)}")
-    lines.append("Realised PnL and funding paid: not reported by these venues' position data.")
+    lines += cashflow_lines(digest.realised, digest.funding)
     return "\n".join(lines)
+
+
+def cashflow_lines(realised: Cashflow, funding: Cashflow) -> list[str]:
+    """Realised PnL and funding per currency, and the accounts left out with the reason."""
+    if not realised.reported and not funding.reported:
+        left = ", ".join(dict.fromkeys(realised.missing + funding.missing))
+        return [f"Realised PnL and funding, 24 h: not available for {left}"]
+    lines = []
+    for flow, title in ((realised, "Realised PnL"), (funding, "Funding")):
+        if not flow.reported:
+            lines.append(f"{title}, 24 h: not available")
+            continue
+        parts = [_flow_amount(flow.kind, currency, value) for currency, value in flow.totals]
+        lines.append(f"{title}, 24 h: {' · '.join(parts) or 'none'}")
+    left = dict.fromkeys(realised.missing + funding.missing)
+    if left:
+        lines.append(f"  not included: {', '.join(left)}")
+    return lines
+
+
+def _flow_amount(kind: str, currency: str, value: float) -> str:
+    """Funding reads as paid or received (its sign is easy to misread); PnL keeps its sign."""
+    if kind == "funding":
+        verb = "paid" if value < 0 else "received"
+        return f"{verb} {fmt.money(abs(value))} {currency}"
+    return f"{fmt.money(value, signed=True)} {currency}"

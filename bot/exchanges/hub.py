@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Self, TypeVar
 
-from bot.exchanges import factory, validate
+from bot.exchanges import factory, flows, validate
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.errors import ExchangeFailure, with_retries
 from bot.exchanges.market_data import MarketData
@@ -221,6 +221,36 @@ class ExchangeHub:
                 )
             positions.extend(found)
         return positions
+
+    async def fetch_flows(
+        self,
+        account_key: str,
+        venue: str,
+        credentials: Credentials,
+        kind: flows.FlowKind,
+        *,
+        since_ms: int,
+        until_ms: int,
+    ) -> list[flows.Flow]:
+        """The account's realised PnL or funding flows in the window (``flows.reported(venue)``
+        says which kinds a venue has; an empty list for the others)."""
+        if kind not in flows.reported(venue):
+            return []
+        spec = spec_for(venue)
+        public = await self.public(venue)
+        if spec.wallet:
+            reader, params = public, _wallet_params(venue, credentials)
+        else:
+            reader, params = await self._private(account_key, venue, credentials, public), {}
+        return await flows.fetch(
+            reader,
+            venue,
+            kind,
+            params,
+            since_ms=since_ms,
+            until_ms=until_ms,
+            call=self._call_for(venue),
+        )
 
     async def validate(self, venue: str, credentials: Credentials) -> list[str]:
         """Check credentials before linking: warnings, or ``LinkRefused`` with the reason."""

@@ -14,6 +14,7 @@ from engine.analysis import Analysis, analyse
 from engine.domain import LinkedAccount, Platform, SnapshotSummary
 from storage import Database
 from storage.accounts import Accounts
+from storage.flows import Flows, StoredFlow
 from storage.snapshots import Snapshots
 from storage.users import Users
 
@@ -94,3 +95,60 @@ async def test_fifty_accounts_build_quickly_enough_to_report(db: Database) -> No
     analysis = _analysis()
     found = await digest.build(db, accounts, {a.id: analysis for a in accounts}, now=time.time())
     assert len(found.accounts) == 50 and len(found.closest) == digest.CLOSEST
+
+
+async def _venue_account(db: Database, label: str, venue: str) -> LinkedAccount:
+    user = await Users(db).ensure(Platform.TELEGRAM, "desk", "desk", "desk", now=1.0)
+    return await Accounts(db).add(user.id, venue, label, wallet_address="x", now=1.0)
+
+
+def _flow(account: LinkedAccount, kind: str, ref: str, at: float, amount: float,
+          currency: str = "USDT") -> StoredFlow:  # fmt: skip
+    return StoredFlow(account.id, kind, ref, at, "BTC/USDT:USDT", currency, amount)
+
+
+async def test_realised_pnl_and_funding_of_the_day_where_the_venue_reports_them(
+    db: Database,
+) -> None:
+    """Sums per currency over exactly the last 24 h, only for accounts read whole; the others
+    are named with the reason instead of counting as a quiet day."""
+    usdm = await _venue_account(db, "usdm", "binanceusdm")
+    coinm = await _venue_account(db, "coinm", "binancecoinm")
+    stale = await _venue_account(db, "hl", "hyperliquid")
+    deribit = await _venue_account(db, "options", "deribit")
+    flows = Flows(db)
+    since = NOW - 26 * HOUR
+    await flows.record(usdm.id, "realised", [
+        _flow(usdm, "realised", "r0", NOW - 25 * HOUR, 999.0),  # yesterday: not in the sum
+        _flow(usdm, "realised", "r1", NOW - 5 * HOUR, 150.25),
+        _flow(usdm, "realised", "r2", NOW - HOUR, -30.0),
+    ], since=since, until=NOW - 600)  # fmt: skip
+    await flows.record(usdm.id, "funding", [_flow(usdm, "funding", "f1", NOW - 8 * HOUR, -12.5)],
+                       since=since, until=NOW - 600)  # fmt: skip
+    await flows.record(coinm.id, "realised", [
+        _flow(coinm, "realised", "c1", NOW - 2 * HOUR, -0.0015, "BTC")
+    ], since=since, until=NOW)  # fmt: skip
+    await flows.record(coinm.id, "funding", [_flow(coinm, "funding", "c2", NOW, 0.0004, "BTC")],
+                       since=since, until=NOW)  # fmt: skip
+    # The Hyperliquid account's last complete read ended 5 hours ago (the venue was down since).
+    await flows.record(stale.id, "funding", [_flow(stale, "funding", "h1", NOW - 20 * HOUR, -99.0)],
+                       since=since, until=NOW - 5 * HOUR)  # fmt: skip
+
+    found = await digest.build(db, [usdm, coinm, stale, deribit], {}, now=NOW)
+
+    assert found.realised.totals == (("BTC", -0.0015), ("USDT", 120.25))
+    assert found.funding.totals == (("BTC", 0.0004), ("USDT", -12.5))
+    assert found.funding.included == ("usdm", "coinm")
+    text = digest_text.text(found)
+    assert "Realised PnL, 24 h: -0.0015 BTC · +120.25 USDT" in text
+    assert "Funding, 24 h: received 0.0004 BTC · paid 12.50 USDT" in text
+    assert "not included: hl (not read yet), options (deribit does not report it)" in text
+
+
+async def test_no_venue_reporting_flows_says_so_once(db: Database) -> None:
+    deribit = await _venue_account(db, "options", "deribit")
+    text = digest_text.text(await digest.build(db, [deribit], {}, now=NOW))
+    assert (
+        "Realised PnL and funding, 24 h: not available (options (deribit does not report it))"
+        in text
+    )

@@ -1,0 +1,65 @@
+"""Realised PnL and funding over a window, for the digest: summed only where the day is known.
+
+An account's sum is included only when the ledger has read its whole window; the others are
+named with the reason, so "funding: paid 0" never stands for "we could not read it".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.exchanges.flows import KINDS, FlowKind, reported
+from engine.domain import LinkedAccount
+from storage import Database
+from storage.flows import Flows
+
+#: The ledger reads every 15 minutes: a window read up to an hour before the digest is
+#: still "the day" (the text says the figures run to the last read).
+STALE_S = 3600.0
+
+
+@dataclass(frozen=True)
+class Cashflow:
+    """One kind of flow over the window, per currency (trader's side: + received / profit)."""
+
+    kind: FlowKind
+    totals: tuple[tuple[str, float], ...]
+    #: Labels of the accounts whose window is read whole (their flows are in ``totals``).
+    included: tuple[str, ...]
+    #: Labels left out, each with why: "hyperliquid-2 (not read yet)".
+    missing: tuple[str, ...]
+
+    @property
+    def reported(self) -> bool:
+        return bool(self.included)
+
+
+async def cashflows(
+    db: Database, accounts: Sequence[LinkedAccount], *, since: float, until: float
+) -> tuple[Cashflow, Cashflow]:
+    """Realised PnL and funding of ``accounts`` with ``since <= at <= until``."""
+    flows = Flows(db)
+    coverage = {(c.account_id, c.kind): c for c in await flows.coverage([a.id for a in accounts])}
+    out: list[Cashflow] = []
+    for kind in KINDS:
+        included: list[LinkedAccount] = []
+        missing: list[str] = []
+        for account in accounts:
+            known = coverage.get((account.id, kind))
+            if kind not in reported(account.venue):
+                missing.append(f"{account.label} ({account.venue} does not report it)")
+            elif known is None or known.covered_from > since or known.covered_to < until - STALE_S:
+                missing.append(f"{account.label} (not read yet)")
+            else:
+                included.append(account)
+        totals = await flows.totals([a.id for a in included], since=since, until=until)
+        out.append(
+            Cashflow(
+                kind=kind,
+                totals=tuple((t.currency, t.amount) for t in totals if t.kind == kind),
+                included=tuple(a.label for a in included),
+                missing=tuple(missing),
+            )
+        )
+    return out[0], out[1]

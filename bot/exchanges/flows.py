@@ -1,0 +1,192 @@
+"""Realised PnL and funding payments of an account, read through ccxt where the venue has them.
+
+Venues report these in different places and with different signs: Binance's income history
+(``fetch_funding_history`` with an ``incomeType``), Bybit's execution list (a positive fee is
+*paid*) and closed-PnL list, Hyperliquid's ``userFunding`` and its fills' ``closedPnl``. Every
+flow leaves here in one convention: the trader's side, + received or profit, − paid or loss,
+in the currency it settled in (never converted: a COIN-M profit is reported in BTC).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+FlowKind = Literal["realised", "funding"]
+KINDS: tuple[FlowKind, ...] = ("realised", "funding")
+#: Pages fetched per source and window at most: a bot closing thousands of orders a day is
+#: still read whole in 15-minute windows, and a runaway cursor cannot loop for ever.
+MAX_PAGES = 20
+
+Call = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One cash flow: ``amount`` from the trader's side, in ``currency``."""
+
+    kind: FlowKind
+    ref: str
+    at: float
+    symbol: str
+    currency: str
+    amount: float
+
+
+@dataclass(frozen=True)
+class _Source:
+    """One ccxt call that lists flows of one kind, and how to read its entries."""
+
+    kind: FlowKind
+    method: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    page: int = 100
+    #: -1 where the venue reports the fee (positive = paid) rather than the cash received.
+    sign: float = 1.0
+    #: Where the amount is: a unified key, or ``info.<key>`` for a raw field.
+    amount: str = "amount"
+    ref: str = "id"
+    at: str = "timestamp"
+
+
+_BINANCE = (
+    _Source("funding", "fetch_funding_history", {"incomeType": "FUNDING_FEE"}, page=1000),
+    _Source("realised", "fetch_funding_history", {"incomeType": "REALIZED_PNL"}, page=1000),
+)
+_BYBIT = tuple(
+    source
+    for sub in ("linear", "inverse")
+    for source in (
+        _Source("funding", "fetch_funding_history", {"subType": sub}, sign=-1.0),
+        _Source(
+            "realised",
+            "fetch_positions_history",
+            {"subType": sub},
+            amount="realizedPnl",
+            ref="info.orderId",
+            at="info.updatedTime",
+        ),
+    )
+)
+_HYPERLIQUID = (
+    _Source("funding", "fetch_funding_history", page=500),
+    # Fills: opening ones carry closedPnl "0.0" and are skipped as zero flows.
+    _Source("realised", "fetch_my_trades", amount="info.closedPnl", page=2000),
+)
+SOURCES: dict[str, tuple[_Source, ...]] = {
+    "binanceusdm": _BINANCE,
+    "binancecoinm": _BINANCE,
+    "bybit": _BYBIT,
+    "hyperliquid": _HYPERLIQUID,
+}
+
+
+def reported(venue: str) -> tuple[FlowKind, ...]:
+    """The flow kinds liqwatch reads from ``venue`` (empty: the venue is not supported)."""
+    return tuple(k for k in KINDS if any(s.kind == k for s in SOURCES.get(venue, ())))
+
+
+async def fetch(
+    reader: Any,
+    venue: str,
+    kind: FlowKind,
+    params: Mapping[str, Any],
+    *,
+    since_ms: int,
+    until_ms: int,
+    call: Call,
+) -> list[Flow]:
+    """Every ``kind`` flow of the account with ``since_ms <= time <= until_ms``, oldest first.
+
+    Raises what ``call`` raises (``ExchangeFailure``): a kind is read whole or not at all, so
+    a caller never mistakes a failed read for a quiet day.
+    """
+    found: list[Flow] = []
+    for source in SOURCES.get(venue, ()):
+        if source.kind == kind:
+            found += await _read(
+                reader, source, params, since_ms=since_ms, until_ms=until_ms, call=call
+            )
+    return sorted(found, key=lambda f: (f.at, f.ref))
+
+
+async def _read(
+    reader: Any,
+    source: _Source,
+    params: Mapping[str, Any],
+    *,
+    since_ms: int,
+    until_ms: int,
+    call: Call,
+) -> list[Flow]:
+    method = getattr(reader, source.method)
+    found: dict[str, Flow] = {}
+    since, until = since_ms, until_ms
+    for _ in range(MAX_PAGES):
+        query = {**source.params, **params, "until": until}
+        entries = await call(lambda q=query, s=since: method(None, s, source.page, q))  # type: ignore[misc]
+        if not isinstance(entries, list):
+            entries = []
+        flows = [f for e in entries if (f := _flow(reader, source, e)) is not None]
+        for flow in flows:
+            if since_ms <= flow.at * 1000 <= until_ms:
+                found.setdefault(flow.ref, flow)
+        if len(entries) < source.page or not flows:
+            break
+        # A full page: continue after it. Venues list oldest first (move ``since``) or
+        # newest first (move ``until``); stop when a page brings nothing new.
+        times = [int(f.at * 1000) for f in flows]
+        ascending = times[0] <= times[-1]
+        nxt_since, nxt_until = (max(times), until) if ascending else (since, min(times))
+        if (nxt_since, nxt_until) == (since, until):
+            break
+        since, until = nxt_since, nxt_until
+    return sorted(found.values(), key=lambda f: (f.at, f.ref))
+
+
+def _field(entry: Mapping[str, Any], path: str) -> Any:
+    if path.startswith("info."):
+        info = entry.get("info")
+        return info.get(path[5:]) if isinstance(info, Mapping) else None
+    return entry.get(path)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _flow(reader: Any, source: _Source, entry: Any) -> Flow | None:
+    """One entry as a Flow; None for a zero or unreadable one (a garbled row is skipped,
+    not guessed)."""
+    if not isinstance(entry, Mapping):
+        return None
+    amount = _number(_field(entry, source.amount))
+    at = _number(_field(entry, source.at)) or _number(entry.get("timestamp"))
+    ref = _field(entry, source.ref) or entry.get("id")
+    if amount is None or amount == 0.0 or at is None or ref is None:
+        return None
+    symbol = str(entry.get("symbol") or "")
+    return Flow(
+        kind=source.kind,
+        ref=f"{source.method}:{ref}",
+        at=at / 1000.0,
+        symbol=symbol,
+        currency=_currency(reader, symbol, entry),
+        amount=source.sign * amount,
+    )
+
+
+def _currency(reader: Any, symbol: str, entry: Mapping[str, Any]) -> str:
+    """The settle currency of the market (ccxt's Bybit parser names an inverse market's quote,
+    USD, where the coin is what actually moved)."""
+    market = (getattr(reader, "markets", None) or {}).get(symbol)
+    settle = market.get("settle") if isinstance(market, Mapping) else None
+    return str(settle or entry.get("code") or entry.get("currency") or "?")
