@@ -3,7 +3,8 @@
 Run: ``PYTHONPATH=. .venv/bin/python -m benchmarks.digest_build [--accounts 50] [--docs docs]``
 
 Seeds a real SQLite database (every account is the bundled Binance USDⓈ-M example, analysed by
-the engine; its equity history drifts upwards), then times, in one process: the digest content
+the engine; its equity history drifts upwards; two days of funding every 8 hours and a few
+closed trades, read whole by the ledger), then times, in one process: the digest content
 (snapshots, alert log, live analyses → ``bot.digest.build``) and the three charts (matplotlib,
 Agg). With ``--docs`` it also writes the example text and charts the README shows.
 """
@@ -24,6 +25,7 @@ from engine.analysis import analyse
 from engine.domain import Platform, SnapshotSummary
 from storage import Database
 from storage.accounts import Accounts
+from storage.flows import Flows, StoredFlow
 from storage.snapshots import Snapshots
 from storage.users import Users
 
@@ -53,7 +55,26 @@ async def _seed(
                     account.id, at, equity, equity * lev, equity * 0.6, lev, 0.1
                 )
                 await Snapshots.insert(tx, summary)
+        await _seed_flows(db, account.id, n, now)
     return ids
+
+
+async def _seed_flows(db: Database, account_id: int, n: int, now: float) -> None:
+    """Funding paid on BTC every 8 h for two days, and three closed SOL trades a day."""
+    flows = [
+        StoredFlow(account_id, "funding", f"f{i}", now - 3600 - i * 8 * 3600, "BTC/USDT:USDT",
+                   "USDT", -round(4.0 + (n + i) % 5 * 0.75, 2))
+        for i in range(6)
+    ] + [
+        StoredFlow(account_id, "realised", f"r{i}", now - 5400 - i * 7 * 3600, "SOL/USDT:USDT",
+                   "USDT", round((-1) ** (i + n) * (60.0 + 25 * ((i + n) % 4)), 2))
+        for i in range(6)
+    ]  # fmt: skip
+    for kind in ("funding", "realised"):
+        await Flows(db).record(
+            account_id, kind, [f for f in flows if f.kind == kind], since=now - 50 * 3600,
+            until=now - 600,
+        )  # fmt: skip
 
 
 async def measure(count: int, docs: Path | None) -> tuple[float, float, int]:

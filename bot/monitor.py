@@ -110,6 +110,8 @@ class Monitor:
         self.latest: dict[int, Analysis] = {}
         #: Polls running now: ``stop`` lets them finish instead of cancelling mid-transaction.
         self._inflight = 0
+        #: Accounts polled (either way) since start: ``first_round`` waits for all of them.
+        self._seen: set[int] = set()
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         logging.getLogger("apscheduler.executors.default").addFilter(_QUIET)
         self.scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES)
@@ -171,6 +173,19 @@ class Monitor:
                 next_run_time=datetime.now(UTC),
             )
 
+    async def first_round(self, timeout_s: float) -> bool:
+        """Wait until every pollable account has been polled once since start (True), or
+        ``timeout_s`` passed (False): what a start-up digest waits for, so it shows fresh
+        figures rather than "not polled yet"."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            wanted = {a.id for a in await self.accounts.all_pollable()}
+            if wanted <= self._seen:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.5)
+
     async def prune(self) -> int:
         """Delete snapshots older than the retention period."""
         removed = await self.snapshots.prune(self.clock() - self.retention_days * 86400.0)
@@ -193,7 +208,7 @@ class Monitor:
         started = self.clock()
         try:
             raw = await self.hub.fetch_snapshot(
-                str(account.id), account.venue, await self._credentials(account)
+                str(account.id), account.venue, await self.credentials(account)
             )
             loaded = parse(raw, source=f"{account.venue} account {account.id}")
             analysis = analyse(
@@ -211,7 +226,8 @@ class Monitor:
             )
         return await self._succeeded(account, analysis, started, funding=loaded.funding)
 
-    async def _credentials(self, account: LinkedAccount) -> Credentials:
+    async def credentials(self, account: LinkedAccount) -> Credentials:
+        """What the hub needs to read the account: its wallet address or decrypted keys."""
         if account.wallet_address:
             return Credentials.wallet(account.wallet_address)
         row = await self.accounts.system_credentials(account.id)
@@ -235,6 +251,7 @@ class Monitor:
             await self.accounts.record_poll_success(account.id, at, tx=tx)
             await self.alerts(tx, event)
         self.stats.polls += 1
+        self._seen.add(account.id)
         self.stats.last_poll_at = self.stats.last_cycle_at = at
         self.latest[account.id] = analysis
         elapsed = self.clock() - started
@@ -248,6 +265,7 @@ class Monitor:
     async def _failed(self, account: LinkedAccount, failure: ExchangeFailure) -> PollEvent:
         at = self.clock()
         self.stats.failures += 1
+        self._seen.add(account.id)
         self.stats.last_cycle_at = at
         async with self.db.transaction() as tx:
             if failure.kind == "auth":

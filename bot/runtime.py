@@ -18,7 +18,9 @@ from bot.alerting import AlertService
 from bot.channel import Channel
 from bot.conversation import Conversation
 from bot.digest_jobs import DigestJobs
+from bot.exchanges import ExchangeHub
 from bot.heartbeat import Heartbeat
+from bot.ledger import Ledger
 from bot.monitor import Monitor
 from bot.notifier import Notifier
 from bot.pipeline import AlertPipeline
@@ -45,6 +47,7 @@ class Runtime:
     portfolio: PortfolioService
     conversation: Conversation
     delivering: asyncio.Task[None] | None = None
+    catching_up: asyncio.Task[int] | None = None
 
     async def settle(self) -> None:
         """Stop the delivery loop, then deliver everything still due (a clean ending).
@@ -100,13 +103,22 @@ async def assemble(
     await Outbox(db).release_all()
     await monitor.start()
     heartbeat.install(settings.heartbeat_s)
+    if isinstance(hub, ExchangeHub):  # the demo's simulated venue has no cash flows
+        Ledger(db, hub, monitor.credentials, clock=clock).install(monitor.scheduler)
     await digests.sync()
-    # A digest missed while we were down goes out once now (after the first polls would be
-    # better, but an old view beats none: the text says when it was built).
-    await digests.catch_up()
     runtime.delivering = asyncio.create_task(notifier.run(), name="notifier")
+    runtime.catching_up = asyncio.create_task(_catch_up(monitor, digests), name="digest catch-up")
     try:
         yield runtime
     finally:
+        if runtime.catching_up is not None:
+            runtime.catching_up.cancel()
         await monitor.stop()
         await runtime.stop_delivery()
+
+
+async def _catch_up(monitor: Monitor, digests: DigestJobs) -> int:
+    """A digest missed while we were down goes out once, after the first round of polls (or
+    a minute at most): a digest of "not polled yet" accounts would tell a desk nothing."""
+    await monitor.first_round(timeout_s=60.0)
+    return await digests.catch_up()

@@ -1,0 +1,142 @@
+"""The ledger job: reads each account's realised PnL and funding flows every few minutes.
+
+Separate from the poll because these lists change slowly and cost private requests: each
+account reads, every 15 minutes, what happened since its last complete read (a day back at
+the first), and stores it with the window it covers. The job itself ticks every minute so an
+account linked a moment ago, or one whose last read failed, is read soon after. The digest
+sums a day only where the day is covered; a failed read leaves a gap that the digest names
+instead of showing a quiet day.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.exchanges import Credentials, ExchangeFailure
+from bot.exchanges.flows import Flow, FlowKind, reported
+from engine.domain import LinkedAccount
+from storage import Database
+from storage.accounts import Accounts
+from storage.flows import Flows, StoredFlow
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "maintenance:ledger"
+#: How old an account's last complete read may get before it is read again.
+EVERY_S = 900.0
+#: How often the job looks for accounts due (new ones, failed ones, ones read EVERY_S ago).
+TICK_S = 60.0
+#: The first read of an account reaches this far back: the digest's day, and some margin.
+LOOKBACK_S = 26 * 3600.0
+#: Each read overlaps the last by this much: venues post some entries a little late.
+OVERLAP_S = 300.0
+#: Flows are kept this long (the digest needs one day).
+KEEP_S = 35 * 86_400.0
+
+
+class FlowReader(Protocol):
+    async def fetch_flows(
+        self,
+        account_key: str,
+        venue: str,
+        credentials: Credentials,
+        kind: FlowKind,
+        *,
+        since_ms: int,
+        until_ms: int,
+    ) -> list[Flow]: ...
+
+
+class Ledger:
+    """Keeps ``account_flows`` filled for every pollable account of a venue that reports them."""
+
+    def __init__(
+        self,
+        db: Database,
+        hub: FlowReader,
+        credentials: Callable[[LinkedAccount], Awaitable[Credentials]],
+        *,
+        clock: Callable[[], float] = time.time,
+        every_s: float = EVERY_S,
+    ) -> None:
+        self.hub, self.credentials, self.clock, self.every_s = hub, credentials, clock, every_s
+        self.accounts, self.flows = Accounts(db), Flows(db)
+        self._reported: set[tuple[int, str]] = set()
+
+    def install(self, scheduler: AsyncIOScheduler, *, tick_s: float = TICK_S) -> None:
+        """Run ``sync_all`` every ``tick_s``, the first time shortly after start-up."""
+        scheduler.add_job(
+            self.sync_all,
+            IntervalTrigger(seconds=tick_s),
+            id=JOB_ID,
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC) + timedelta(seconds=5),
+        )
+
+    async def sync_all(self) -> int:
+        """One read per pollable account and kind that is due; the number of new flows."""
+        new = 0
+        for account in await self.accounts.all_pollable():
+            new += await self.sync(account)
+        await self.flows.prune(self.clock() - KEEP_S)
+        return new
+
+    async def sync(self, account: LinkedAccount) -> int:
+        """Read and store the account's flows since its last complete read; never raises for
+        a venue problem (the window just stays uncovered and the next run tries again)."""
+        kinds = reported(account.venue)
+        if not kinds:
+            return 0
+        coverage = {c.kind: c for c in await self.flows.coverage([account.id])}
+        until = self.clock()
+        due = [
+            k for k in kinds if k not in coverage or coverage[k].covered_to <= until - self.every_s
+        ]
+        if not due:
+            return 0
+        try:
+            credentials = await self.credentials(account)
+        except Exception as exc:  # the poll reports credential problems; stay quiet here
+            self._report(account, "credentials", type(exc).__name__)
+            return 0
+        new = 0
+        for kind in due:
+            known = coverage.get(kind)
+            since = until - LOOKBACK_S
+            if known is not None and known.covered_to - OVERLAP_S > since:
+                since = known.covered_to - OVERLAP_S
+            try:
+                found = await self.hub.fetch_flows(
+                    str(account.id), account.venue, credentials, kind,
+                    since_ms=int(since * 1000), until_ms=int(until * 1000),
+                )  # fmt: skip
+            except ExchangeFailure as failure:
+                self._report(account, kind, str(failure))
+                continue
+            self._reported.discard((account.id, kind))
+            rows = [_stored(account.id, f) for f in found]
+            new += await self.flows.record(account.id, kind, rows, since=since, until=until)
+        return new
+
+    def _report(self, account: LinkedAccount, kind: str, reason: str) -> None:
+        """WARNING once per account and kind, DEBUG after (a venue down for hours would log
+        every 15 minutes otherwise)."""
+        key = (account.id, kind)
+        level = logging.DEBUG if key in self._reported else logging.WARNING
+        self._reported.add(key)
+        log.log(level, "account %s: %s flows not read (%s)", account.id, kind, reason)
+
+
+def _stored(account_id: int, flow: Flow) -> StoredFlow:
+    return StoredFlow(
+        account_id, flow.kind, flow.ref, flow.at, flow.symbol, flow.currency, flow.amount
+    )
