@@ -67,8 +67,8 @@ def text(digest: Digest) -> str:
 
 def cashflow_lines(realised: Cashflow, funding: Cashflow) -> list[str]:
     """Realised PnL and funding per currency, and the accounts left out with the reason."""
+    left = ", ".join(dict.fromkeys(realised.missing + funding.missing))
     if not realised.reported and not funding.reported:
-        left = ", ".join(dict.fromkeys(realised.missing + funding.missing))
         return [f"Realised PnL and funding, 24 h: not available for {left}"]
     lines = []
     for flow, title in ((realised, "Realised PnL"), (funding, "Funding")):
@@ -77,9 +77,8 @@ def cashflow_lines(realised: Cashflow, funding: Cashflow) -> list[str]:
             continue
         parts = [_flow_amount(flow.kind, currency, value) for currency, value in flow.totals]
         lines.append(f"{title}, 24 h: {' · '.join(parts) or 'none'}")
-    left = dict.fromkeys(realised.missing + funding.missing)
     if left:
-        lines.append(f"  not included: {', '.join(left)}")
+        lines.append(f"  not included: {left}")
     return lines
 
 
