@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from decimal import Decimal
+from typing import Any, Literal, Protocol
 
 NOW_MS = 1717100000000
 
@@ -48,6 +51,26 @@ class Reply:
         return self.raw if self.raw is not None else json.dumps(self.body)
 
 
+FlowKind = Literal["funding", "realised"]
+FLOW_KINDS: tuple[FlowKind, ...] = ("funding", "realised")
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One realised-PnL or funding cash flow of an account, from the trader's side."""
+
+    kind: Literal["funding", "realised"]
+    symbol: str  # unified ccxt symbol, e.g. "BTC/USDT:USDT", "SOL/USDC:USDC", "BTC/USD:BTC"
+    amount: float  # signed, in the market's settle currency: + received / profit, - paid / loss
+    at_ms: int  # epoch milliseconds
+    ref: str  # unique id of the flow on the venue
+
+    @property
+    def settle(self) -> str:
+        """The currency the flow is paid in: the settle coin of its symbol ("USDT", "BTC")."""
+        return self.symbol.rpartition(":")[2]
+
+
 @dataclass
 class Account:
     """One linked account (or tracked wallet) and its venue-specific position state."""
@@ -59,6 +82,7 @@ class Account:
     positions: Any = ()
     permissions: dict[str, Any] = field(default_factory=dict)
     revoked: bool = False
+    flows: list[Flow] = field(default_factory=list)
 
 
 #: Finds the live account of ``key`` on a venue family (``None`` if unknown).
@@ -110,3 +134,66 @@ def candle_limit(request: Request, default: int, maximum: int = 1000) -> int:
         return max(1, min(int(request.query.get("limit", default)), maximum))
     except ValueError:
         return default
+
+
+def bounded(value: Any, default: int, maximum: int) -> int:
+    """A page size from a request (``default`` when absent or not a number), kept in
+    ``1..maximum`` like the venues keep it."""
+    try:
+        return default if value is None else max(1, min(int(value), maximum))
+    except ValueError:
+        return default
+
+
+def decimal(value: float) -> str:
+    """``value`` as the plain decimal string a venue sends ("-0.00001", never "-1e-05"); it
+    parses back to exactly the same float."""
+    if not math.isfinite(value):
+        raise ValueError(f"not a finite amount: {value!r}")
+    return format(Decimal(repr(float(value) + 0.0)), "f")
+
+
+def as_ms(value: Any) -> int | None:
+    """A time bound from a query string or JSON body (``None`` when absent); ``ValueError`` if
+    it is not an integer."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"not a time in milliseconds: {value!r}")
+    return int(value)
+
+
+def select_flows(
+    flows: Iterable[Flow],
+    kinds: Collection[str],
+    symbols: Collection[str],
+    start_ms: int | None,
+    end_ms: int | None,
+) -> list[Flow]:
+    """The flows of ``kinds`` on ``symbols`` with ``start_ms <= at_ms <= end_ms`` (either bound
+    may be ``None``), oldest first; flows at the same millisecond keep the order they were added."""
+    chosen = [
+        flow
+        for flow in flows
+        if flow.kind in kinds
+        and flow.symbol in symbols
+        and (start_ms is None or flow.at_ms >= start_ms)
+        and (end_ms is None or flow.at_ms <= end_ms)
+    ]
+    return sorted(chosen, key=lambda flow: flow.at_ms)
+
+
+def ref_number(ref: str) -> int | None:
+    """``ref`` as an integer when it is one written plainly ("9000000001", not "007")."""
+    if ref.isascii() and ref.isdigit() and str(int(ref)) == ref:
+        return int(ref)
+    return None
+
+
+def numeric_id(ref: str) -> int:
+    """An integer id for ``ref``: the number itself when ``ref`` is one (so ccxt's parsed id
+    equals ``ref``), else a stable 63-bit hash of it."""
+    number = ref_number(ref)
+    if number is not None:
+        return number
+    return int.from_bytes(hashlib.sha256(ref.encode()).digest()[:8], "big") >> 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -10,13 +11,20 @@ from tests.fakes.exchange.base import (
     DAY_MS,
     NOW_MS,
     TODAY_MS,
+    Account,
+    Flow,
     Lookup,
     Reply,
     Request,
+    as_ms,
+    bounded,
     candle_limit,
     daily_closes,
+    decimal,
     funding_rate,
     not_found,
+    ref_number,
+    select_flows,
 )
 
 HOSTS = {
@@ -220,15 +228,65 @@ def _premium_index(request: Request) -> Reply:
     return Reply(_premium(market_id))
 
 
+#: Binance's ``incomeType`` of each flow kind the fake keeps.
+INCOME_TYPES = {"FUNDING_FEE": "funding", "REALIZED_PNL": "realised"}
+INCOME_TYPE_OF = {kind: income_type for income_type, kind in INCOME_TYPES.items()}
+
+
+def _income(request: Request, account: Account) -> Reply:
+    """GET fapi/v1/income, dapi/v1/income: the account's funding fees and realised PnL of the
+    venue's markets, oldest first; ``startTime``/``endTime`` inclusive, ``limit`` 100 (≤ 1000).
+
+    Not modelled: the real venue answers only the last 7 days when neither time is sent, keeps
+    3 months, and has more income types (COMMISSION, TRANSFER, …: the fake has none of them).
+    """
+    ids = markets(request.venue)
+    wanted = request.query.get("symbol")
+    if wanted is not None and wanted not in ids.values():
+        return error(-1121, "Invalid symbol.", 400)
+    income_type = request.query.get("incomeType")
+    if income_type is None:
+        kinds = set(INCOME_TYPES.values())
+    else:
+        kinds = {INCOME_TYPES[income_type]} if income_type in INCOME_TYPES else set()
+    try:
+        start, end = as_ms(request.query.get("startTime")), as_ms(request.query.get("endTime"))
+    except ValueError:
+        return error(-1100, "Illegal characters found in a parameter.", 400)
+    symbols = [s for s, i in ids.items() if wanted in (None, i)]
+    flows = select_flows(account.flows, kinds, symbols, start, end)
+    limit = bounded(request.query.get("limit"), 100, 1000)
+    # From startTime on, the first page; without it, the latest records (still oldest first).
+    page = flows[:limit] if start is not None else flows[-limit:]
+    return Reply([_income_row(flow, ids[flow.symbol]) for flow in page])
+
+
+def _income_row(flow: Flow, market_id: str) -> dict[str, Any]:
+    number = ref_number(flow.ref)
+    return {
+        "symbol": market_id,
+        "incomeType": INCOME_TYPE_OF[flow.kind],
+        "income": decimal(flow.amount),
+        "asset": flow.settle,
+        "info": "",
+        "time": flow.at_ms,
+        "tranId": flow.ref if number is None else number,
+        "tradeId": "",
+    }
+
+
 #: Public routes that read the query.
-QUERIED = {"/fapi/v1/klines": _klines, "/fapi/v1/premiumIndex": _premium_index}
-PUBLIC = {
+QUERIED: dict[str, Callable[[Request], Reply]] = {
+    "/fapi/v1/klines": _klines,
+    "/fapi/v1/premiumIndex": _premium_index,
+}
+PUBLIC: dict[str, Callable[[], Any]] = {
     "/fapi/v1/exchangeInfo": lambda: _exchange_info("binanceusdm"),
     "/dapi/v1/exchangeInfo": lambda: _exchange_info("binancecoinm"),
     "/fapi/v1/ticker/24hr": lambda: [_ticker(leg.symbol, leg.mark) for leg in pb.LEGS],
     "/fapi/v1/time": lambda: {"serverTime": NOW_MS},
 }
-PRIVATE = {
+PRIVATE: dict[str, Callable[[Account], Any]] = {
     "/fapi/v1/leverageBracket": lambda account: pb.raw_brackets(),
     "/fapi/v3/positionRisk": lambda account: pb.raw_positions(tuple(account.positions)),
     "/fapi/v3/account": lambda account: pb.raw_account(tuple(account.positions)),
@@ -236,6 +294,11 @@ PRIVATE = {
     "/dapi/v1/positionRisk": lambda account: list(account.positions),
     "/dapi/v1/account": lambda account: _coinm_account(list(account.positions)),
     "/sapi/v1/account/apiRestrictions": lambda account: READ_ONLY | account.permissions,
+}
+#: Private routes that read the query.
+PRIVATE_QUERIED: dict[str, Callable[[Request, Account], Reply]] = {
+    "/fapi/v1/income": _income,
+    "/dapi/v1/income": _income,
 }
 
 
@@ -248,8 +311,18 @@ def handle(request: Request, lookup: Lookup) -> Reply:
         return QUERIED[request.path](request)
     if request.path in PUBLIC:
         return Reply(PUBLIC[request.path]())
-    if request.path not in PRIVATE:
+    if request.path not in PRIVATE and request.path not in PRIVATE_QUERIED:
         return not_found(request)
+    account = _authenticated(request, lookup)
+    if isinstance(account, Reply):
+        return account
+    if request.path in PRIVATE_QUERIED:
+        return PRIVATE_QUERIED[request.path](request, account)
+    return Reply(PRIVATE[request.path](account))
+
+
+def _authenticated(request: Request, lookup: Lookup) -> Account | Reply:
+    """The live account of a signed request's key, or Binance's error for it."""
     key = request.headers.get("X-MBX-APIKEY")
     if not key:
         return error(-2014, "API-key format invalid.")
@@ -258,4 +331,4 @@ def handle(request: Request, lookup: Lookup) -> Reply:
     account = lookup(request.venue, key)
     if account is None:
         return error(-2015, "Invalid API-key, IP, or permissions for action.")
-    return Reply(PRIVATE[request.path](account))
+    return account

@@ -1,7 +1,10 @@
-"""Bybit v5 (Unified Trading Account) for the fake: instruments, risk limits, positions, wallet."""
+"""Bybit v5 (Unified Trading Account) for the fake: instruments, risk limits, positions, wallet,
+funding executions and closed PnL."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Any
 
 from tests.engine.normalise.payloads import bybit as pb
@@ -9,13 +12,19 @@ from tests.fakes.exchange.base import (
     DAY_MS,
     NOW_MS,
     TODAY_MS,
+    Account,
+    Flow,
     Lookup,
     Reply,
     Request,
+    as_ms,
+    bounded,
     candle_limit,
     daily_closes,
+    decimal,
     funding_rate,
     not_found,
+    select_flows,
 )
 
 HOSTS = {"api.bybit.com": "bybit"}
@@ -199,20 +208,144 @@ def _tickers(request: Request) -> dict[str, Any]:
     return _envelope({"category": category, "list": [_ticker(i) for i in _in_category(request)]})
 
 
-PUBLIC = {
+def _flow_page(
+    request: Request, account: Account, kind: str
+) -> tuple[str, list[tuple[Flow, str]]] | dict[str, Any]:
+    """The category and the page of the account's ``kind`` flows it asks for, NEWEST first
+    like Bybit, each with its market id; or Bybit's error for a bad request.
+
+    ``startTime``/``endTime`` are inclusive; the page size is ``limit`` (Bybit's name) or
+    ``size`` (what ccxt's fetch_funding_history sends), 50 by default and at most 100. Not
+    modelled: Bybit's 7-day limit on the window and its default of the last 7 days; the
+    ``nextPageCursor`` is always empty.
+    """
+    category = request.query.get("category")
+    if category not in ("linear", "inverse", "spot", "option"):
+        return _error(10001, "params error: Category is invalid")
+    try:
+        start, end = as_ms(request.query.get("startTime")), as_ms(request.query.get("endTime"))
+    except ValueError:
+        return _error(10001, "params error: startTime or endTime invalid")
+    held = _in_category(request) if category in ("linear", "inverse") else []  # no spot here
+    ids = {s: i for s, i in markets("").items() if i in held}
+    chosen = select_flows(account.flows, {kind}, ids, start, end)[::-1]
+    size = request.query.get("limit", request.query.get("size"))
+    return category, [(flow, ids[flow.symbol]) for flow in chosen[: bounded(size, 50, 100)]]
+
+
+def _list(category: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return _envelope({"category": category, "list": rows, "nextPageCursor": ""})
+
+
+def _executions(request: Request, account: Account) -> dict[str, Any]:
+    """v5/execution/list: the account's funding settlements (``execType`` Funding, or absent);
+    ``execFee`` is what the trader PAID (minus the flow's amount), like Bybit."""
+    if request.query.get("execType") not in (None, "Funding"):
+        return _list(request.query.get("category", ""), [])
+    page = _flow_page(request, account, "funding")
+    if isinstance(page, dict):
+        return page
+    category, flows = page
+    return _list(category, [_funding_row(flow, market_id) for flow, market_id in flows])
+
+
+def _funding_row(flow: Flow, market_id: str) -> dict[str, Any]:
+    """One funding execution, its size and side consistent with the fee and the funding rate
+    (longs pay a positive rate); the fee is exactly ``-flow.amount``."""
+    price, rate, fee = daily_closes(market_id, 1)[0], funding_rate(market_id), -flow.amount
+    value = abs(fee / rate)  # the position's value, in the settle coin
+    qty = value * price if _inverse(market_id) else value / price
+    return {
+        "symbol": market_id,
+        "orderType": "UNKNOWN",
+        "underlyingPrice": "",
+        "orderLinkId": "",
+        "orderId": f"funding-{flow.ref}",
+        "stopOrderType": "UNKNOWN",
+        "execTime": str(flow.at_ms),
+        "feeCurrency": "",
+        "createType": "",
+        "feeRate": decimal(rate),
+        "tradeIv": "",
+        "blockTradeId": "",
+        "markPrice": decimal(price),
+        "execPrice": decimal(price),
+        "markIv": "",
+        "orderQty": "0",
+        "orderPrice": "0",
+        "execValue": decimal(round(value, 8)),
+        "closedSize": "0",
+        "execType": "Funding",
+        "seq": str(flow.at_ms),
+        "side": "Buy" if fee * rate >= 0 else "Sell",
+        "indexPrice": "",
+        "leavesQty": "0",
+        "isMaker": False,
+        "execFee": decimal(fee),
+        "execId": flow.ref,
+        "marketUnit": "",
+        "execQty": decimal(round(qty, 3)),
+    }
+
+
+def _closed_pnl(request: Request, account: Account) -> dict[str, Any]:
+    """v5/position/closed-pnl: one closed long per realised flow, ``closedPnl`` = its amount,
+    ``updatedTime`` = its time and ``orderId`` = its ref."""
+    page = _flow_page(request, account, "realised")
+    if isinstance(page, dict):
+        return page
+    category, flows = page
+    return _list(category, [_closed_row(flow, market_id) for flow, market_id in flows])
+
+
+def _closed_row(flow: Flow, market_id: str) -> dict[str, Any]:
+    """A long closed at the market's price, sized so its entry price stays positive."""
+    exit_price, pnl = daily_closes(market_id, 1)[0], flow.amount
+    if _inverse(market_id):  # qty in USD contracts, PnL in coin: qty·(1/entry − 1/exit)
+        qty = max(1.0, float(math.ceil(2 * abs(pnl) * exit_price)))
+        entry = 1 / (1 / exit_price + pnl / qty)
+        entry_value, exit_value = qty / entry, qty / exit_price
+    else:
+        qty = round(max(1.0, 2 * abs(pnl) / exit_price), 3)
+        entry = exit_price - pnl / qty
+        entry_value, exit_value = qty * entry, qty * exit_price
+    return {
+        "symbol": market_id,
+        "orderId": flow.ref,
+        "side": "Sell",
+        "qty": decimal(qty),
+        "orderPrice": decimal(exit_price),
+        "orderType": "Market",
+        "execType": "Trade",
+        "closedSize": decimal(qty),
+        "cumEntryValue": decimal(round(entry_value, 8)),
+        "avgEntryPrice": decimal(round(entry, 8)),
+        "cumExitValue": decimal(round(exit_value, 8)),
+        "avgExitPrice": decimal(exit_price),
+        "closedPnl": decimal(pnl),
+        "fillCount": "1",
+        "leverage": "10",
+        "createdTime": str(flow.at_ms),
+        "updatedTime": str(flow.at_ms),
+    }
+
+
+PUBLIC: dict[str, Callable[[Request], dict[str, Any]]] = {
     "/v5/market/kline": _kline,
     "/v5/market/tickers": _tickers,
     "/v5/market/instruments-info": _instruments,
     "/v5/market/risk-limit": _risk_limit,
     "/v5/market/time": lambda request: _envelope({"timeSecond": str(NOW_MS // 1000)}),
 }
-PRIVATE = {
+PRIVATE: dict[str, Callable[[Request, Account], dict[str, Any]]] = {
     "/v5/position/list": lambda request, account: _positions(request, list(account.positions)),
     "/v5/account/wallet-balance": lambda request, account: pb.bybit_balance()["info"],
     "/v5/account/info": lambda request, account: _envelope(
         {"unifiedMarginStatus": 6, "marginMode": "REGULAR_MARGIN", "isMasterTrader": False}
     ),
     "/v5/user/query-api": lambda request, account: _query_api(account.permissions),
+    "/v5/execution/list": _executions,
+    "/v5/position/closed-pnl": _closed_pnl,
 }
 
 

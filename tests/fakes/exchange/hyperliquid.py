@@ -1,12 +1,25 @@
-"""Hyperliquid's ``POST /info`` for the fake: perp metadata and clearinghouse state by address."""
+"""Hyperliquid's ``POST /info`` for the fake: perp metadata, and by address the clearinghouse
+state, funding payments (``userFunding``) and closing fills (``userFills``, ``userFillsByTime``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from tests.engine.normalise.payloads import hyperliquid as ph
-from tests.fakes.exchange.base import Lookup, Reply, Request, not_found
+from tests.fakes.exchange.base import (
+    Account,
+    Flow,
+    Lookup,
+    Reply,
+    Request,
+    as_ms,
+    decimal,
+    not_found,
+    numeric_id,
+    select_flows,
+)
 
 HOSTS = {"api.hyperliquid.xyz": "hyperliquid"}
 #: The perp universe in Hyperliquid's order (the asset id is the index: SOL is 5).
@@ -45,10 +58,16 @@ def _meta() -> dict[str, Any]:
     return {"universe": universe, "marginTables": [], "collateralToken": 0}
 
 
+#: The hourly funding rate every perp of the fake pays (``metaAndAssetCtxs``, ``userFunding``).
+FUNDING_RATE = 0.0000125
+#: At most this many entries per answer: 500 for time-range queries, 2000 fills.
+MAX_FUNDING, MAX_FILLS = 500, 2000
+
+
 def _context(coin: str) -> dict[str, Any]:
     mark = _mark(coin)
     return {
-        "funding": "0.0000125",
+        "funding": decimal(FUNDING_RATE),
         "openInterest": "1000.5",
         "prevDayPx": f"{mark}",
         "dayNtlVlm": "1000000.0",
@@ -65,9 +84,88 @@ def _empty_state() -> dict[str, Any]:
     return ph.clearinghouse_state(())
 
 
+def _flows(body: dict[str, Any], lookup: Lookup, kind: str, timed: bool) -> list[Flow]:
+    """The wallet's ``kind`` flows in the body's ``startTime``..``endTime`` (inclusive; the
+    start is required when ``timed``, like Hyperliquid), oldest first; none for an unknown
+    wallet. Raises ``ValueError`` for a body Hyperliquid would not deserialize."""
+    start, end = as_ms(body.get("startTime")), as_ms(body.get("endTime"))
+    if timed and start is None:
+        raise ValueError("startTime is required")
+    account: Account | None = lookup("hyperliquid", str(body.get("user", "")).lower())
+    if account is None:
+        return []
+    return select_flows(account.flows, {kind}, markets("hyperliquid"), start, end)
+
+
+def _user_funding(body: dict[str, Any], lookup: Lookup) -> list[dict[str, Any]]:
+    """userFunding: the first 500 funding payments from ``startTime``, oldest first."""
+    flows = _flows(body, lookup, "funding", timed=True)[:MAX_FUNDING]
+    return [_funding_entry(flow) for flow in flows]
+
+
+def _funding_entry(flow: Flow) -> dict[str, Any]:
+    """``usdc`` is the flow's amount; ``szi`` is the position that pays it at the fake's rate
+    (longs pay a positive rate)."""
+    coin = markets("hyperliquid")[flow.symbol]
+    szi = -flow.amount / (_mark(coin) * FUNDING_RATE)
+    delta = {
+        "type": "funding",
+        "coin": coin,
+        "usdc": decimal(flow.amount),
+        "szi": decimal(round(szi, 5)),
+        "fundingRate": decimal(FUNDING_RATE),
+        "nSamples": None,
+    }
+    return {"time": flow.at_ms, "hash": flow.ref, "delta": delta}
+
+
+def _user_fills(body: dict[str, Any], lookup: Lookup) -> list[dict[str, Any]]:
+    """userFills: the 2000 most recent closing fills, oldest first."""
+    return [_fill(flow) for flow in _flows(body, lookup, "realised", timed=False)[-MAX_FILLS:]]
+
+
+def _user_fills_by_time(body: dict[str, Any], lookup: Lookup) -> list[dict[str, Any]]:
+    """userFillsByTime: the first 2000 closing fills from ``startTime``, oldest first."""
+    return [_fill(flow) for flow in _flows(body, lookup, "realised", timed=True)[:MAX_FILLS]]
+
+
+def _fill(flow: Flow) -> dict[str, Any]:
+    """A taker fill closing a long at the mark, with ``closedPnl`` the flow's amount, ``hash``
+    its ref and ``tid`` its ref when the ref is a number."""
+    coin = markets("hyperliquid")[flow.symbol]
+    price = _mark(coin)
+    size = decimal(round(max(1.0, 2 * abs(flow.amount) / price), 5))
+    return {
+        "coin": coin,
+        "px": decimal(price),
+        "sz": size,
+        "side": "A",
+        "time": flow.at_ms,
+        "startPosition": size,
+        "dir": "Close Long",
+        "closedPnl": decimal(flow.amount),
+        "hash": flow.ref,
+        "oid": numeric_id(flow.ref) // 2,
+        "crossed": True,
+        "fee": "0.0",
+        "tid": numeric_id(flow.ref),
+        "feeToken": "USDC",
+    }
+
+
+#: ``POST /info`` types that read a wallet's history.
+HISTORY: dict[str, Callable[[dict[str, Any], Lookup], list[dict[str, Any]]]] = {
+    "userFunding": _user_funding,
+    "userFills": _user_fills,
+    "userFillsByTime": _user_fills_by_time,
+}
+
+
 def _info(request: Request, lookup: Lookup) -> Any:
     body = request.json()
     kind = body.get("type")
+    if kind in HISTORY:
+        return HISTORY[kind](body, lookup)
     if kind == "meta":
         return _meta()
     if kind == "metaAndAssetCtxs":

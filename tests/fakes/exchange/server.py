@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Self
@@ -11,7 +14,7 @@ from typing import Any, Self
 from aiohttp import web
 
 from tests.fakes.exchange import binance, bybit, deribit, hyperliquid, okx
-from tests.fakes.exchange.base import Account, Reply, Request
+from tests.fakes.exchange.base import FLOW_KINDS, Account, Flow, FlowKind, Reply, Request
 
 MODULES: tuple[ModuleType, ...] = (binance, bybit, okx, hyperliquid, deribit)
 #: host → (venue, module); e.g. "fapi.binance.com" → ("binanceusdm", binance)
@@ -19,6 +22,9 @@ HOSTS: dict[str, tuple[str, ModuleType]] = {
     host: (venue, module) for module in MODULES for host, venue in module.HOSTS.items()
 }
 VENUE_MODULES = {venue: module for venue, module in HOSTS.values()}
+#: Generated flow refs are numbers from here on (a numeric ref is what Binance's ``tranId``
+#: and Hyperliquid's ``tid`` are, so ccxt's parsed ids equal the ref on every venue).
+FIRST_REF = 9_000_000_001
 
 
 @dataclass
@@ -46,6 +52,8 @@ class FakeExchange:
     failures: list[Failure] = field(default_factory=list)
     _runner: web.AppRunner | None = None
     port: int = 0
+    _refs: Iterator[int] = field(default_factory=lambda: itertools.count(FIRST_REF), repr=False)
+    _flow_refs: set[tuple[str, str]] = field(default_factory=set, repr=False)
 
     @property
     def url(self) -> str:
@@ -94,6 +102,41 @@ class FakeExchange:
     def add_wallet(self, address: str, *, positions: Any = None) -> Account:
         """Register a Hyperliquid wallet (read-only tracking by address)."""
         return self.add_account("hyperliquid", api_key=address.lower(), positions=positions)
+
+    def add_flow(
+        self,
+        key: str,
+        kind: FlowKind,
+        symbol: str,
+        amount: float,
+        at_ms: int,
+        *,
+        ref: str | None = None,
+    ) -> Flow:
+        """Record a realised-PnL or funding flow on the account of ``key`` (an API key, or a
+        Hyperliquid wallet address in any case) and return it.
+
+        ``amount`` is from the trader's side in the settle currency of ``symbol`` (a unified
+        symbol of one of the account's markets): + received / profit, - paid / loss. ``ref``
+        defaults to a new numeric id, unique across this fake.
+        """
+        account = self.accounts.get(key) or self.accounts.get(key.lower())
+        if account is None or (account.key != key and account.venue != "hyperliquid"):
+            raise KeyError(f"no account with key {key!r}: add_account/add_wallet it first")
+        if kind not in FLOW_KINDS:
+            raise ValueError(f"flow kind must be one of {FLOW_KINDS}, not {kind!r}")
+        known = VENUE_MODULES[account.venue].markets(account.venue)
+        if symbol not in known:
+            raise ValueError(f"{symbol!r} is not a {account.venue} market of the fake: {known}")
+        if not math.isfinite(amount):
+            raise ValueError(f"amount must be finite, not {amount!r}")
+        ref = str(next(self._refs)) if ref is None else ref
+        if (account.key, ref) in self._flow_refs:
+            raise ValueError(f"the account already has a flow with ref {ref!r}")
+        flow = Flow(kind, symbol, float(amount), int(at_ms), ref)
+        account.flows.append(flow)
+        self._flow_refs.add((account.key, ref))
+        return flow
 
     def revoke(self, api_key: str) -> None:
         """The venue forgets the key: every private call with it now fails authentication."""
