@@ -10,9 +10,10 @@ instead of showing a quiet day.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -90,17 +91,29 @@ class Ledger:
         await self.flows.prune(self.clock() - KEEP_S)
         return new
 
-    async def sync(self, account: LinkedAccount) -> int:
-        """Read and store the account's flows since its last complete read; never raises for
-        a venue problem (the window just stays uncovered and the next run tries again)."""
+    async def refresh(
+        self, accounts: Sequence[LinkedAccount], *, max_age_s: float = 60.0, timeout_s: float = 20.0
+    ) -> None:
+        """Bring these accounts' flows up to the minute before a digest is built; whatever is
+        not read within ``timeout_s`` keeps its last read (the digest says how far it goes)."""
+        reads = [self.sync(a, max_age_s=max_age_s) for a in accounts]
+        try:
+            async with asyncio.timeout(timeout_s):
+                await asyncio.gather(*reads)
+        except TimeoutError:
+            log.info("digest: flows of some accounts were not refreshed within %gs", timeout_s)
+
+    async def sync(self, account: LinkedAccount, *, max_age_s: float | None = None) -> int:
+        """Read and store the account's flows since its last complete read, if that is older
+        than ``max_age_s`` (the job's 15 minutes by default); never raises for a venue problem
+        (the window just stays uncovered and a later run tries again)."""
         kinds = reported(account.venue)
         if not kinds:
             return 0
         coverage = {c.kind: c for c in await self.flows.coverage([account.id])}
         until = self.clock()
-        due = [
-            k for k in kinds if k not in coverage or coverage[k].covered_to <= until - self.every_s
-        ]
+        age = self.every_s if max_age_s is None else max_age_s
+        due = [k for k in kinds if k not in coverage or coverage[k].covered_to <= until - age]
         if not due:
             return 0
         try:

@@ -49,6 +49,10 @@ class _Source:
     amount: str = "amount"
     ref: str = "id"
     at: str = "timestamp"
+    #: The venue answers a window with its newest rows first (Bybit): a full page continues
+    #: before its oldest row. Otherwise after its newest. (ccxt may re-sort a page, so the
+    #: order it hands back does not tell.)
+    newest_first: bool = False
 
 
 _BINANCE = (
@@ -59,7 +63,14 @@ _BYBIT = tuple(
     source
     for sub in ("linear", "inverse")
     for source in (
-        _Source("funding", "fetch_funding_history", {"subType": sub}, sign=-1.0),
+        # Bybit documents ``limit`` (default 50) where ccxt sends ``size``: send both.
+        _Source(
+            "funding",
+            "fetch_funding_history",
+            {"subType": sub, "limit": 100},
+            sign=-1.0,
+            newest_first=True,
+        ),
         _Source(
             "realised",
             "fetch_positions_history",
@@ -67,6 +78,7 @@ _BYBIT = tuple(
             amount="realizedPnl",
             ref="info.orderId",
             at="info.updatedTime",
+            newest_first=True,
         ),
     )
 )
@@ -135,11 +147,9 @@ async def _read(
                 found.setdefault(flow.ref, flow)
         if len(entries) < source.page or not flows:
             break
-        # A full page: continue after it. Venues list oldest first (move ``since``) or
-        # newest first (move ``until``); stop when a page brings nothing new.
+        # A full page: continue past it; stop when a page brings nothing new.
         times = [int(f.at * 1000) for f in flows]
-        ascending = times[0] <= times[-1]
-        nxt_since, nxt_until = (max(times), until) if ascending else (since, min(times))
+        nxt_since, nxt_until = (since, min(times)) if source.newest_first else (max(times), until)
         if (nxt_since, nxt_until) == (since, until):
             break
         since, until = nxt_since, nxt_until

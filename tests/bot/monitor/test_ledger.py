@@ -1,0 +1,130 @@
+"""The ledger job with the real hub and ccxt against the fake venues: a day of realised PnL and
+funding per account, in one sign convention, read incrementally, and gaps kept as gaps."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from bot import digest, digest_text
+from bot.ledger import LOOKBACK_S, OVERLAP_S, Ledger
+from storage.flows import Flows
+from tests.bot.monitor.conftest import World
+
+H_MS = 3_600_000
+
+
+def _ledger(world: World, clock: list[float]) -> Ledger:
+    return Ledger(world.db, world.hub, world.monitor.credentials, clock=lambda: clock[0])
+
+
+async def _totals(world: World, account_id: int, kind: str) -> dict[str, float]:
+    rows = await Flows(world.db).totals([account_id], since=0, until=time.time() + 3600)
+    return {t.currency: round(t.amount, 10) for t in rows if t.kind == kind}
+
+
+async def test_a_day_of_flows_from_each_venue_in_one_sign_convention(world: World) -> None:
+    now_ms = int(time.time() * 1000)
+    usdm = await world.link("binanceusdm")
+    bybit = await world.link("bybit")
+    hl = await world.link("hyperliquid")
+    deribit = await world.link("deribit")
+    fake = world.fake
+    # Binance: income history, received is positive; one entry older than the first read.
+    fake.add_flow("KEY-binanceusdm-0", "realised", "BTC/USDT:USDT", 250.0, now_ms - 2 * H_MS)
+    fake.add_flow("KEY-binanceusdm-0", "realised", "ETH/USDT:USDT", -40.5, now_ms - H_MS)
+    fake.add_flow("KEY-binanceusdm-0", "funding", "BTC/USDT:USDT", -3.25, now_ms - 8 * H_MS)
+    fake.add_flow("KEY-binanceusdm-0", "funding", "BTC/USDT:USDT", -1000.0, now_ms - 30 * H_MS)
+    # Bybit reports funding as a fee (positive = paid): liqwatch must flip it; linear and
+    # inverse are separate categories, and the inverse one settles in BTC.
+    fake.add_flow("KEY-bybit-0", "funding", "BTC/USDT:USDT", -2.0, now_ms - 4 * H_MS)
+    fake.add_flow("KEY-bybit-0", "funding", "BTC/USD:BTC", 0.0001, now_ms - 4 * H_MS)
+    fake.add_flow("KEY-bybit-0", "realised", "XRP/USDT:USDT", 12.0, now_ms - 3 * H_MS)
+    fake.add_flow("KEY-bybit-0", "realised", "BTC/USD:BTC", -0.002, now_ms - 3 * H_MS)
+    # Hyperliquid: userFunding and the closedPnl of fills, by wallet address.
+    address = hl.wallet_address or ""
+    fake.add_flow(address, "funding", "SOL/USDC:USDC", -0.75, now_ms - 6 * H_MS)
+    fake.add_flow(address, "realised", "SOL/USDC:USDC", 31.5, now_ms - 5 * H_MS)
+
+    clock = [time.time()]
+    ledger = _ledger(world, clock)
+    assert await ledger.sync_all() == 9
+
+    assert await _totals(world, usdm.id, "realised") == {"USDT": 209.5}
+    assert await _totals(world, usdm.id, "funding") == {"USDT": -3.25}
+    assert await _totals(world, bybit.id, "funding") == {"USDT": -2.0, "BTC": 0.0001}
+    assert await _totals(world, bybit.id, "realised") == {"USDT": 12.0, "BTC": -0.002}
+    assert await _totals(world, hl.id, "funding") == {"USDC": -0.75}
+    assert await _totals(world, hl.id, "realised") == {"USDC": 31.5}
+    coverage = await Flows(world.db).coverage([usdm.id, bybit.id, hl.id, deribit.id])
+    assert {c.account_id for c in coverage} == {usdm.id, bybit.id, hl.id}
+    assert all(c.covered_to - c.covered_from == pytest.approx(LOOKBACK_S) for c in coverage)
+
+    # The digest of these accounts shows the day, and names the venue that has no such data.
+    built = await digest.build(world.db, [usdm, bybit, hl, deribit], {}, now=clock[0])
+    text = digest_text.text(built)
+    assert "Realised PnL, 24 h: -0.002 BTC · +31.50 USDC · +221.50 USDT" in text
+    assert "Funding, 24 h: received 0.0001 BTC · paid 0.75 USDC · paid 5.25 USDT" in text
+    assert "deribit-0 (deribit does not report it)" in text
+
+
+async def test_later_reads_start_where_the_last_one_ended(world: World) -> None:
+    """Each read asks from the end of the previous one (less a small overlap for late entries):
+    nothing is read twice into the sums, nothing new is missed."""
+    usdm = await world.link("binanceusdm")
+    clock = [time.time()]
+    ledger = _ledger(world, clock)
+    await ledger.sync_all()
+    first_end = clock[0]
+
+    clock[0] += 900
+    world.fake.add_flow("KEY-binanceusdm-0", "funding", "SOL/USDT:USDT", -1.5,
+                        int((first_end + 700) * 1000))  # fmt: skip
+    world.fake.requests.clear()
+    assert await ledger.sync_all() == 1
+    starts = {int(r.query["startTime"]) for r in world.fake.requests if "income" in r.path}
+    assert starts == {int((first_end - OVERLAP_S) * 1000)}
+    assert await ledger.sync_all() == 0  # read 0 s ago: not due, no request
+    clock[0] += 900
+    world.fake.requests.clear()
+    assert await ledger.sync_all() == 0  # the overlap re-reads the flow: stored once
+    assert world.fake.count("binanceusdm", "income") == 2
+    assert await _totals(world, usdm.id, "funding") == {"USDT": -1.5}
+
+
+async def test_a_failed_read_is_a_gap_the_digest_names(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    usdm = await world.link("binanceusdm")
+    world.fake.add_flow("KEY-binanceusdm-0", "funding", "BTC/USDT:USDT", -9.0,
+                        int(time.time() * 1000) - H_MS)  # fmt: skip
+    world.fake.fail("binanceusdm", path="/income", status=503, body="Service Unavailable", times=99)
+    clock = [time.time()]
+    with caplog.at_level(logging.DEBUG, logger="bot.ledger"):
+        assert await _ledger(world, clock).sync_all() == 0
+    assert await Flows(world.db).coverage([usdm.id]) == []
+    text = digest_text.text(await digest.build(world.db, [usdm], {}, now=clock[0]))
+    assert "not available for binanceusdm-0 (not read yet)" in text
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2  # once per kind, naming the account, never the key
+    assert all("KEY-binanceusdm" not in r.getMessage() for r in caplog.records)
+
+
+async def test_a_digest_refresh_reads_up_to_the_minute(world: World) -> None:
+    """Before a digest, accounts read more than a minute ago are read again, so an 08:00
+    digest includes the 07:59 funding; accounts read just now are left alone."""
+    usdm = await world.link("binanceusdm")
+    clock = [time.time()]
+    ledger = _ledger(world, clock)
+    await ledger.sync_all()
+    world.fake.add_flow("KEY-binanceusdm-0", "funding", "BTC/USDT:USDT", -2.5,
+                        int((clock[0] + 100) * 1000))  # fmt: skip
+    clock[0] += 30
+    world.fake.requests.clear()
+    await ledger.refresh([usdm])
+    assert world.fake.count("binanceusdm", "income") == 0  # read 30 s ago: fresh enough
+    clock[0] += 120
+    await ledger.refresh([usdm])
+    assert await _totals(world, usdm.id, "funding") == {"USDT": -2.5}
