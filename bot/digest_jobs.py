@@ -139,18 +139,20 @@ class DigestJobs:
         self.wake()
 
     async def accounts_for(self, subscription: Subscription) -> list[LinkedAccount]:
-        """The named accounts, else what the chat sees now: the owner's own in their private
-        chat, what members shared in a group."""
+        """What the chat sees now (the owner's own in their private chat, what members shared
+        in a group), narrowed to the named accounts if any, each once in the named order."""
         chat, _ = split_target(subscription.chat_id)
-        shared = await self.shares.accounts_in(subscription.platform, chat)
-        own = await self.accounts.list_for(subscription.owner_id)
         identities = await self.users.identities(subscription.owner_id)
         private = any(i.platform is subscription.platform and i.chat_id == chat for i in identities)
-        pool = own if private else shared
-        if subscription.account_ids:
-            wanted = set(subscription.account_ids)
-            return [a for a in [*shared, *own] if a.id in wanted][: len(wanted)]
-        return pool
+        if private:
+            pool = await self.accounts.list_for(subscription.owner_id)
+        else:
+            pool = await self.shares.accounts_in(subscription.platform, chat)
+        if not subscription.account_ids:
+            return pool
+        # Named from the pool only: an account unshared since the subscription leaves the group's
+        # digest even if the subscriber owns it (a named id is not a share).
+        return _named(pool, subscription.account_ids)
 
     async def charts(self, built: digest.Digest) -> tuple[Chart, ...]:
         """Exposure, liquidation ladder and equity/leverage for a digest."""
@@ -181,6 +183,12 @@ CHARTS = {
     "ladder": ("ladder.png", "Distance to liquidation"),
     "equity": ("equity.png", "Equity and leverage, 30 days"),
 }
+
+
+def _named(pool: Sequence[LinkedAccount], ids: Sequence[int]) -> list[LinkedAccount]:
+    """The accounts of ``pool`` with these ids, in the order of ``ids``, each once."""
+    by_id = {account.id: account for account in pool}
+    return [by_id[i] for i in dict.fromkeys(ids) if i in by_id]
 
 
 def _bars(built: digest.Digest) -> list[charts.ExposureBar]:

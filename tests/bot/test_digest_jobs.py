@@ -23,6 +23,7 @@ from engine.domain import Platform
 from storage import Database
 from storage.accounts import Accounts
 from storage.digests import Digests, Subscription
+from storage.shares import Shares
 from storage.users import Users
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "binanceusdm.json"
@@ -129,3 +130,40 @@ async def test_a_chat_with_no_accounts_gets_nothing_to_report(world: World) -> N
     await jobs.deliver(sub.id)
     (notice,) = await _digests(db)
     assert notice.text.startswith("Nothing to report") and notice.charts == ()
+
+
+async def test_named_accounts_in_a_group_come_once_and_only_if_still_shared(world: World) -> None:
+    """A group digest naming the owner's own shared account, another member's and one the
+    owner unshared since: each still-shared account once, in the subscription's order; the
+    unshared one stays out of the group."""
+    db, jobs, _, owner = world
+    desk = (await Accounts(db).list_for(owner))[0]
+    hedge = await Accounts(db).add(owner, "okx", "hedge", wallet_address="h", now=1.0)
+    bob = await Users(db).ensure(Platform.TELEGRAM, "2", "Bob", "2", now=1.0)
+    bobs = await Accounts(db).add(bob.id, "bybit", "bobs", wallet_address="b", now=1.0)
+    shares = Shares(db)
+    for at, (account, by) in enumerate(((bobs, bob.id), (desk, owner), (hedge, owner))):
+        await shares.add(Platform.TELEGRAM, "-100555", account.id, by, thread_id="42", now=at)
+    ids = (desk.id, hedge.id, bobs.id)
+    sub = await Digests(db).subscribe(
+        owner, Platform.TELEGRAM, "-100555#42", ids, "08:00", "UTC", now=0.0
+    )
+    await shares.remove(Platform.TELEGRAM, "-100555", hedge.id)
+
+    found = await jobs.accounts_for(sub)
+
+    assert [a.label for a in found] == ["desk", "bobs"]
+
+
+async def test_named_accounts_in_a_private_chat_come_in_the_subscription_order(
+    world: World,
+) -> None:
+    """In the owner's private chat the named accounts are theirs, in the order they named."""
+    db, jobs, _, owner = world
+    hedge = await Accounts(db).add(owner, "okx", "hedge", wallet_address="h", now=1.0)
+    desk = next(a for a in await Accounts(db).list_for(owner) if a.label == "desk")
+    sub = await Digests(db).subscribe(
+        owner, Platform.TELEGRAM, "1", (hedge.id, desk.id), "08:00", "UTC", now=0.0
+    )
+
+    assert [a.label for a in await jobs.accounts_for(sub)] == ["hedge", "desk"]
