@@ -29,7 +29,7 @@ from storage import ConflictError, Database
 from storage.chats import Chats
 from storage.digests import Digests
 from storage.outbox import Claimed, Outbox
-from storage.shares import Shares
+from storage.shares import Shares, split_target
 from storage.users import Users
 
 log = logging.getLogger(__name__)
@@ -143,7 +143,9 @@ class Conversation:
                 raise UserError(f"Only this chat's admins can {command.action} it to the digest.")
             if command.action == "unsubscribe":
                 if not await digests.unsubscribe(ctx.platform, ctx.target):
-                    raise UserError("This chat has no digest subscription.")
+                    raise UserError(
+                        await _elsewhere(digests, ctx) or "This chat has no digest subscription."
+                    )
                 await self._digests_changed()
                 return Reply("Digest unsubscribed.")
             visible = await self._digest_accounts(ctx, owner)
@@ -171,16 +173,16 @@ class Conversation:
             return Reply("Building the digest: it arrives here in a moment.")
         sub = await digests.for_chat(ctx.platform, ctx.target)
         if sub is None:
-            return Reply("No daily digest here. " + cmd.usage_line("digest"))
+            return Reply(
+                await _elsewhere(digests, ctx)
+                or "No daily digest here. " + cmd.usage_line("digest")
+            )
         which = f"{len(sub.account_ids)} account(s)" if sub.account_ids else "every account here"
         return Reply(f"Daily digest at {sub.local_time} {sub.timezone} for {which}.")
 
     async def _chart(self, ctx: ChatContext, owner: int, command: cmd.ChartRequest) -> Reply:
         """One chart of what this chat may see, cached per snapshot (the accounts' last poll)."""
-        accounts = await self._digest_accounts(ctx, owner)
-        if ctx.sees_own and not ctx.private:  # an ephemeral answer may show the sender's own
-            mine = await self.accounts.list(owner)
-            accounts = mine + [a for a in accounts if a.owner_id != owner]
+        accounts = await self._readable(ctx, owner)
         if command.account is not None:
             accounts = [_pick(accounts, command.account)]
         if not accounts or self.digest_jobs is None:
@@ -194,6 +196,16 @@ class Conversation:
         if ctx.private:
             return await self.accounts.list(owner)
         return await self.shares.accounts_in(ctx.platform, ctx.chat_id)
+
+    async def _readable(self, ctx: ChatContext, owner: int) -> list[LinkedAccount]:
+        """What an answer here may show: the chat's accounts, plus the sender's own where only
+        the sender sees the answer (Discord's ephemeral replies in a guild), each once."""
+        found = await self._digest_accounts(ctx, owner)
+        if ctx.private or not ctx.sees_own:
+            return found
+        mine = await self.accounts.list(owner)
+        ids = {a.id for a in mine}
+        return mine + [a for a in found if a.id not in ids]
 
     async def _digests_changed(self) -> None:
         if self.digest_jobs is not None:
@@ -231,27 +243,25 @@ class Conversation:
             case cmd.Share(account=ref) | cmd.Unshare(account=ref):
                 return Reply(await self._share(ctx, owner, ref, isinstance(command, cmd.Share)))
             case cmd.Accounts():
-                return Reply(replies.shared(await self._shared(ctx)))
+                return Reply(replies.shared(await self._shared(ctx, owner)))
             case cmd.Positions(account=ref):
-                views = self.portfolio.views_of(await self._shared(ctx, ref))
+                views = self.portfolio.views_of(await self._shared(ctx, owner, ref))
                 return Reply(replies.positions(views), table=True)
             case cmd.Risk(account=ref):
-                views = self.portfolio.views_of(await self._shared(ctx, ref))
+                views = self.portfolio.views_of(await self._shared(ctx, owner, ref))
                 return Reply(replies.risk(views), table=True)
             case cmd.Stress(asset=asset, shock_pct=pct):
-                found = self.portfolio.stress_of(await self._shared(ctx), asset, pct)
+                found = self.portfolio.stress_of(await self._shared(ctx, owner), asset, pct)
                 return Reply(replies.stress(found), table=True)
             case cmd.Alerts():
-                live = await self.alerts.live_on(await self._shared(ctx))
+                live = await self.alerts.live_on(await self._shared(ctx, owner))
                 return Reply(replies.group_alerts(live), table=True)
         return await self._anywhere(ctx, owner, command)
 
-    async def _shared(self, ctx: ChatContext, ref: str | None = None) -> list[LinkedAccount]:
-        found = await self.shares.accounts_in(ctx.platform, ctx.chat_id)
-        if ctx.sees_own:
-            owner = await self.user(ctx)
-            mine = await self.accounts.list(owner)
-            found = mine + [a for a in found if a.owner_id != owner]
+    async def _shared(
+        self, ctx: ChatContext, owner: int, ref: str | None = None
+    ) -> list[LinkedAccount]:
+        found = await self._readable(ctx, owner)
         if not found:
             raise UserError(
                 "Nothing is shared with this chat yet: a member sends /share <account> here."
@@ -374,6 +384,24 @@ def _pick(accounts: list[LinkedAccount], label: str) -> LinkedAccount:
         if account.label.lower() == label.lower() or str(account.id) == label:
             return account
     raise UserError(f'No account "{label}" here: see /accounts.')
+
+
+async def _elsewhere(digests: Digests, ctx: ChatContext) -> str:
+    """Where else in this group a digest is subscribed ("" if nowhere), for a chat or topic
+    with none: a topic's subscription is invisible from the others, and "none" would mislead."""
+    where = " and ".join(
+        f"one in {_place(s.chat_id)} at {s.local_time} {s.timezone}"
+        for s in await digests.for_group(ctx.platform, ctx.chat_id)
+        if s.chat_id != ctx.target
+    )
+    here = "this topic" if ctx.thread_id else "the general chat"
+    sentence = f"No daily digest in {here}. This group has {where};"
+    return where and f"{sentence} run /digest unsubscribe there to stop it."
+
+
+def _place(chat_id: str) -> str:
+    _, thread = split_target(chat_id)
+    return f"topic {thread}" if thread else "the general chat"
 
 
 def failure(what: str, error: BaseException | None = None) -> str:

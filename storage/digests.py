@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from engine.domain import Platform
 from storage.db import Database
+from storage.shares import THREAD_SEPARATOR
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ def _subscription(row: sqlite3.Row) -> Subscription:
 
 
 class Digests:
-    """Repository of subscriptions: one per chat (a new subscribe replaces the old one)."""
+    """Repository of subscriptions: one per target, a chat or one forum topic of it (a new
+    subscribe replaces that target's old one)."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -85,6 +87,18 @@ class Digests:
             (str(platform), chat_id),
         )
         return None if row is None else _subscription(row)
+
+    async def for_group(self, platform: Platform, chat_id: str) -> list[Subscription]:
+        """The subscriptions of a chat and of every forum topic in it ("chat#topic"), oldest
+        first: a topic's subscription is its own, so the group as a whole may have several."""
+        topics = f"{chat_id}{THREAD_SEPARATOR}"
+        # substr, not LIKE: the chat id is compared literally, "%" and "_" included.
+        rows = await self._db.fetchall(
+            "SELECT * FROM digest_subscriptions WHERE platform = ? AND (chat_id = ?"
+            " OR substr(chat_id, 1, length(?)) = ?) ORDER BY id",
+            (str(platform), chat_id, topics, topics),
+        )
+        return [_subscription(r) for r in rows]
 
     async def get(self, subscription_id: int) -> Subscription | None:
         row = await self._db.fetchone(

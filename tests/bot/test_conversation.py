@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.alerting import AlertService
 from bot.chat import Action, ChatContext
 from bot.conversation import Conversation
+from bot.digest_jobs import DigestJobs
 from bot.portfolio import PortfolioService
 from bot.services import AccountService
 from bot.settings import Secret
@@ -25,6 +27,7 @@ from storage import Database
 from storage.accounts import Accounts
 from storage.alerts import Alerts
 from storage.chats import Chats
+from storage.digests import Digests
 from storage.outbox import Outbox
 from storage.rules import Rules
 from storage.users import Users
@@ -188,3 +191,60 @@ async def test_connect_refuses_to_orphan_accounts_and_expired_codes(env: Env) ->
     assert "unknown or expired" in expired.text
     group = await conv.handle(_ctx("1", DESK), "/connect")
     assert "private chat" in group.text
+
+
+async def test_an_ephemeral_answer_shows_own_and_shared_accounts_once(env: Env) -> None:
+    """Where only the sender sees the answer (Discord's ephemeral replies in a guild), /accounts
+    and /chart read the sender's own accounts plus what the group shares, each account once;
+    the rest of the group still reads only what is shared."""
+    conv = env.conversation
+    await Accounts(env.db).add(env.ann, "okx", "hedge", wallet_address="h", now=1.0)
+    bob = await Users(env.db).ensure(Platform.TELEGRAM, "9", "Bob", "9", now=1.0)
+    await Accounts(env.db).add(bob.id, "okx", "bobs", wallet_address="b", now=1.0)
+    await conv.handle(_ctx("1", DESK, admin=True), "/share main")
+    await conv.handle(_ctx("9", DESK, admin=True), "/share bobs")
+    ann = replace(_ctx("1", DESK), sees_own=True)
+
+    def labels(text: str) -> list[str]:
+        return [line.split()[1] for line in text.splitlines()[1:]]
+
+    assert labels((await conv.handle(ann, "/accounts")).text) == ["hedge", "main", "bobs"]
+    assert labels((await conv.handle(_ctx("1", DESK), "/accounts")).text) == ["main", "bobs"]
+    conv.digest_jobs = DigestJobs(env.db, AsyncIOScheduler(), {})
+    assert (await conv.handle(ann, "/chart exposure hedge")).images
+    refused = await conv.handle(_ctx("1", DESK), "/chart exposure hedge")
+    assert not refused.images and 'No account "hedge" here' in refused.text
+
+
+async def test_digest_in_another_topic_is_named_instead_of_denied(env: Env) -> None:
+    """A digest subscribed in forum topic 42: /digest from the general chat, or unsubscribe
+    from topic 7, says where it is (and leaves it alone) instead of "no subscription"."""
+    conv = env.conversation
+    subscribe = "/digest subscribe at 08:00 Europe/Paris"
+    await conv.handle(_ctx("1", DESK, admin=True, thread="42"), subscribe)
+    where = "This group has one in topic 42 at 08:00 Europe/Paris; run /digest unsubscribe there"
+
+    shown = await conv.handle(_ctx("9", DESK), "/digest")
+    assert shown.text.startswith("No daily digest in the general chat.") and where in shown.text
+    kept = await conv.handle(_ctx("1", DESK, admin=True, thread="7"), "/digest unsubscribe")
+    assert kept.text.startswith("No daily digest in this topic.") and where in kept.text
+    assert [s.chat_id for s in await Digests(env.db).all()] == [f"{DESK}#42"]
+
+    here = await conv.handle(_ctx("9", DESK, thread="42"), "/digest")
+    assert here.text == "Daily digest at 08:00 Europe/Paris for every account here."
+    gone = await conv.handle(_ctx("1", DESK, admin=True, thread="42"), "/digest unsubscribe")
+    assert gone.text == "Digest unsubscribed."
+    nothing = await conv.handle(_ctx("9", DESK, thread="7"), "/digest")
+    assert nothing.text.startswith("No daily digest here. Usage: /digest")
+
+
+async def test_a_general_chat_digest_is_named_from_a_topic(env: Env) -> None:
+    """The general chat's digest, asked about from a topic, and a second topic's too."""
+    conv = env.conversation
+    await conv.handle(_ctx("1", DESK, admin=True), "/digest subscribe at 09:00 UTC")
+    await conv.handle(_ctx("1", DESK, admin=True, thread="5"), "/digest subscribe at 07:30 UTC")
+    shown = await conv.handle(_ctx("9", DESK, thread="7"), "/digest")
+    assert (
+        "This group has one in the general chat at 09:00 UTC and one in topic 5 at 07:30 UTC;"
+        in shown.text
+    )
