@@ -15,9 +15,10 @@ import uuid
 from collections.abc import Callable
 
 from bot import commands as cmd
-from bot import digest, digest_text, replies
+from bot import replies
 from bot.alerting import AlertService
 from bot.chat import Action, ChatContext, Pressed, Reply
+from bot.digest_commands import DigestCommands
 from bot.digest_jobs import DigestJobs
 from bot.errors import UserError
 from bot.exchanges import Credentials
@@ -27,9 +28,8 @@ from engine.alerts.events import AlertNotice, AlertStatus
 from engine.domain import LinkedAccount
 from storage import ConflictError, Database
 from storage.chats import Chats
-from storage.digests import Digests
 from storage.outbox import Claimed, Outbox
-from storage.shares import Shares, split_target
+from storage.shares import Shares
 from storage.users import Users
 
 log = logging.getLogger(__name__)
@@ -60,9 +60,17 @@ class Conversation:
         digest_jobs: DigestJobs | None = None,
     ) -> None:
         self.accounts, self.alerts, self.portfolio = accounts, alerts, portfolio
-        self.digest_jobs = digest_jobs
+        self.digests = DigestCommands(db, accounts, portfolio, digest_jobs, clock=clock)
         self.users, self.chats, self.shares = Users(db), Chats(db), Shares(db)
         self.outbox, self.clock, self.db = Outbox(db), clock, db
+
+    @property
+    def digest_jobs(self) -> DigestJobs | None:
+        return self.digests.jobs
+
+    @digest_jobs.setter
+    def digest_jobs(self, jobs: DigestJobs | None) -> None:
+        self.digests.jobs = jobs
 
     async def user(self, ctx: ChatContext) -> int:
         """The sender's user id, registered on first contact; a private chat is remembered
@@ -89,9 +97,9 @@ class Conversation:
         """Dispatch a parsed command (``UserError`` propagates)."""
         owner = await self.user(ctx)
         if isinstance(command, cmd.Digest):
-            return await self._digest_command(ctx, owner, command)
+            return await self.digests.command(ctx, owner, command)
         if isinstance(command, cmd.ChartRequest):
-            return await self._chart(ctx, owner, command)
+            return await self.digests.chart(ctx, owner, command)
         if not ctx.private:
             if isinstance(command, cmd.Link):
                 raise UserError(
@@ -134,82 +142,6 @@ class Conversation:
             case cmd.Connect(code=code):
                 return Reply(await self._connect(ctx, owner, code))
         return await self._anywhere(ctx, owner, command)
-
-    async def _digest_command(self, ctx: ChatContext, owner: int, command: cmd.Digest) -> Reply:
-        """show / now for anyone who can read the chat; subscribe / unsubscribe for its admins."""
-        digests = Digests(self.db)
-        if command.action in ("subscribe", "unsubscribe"):
-            if not ctx.private and not await ctx.is_admin():
-                raise UserError(f"Only this chat's admins can {command.action} it to the digest.")
-            if command.action == "unsubscribe":
-                if not await digests.unsubscribe(ctx.platform, ctx.target):
-                    raise UserError(
-                        await _elsewhere(digests, ctx) or "This chat has no digest subscription."
-                    )
-                await self._digests_changed()
-                return Reply("Digest unsubscribed.")
-            visible = await self._digest_accounts(ctx, owner)
-            ids = tuple(_pick(visible, label).id for label in command.accounts)
-            assert command.at is not None  # the grammar requires "at HH:MM" for subscribe
-            await digests.subscribe(
-                owner, ctx.platform, ctx.target, ids, command.at, command.tz, now=self.clock()
-            )
-            await self._digests_changed()
-            which = ", ".join(command.accounts) or "every account visible here"
-            return Reply(
-                f"Daily digest at {command.at} {command.tz} for {which}. /digest now for one now."
-            )
-        if command.action == "now":
-            accounts = await self._digest_accounts(ctx, owner)
-            if self.digest_jobs is None:
-                found = await digest.build(
-                    self.db, accounts, self.portfolio.latest, now=self.clock()
-                )
-                return Reply(digest_text.text(found), table=not found.empty)
-            await self.digest_jobs.queue(
-                owner, ctx.platform, ctx.target, accounts, title="Digest",
-                key=f"digest-now:{ctx.platform}:{ctx.target}:{self.clock():.3f}",
-            )  # fmt: skip
-            return Reply("Building the digest: it arrives here in a moment.")
-        sub = await digests.for_chat(ctx.platform, ctx.target)
-        if sub is None:
-            return Reply(
-                await _elsewhere(digests, ctx)
-                or "No daily digest here. " + cmd.usage_line("digest")
-            )
-        which = f"{len(sub.account_ids)} account(s)" if sub.account_ids else "every account here"
-        return Reply(f"Daily digest at {sub.local_time} {sub.timezone} for {which}.")
-
-    async def _chart(self, ctx: ChatContext, owner: int, command: cmd.ChartRequest) -> Reply:
-        """One chart of what this chat may see, cached per snapshot (the accounts' last poll)."""
-        accounts = await self._readable(ctx, owner)
-        if command.account is not None:
-            accounts = [_pick(accounts, command.account)]
-        if not accounts or self.digest_jobs is None:
-            return Reply(digest_text.NOTHING)
-        built = await digest.build(self.db, accounts, self.portfolio.latest, now=self.clock())
-        version = max((a.last_polled_at or 0.0) for a in accounts)
-        chart = await self.digest_jobs.chart(built, command.kind, version=version)
-        return Reply(chart.title, images=(chart,))
-
-    async def _digest_accounts(self, ctx: ChatContext, owner: int) -> list[LinkedAccount]:
-        if ctx.private:
-            return await self.accounts.list(owner)
-        return await self.shares.accounts_in(ctx.platform, ctx.chat_id)
-
-    async def _readable(self, ctx: ChatContext, owner: int) -> list[LinkedAccount]:
-        """What an answer here may show: the chat's accounts, plus the sender's own where only
-        the sender sees the answer (Discord's ephemeral replies in a guild), each once."""
-        found = await self._digest_accounts(ctx, owner)
-        if ctx.private or not ctx.sees_own:
-            return found
-        mine = await self.accounts.list(owner)
-        ids = {a.id for a in mine}
-        return mine + [a for a in found if a.id not in ids]
-
-    async def _digests_changed(self) -> None:
-        if self.digest_jobs is not None:
-            await self.digest_jobs.sync()
 
     async def _connect(self, ctx: ChatContext, owner: int, code: str | None) -> str:
         """No code: issue one. A code: join this chat identity to the user who asked for it."""
@@ -261,7 +193,7 @@ class Conversation:
     async def _shared(
         self, ctx: ChatContext, owner: int, ref: str | None = None
     ) -> list[LinkedAccount]:
-        found = await self._readable(ctx, owner)
+        found = await self.digests.readable(ctx, owner)
         if not found:
             raise UserError(
                 "Nothing is shared with this chat yet: a member sends /share <account> here."
@@ -377,31 +309,6 @@ class Conversation:
             if account.id == account_id:
                 return account
         raise UserError("That account is not shared with this chat.")
-
-
-def _pick(accounts: list[LinkedAccount], label: str) -> LinkedAccount:
-    for account in accounts:
-        if account.label.lower() == label.lower() or str(account.id) == label:
-            return account
-    raise UserError(f'No account "{label}" here: see /accounts.')
-
-
-async def _elsewhere(digests: Digests, ctx: ChatContext) -> str:
-    """Where else in this group a digest is subscribed ("" if nowhere), for a chat or topic
-    with none: a topic's subscription is invisible from the others, and "none" would mislead."""
-    where = " and ".join(
-        f"one in {_place(s.chat_id)} at {s.local_time} {s.timezone}"
-        for s in await digests.for_group(ctx.platform, ctx.chat_id)
-        if s.chat_id != ctx.target
-    )
-    here = "this topic" if ctx.thread_id else "the general chat"
-    sentence = f"No daily digest in {here}. This group has {where};"
-    return where and f"{sentence} run /digest unsubscribe there to stop it."
-
-
-def _place(chat_id: str) -> str:
-    _, thread = split_target(chat_id)
-    return f"topic {thread}" if thread else "the general chat"
 
 
 def failure(what: str, error: BaseException | None = None) -> str:
