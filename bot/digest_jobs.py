@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -54,6 +54,10 @@ def last_fire(cron: CronTrigger, now: float) -> float | None:
     return None if last is None else last.timestamp()
 
 
+#: Brings what a digest reads from the venue (realised PnL, funding) up to date for accounts.
+Refresh = Callable[[Sequence[LinkedAccount]], Awaitable[None]]
+
+
 class DigestJobs:
     """Builds, schedules and queues the digests of every subscription."""
 
@@ -65,9 +69,10 @@ class DigestJobs:
         *,
         wake: Callable[[], None] = lambda: None,
         clock: Callable[[], float] = time.time,
+        refresh: Refresh | None = None,
     ) -> None:
         self.db, self.scheduler, self.latest = db, scheduler, latest
-        self.wake, self.clock = wake, clock
+        self.wake, self.clock, self.refresh = wake, clock, refresh
         self.digests, self.accounts, self.shares = Digests(db), Accounts(db), Shares(db)
         self.users = Users(db)
         self.cache = charts.ChartCache()
@@ -124,6 +129,8 @@ class DigestJobs:
         subscription_id: int = 0,
     ) -> None:
         """Build a digest (text and charts) and queue it for one chat."""
+        if self.refresh is not None:  # the day's cash flows, read up to this minute
+            await self.refresh(accounts)
         now = self.clock()
         built = await digest.build(self.db, accounts, self.latest, now=now)
         notice = DigestNotice(

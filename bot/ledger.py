@@ -70,6 +70,8 @@ class Ledger:
         self.hub, self.credentials, self.clock, self.every_s = hub, credentials, clock, every_s
         self.accounts, self.flows = Accounts(db), Flows(db)
         self._reported: set[tuple[int, str]] = set()
+        #: Set at shutdown: a read the closing hub breaks is not worth a warning.
+        self.stopping = False
 
     def install(self, scheduler: AsyncIOScheduler, *, tick_s: float = TICK_S) -> None:
         """Run ``sync_all`` every ``tick_s``, the first time shortly after start-up."""
@@ -134,6 +136,11 @@ class Ledger:
                 )  # fmt: skip
             except ExchangeFailure as failure:
                 self._report(account, kind, str(failure))
+                continue
+            except Exception as exc:  # never let one account's read stop the others
+                if self.stopping:  # the hub closed under a read at shutdown: expected
+                    return new
+                log.warning("account %s: %s flows not read", account.id, kind, exc_info=exc)
                 continue
             self._reported.discard((account.id, kind))
             rows = [_stored(account.id, f) for f in found]

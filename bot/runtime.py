@@ -94,7 +94,14 @@ async def assemble(
     )  # fmt: skip
     accounts = AccountService(db, hub, vault, on_change=monitor.sync, clock=clock)
     alerts, portfolio = AlertService(db, clock=clock), PortfolioService(accounts, monitor.latest)
-    digests = DigestJobs(db, monitor.scheduler, monitor.latest, wake=notifier.wake, clock=clock)
+    # The demo's simulated venue has no cash flows: only a real hub gets a ledger.
+    ledger = (
+        Ledger(db, hub, monitor.credentials, clock=clock) if isinstance(hub, ExchangeHub) else None
+    )
+    digests = DigestJobs(
+        db, monitor.scheduler, monitor.latest, wake=notifier.wake, clock=clock,
+        refresh=ledger.refresh if ledger else None,
+    )  # fmt: skip
     conversation = Conversation(db, accounts, alerts, portfolio, clock=clock, digest_jobs=digests)
     runtime = Runtime(
         db, monitor, pipeline, notifier, heartbeat, accounts, alerts, portfolio, conversation
@@ -103,8 +110,8 @@ async def assemble(
     await Outbox(db).release_all()
     await monitor.start()
     heartbeat.install(settings.heartbeat_s)
-    if isinstance(hub, ExchangeHub):  # the demo's simulated venue has no cash flows
-        Ledger(db, hub, monitor.credentials, clock=clock).install(monitor.scheduler)
+    if ledger is not None:
+        ledger.install(monitor.scheduler)
     await digests.sync()
     runtime.delivering = asyncio.create_task(notifier.run(), name="notifier")
     runtime.catching_up = asyncio.create_task(_catch_up(monitor, digests), name="digest catch-up")
@@ -113,6 +120,8 @@ async def assemble(
     finally:
         if runtime.catching_up is not None:
             runtime.catching_up.cancel()
+        if ledger is not None:
+            ledger.stopping = True
         await monitor.stop()
         await runtime.stop_delivery()
 

@@ -149,6 +149,6 @@ async def test_no_venue_reporting_flows_says_so_once(db: Database) -> None:
     deribit = await _venue_account(db, "options", "deribit")
     text = digest_text.text(await digest.build(db, [deribit], {}, now=NOW))
     assert (
-        "Realised PnL and funding, 24 h: not available (options (deribit does not report it))"
+        "Realised PnL and funding, 24 h: not available for options (deribit does not report it)"
         in text
     )
