@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -303,9 +304,14 @@ async def test_digest_with_charts_reaches_both_platforms(world: World) -> None:
 @pytest.mark.parametrize("world", [True], indirect=True)
 async def test_subscribed_digests_arrive_on_schedule_on_both_platforms(world: World) -> None:
     """Subscribed for the coming minute (UTC), a Discord DM and a Telegram chat each receive
-    their digest when APScheduler fires inside the running app: text plus three charts."""
+    their digest when APScheduler fires inside the running app: text plus three charts, with
+    the day's realised PnL and funding the venue reported."""
     fake, telegram = world.discord, world.telegram
     assert telegram is not None
+    now_ms = int(time.time() * 1000)
+    world.exchange.add_flow(ADDRESS, "funding", SOL, -0.75, now_ms - 7_200_000)
+    world.exchange.add_flow(ADDRESS, "realised", SOL, 31.5, now_ms - 3_600_000)
+    world.exchange.add_flow(ADDRESS, "realised", SOL, 500.0, now_ms - 30 * 3_600_000)  # old
     await _watch_and_wait_for_positions(fake)
     world.exchange.add_wallet(OTHER_ADDRESS)
     chat = telegram.private_chat(9101, "Tom")
@@ -328,6 +334,8 @@ async def test_subscribed_digests_arrive_on_schedule_on_both_platforms(world: Wo
         lambda: next((m for m in fake.channel_messages(dm) if m.files), None), timeout=150
     )
     assert "Daily digest" in posted.embeds[0]["title"] and len(posted.files) == 3
+    assert "Realised PnL, 24 h: +31.50 USDC" in _text(posted)
+    assert "Funding, 24 h: paid 0.75 USDC" in _text(posted)
     photos = await telegram.wait_for(
         lambda: (lambda p: p if len(p) == 3 else None)(
             [m for m in telegram.bot_messages(9101) if m.photo]
@@ -335,4 +343,9 @@ async def test_subscribed_digests_arrive_on_schedule_on_both_platforms(world: Wo
         timeout=60,
     )
     assert all(_png_size(m.photo or b"")[0] == 900 for m in photos)
+    # Tom's wallet had no flows: a quiet day read whole says "none", not "not available".
+    await telegram.wait_for(
+        lambda: any("Realised PnL, 24 h: none" in m.plain for m in telegram.bot_messages(9101)),
+        timeout=30,
+    )
     assert datetime.now(UTC) >= due.replace(second=0, microsecond=0)  # not before its time
