@@ -155,17 +155,23 @@ class ExchangeHub:
             await exchange.close()
 
     # ------------------------------------------------------------------ snapshots
+    async def _reader(
+        self, account_key: str, venue: str, credentials: Credentials
+    ) -> tuple[Any, Any, dict[str, Any]]:
+        """(public instance, the instance that reads the account, params every account call
+        carries): a wallet venue reads by address on the public instance."""
+        public = await self.public(venue)
+        if spec_for(venue).wallet:
+            return public, public, _wallet_params(venue, credentials)
+        return public, await self._private(account_key, venue, credentials, public), {}
+
     async def fetch_snapshot(
         self, account_key: str, venue: str, credentials: Credentials
     ) -> dict[str, Any]:
         """One account's ``liqwatch analyze`` input: exchange, positions, balance, tiers, and
         (best effort, omitted when unknown) volatility and funding_rates of the held symbols."""
         spec = spec_for(venue)
-        public = await self.public(venue)
-        if spec.wallet:
-            reader, params = public, _wallet_params(venue, credentials)
-        else:
-            reader, params = await self._private(account_key, venue, credentials, public), {}
+        public, reader, params = await self._reader(account_key, venue, credentials)
         positions = await self._positions(venue, spec, reader, params)
         symbols = [str(p.get("symbol")) for p in positions]
         # σ and funding are public and best effort: fetched while the account calls run, and
@@ -236,12 +242,7 @@ class ExchangeHub:
         says which kinds a venue has; an empty list for the others)."""
         if kind not in flows.reported(venue):
             return []
-        spec = spec_for(venue)
-        public = await self.public(venue)
-        if spec.wallet:
-            reader, params = public, _wallet_params(venue, credentials)
-        else:
-            reader, params = await self._private(account_key, venue, credentials, public), {}
+        _, reader, params = await self._reader(account_key, venue, credentials)
         return await flows.fetch(
             reader,
             venue,
