@@ -14,8 +14,8 @@ from engine.domain import LinkedAccount
 from storage import Database
 from storage.flows import Flows
 
-#: The ledger reads every 15 minutes: a window read up to an hour before the digest is
-#: still "the day" (the text says the figures run to the last read).
+#: The ledger reads every 15 minutes (and refreshes before a digest): a window read up to an
+#: hour before the digest still counts as the day; older than that, the account is left out.
 STALE_S = 3600.0
 
 

@@ -38,8 +38,6 @@ TICK_S = 60.0
 LOOKBACK_S = 26 * 3600.0
 #: Each read overlaps the last by this much: venues post some entries a little late.
 OVERLAP_S = 300.0
-#: Flows are kept this long (the digest needs one day).
-KEEP_S = 35 * 86_400.0
 
 
 class FlowReader(Protocol):
@@ -90,7 +88,6 @@ class Ledger:
         new = 0
         for account in await self.accounts.all_pollable():
             new += await self.sync(account)
-        await self.flows.prune(self.clock() - KEEP_S)
         return new
 
     async def refresh(

@@ -27,6 +27,7 @@ from engine.analysis import Analysis, analyse
 from engine.domain import AccountStatus, LinkedAccount
 from storage import Database, Transaction
 from storage.accounts import Accounts
+from storage.flows import Flows
 from storage.snapshots import Snapshots
 
 log = logging.getLogger(__name__)
@@ -178,8 +179,8 @@ class Monitor:
         ``timeout_s`` passed (False): what a start-up digest waits for, so it shows fresh
         figures rather than "not polled yet"."""
         deadline = time.monotonic() + timeout_s
+        wanted = {a.id for a in await self.accounts.all_pollable()}
         while True:
-            wanted = {a.id for a in await self.accounts.all_pollable()}
             if wanted <= self._seen:
                 return True
             if time.monotonic() >= deadline:
@@ -188,7 +189,9 @@ class Monitor:
 
     async def prune(self) -> int:
         """Delete snapshots older than the retention period."""
-        removed = await self.snapshots.prune(self.clock() - self.retention_days * 86400.0)
+        cutoff = self.clock() - self.retention_days * 86400.0
+        removed = await self.snapshots.prune(cutoff)
+        await Flows(self.db).prune(cutoff)  # the ledger's cash flows: same retention
         if removed:
             log.info("pruned %d snapshots older than %g days", removed, self.retention_days)
         return removed

@@ -119,7 +119,7 @@ class Flows:
         ]
 
     async def prune(self, older_than: float) -> int:
-        """Forget flows before ``older_than`` (the digest reads one day; a month is plenty)."""
+        """Forget flows before ``older_than`` (the monitor prunes them with the snapshots)."""
         async with self._db.transaction() as tx:
             removed = await tx.execute("DELETE FROM account_flows WHERE at < ?", (older_than,))
             await tx.execute(

@@ -141,19 +141,21 @@ async def _read(
         entries = await call(lambda q=query, s=since: method(None, s, source.page, q))  # type: ignore[misc]
         if not isinstance(entries, list):
             entries = []
-        flows = [f for e in entries if (f := _flow(reader, source, e)) is not None]
-        for flow in flows:
-            if since_ms <= flow.at * 1000 <= until_ms:
+        for entry in entries:
+            flow = _flow(reader, source, entry)
+            if flow is not None and since_ms <= flow.at * 1000 <= until_ms:
                 found.setdefault(flow.ref, flow)
-        if len(entries) < source.page or not flows:
+        # Page by every entry's time, zero ones included: a page of opening fills (closedPnl
+        # 0) is still a full page, and the closes after it must be read.
+        times = [int(t) for e in entries if (t := _at(source, e)) is not None]
+        if len(entries) < source.page or not times:
             break
         # A full page: continue past it; stop when a page brings nothing new.
-        times = [int(f.at * 1000) for f in flows]
         nxt_since, nxt_until = (since, min(times)) if source.newest_first else (max(times), until)
         if (nxt_since, nxt_until) == (since, until):
             break
         since, until = nxt_since, nxt_until
-    return sorted(found.values(), key=lambda f: (f.at, f.ref))
+    return list(found.values())
 
 
 def _field(entry: Mapping[str, Any], path: str) -> Any:
@@ -173,13 +175,20 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _at(source: _Source, entry: Any) -> float | None:
+    """The entry's time in milliseconds (None if it has none)."""
+    if not isinstance(entry, Mapping):
+        return None
+    return _number(_field(entry, source.at)) or _number(entry.get("timestamp"))
+
+
 def _flow(reader: Any, source: _Source, entry: Any) -> Flow | None:
     """One entry as a Flow; None for a zero or unreadable one (a garbled row is skipped,
     not guessed)."""
     if not isinstance(entry, Mapping):
         return None
     amount = _number(_field(entry, source.amount))
-    at = _number(_field(entry, source.at)) or _number(entry.get("timestamp"))
+    at = _at(source, entry)
     ref = _field(entry, source.ref) or entry.get("id")
     if amount is None or amount == 0.0 or at is None or ref is None:
         return None

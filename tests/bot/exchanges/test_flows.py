@@ -56,3 +56,19 @@ async def test_venues_without_flows_and_refused_keys(fake: FakeExchange, hub: Ex
     with pytest.raises(ExchangeFailure) as failure:
         await hub.fetch_flows("w", "binanceusdm", wrong, "funding", since_ms=T0, until_ms=T0 + 1)
     assert failure.value.kind == "auth" and "secret" not in str(failure.value)
+
+
+async def test_a_full_page_of_opening_fills_does_not_end_the_read(
+    fake: FakeExchange, hub: ExchangeHub
+) -> None:
+    """Hyperliquid's fills carry closedPnl 0 when they open a position: 2,000 of them fill a
+    page with no flow in it, and the close after them must still be read."""
+    creds = link(fake, "hyperliquid")
+    address = creds.wallet_address or ""
+    for i in range(2000):
+        fake.add_flow(address, "realised", "SOL/USDC:USDC", 0.0, T0 + i * 1000)
+    fake.add_flow(address, "realised", "SOL/USDC:USDC", 42.5, T0 + 3000 * 1000)
+    flows = await hub.fetch_flows(
+        "h", "hyperliquid", creds, "realised", since_ms=T0, until_ms=T0 + 4000 * 1000
+    )
+    assert [f.amount for f in flows] == [42.5]
