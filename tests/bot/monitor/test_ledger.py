@@ -10,7 +10,7 @@ import pytest
 
 from bot import digest, digest_text
 from bot.ledger import LOOKBACK_S, OVERLAP_S, Ledger
-from storage.flows import Flows
+from storage.flows import Flows, StoredFlow
 from tests.bot.monitor.conftest import World
 
 H_MS = 3_600_000
@@ -128,3 +128,13 @@ async def test_a_digest_refresh_reads_up_to_the_minute(world: World) -> None:
     clock[0] += 120
     await ledger.refresh([usdm])
     assert await _totals(world, usdm.id, "funding") == {"USDT": -2.5}
+
+
+async def test_the_monitor_retention_job_prunes_old_flows(world: World) -> None:
+    usdm = await world.link("binanceusdm")
+    now = time.time()
+    old = StoredFlow(usdm.id, "funding", "old", now - 91 * 86400, "BTC/USDT:USDT", "USDT", -1.0)
+    new = StoredFlow(usdm.id, "funding", "new", now - 3600, "BTC/USDT:USDT", "USDT", -2.0)
+    await Flows(world.db).record(usdm.id, "funding", [old, new], since=now - 92 * 86400, until=now)
+    await world.monitor.prune()
+    assert await _totals(world, usdm.id, "funding") == {"USDT": -2.0}
