@@ -120,6 +120,8 @@ def _alert(notice: AlertNotice) -> str:
 
 def _ops(notice: OpsNotice) -> str:
     watching = f"{notice.accounts} account{'' if notice.accounts == 1 else 's'}"
+    head = f"{ICONS[notice.severity]} {notice.severity.upper()}"
+    detail = f": {notice.detail}" if notice.detail else ""
     match notice.kind:
         case NoticeKind.HEARTBEAT:
             return f"💓 liqwatch is still watching {watching}"
@@ -129,11 +131,22 @@ def _ops(notice: OpsNotice) -> str:
                 if notice.idle_s is None
                 else f"has not completed a poll for {duration(notice.idle_s)}"
             )
-            return f"{ICONS[notice.severity]} {notice.severity.upper()} — monitor {since}"
+            return f"{head} — monitor {since}"
         case NoticeKind.RECOVERED:
             return f"{RESOLVED_ICON} RECOVERED — monitor is polling again, watching {watching}"
+        case NoticeKind.DELIVERY_STALLED:
+            return (
+                f"{head} — delivery stalled: a message has waited {duration(notice.idle_s)} "
+                f"to be sent{detail}"
+            )
+        case NoticeKind.DELIVERY_RECOVERED:
+            return f"{RESOLVED_ICON} RECOVERED — messages are being delivered again"
+        case NoticeKind.TASK_FAILED:
+            return f"{head} — {notice.subject or 'a task'} crashed{detail}"
+        case NoticeKind.OPERATOR:
+            return f"{head} — {notice.subject or 'liqwatch'}{detail}"
         case _:
-            return f"{ICONS[notice.severity]} {notice.kind}: watching {watching}"
+            return f"{head} {notice.kind}: watching {watching}"
 
 
 def render(notice: Notice) -> str:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Generator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from types import TracebackType
 from typing import Any, TypeAlias
 
 import aiosqlite
 
-from storage.errors import StorageError
+from storage.errors import StorageCorrupt, StorageError, StorageUnavailable
 from storage.migrate import Migration, apply_migrations, load_migrations
 
 #: Statement parameters: positional (``?``) or named (``:name``).
@@ -27,17 +28,63 @@ PRAGMAS = (
 )
 
 
+#: SQLite primary result codes (``sqlite3.Error.sqlite_errorcode & 0xFF``) that pass with time.
+_BUSY, _LOCKED, _IOERR, _FULL, _CANTOPEN = 5, 6, 10, 13, 14
+#: … and those that say the file itself is wrong.
+_CORRUPT, _NOTADB = 11, 26
+
+
+def translate(exc: sqlite3.Error, path: str) -> StorageError | None:
+    """A sentence naming the file and what to do for SQLite's operational failures, as the
+    storage error a caller can act on; None for the rest (a bug: let it surface as is)."""
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    if code in (_BUSY, _LOCKED):
+        return StorageUnavailable(
+            f"database {path} is locked by another writer (a backup, a `liqwatch` command, "
+            "another process) for longer than the busy timeout: retry once it is released"
+        )
+    if code == _FULL:
+        return StorageUnavailable(
+            f"database {path}: the disk is full; free space on that filesystem"
+        )
+    if code == _IOERR:
+        return StorageUnavailable(f"database {path}: disk I/O error ({exc}); check the disk")
+    if code == _CANTOPEN:
+        return StorageUnavailable(
+            f"cannot open database {path}: check that its folder exists and is writable"
+        )
+    if code in (_CORRUPT, _NOTADB):
+        return StorageCorrupt(
+            f"{path} is not a liqwatch database or is damaged ({exc}): check LIQWATCH_DB, "
+            "or restore a backup"
+        )
+    return None
+
+
+@contextmanager
+def _translated(path: str) -> Iterator[None]:
+    """Re-raise SQLite's operational failures as ``StorageError`` (see ``translate``)."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        storage_error = translate(exc, path)
+        if storage_error is None:
+            raise
+        raise storage_error from exc
+
+
 async def _connect(path: str, *, read_only: bool) -> aiosqlite.Connection:
     """One configured connection in autocommit mode (we issue BEGIN ourselves)."""
     try:
         conn = await aiosqlite.connect(path, isolation_level=None)
     except sqlite3.Error as exc:
-        raise StorageError(f"cannot open database {path}: {exc}") from exc
+        raise translate(exc, path) or StorageError(f"cannot open database {path}: {exc}") from exc
     try:
         conn.row_factory = aiosqlite.Row
         for pragma in PRAGMAS:
-            async with conn.execute(pragma) as cursor:
-                row = await cursor.fetchone()
+            with _translated(path):
+                async with conn.execute(pragma) as cursor:
+                    row = await cursor.fetchone()
             if pragma.startswith("PRAGMA journal_mode") and (row is None or row[0] != "wal"):
                 raise StorageError(f"{path}: SQLite refused WAL journal mode (network drive?)")
         if read_only:
@@ -51,8 +98,9 @@ async def _connect(path: str, *, read_only: bool) -> aiosqlite.Connection:
 class Transaction:
     """Statements inside one ``BEGIN IMMEDIATE`` … ``COMMIT``; unusable once it has ended."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: str = "") -> None:
         self._conn: aiosqlite.Connection | None = conn
+        self._path = path
 
     def _live(self) -> aiosqlite.Connection:
         if self._conn is None:
@@ -64,30 +112,35 @@ class Transaction:
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; the number of rows it changed."""
-        async with self._live().execute(sql, params) as cursor:
-            return cursor.rowcount
+        with _translated(self._path):
+            async with self._live().execute(sql, params) as cursor:
+                return cursor.rowcount
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run one INSERT; the new row's id."""
-        async with self._live().execute(sql, params) as cursor:
-            if cursor.lastrowid is None:
-                raise StorageError("INSERT produced no row id")
-            return cursor.lastrowid
+        with _translated(self._path):
+            async with self._live().execute(sql, params) as cursor:
+                if cursor.lastrowid is None:
+                    raise StorageError("INSERT produced no row id")
+                return cursor.lastrowid
 
     async def executemany(self, sql: str, rows: Sequence[Params]) -> int:
         """Run one statement per parameter row; the total rows changed."""
-        async with self._live().executemany(sql, rows) as cursor:
-            return cursor.rowcount
+        with _translated(self._path):
+            async with self._live().executemany(sql, rows) as cursor:
+                return cursor.rowcount
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """The first row of a query (or of ``… RETURNING``), seeing this transaction's writes."""
-        async with self._live().execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        with _translated(self._path):
+            async with self._live().execute(sql, params) as cursor:
+                return await cursor.fetchone()
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """Every row of a query (or of ``… RETURNING``), seeing this transaction's writes."""
-        async with self._live().execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        with _translated(self._path):
+            async with self._live().execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
 
 
 class Database:
@@ -159,12 +212,16 @@ class Database:
             raise RuntimeError("nested transaction: pass the open Transaction instead")
         async with self._lock:
             self._holder = task
-            tx = Transaction(self._writer)
+            tx = Transaction(self._writer, self.path)
             committed = False
             try:
-                await self._writer.execute("BEGIN IMMEDIATE")
+                with _translated(self.path):
+                    if self._writer.in_transaction:  # an earlier ROLLBACK failed (disk gone)
+                        await self._writer.rollback()
+                    await self._writer.execute("BEGIN IMMEDIATE")
                 yield tx
-                await self._writer.commit()
+                with _translated(self.path):
+                    await self._writer.commit()
                 committed = True
             finally:
                 tx._end()
@@ -173,8 +230,10 @@ class Database:
                     # aiosqlite queues this ROLLBACK on the connection's thread before our
                     # first suspension, so even if we are cancelled while it waits, it runs
                     # ahead of the next holder's BEGIN. It is a no-op when nothing is open
-                    # (a cancelled BEGIN that never ran, or a COMMIT that did).
-                    await self._writer.rollback()
+                    # (a cancelled BEGIN that never ran, or a COMMIT that did). A failing
+                    # rollback (disk gone) must not hide the error that brought us here.
+                    with contextlib.suppress(sqlite3.Error):
+                        await self._writer.rollback()
 
     @asynccontextmanager
     async def joining(self, tx: Transaction | None) -> AsyncIterator[Transaction]:
@@ -187,13 +246,15 @@ class Database:
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """The first row of a read-only query on committed data."""
-        async with self._reader.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        with _translated(self.path):
+            async with self._reader.execute(sql, params) as cursor:
+                return await cursor.fetchone()
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """Every row of a read-only query on committed data."""
-        async with self._reader.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        with _translated(self.path):
+            async with self._reader.execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
 
     async def schema_version(self) -> int:
         """The applied migration number (``PRAGMA user_version``)."""

@@ -17,3 +17,12 @@ class MigrationError(StorageError):
 
 class SchemaTooNewError(MigrationError):
     """The database was written by a newer liqwatch than this one: opening it is refused."""
+
+
+class StorageUnavailable(StorageError):
+    """The database refused an operation for a reason that passes — locked by another writer
+    past ``busy_timeout``, disk full, an I/O error. Nothing was written: retry later."""
+
+
+class StorageCorrupt(StorageError):
+    """The file is not a SQLite database, or its pages are damaged: restore a backup."""

@@ -71,6 +71,13 @@ class NoticeKind(StrEnum):
     STALLED = "stalled"
     RECOVERED = "recovered"
     DIGEST = "digest"
+    #: A supervised task (notifier, a chat adapter, a scheduler job) crashed and is restarted.
+    TASK_FAILED = "task_failed"
+    #: The oldest due outbox row waited longer than the delivery limit (and when it clears).
+    DELIVERY_STALLED = "delivery_stalled"
+    DELIVERY_RECOVERED = "delivery_recovered"
+    #: Something only the operator can fix (a proxy refusing us, the database failing).
+    OPERATOR = "operator"
 
 
 @dataclass(frozen=True)
@@ -96,14 +103,20 @@ class AlertNotice:
 
 @dataclass(frozen=True)
 class OpsNotice:
-    """Operator messages: the heartbeat, and the watchdog's stalled / recovered alerts."""
+    """Operator messages: the heartbeat, the watchdogs' stalled / recovered alerts, crashed
+    tasks and problems only the operator can fix."""
 
     kind: NoticeKind
     at: float
     severity: Severity
     accounts: int
-    #: Seconds since the monitor last completed a poll (None: never).
+    #: Seconds since the monitor last completed a poll, or the oldest due outbox row's age
+    #: (None: never / unknown).
     idle_s: float | None = None
+    #: What it is about: a task name, a venue ("binanceusdm"), "database".
+    subject: str | None = None
+    #: One plain sentence for the operator (never a secret: built from types and statuses).
+    detail: str | None = None
 
 
 @dataclass(frozen=True)

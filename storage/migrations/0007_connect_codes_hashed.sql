@@ -1,0 +1,1 @@
+-- 0007: reserved: /connect codes stored as hashes, wrong-attempt limits (issue 13 item 7).

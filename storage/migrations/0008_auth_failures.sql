@@ -1,0 +1,1 @@
+-- 0008: reserved: when an account's key was first rejected, for auth_failed only after a minute of rejections (issue 13 item 5).

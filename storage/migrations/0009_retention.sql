@@ -1,0 +1,1 @@
+-- 0009: reserved: retention of the outbox, alert log, silences and codes; digest charts out of the outbox row (issue 13 item 8).

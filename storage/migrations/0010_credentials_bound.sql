@@ -1,0 +1,1 @@
+-- 0010: reserved: credentials bound to their account (issue 13 item 9).
