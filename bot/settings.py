@@ -57,6 +57,8 @@ class Settings:
     heartbeat_s: float = 0.0
     #: The watchdog alerts the ops chat when no poll has finished for this long.
     stall_s: float = 300.0
+    #: The watchdog alerts the ops chat when a due message has waited this long to be sent.
+    delivery_stall_s: float = 120.0
     #: Enables the Telegram adapter (from @BotFather).
     telegram_token: Secret | None = None
     #: The Bot API server root: requests go to {url}/bot{token}/{method}.
@@ -88,6 +90,7 @@ class Settings:
             ops_chat=_chat(merged, "LIQWATCH_OPS_CHAT"),
             heartbeat_s=_number(merged, "LIQWATCH_HEARTBEAT_SECONDS", 0, minimum=0),
             stall_s=_number(merged, "LIQWATCH_STALL_SECONDS", 300, minimum=10),
+            delivery_stall_s=_number(merged, "LIQWATCH_DELIVERY_STALL_SECONDS", 120, minimum=10),
             telegram_token=Secret(_token(telegram, "TELEGRAM_BOT_TOKEN")) if telegram else None,
             telegram_api_url=_url(merged, "TELEGRAM_API_URL") or DEFAULT_TELEGRAM_API_URL,
             discord_token=Secret(_discord_token(discord)) if discord else None,

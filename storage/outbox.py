@@ -287,6 +287,19 @@ class Outbox:
         )
         return None if row is None or row[0] is None else float(row[0])
 
+    async def oldest_due(
+        self, now: float, *, platforms: Collection[Platform] | None = None
+    ) -> float | None:
+        """When the longest-waiting due row fell due (None: nothing is due): how far behind
+        delivery is. A row waiting out a retry or a platform's retry_after is not due yet."""
+        names = list(Platform) if platforms is None else platforms
+        row = await self._db.fetchone(
+            "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'"
+            " AND next_attempt_at <= ? AND platform IN (SELECT value FROM json_each(?))",
+            (now, _platforms_json(names)),
+        )
+        return None if row is None or row[0] is None else float(row[0])
+
     async def pending_platforms(self) -> set[str]:
         """Platforms that have pending rows (a notifier warns about those it has no channel for)."""
         rows = await self._db.fetchall(
