@@ -26,18 +26,21 @@ class Redact(logging.Filter):
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Replace the record's message by its cleaned, fully formatted text (traceback
+        included). The format arguments go too: a ``%`` in a traceback appended to a format
+        string would make logging fail and print the raw record, secrets and all."""
         if not self.secrets:
             return True
-        message = record.getMessage()
-        cleaned = self._clean(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
+        try:
+            text = record.getMessage()
+        except Exception:  # a caller's bad format string must not leak its arguments
+            text = f"{record.msg} (unformattable log arguments dropped)"
         if record.exc_info and record.exc_info[1] is not None:
-            text = logging.Formatter().formatException(record.exc_info)
-            record.exc_text = self._clean(text)
-            record.exc_info = None
-            record.msg = f"{record.msg}\n{record.exc_text}"
-            record.exc_text = None
+            text = f"{text}\n{logging.Formatter().formatException(record.exc_info)}"
+        elif record.exc_text:
+            text = f"{text}\n{record.exc_text}"
+        record.msg, record.args = self._clean(text), None
+        record.exc_info, record.exc_text = None, None
         return True
 
 
