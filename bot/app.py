@@ -31,6 +31,11 @@ def configure_logging(level: str) -> None:
     # every request URL at INFO: a Bot API URL holds the bot token. Never let them through.
     for name in ("ccxt", "httpx", "httpcore", "discord.http", "discord.gateway"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # APScheduler says "Running job…" and "…executed successfully" at INFO for every run: two
+    # lines per poll, hundreds a second at thousands of accounts. Its warnings (missed runs)
+    # and errors (a job raised) still come through; liqwatch's own INFO is what an operator
+    # needs: start, stop, account state changes, delivery failures.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def chat_adapters(settings: Settings) -> list[ChatAdapter]:
