@@ -18,6 +18,7 @@ from bot.telegram.adapter import TelegramAdapter
 from bot.vault import Vault
 from engine.domain import Platform
 from storage import Database
+from storage.lock import ProcessLock
 
 log = logging.getLogger("liqwatch")
 
@@ -68,6 +69,9 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     async with AsyncExitStack() as stack:
+        # One process per database: held until exit (the kernel frees it on kill -9), so a
+        # second `run` stops here, before it could touch the first one's leases.
+        stack.enter_context(ProcessLock(settings.db_path, purpose="run"))
         db = await stack.enter_async_context(Database.open(str(settings.db_path)))
         hub = await stack.enter_async_context(ExchangeHub(settings.exchange_url_prefix))
         # Chat channels join here; a platform without one keeps its alerts in the outbox

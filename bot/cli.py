@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.errors import UserError
+from storage.errors import StorageError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -140,7 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             output = _run_demo(args)
         else:
             output = _operator(args)
-    except UserError as exc:
+    except (UserError, StorageError) as exc:
+        # Both carry one sentence naming the problem (a storage error: the file and what to
+        # do); the traceback would only bury it.
         print(f"liqwatch: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -18,6 +18,7 @@ from engine.domain import Platform
 from storage import Database
 from storage.accounts import Accounts
 from storage.credentials import CredentialRow
+from storage.lock import ProcessLock
 from storage.users import Users
 
 #: The owner of accounts linked by an operator on the server (team accounts).
@@ -37,6 +38,12 @@ async def rotate_key(settings: Settings, new_key: str | None) -> str:
             "and run rotate-key again"
         )
     old, new = Vault(settings.require_master_key()), Vault(Secret(new_key))
+    # A running liqwatch holds the old key: rotating under it would leave it unable to decrypt.
+    with ProcessLock(settings.db_path, purpose="rotate-key"):
+        return await _rotate(settings, old, new)
+
+
+async def _rotate(settings: Settings, old: Vault, new: Vault) -> str:
     async with Database.open(str(settings.db_path)) as db:
         accounts = Accounts(db)
         rows = await accounts.all_credentials()

@@ -32,6 +32,7 @@ from engine.alerts.events import to_payload
 from engine.domain import Platform
 from storage import Database
 from storage.accounts import Accounts
+from storage.lock import ProcessLock
 from storage.users import Users
 
 CHAT_ID = "console"
@@ -95,8 +96,11 @@ async def _seed(db: Database, venue: SimulatedVenue) -> int:
 @contextlib.asynccontextmanager
 async def _database(path: Path | None) -> AsyncIterator[Database]:
     with tempfile.TemporaryDirectory(prefix="liqwatch-demo-") as tmp:
-        async with Database.open(str(path or Path(tmp) / "demo.db")) as db:
-            yield db
+        file = path or Path(tmp) / "demo.db"
+        # The demo runs the notifier: a second demo (or a run) on the same file is refused.
+        with ProcessLock(file, purpose="demo"):
+            async with Database.open(str(file)) as db:
+                yield db
 
 
 async def demo(options: DemoOptions, *, out: TextIO = sys.stdout) -> None:
