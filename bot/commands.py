@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import zoneinfo
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import NoReturn
@@ -80,6 +82,7 @@ __all__ = [
     "Why",
     "help_text",
     "parse",
+    "time_zone",
     "usage_line",
 ]
 
@@ -269,13 +272,43 @@ def _snooze(args: _Args, raw: str) -> Command:
         return Snooze(target, parse_duration(args[1], usage=EXAMPLE["snooze"]))
 
 
+@functools.cache
+def _zones() -> dict[str, str]:
+    return {zone.lower(): zone for zone in zoneinfo.available_timezones()}
+
+
+def time_zone(name: str) -> str | None:
+    """The IANA zone ``name`` spells (in any case), or None.
+
+    Only real zones count: ``ZoneInfo("America")`` tries to open tzdata's *folder* and fails
+    with an OSError rather than saying "no such zone", so names are checked against the list.
+    """
+    return _zones().get(name.lower())
+
+
+def _zone(command: str, word: str) -> str:
+    """The one time-zone check for every command that takes a zone (/quiet, /digest)."""
+    zone = time_zone(word)
+    if zone is None:
+        _fail(command, f"{_q(word)} is not a time zone like Europe/Paris or UTC.")
+    return zone
+
+
+_SCOPES = ("critical", "all")
+
+
 def _quiet(args: _Args, raw: str) -> Command:
     _arity("quiet", args, 1, 5)
     if args[0].lower() == "off":
         _arity("quiet", args, 1, 1)
         return Quiet(None)
+    # The same split as the grammar's: the window (spaces around "-" allowed), then words.
+    window, *rest = re.sub(r"\s*-\s*", "-", " ".join(args), count=1).split()
+    zones = [i for i, word in enumerate(rest) if word.lower() not in _SCOPES]
+    if zones:
+        rest[zones[0]] = _zone("quiet", rest[zones[0]])
     with _grammar():
-        return Quiet(parse_quiet(" ".join(args)))
+        return Quiet(parse_quiet(" ".join([window, *rest])))
 
 
 def _why(args: _Args, raw: str) -> Command:
@@ -330,8 +363,12 @@ def _digest(args: _Args, raw: str) -> Command:
         return Digest(action)
     if action != "subscribe":
         _fail("digest", f"{_q(args[0])} is not now, subscribe or unsubscribe.")
+    words = args[1:]
+    lowered = [w.lower() for w in words]
+    if "at" in lowered and len(words) == lowered.index("at") + 3:  # … at HH:MM <zone>
+        words[-1] = _zone("digest", words[-1])
     with _grammar():
-        labels, at, tz = parse_digest_schedule(args[1:])
+        labels, at, tz = parse_digest_schedule(words)
     return Digest("subscribe", tuple(_label("digest", w) for w in labels), at, tz)
 
 

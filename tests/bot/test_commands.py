@@ -218,6 +218,32 @@ def test_quiet_hours_use_the_shared_grammar() -> None:
     )
 
 
+@pytest.mark.parametrize("folder", ["America", "Europe", "Etc", "etc"])
+@pytest.mark.parametrize(
+    ("template", "usage"),
+    [
+        ("/quiet 22:00-07:00 {}", "Usage: /quiet <from>-<to>"),
+        ("/quiet 22:00 - 07:00 all {}", "Usage: /quiet <from>-<to>"),
+        ("/digest subscribe at 08:00 {}", "Usage: /digest"),
+        ("/digest subscribe main at 8 {}", "Usage: /digest"),
+    ],
+)
+def test_a_tzdata_folder_is_not_a_time_zone(folder: str, template: str, usage: str) -> None:
+    """`America` is a folder of tzdata, not a zone (ZoneInfo fails on it with an OSError):
+    /quiet and /digest subscribe both answer with the one sentence and the usage line."""
+    first, second = _refused(template.format(folder)).split("\n")
+    assert first == f"'{folder}' is not a time zone like Europe/Paris or UTC."
+    assert second.startswith(usage)
+
+
+def test_zones_are_matched_without_regard_to_case() -> None:
+    """A phone's capitalisation does not matter: the zone is stored as IANA spells it."""
+    quiet = parse("/quiet 22:00-07:00 america/new_york")
+    assert isinstance(quiet, Quiet) and quiet.hours is not None
+    assert quiet.hours.tz == "America/New_York"
+    assert parse("/digest subscribe at 7 etc/utc") == Digest("subscribe", (), "07:00", "Etc/UTC")
+
+
 def test_silence_reads_matchers_then_a_duration() -> None:
     """The last word is the duration; matchers keep their order and canonical values."""
     assert parse("/silence kind=liq symbol=btc 2h") == Silence(
