@@ -11,7 +11,7 @@ from bot.alerting import AlertView, RuleView, Why
 from bot.console.render import stress_text
 from bot.portfolio import AccountView, StressView
 from bot.report import report, stress_report
-from bot.services import Linked
+from bot.services import Linked, short_address
 from engine.alerts.policy import Silence, span
 from engine.alerts.quiet import QuietHours
 from engine.alerts.rules import KINDS
@@ -46,8 +46,11 @@ def group_tour() -> str:
 def linked(result: Linked) -> str:
     """After /link or /watch: which account, under which label, and any key warnings."""
     account = result.account
+    what = account.venue
+    if account.wallet_address:
+        what += f" wallet {short_address(account.wallet_address)}"
     lines = [
-        f'Linked {account.venue} as "{account.label}" (#{account.id}). '
+        f'Linked {what} as "{account.label}" (#{account.id}). '
         "The first poll comes within a minute: then try /positions."
     ]
     lines += [f"Warning: {w}" for w in result.warnings]

@@ -20,6 +20,8 @@ from storage.accounts import Accounts
 
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+#: Short venue names for wallet labels ("hl-7a3f" is easier to type than "hyperliquid-2").
+_VENUE_SHORT = {"hyperliquid": "hl"}
 
 
 @dataclass(frozen=True)
@@ -93,13 +95,26 @@ class AccountService:
     async def watch(
         self, owner_id: int, venue: str, address: str, *, label: str | None = None
     ) -> Linked:
-        """Track a public wallet read-only (Hyperliquid); never asks for a private key."""
-        venue = venue.strip().lower()
+        """Track a public wallet read-only (Hyperliquid); never asks for a private key.
+
+        Without a label the wallet gets one that tells it apart from the owner's other wallets
+        and is short to type: ``hl-7a3f`` (more of the address when that one is taken).
+        """
+        venue, address = venue.strip().lower(), address.strip()
         if not spec_for(venue).wallet:
             raise UserError(f"{venue} cannot be tracked by address: link an API key instead")
-        if not _ADDRESS.match(address.strip()):
+        if not _ADDRESS.match(address):
             raise UserError("that is not a wallet address: expected 0x followed by 40 hex digits")
-        return await self.link(owner_id, venue, Credentials.wallet(address.strip()), label=label)
+        mine = await self.accounts.list_for(owner_id)
+        for account in mine:
+            if account.venue == venue and (account.wallet_address or "").lower() == address.lower():
+                raise UserError(
+                    f'you already watch {short_address(address)} as "{account.label}": '
+                    "see /accounts"
+                )
+        if label is None:
+            label = wallet_label(venue, address, {a.label.lower() for a in mine})
+        return await self.link(owner_id, venue, Credentials.wallet(address), label=label)
 
     async def list(self, owner_id: int) -> list[LinkedAccount]:
         """The user's own accounts."""
@@ -136,6 +151,23 @@ def _label(label: str | None, venue: str) -> str:
             "a label is 1-32 letters, digits, '.', '_' or '-', starting with a letter or digit"
         )
     return name
+
+
+def short_address(address: str) -> str:
+    """``0x7a3f…c9e1``: enough of a wallet address to recognise it in a reply."""
+    return f"{address[:6]}…{address[-4:]}" if len(address) > 12 else address
+
+
+def wallet_label(venue: str, address: str, taken: set[str]) -> str:
+    """``hl-7a3f``: the venue's short name and the address's first hex digits, two more at a
+    time while the label is ``taken`` (lower-case labels); labels stay within 32 characters."""
+    prefix = _VENUE_SHORT.get(venue, venue)[:12]
+    digits = address.lower().removeprefix("0x")
+    for n in range(4, len(digits) + 1, 2):
+        label = f"{prefix}-{digits[:n]}"[:32]
+        if label.lower() not in taken:
+            return label
+    return _numbered(f"{prefix}-{digits[:4]}", len(taken) + 1)
 
 
 def _numbered(label: str, n: int) -> str:

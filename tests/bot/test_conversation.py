@@ -154,6 +154,38 @@ async def test_a_second_link_on_one_venue_gets_a_numbered_label(env: Env) -> Non
     assert "SECRET" not in first.text + second.text
 
 
+async def test_watch_echoes_the_wallet_and_labels_it_by_its_address(env: Env) -> None:
+    """/watch says which wallet it linked (0x7a3f…c9e1) and labels it hl-7a3f, not
+    "hyperliquid", "hyperliquid-2"…; a label already taken takes more of the address."""
+    env.conversation.accounts.hub = AcceptingHub()  # type: ignore[assignment]
+    first, second, third = (
+        "0x7A3F" + "0" * 32 + "C9E1",
+        "0x7a3fbb" + "1" * 30 + "dd02",
+        "0x51ca" + "2" * 32 + "0003",
+    )
+    replies = [
+        (await env.conversation.handle(_ctx("1", "1"), f"/watch hyperliquid {a}")).text
+        for a in (first, second, third)
+    ]
+    assert replies[0].startswith('Linked hyperliquid wallet 0x7A3F…C9E1 as "hl-7a3f" (#')
+    assert replies[1].startswith('Linked hyperliquid wallet 0x7a3f…dd02 as "hl-7a3fbb" (#')
+    assert replies[2].startswith('Linked hyperliquid wallet 0x51ca…0003 as "hl-51ca" (#')
+    listed = (await env.conversation.handle(_ctx("1", "1"), "/accounts")).text
+    assert sorted(line.split()[1] for line in listed.splitlines()) == [
+        "hl-51ca", "hl-7a3f", "hl-7a3fbb", "main",
+    ]  # fmt: skip
+
+
+async def test_watching_the_same_wallet_twice_says_under_which_label(env: Env) -> None:
+    """The same address again (in any case) is refused with the label it already has."""
+    env.conversation.accounts.hub = AcceptingHub()  # type: ignore[assignment]
+    address = "0x7a3f" + "0" * 32 + "c9e1"
+    await env.conversation.handle(_ctx("1", "1"), f"/watch hyperliquid {address}")
+    shouted = "0x" + address[2:].upper()
+    again = await env.conversation.handle(_ctx("1", "1"), f"/watch hyperliquid {shouted}")
+    assert again.text == 'you already watch 0x7A3F…C9E1 as "hl-7a3f": see /accounts'
+
+
 def _discord(user: str, chat: str) -> ChatContext:
     return ChatContext(Platform.DISCORD, user, f"d{user}", chat, True)
 

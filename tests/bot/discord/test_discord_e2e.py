@@ -118,7 +118,7 @@ async def _alert(fake: FakeDiscord, headline: str) -> SentMessage:
 
 async def _watch_and_wait_for_positions(fake: FakeDiscord) -> None:
     watched = fake.slash(ANN, "watch", {"venue": "hyperliquid", "address": ADDRESS})
-    linked = await _answer(fake, watched, "Linked hyperliquid")
+    linked = await _answer(fake, watched, 'Linked hyperliquid wallet 0x1111…1111 as "hl-1111"')
     assert not linked.ephemeral  # a DM: answered normally
     assert fake.responses(watched)[0].type == 5  # deferred at once, answered in a follow-up
 
@@ -131,7 +131,7 @@ async def test_watch_positions_alert_ack_resolved(world: World) -> None:
     answer = None
     for _ in range(30):
         asked = fake.slash(ANN, "positions", {}, guild_id=GUILD, channel_id=DESK_CHANNEL)
-        answer = await _answer(fake, asked, "[hyperliquid]")
+        answer = await _answer(fake, asked, "[hl-1111]")
         if SOL in str(answer.embeds):
             break
         await asyncio.sleep(0.5)
@@ -180,21 +180,21 @@ async def test_sharing_needs_manage_channels(world: World) -> None:
     fake = world.discord
     await _watch_and_wait_for_positions(fake)
     asked = fake.slash(
-        ANN, "share", {"account": "hyperliquid"}, guild_id=GUILD, channel_id=DESK_CHANNEL
+        ANN, "share", {"account": "hl-1111"}, guild_id=GUILD, channel_id=DESK_CHANNEL
     )
     await _answer(fake, asked, "Only this chat's admins")
     fake.set_permissions(GUILD, ANN, 1 << 4)  # MANAGE_CHANNELS
     asked = fake.slash(
-        ANN, "share", {"account": "hyperliquid"}, guild_id=GUILD, channel_id=DESK_CHANNEL
+        ANN, "share", {"account": "hl-1111"}, guild_id=GUILD, channel_id=DESK_CHANNEL
     )
     await _answer(fake, asked, "is now shared with this chat")
 
     # Autocomplete offers the user's own labels (and venues where a venue is asked).
     typed = fake.autocomplete(
-        ANN, "unshare", "account", "hy", guild_id=GUILD, channel_id=DESK_CHANNEL
+        ANN, "unshare", "account", "hl", guild_id=GUILD, channel_id=DESK_CHANNEL
     )
     choices = await fake.wait_for(lambda: (fake.responses(typed) or [None])[0], timeout=15)
-    assert choices.type == 8 and [c["value"] for c in choices.choices or []] == ["hyperliquid"]
+    assert choices.type == 8 and [c["value"] for c in choices.choices or []] == ["hl-1111"]
     typed = fake.autocomplete(ANN, "watch", "venue", "hyper")
     venues = await fake.wait_for(lambda: (fake.responses(typed) or [None])[0], timeout=15)
     assert [c["value"] for c in venues.choices or []] == ["hyperliquid"]

@@ -17,7 +17,8 @@ OTHER_ADDRESS = "0x2222222222222222222222222222222222222222"
 async def _watch(app: App, user: int, name: str, address: str) -> None:
     app.exchange.add_wallet(address)
     chat = app.telegram.private_chat(user, name)
-    await app.reply(chat, f"/watch hyperliquid {address}", "Linked hyperliquid", first_name=name)
+    short = f"{address[:6]}…{address[-4:]}"
+    await app.reply(chat, f"/watch hyperliquid {address}", f"wallet {short} as", first_name=name)
 
 
 async def test_only_admins_share_and_the_group_sees_only_what_was_shared(app: App) -> None:
@@ -34,22 +35,22 @@ async def test_only_admins_share_and_the_group_sees_only_what_was_shared(app: Ap
 
     # A member who is not an admin cannot share (even their own account).
     tg.set_member(DESK, BOB, "member")
-    refused = await app.reply(desk, "/share hyperliquid", "Only this chat's admins", user_id=BOB)
+    refused = await app.reply(desk, "/share hl-2222", "Only this chat's admins", user_id=BOB)
     assert "/share" in refused.plain
     assert tg.calls_to("getChatMember")  # asked Telegram, did not guess
 
     # Ann (admin) shares hers; Eve (a plain member) can read it; Bob's stays private.
-    await app.reply(desk, "/share hyperliquid", "is now shared with this chat", user_id=ANN)
+    await app.reply(desk, "/share hl-1111", "is now shared with this chat", user_id=ANN)
     listed = await app.reply(desk, "/accounts", "Shared with this chat", user_id=EVE)
-    assert listed.plain.splitlines()[1:] == ["#1 hyperliquid (hyperliquid) — active"]
-    shown = await app.reply(desk, "/positions", "[hyperliquid]", user_id=EVE, timeout=30)
-    assert "[hyperliquid-2]" not in shown.plain and OTHER_ADDRESS not in shown.plain
+    assert listed.plain.splitlines()[1:] == ["#1 hl-1111 (hyperliquid) — active"]
+    shown = await app.reply(desk, "/positions", "[hl-1111]", user_id=EVE, timeout=30)
+    assert "[hl-2222]" not in shown.plain and OTHER_ADDRESS not in shown.plain
 
     # A member may not change the group's alerting; an admin may.
     await app.reply(desk, "/quiet 22:00-07:00", "Only this chat's admins", user_id=EVE)
     await app.reply(desk, "/quiet 22:00-07:00", "Quiet hours 22:00-07:00", user_id=ANN)
-    await app.reply(desk, "/unshare hyperliquid", "Only this chat's admins", user_id=EVE)
-    await app.reply(desk, "/unshare hyperliquid", "no longer shared", user_id=ANN)
+    await app.reply(desk, "/unshare hl-1111", "Only this chat's admins", user_id=EVE)
+    await app.reply(desk, "/unshare hl-1111", "no longer shared", user_id=ANN)
     await app.reply(desk, "/positions", "Nothing is shared", user_id=EVE)
 
 
