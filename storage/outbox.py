@@ -9,10 +9,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from engine.alerts.events import AlertNotice, Notice, from_payload, to_payload
+from engine.alerts.events import AlertNotice, DigestNotice, Notice, from_payload, to_payload
 from engine.alerts.fanout import Message
 from engine.alerts.rules import Severity
 from engine.domain import Platform
+from storage import outbox_charts
 from storage.db import Database, Transaction
 
 log = logging.getLogger(__name__)
@@ -80,29 +81,18 @@ class Outbox:
     async def enqueue(tx: Transaction, messages: Sequence[NewMessage], *, now: float) -> int:
         """Queue messages inside the caller's transaction; the number of new rows.
 
-        A message whose ``dedup_key`` is already queued (or was sent) is skipped.
+        A message whose ``dedup_key`` is already queued (or was sent) is skipped. A digest's
+        charts are stored beside its row (``storage.outbox_charts``), not in its payload.
         """
-        rows = [
-            (
-                m.dedup_key,
-                m.owner_id,
-                str(m.platform),
-                m.chat_id,
-                str(m.severity),
-                json.dumps(to_payload(m.notice), separators=(",", ":"), allow_nan=False),
-                now,
-                now,
-            )
-            for m in messages
-        ]
-        if not rows:
-            return 0
-        return await tx.executemany(
-            "INSERT INTO outbox (dedup_key, owner_id, platform, chat_id, severity,"
-            " payload_json, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (dedup_key) DO NOTHING",
-            rows,
-        )
+        added, plain = 0, list[NewMessage]()
+        for message in messages:
+            if isinstance(message.notice, DigestNotice) and message.notice.charts:
+                added += await _insert(tx, plain, now)  # keep the queueing order (ids)
+                added += await _insert_digest(tx, message, now)
+                plain = []
+            else:
+                plain.append(message)
+        return added + await _insert(tx, plain, now)
 
     async def claim(
         self,
@@ -140,6 +130,7 @@ class Outbox:
                     log.error("outbox row %s has a corrupt payload: dead-lettered", row["id"])
                     await self.dead(int(row["id"]), f"corrupt payload: {exc!r}", tx=tx)
         parsed.sort(key=lambda c: (-c.severity.rank, c.id))
+        parsed = await outbox_charts.attach(self._db, parsed)
         refs = await self._refs_for([c.id for c in parsed if isinstance(c.notice, AlertNotice)])
         return [replace(c, related_refs=refs[c.id]) if c.id in refs else c for c in parsed]
 
@@ -287,18 +278,26 @@ class Outbox:
         )
         return None if row is None or row[0] is None else float(row[0])
 
-    async def oldest_due(
+    async def backlog(
         self, now: float, *, platforms: Collection[Platform] | None = None
-    ) -> float | None:
-        """When the longest-waiting due row fell due (None: nothing is due): how far behind
-        delivery is. A row waiting out a retry or a platform's retry_after is not due yet."""
+    ) -> Backlog:
+        """How far behind delivery is: the due rows (a row waiting out a retry or a platform's
+        retry_after is not due yet), since when the oldest has been due, and its last error."""
         names = list(Platform) if platforms is None else platforms
         row = await self._db.fetchone(
-            "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'"
+            "SELECT COUNT(*), MIN(next_attempt_at) FROM outbox WHERE status = 'pending'"
             " AND next_attempt_at <= ? AND platform IN (SELECT value FROM json_each(?))",
             (now, _platforms_json(names)),
         )
-        return None if row is None or row[0] is None else float(row[0])
+        if row is None or not row[0]:
+            return Backlog(0, None, None)
+        oldest = await self._db.fetchone(
+            "SELECT last_error FROM outbox WHERE status = 'pending' AND next_attempt_at = ?"
+            " AND platform IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT 1",
+            (row[1], _platforms_json(names)),
+        )
+        error = None if oldest is None else oldest["last_error"]
+        return Backlog(int(row[0]), float(row[1]), error)
 
     async def pending_platforms(self) -> set[str]:
         """Platforms that have pending rows (a notifier warns about those it has no channel for)."""
@@ -335,6 +334,48 @@ class Outbox:
             f"SELECT {_ROW_COLUMNS} FROM outbox WHERE dedup_key = ?", (dedup_key,)
         )
         return None if row is None else _outbox_row(row)
+
+
+_INSERT = (
+    "INSERT INTO outbox (dedup_key, owner_id, platform, chat_id, severity, payload_json,"
+    " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (dedup_key) DO NOTHING"
+)
+
+
+def _values(message: NewMessage, now: float) -> tuple[object, ...]:
+    m = message
+    payload = json.dumps(to_payload(m.notice), separators=(",", ":"), allow_nan=False)
+    return (m.dedup_key, m.owner_id, str(m.platform), m.chat_id, str(m.severity), payload, now, now)
+
+
+async def _insert(tx: Transaction, messages: Sequence[NewMessage], now: float) -> int:
+    """Rows without side tables, in one statement; how many were new."""
+    if not messages:
+        return 0
+    return await tx.executemany(_INSERT, [_values(m, now) for m in messages])
+
+
+async def _insert_digest(tx: Transaction, message: NewMessage, now: float) -> int:
+    """One digest row, its charts stored beside it; 1 if new, 0 if its key was queued."""
+    assert isinstance(message.notice, DigestNotice)
+    bare = replace(message, notice=replace(message.notice, charts=()))
+    row = await tx.fetchone(f"{_INSERT} RETURNING id", _values(bare, now))
+    if row is None:
+        return 0
+    await outbox_charts.store(tx, int(row["id"]), message.notice.charts)
+    return 1
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Rows due and not yet sent (``Outbox.backlog``)."""
+
+    due: int
+    #: When the longest-waiting of them fell due (None: nothing is due).
+    oldest_due_at: float | None
+    #: That row's last delivery error, if an attempt failed.
+    last_error: str | None
 
 
 @dataclass(frozen=True)

@@ -17,16 +17,19 @@ from PIL import Image
 
 from bot.digest_jobs import DigestJobs, last_fire, trigger
 from bot.snapshot import load
-from engine.alerts.events import DigestNotice, from_payload
+from engine.alerts.events import DigestNotice
 from engine.analysis import analyse
 from engine.domain import Platform
 from storage import Database
 from storage.accounts import Accounts
 from storage.digests import Digests, Subscription
+from storage.outbox import Outbox
 from storage.shares import Shares
 from storage.users import Users
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "binanceusdm.json"
+#: A claim time after anything the tests queue.
+FAR_FUTURE = 4e9
 
 
 def _sub(local_time: str, tz: str) -> Subscription:
@@ -79,9 +82,13 @@ async def world(
 
 
 async def _digests(db: Database) -> list[DigestNotice]:
-    rows = await db.fetchall("SELECT payload_json FROM outbox ORDER BY id")
-    found = [from_payload(json.loads(r["payload_json"])) for r in rows]
-    return [n for n in found if isinstance(n, DigestNotice)]
+    """The queued digests as the notifier gets them (charts attached at claim), left pending."""
+    outbox = Outbox(db)
+    claimed = await outbox.claim(FAR_FUTURE, 100, 60.0)
+    await outbox.release([c.id for c in claimed])
+    return [
+        c.notice for c in sorted(claimed, key=lambda c: c.id) if isinstance(c.notice, DigestNotice)
+    ]
 
 
 async def test_a_missed_digest_is_sent_once_at_start_up(world: World) -> None:
@@ -101,6 +108,21 @@ async def test_a_missed_digest_is_sent_once_at_start_up(world: World) -> None:
     for chart in notice.charts:
         image = Image.open(io.BytesIO(base64.b64decode(chart.png_base64)))
         assert image.format == "PNG" and 800 <= image.size[0] <= 1000
+
+
+async def test_the_charts_are_kept_beside_the_outbox_row_not_in_it(world: World) -> None:
+    """The row's payload keeps the text only (a few KB, not ~190 KB of base64); the PNGs wait
+    in outbox_charts until the row is sent, then go."""
+    db, jobs, _, owner = world
+    await Digests(db).subscribe(owner, Platform.TELEGRAM, "1", (), "08:00", "UTC", now=0.0)
+    await jobs.deliver((await Digests(db).all())[0].id)
+    (row,) = await db.fetchall("SELECT id, payload_json FROM outbox")
+    payload = json.loads(row["payload_json"])
+    assert payload["charts"] == [] and len(row["payload_json"]) < 10_000
+    (stored,) = await db.fetchall("SELECT count(*) AS n FROM outbox_charts")
+    assert stored["n"] == 3
+    await Outbox(db).mark_sent(int(row["id"]), jobs.clock(), "m-1")
+    assert await db.fetchall("SELECT outbox_id FROM outbox_charts") == []
 
 
 async def test_the_job_runs_through_the_scheduler(world: World) -> None:

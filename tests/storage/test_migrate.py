@@ -27,6 +27,7 @@ TABLES = {
     "silences",
     "chats",
     "outbox",
+    "outbox_charts",
     "digest_subscriptions",
 }
 
