@@ -32,6 +32,10 @@ class ChatContext:
     #: The answer is shown to the sender alone (Discord's ephemeral replies), so a group read
     #: may include the sender's own accounts next to what was shared with the group.
     sees_own: bool = False
+    #: What became of a message that carried a secret (/link): True the adapter deleted it,
+    #: False the deletion failed, None nothing was posted that others can read (a Discord
+    #: slash command, the console) or the message carried no secret.
+    deleted: bool | None = None
 
     @property
     def target(self) -> str:

@@ -80,6 +80,7 @@ __all__ = [
     "Unshare",
     "Watch",
     "Why",
+    "command_word",
     "help_text",
     "parse",
     "time_zone",
@@ -410,6 +411,15 @@ def parse(text: str) -> Command:
         raise UserError(f"There is no /{_cut(word)} command.\n{usage_line('help')}")
     raw = match["args"]
     return _PARSERS[word](raw.split(), raw)
+
+
+def command_word(text: str) -> str | None:
+    """The command a message names (``link`` for ``/link@Bot …``), lower-case; None if none.
+
+    For what must be decided before parsing: a /link is handled as one even when malformed.
+    """
+    match = _COMMAND.fullmatch(text)
+    return None if match is None else match["cmd"].lower()
 
 
 def help_text(command: str | None = None) -> str:

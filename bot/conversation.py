@@ -85,13 +85,21 @@ class Conversation:
         return user.id
 
     async def handle(self, ctx: ChatContext, text: str) -> Reply:
-        """Answer one command; a ``UserError`` becomes its sentence, anything else a reference."""
+        """Answer one command; a ``UserError`` becomes its sentence, anything else a reference.
+
+        A /link in a group is refused before it is parsed: even a malformed one carried a key.
+        """
+        if not ctx.private and cmd.command_word(text) == cmd.CommandName.LINK:
+            return Reply(link_in_group(ctx.deleted))
         try:
-            return await self.command(ctx, cmd.parse(text))
+            answer = await self.command(ctx, cmd.parse(text))
         except UserError as exc:
-            return Reply(str(exc))
+            answer = Reply(str(exc))
         except Exception:
-            return Reply(failure("command"))
+            answer = Reply(failure("command"))
+        if ctx.deleted is False:
+            answer = Reply(f"{answer.text}\n{UNDELETED}", answer.table, answer.images)
+        return answer
 
     async def command(self, ctx: ChatContext, command: cmd.Command) -> Reply:
         """Dispatch a parsed command (``UserError`` propagates)."""
@@ -102,10 +110,7 @@ class Conversation:
             return await self.digests.chart(ctx, owner, command)
         if not ctx.private:
             if isinstance(command, cmd.Link):
-                raise UserError(
-                    "Never post API keys in a group: I deleted that message. "
-                    "Send /link to me in a private chat, and revoke the key if others saw it."
-                )
+                raise UserError(link_in_group(ctx.deleted))
             if isinstance(command, cmd.Connect):
                 raise UserError("Send /connect to me in a private chat.")
             if isinstance(command, _ADMIN_IN_GROUPS) and not await ctx.is_admin():
@@ -309,6 +314,25 @@ class Conversation:
             if account.id == account_id:
                 return account
         raise UserError("That account is not shared with this chat.")
+
+
+#: Said under any answer to a message carrying a secret that could not be deleted.
+UNDELETED = "I could not delete your message: delete it yourself and revoke that key."
+
+
+def link_in_group(deleted: bool | None) -> str:
+    """The refusal of /link in a group, saying only what was done about the message."""
+    if deleted is None:  # nothing of it was posted for others (a Discord slash command)
+        return "Send /link to me in a private chat: I only take API keys there."
+    if deleted:
+        return (
+            "Never post API keys in a group: I deleted that message. "
+            "Send /link to me in a private chat, and revoke the key if others saw it."
+        )
+    return (
+        "Never post API keys in a group. I could not delete that message: delete it yourself "
+        "now and revoke that key, then send /link to me in a private chat."
+    )
 
 
 def failure(what: str, error: BaseException | None = None) -> str:

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from functools import partial
 from typing import Any, TypeAlias
 
@@ -161,24 +162,22 @@ class TelegramAdapter:
         if message is None or ctx is None or self._conversation is None:
             return
         text = message.text or ""
-        deleted_note = ""
-        if _is_link(text):
+        if cmd.command_word(text) == cmd.CommandName.LINK:
             # The secret must not stay in the chat a moment longer than needed, and never in
-            # a log: delete first (even if the command turns out malformed), then answer.
-            deleted_note = await self._delete(message)
+            # a log: delete first (even if the command turns out malformed), then answer,
+            # telling the conversation whether it is gone (the answer says only what happened).
+            ctx = replace(ctx, deleted=await self._delete(message))
         answer = await self._conversation.handle(ctx, text)
-        if deleted_note:
-            answer = Reply(f"{answer.text}\n{deleted_note}", answer.table)
         await self._reply(message, answer)
 
-    async def _delete(self, message: Message) -> str:
-        """Delete a message that carried a secret; say so if Telegram would not let us."""
+    async def _delete(self, message: Message) -> bool:
+        """Delete a message that carried a secret; False if Telegram would not let us."""
         try:
             await message.delete()
-            return ""
+            return True
         except TelegramError as exc:
             log.warning("could not delete a /link message in chat %s: %s", message.chat_id, exc)
-            return "I could not delete your message: delete it yourself and revoke that key."
+            return False
 
     async def _reply(self, message: Message, answer: Reply) -> None:
         for image in answer.images:
@@ -249,11 +248,6 @@ def quiet_libraries() -> None:
         logger = logging.getLogger(name)
         logger.setLevel(max(logger.level, level))
     logging.getLogger("httpcore").setLevel(logging.WARNING)
-
-
-def _is_link(text: str) -> bool:
-    word = text.strip().split(maxsplit=1)[0] if text.strip() else ""
-    return word.split("@", 1)[0].lower() == "/link"
 
 
 def _outbox_id(message: Message) -> int:

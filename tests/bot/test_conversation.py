@@ -186,6 +186,35 @@ async def test_watching_the_same_wallet_twice_says_under_which_label(env: Env) -
     assert again.text == 'you already watch 0x7A3F…C9E1 as "hl-7a3f": see /accounts'
 
 
+@pytest.mark.parametrize(
+    ("deleted", "said", "unsaid"),
+    [
+        (True, "I deleted that message", "could not"),
+        (False, "I could not delete that message: delete it yourself", "I deleted"),
+        (None, "Send /link to me in a private chat", "delete"),
+    ],
+)
+async def test_link_in_a_group_says_only_what_happened_to_the_message(
+    env: Env, deleted: bool | None, said: str, unsaid: str
+) -> None:
+    """/link in a group: "I deleted that message" only when the adapter deleted it; a failed
+    deletion says so, and a platform that posted nothing (Discord) claims nothing. The same
+    for a malformed /link, which carried a key all the same."""
+    group = replace(_ctx("1", DESK, admin=True), deleted=deleted)
+    for text in ("/link bybit KEY-g SECRET-g", "/link bybit SECRET-only"):
+        answer = (await env.conversation.handle(group, text)).text
+        assert said in answer and unsaid not in answer and "SECRET" not in answer
+
+
+async def test_a_private_link_whose_message_stayed_says_to_delete_it(env: Env) -> None:
+    """In a private chat the answer (here: the usage line) ends with what the user must do
+    when the message with the key could not be deleted, and only then."""
+    stayed = await env.conversation.handle(replace(_ctx("1", "1"), deleted=False), "/link x")
+    gone = await env.conversation.handle(replace(_ctx("1", "1"), deleted=True), "/link x")
+    assert stayed.text.endswith("delete it yourself and revoke that key.")
+    assert "delete" not in gone.text
+
+
 def _discord(user: str, chat: str) -> ChatContext:
     return ChatContext(Platform.DISCORD, user, f"d{user}", chat, True)
 

@@ -172,6 +172,7 @@ async def test_link_in_a_guild_is_refused_ephemerally_without_echoing(world: Wor
     )
     refusal = await _answer(fake, asked, "private chat")
     assert refusal.ephemeral
+    assert "deleted" not in str(refusal.embeds)  # Discord posted nothing, so nothing deleted
     everything = str([r.body for r in fake.responses(asked)])
     assert "SECRET-guild-5678" not in everything and "KEY-guild-1234" not in everything
 

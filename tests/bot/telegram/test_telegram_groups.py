@@ -71,6 +71,21 @@ async def test_link_in_a_group_is_deleted_and_refused(app: App) -> None:
     assert bad and all(m.deleted for m in bad)
 
 
+async def test_link_in_a_group_that_could_not_be_deleted_says_so(app: App) -> None:
+    """Telegram refuses the deletion (the bot is not an admin there): the refusal says the
+    message is still there and what to do, never "I deleted that message"."""
+    tg = app.telegram
+    desk = tg.group(DESK, "Desk")
+    tg.fail("deleteMessage", status=400, description="Bad Request: message can't be deleted")
+    refusal = await app.reply(
+        desk, "/link binanceusdm KEY-stays SECRET-stays", "Never post API keys", user_id=ANN
+    )
+    sent = next(m for m in tg.messages[DESK] if not m.from_bot and "/link" in (m.text or ""))
+    assert not sent.deleted and tg.calls_to("deleteMessage")
+    assert "I could not delete that message" in refusal.plain
+    assert "I deleted" not in refusal.plain and "SECRET-stays" not in refusal.plain
+
+
 async def test_replies_go_to_the_forum_topic_they_came_from(app: App) -> None:
     tg = app.telegram
     forum = tg.group(DESK, "Desk", forum=True)
