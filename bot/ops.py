@@ -50,17 +50,19 @@ class OpsAlerts:
 
     async def tell(self, notice: OpsNotice, key: str, *, direct: bool = False) -> bool:
         """Log ``notice`` and queue it for the ops chat under dedup ``key``; True if it was
-        queued or sent. ``direct`` (the outbox is what is stuck), or a database that refuses
-        the write, sends it on the ops chat's channel now instead."""
+        queued or sent. A database that refuses the write sends it on the ops chat's channel
+        now instead; ``direct`` (the outbox is what is stuck) sends it now first, and queues
+        it only if that fails, so it still arrives once delivery recovers."""
         log.log(_LEVELS.get(notice.severity, logging.INFO), "ops: %s", notice_text.render(notice))
         if self.ops_chat is None:
             return False
-        if not direct:
-            try:
-                return await self._queue(notice, key)
-            except StorageError as exc:
-                log.warning("ops message could not be queued (%s): sending it directly", exc)
-        return await self._direct(notice, key)
+        if direct and await self._direct(notice, key):
+            return True
+        try:
+            return await self._queue(notice, key)
+        except StorageError as exc:
+            log.warning("ops message could not be queued (%s)", exc)
+        return not direct and await self._direct(notice, key)
 
     async def _queue(self, notice: OpsNotice, key: str) -> bool:
         assert self.ops_chat is not None

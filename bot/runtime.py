@@ -7,12 +7,13 @@ simulated venue) and which channels deliver; everything between is this one asse
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+
+from apscheduler.events import EVENT_JOB_ERROR
 
 from bot.alerting import AlertService
 from bot.channel import Channel
@@ -23,10 +24,12 @@ from bot.heartbeat import Heartbeat
 from bot.ledger import Ledger
 from bot.monitor import Monitor
 from bot.notifier import Notifier
+from bot.ops import OpsAlerts
 from bot.pipeline import AlertPipeline
 from bot.portfolio import PortfolioService
 from bot.services import AccountService
 from bot.settings import Settings
+from bot.supervisor import Supervisor, job_listener
 from bot.vault import Vault
 from engine.domain import Platform
 from storage import Database
@@ -46,7 +49,8 @@ class Runtime:
     alerts: AlertService
     portfolio: PortfolioService
     conversation: Conversation
-    delivering: asyncio.Task[None] | None = None
+    ops: OpsAlerts
+    supervisor: Supervisor
     catching_up: asyncio.Task[int] | None = None
 
     async def settle(self) -> None:
@@ -58,11 +62,11 @@ class Runtime:
         await self.notifier.drain()
 
     async def stop_delivery(self) -> None:
-        task, self.delivering = self.delivering, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self.supervisor.stop_task(DELIVERY)
+
+
+#: The supervised delivery loop's task name.
+DELIVERY = "notifier"
 
 
 @asynccontextmanager
@@ -77,6 +81,7 @@ async def assemble(
 ) -> AsyncIterator[Runtime]:
     """Build, start (scheduler + notifier task), yield, then stop in reverse order."""
     notifier = Notifier(db, channels, clock=clock)
+    ops = OpsAlerts(db, settings.ops_chat, channels=channels, wake=notifier.wake, clock=clock)
     pipeline = AlertPipeline(wake=notifier.wake)
     monitor = Monitor(
         db=db,
@@ -89,9 +94,12 @@ async def assemble(
         clock=clock,
     )
     heartbeat = Heartbeat(
-        db, monitor, ops_chat=settings.ops_chat, stall_s=settings.stall_s, wake=notifier.wake,
+        db, monitor, ops, stall_s=settings.stall_s, delivery_stall_s=settings.delivery_stall_s,
+        platforms=tuple(channels), storage_failing=lambda: notifier.storage_failing_since,
         clock=clock,
     )  # fmt: skip
+    supervisor = Supervisor(ops.tell, accounts=heartbeat.watched, clock=clock)
+    monitor.scheduler.add_listener(job_listener(supervisor), EVENT_JOB_ERROR)
     accounts = AccountService(db, hub, vault, on_change=monitor.sync, clock=clock)
     alerts, portfolio = AlertService(db, clock=clock), PortfolioService(accounts, monitor.latest)
     # The demo's simulated venue has no cash flows: only a real hub gets a ledger.
@@ -104,16 +112,18 @@ async def assemble(
     )  # fmt: skip
     conversation = Conversation(db, accounts, alerts, portfolio, clock=clock, digest_jobs=digests)
     runtime = Runtime(
-        db, monitor, pipeline, notifier, heartbeat, accounts, alerts, portfolio, conversation
-    )
-    # liqwatch runs one notifier per database: leases left by a killed process are stale.
+        db, monitor, pipeline, notifier, heartbeat, accounts, alerts, portfolio, conversation,
+        ops, supervisor,
+    )  # fmt: skip
+    # `run` and `demo` hold the database's process lock (storage/lock.py), so no other
+    # notifier is alive on this file: every lease still set belongs to a process that died.
     await Outbox(db).release_all()
     await monitor.start()
     heartbeat.install(settings.heartbeat_s)
     if ledger is not None:
         ledger.install(monitor.scheduler)
     await digests.sync()
-    runtime.delivering = asyncio.create_task(notifier.run(), name="notifier")
+    supervisor.start(DELIVERY, notifier.run)
     runtime.catching_up = asyncio.create_task(_catch_up(monitor, digests), name="digest catch-up")
     try:
         yield runtime
@@ -123,7 +133,7 @@ async def assemble(
         if ledger is not None:
             ledger.stopping = True
         await monitor.stop()
-        await runtime.stop_delivery()
+        await supervisor.stop()
 
 
 async def _catch_up(monitor: Monitor, digests: DigestJobs) -> int:

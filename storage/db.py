@@ -19,11 +19,12 @@ from storage.migrate import Migration, apply_migrations, load_migrations
 #: Statement parameters: positional (``?``) or named (``:name``).
 Params: TypeAlias = Sequence[Any] | Mapping[str, Any]
 
+#: How long a write waits for another process's lock before SQLite gives up ("locked").
+BUSY_TIMEOUT_S = 5.0
 #: Applied to both connections; journal_mode is a property of the file, the rest per connection.
 PRAGMAS = (
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",
-    "PRAGMA busy_timeout = 5000",
     "PRAGMA foreign_keys = ON",
 )
 
@@ -73,7 +74,7 @@ def _translated(path: str) -> Iterator[None]:
         raise storage_error from exc
 
 
-async def _connect(path: str, *, read_only: bool) -> aiosqlite.Connection:
+async def _connect(path: str, *, read_only: bool, busy_timeout_s: float) -> aiosqlite.Connection:
     """One configured connection in autocommit mode (we issue BEGIN ourselves)."""
     try:
         conn = await aiosqlite.connect(path, isolation_level=None)
@@ -81,7 +82,7 @@ async def _connect(path: str, *, read_only: bool) -> aiosqlite.Connection:
         raise translate(exc, path) or StorageError(f"cannot open database {path}: {exc}") from exc
     try:
         conn.row_factory = aiosqlite.Row
-        for pragma in PRAGMAS:
+        for pragma in (*PRAGMAS, f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}"):
             with _translated(path):
                 async with conn.execute(pragma) as cursor:
                     row = await cursor.fetchone()
@@ -163,21 +164,27 @@ class Database:
 
     @classmethod
     def open(
-        cls, path: str | os.PathLike[str], *, migrations: Sequence[Migration] | None = None
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        migrations: Sequence[Migration] | None = None,
+        busy_timeout_s: float = BUSY_TIMEOUT_S,
     ) -> _Opening:
         """Open (and migrate) the database: ``await Database.open(p)`` or ``async with …``.
 
         ``migrations`` replaces the packaged list (tests inject broken or extra ones).
         """
-        return _Opening(os.fspath(path), migrations)
+        return _Opening(os.fspath(path), migrations, busy_timeout_s)
 
     @classmethod
-    async def _open(cls, path: str, migrations: Sequence[Migration] | None) -> Database:
+    async def _open(
+        cls, path: str, migrations: Sequence[Migration] | None, busy_timeout_s: float
+    ) -> Database:
         if path == ":memory:" or path.startswith("file::memory:"):
             raise StorageError("liqwatch needs a database file, not :memory:")
-        writer = await _connect(path, read_only=False)
+        writer = await _connect(path, read_only=False, busy_timeout_s=busy_timeout_s)
         try:
-            reader = await _connect(path, read_only=True)
+            reader = await _connect(path, read_only=True, busy_timeout_s=busy_timeout_s)
         except BaseException:
             await writer.close()
             raise
@@ -265,16 +272,17 @@ class Database:
 class _Opening:
     """What ``Database.open`` returns: awaitable, or an async context manager that closes."""
 
-    def __init__(self, path: str, migrations: Sequence[Migration] | None) -> None:
-        self._path = path
-        self._migrations = migrations
+    def __init__(
+        self, path: str, migrations: Sequence[Migration] | None, busy_timeout_s: float
+    ) -> None:
+        self._args = (path, migrations, busy_timeout_s)
         self._db: Database | None = None
 
     def __await__(self) -> Generator[Any, None, Database]:
-        return Database._open(self._path, self._migrations).__await__()
+        return Database._open(*self._args).__await__()
 
     async def __aenter__(self) -> Database:
-        self._db = await Database._open(self._path, self._migrations)
+        self._db = await Database._open(*self._args)
         return self._db
 
     async def __aexit__(

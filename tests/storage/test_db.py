@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from storage.db import Database
-from storage.errors import StorageError
+from storage.errors import StorageCorrupt, StorageError, StorageUnavailable
 
 COUNTER = "CREATE TABLE IF NOT EXISTS counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)"
 
@@ -174,3 +175,29 @@ async def test_an_unopenable_path_raises_storage_error(tmp_path: Path) -> None:
     """A database path in a missing directory fails with the path in a StorageError."""
     with pytest.raises(StorageError, match="no-such-dir"):
         await Database.open(tmp_path / "no-such-dir" / "x.db")
+
+
+async def test_a_lock_held_past_the_busy_timeout_is_storage_unavailable(db_path: Path) -> None:
+    """Another process holding the write lock too long: one sentence naming the file and what
+    to do, nothing written; the same write succeeds once the lock is gone."""
+    async with Database.open(db_path, busy_timeout_s=0.2) as db:
+        await _make_counter(db)
+        other = sqlite3.connect(db_path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(StorageUnavailable, match=f"{db_path} is locked by another"):
+                await _increment(db)
+        finally:
+            other.rollback()
+            other.close()
+        await _increment(db)
+        row = await db.fetchone("SELECT n FROM counter")
+        assert row is not None and row["n"] == 1
+
+
+async def test_a_file_that_is_not_a_database_is_storage_corrupt(tmp_path: Path) -> None:
+    """A text file (a wrong LIQWATCH_DB) is named as such, not a sqlite3 traceback."""
+    path = tmp_path / "notes.txt"
+    path.write_text("this is not SQLite " * 100)
+    with pytest.raises(StorageCorrupt, match="is not a liqwatch database or is damaged"):
+        await Database.open(path)
