@@ -14,8 +14,9 @@ from typing import Any, Self, TypeVar
 from bot.exchanges import factory, flows, validate
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.errors import ExchangeFailure, with_retries
+from bot.exchanges.flight import Flights
 from bot.exchanges.market_data import MarketData
-from bot.exchanges.tiers import Caller, TierCache
+from bot.exchanges.tiers import RETRY_FAILED_S, Caller, TierCache
 from bot.exchanges.venues import VenueSpec, exchange_class, spec_for
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,10 @@ class ExchangeHub:
     """Every ccxt instance liqwatch uses, their markets and leverage tiers; close it when done.
 
     Markets load once per venue on the shared public instance and are handed to each account's
-    private instance with ``set_markets_from_exchange`` (no HTTP); they reload after
-    ``markets_ttl_s``. Network errors retry with exponential backoff (or Retry-After).
+    private instance with ``set_markets_from_exchange`` (no HTTP). The first load is awaited
+    (concurrent polls share it); after ``markets_ttl_s`` one reload runs in the background while
+    polls go on with the loaded markets (a failed reload is tried again after
+    ``retry_failed_s``). Network errors retry with exponential backoff (or Retry-After).
     """
 
     def __init__(
@@ -46,6 +49,7 @@ class ExchangeHub:
         retries: int = 3,
         backoff_s: float = 0.5,
         markets_ttl_s: float = 86400.0,
+        retry_failed_s: float = RETRY_FAILED_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url_prefix = url_prefix
@@ -55,11 +59,13 @@ class ExchangeHub:
         self.markets_ttl_s = markets_ttl_s
         self._clock = clock
         self._public: dict[str, Any] = {}
-        self._loaded_at: dict[str, float] = {}
+        self.retry_failed_s = retry_failed_s
+        #: When each venue's markets are due for a reload (absent: never loaded).
+        self._reload_at: dict[str, float] = {}
         self._generation: dict[str, int] = {}
-        self._market_locks: dict[str, asyncio.Lock] = {}
+        self._loads: Flights[str] = Flights()
         self._accounts: dict[str, _Account] = {}
-        self._tiers = TierCache(ttl_s=markets_ttl_s, clock=clock)
+        self._tiers = TierCache(ttl_s=markets_ttl_s, clock=clock, retry_s=retry_failed_s)
         self._market_data = MarketData(clock=clock)
         self._closed = False
 
@@ -74,9 +80,22 @@ class ExchangeHub:
         """Every open ccxt instance (public ones first)."""
         return [*self._public.values(), *(a.exchange for a in self._accounts.values())]
 
+    def account_keys(self) -> list[str]:
+        """The keys of the accounts holding a private instance (their decrypted keys)."""
+        return list(self._accounts)
+
+    async def settle(self) -> None:
+        """Until the reads running in the background (markets, tiers, σ, funding) have ended."""
+        await self._loads.settle()
+        await self._tiers.settle()
+        await self._market_data.settle()
+
     async def close(self) -> None:
         """Close every instance; the hub refuses further calls."""
         self._closed = True
+        await self._loads.close()
+        await self._tiers.close()
+        await self._market_data.close()
         live = self.instances()
         self._public.clear()
         self._accounts.clear()
@@ -105,23 +124,31 @@ class ExchangeHub:
                 venue, prefix=self.url_prefix, rate_limit=self.rate_limit
             )
             self._public[venue] = exchange
-        async with self._market_locks.setdefault(venue, asyncio.Lock()):
-            await self._refresh_markets(venue, exchange)
+        await self._markets(venue, exchange)
         return exchange
 
-    async def _refresh_markets(self, venue: str, exchange: Any) -> None:
-        loaded_at = self._loaded_at.get(venue)
-        if loaded_at is not None and self._clock() - loaded_at < self.markets_ttl_s:
+    async def _markets(self, venue: str, exchange: Any) -> None:
+        """Awaits the first load (shared by concurrent callers); starts a due reload in the
+        background and returns at once: a slow or failing reload delays no poll."""
+        due = self._reload_at.get(venue)
+        if due is not None and self._clock() < due:
             return
-        reload = loaded_at is not None
+        if not self._loads.flying(venue):
+            reload = due is not None
+            self._loads.start([venue], functools.partial(self._load, venue, exchange, reload))
+        if due is None:
+            await self._loads.join(venue)
+
+    async def _load(self, venue: str, exchange: Any, reload: bool) -> None:
         try:
             await self.call(venue, lambda: exchange.load_markets(reload))
         except ExchangeFailure as failure:
             if not reload:
                 raise
             log.warning("%s: markets refresh failed, keeping the old ones (%s)", venue, failure)
+            self._reload_at[venue] = self._clock() + self.retry_failed_s
             return
-        self._loaded_at[venue] = self._clock()
+        self._reload_at[venue] = self._clock() + self.markets_ttl_s
         self._generation[venue] = self._generation.get(venue, 0) + 1
 
     async def _private(self, key: str, venue: str, credentials: Credentials, public: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 from collections.abc import Awaitable, Callable
@@ -11,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.exchanges.flight import Flights
 from engine.errors import EngineError
 from engine.volatility import periods_per_year, realised_volatility
 
@@ -37,7 +39,9 @@ class MarketData:
     """Realised σ and funding rates of held symbols, fetched on each venue's public instance.
 
     Best effort: one attempt per fetch (no retries), a time budget per snapshot, and any error
-    only drops the key from the snapshot. Concurrent polls of a venue share one fetch.
+    only drops the key from the snapshot. Concurrent polls share each symbol's fetch, and no
+    lock is held across one: a slow σ read of one symbol delays only the polls that hold it
+    (and those by ``timeout_s`` at most; it finishes in the background, cached for later).
     """
 
     def __init__(
@@ -56,7 +60,7 @@ class MarketData:
         self._failed_ttl_s = {k: min(ttl, retry_failed_s) for k, ttl in self._ttl_s.items()}
         self._timeout_s = timeout_s
         self._cache: dict[tuple[str, str, str], _Entry] = {}
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._flights: Flights[tuple[str, str, str]] = Flights()
         self._reported: set[tuple[str, str]] = set()
 
     async def extras(
@@ -69,9 +73,11 @@ class MarketData:
         swaps = [s for s in held if _market_flag(public, s, "swap", "option")]
         try:
             async with asyncio.timeout(self._timeout_s):
-                await asyncio.gather(
-                    self._fill(VOLATILITY, venue, public, priced, self._sigmas),
-                    self._fill(FUNDING, venue, public, swaps, self._rates),
+                # σ is one request per symbol, funding one per subtype for all symbols.
+                self._start(VOLATILITY, venue, public, [[s] for s in priced], self._sigmas)
+                self._start(FUNDING, venue, public, [swaps], self._rates)
+                await self._flights.wait(
+                    [(VOLATILITY, venue, s) for s in priced] + [(FUNDING, venue, s) for s in swaps]
                 )
         except TimeoutError:
             # Whatever finished in time is cached and used; the rest is tried next poll.
@@ -97,25 +103,43 @@ class MarketData:
             if (entry := self._cache.get((kind, venue, s))) is None or now >= entry.expires_at
         ]
 
-    async def _fill(
-        self, kind: str, venue: str, public: Any, symbols: list[str], fetch: Fetch
+    async def settle(self) -> None:
+        """Until every fetch in flight has ended."""
+        await self._flights.settle()
+
+    async def close(self) -> None:
+        """Cancel the fetches in flight (the hub is closing their instances)."""
+        await self._flights.close()
+
+    def _start(
+        self, kind: str, venue: str, public: Any, groups: list[list[str]], fetch: Fetch
     ) -> None:
-        if not symbols:
-            return
-        async with self._locks.setdefault((kind, venue), asyncio.Lock()):
-            missing = self._stale(kind, venue, symbols)
-            if not missing:
-                return
-            try:
-                found = await fetch(public, missing)
-            except Exception as exc:  # σ and funding only enrich a snapshot: never fatal
-                self._report(venue, kind, type(exc).__name__)
-                found = {}
-            now = self._clock()
-            for symbol in missing:
-                value = found.get(symbol)
-                ttl_s = self._ttl_s[kind] if value is not None else self._failed_ttl_s[kind]
-                self._cache[(kind, venue, symbol)] = _Entry(now + ttl_s, value)
+        """One fetch per group of the symbols that are due and not being fetched already."""
+        for group in groups:
+            due = [
+                s
+                for s in self._stale(kind, venue, group)
+                if not self._flights.flying((kind, venue, s))
+            ]
+            if due:
+                keys = [(kind, venue, s) for s in due]
+                self._flights.start(
+                    keys, functools.partial(self._fill, kind, venue, public, due, fetch)
+                )
+
+    async def _fill(
+        self, kind: str, venue: str, public: Any, missing: list[str], fetch: Fetch
+    ) -> None:
+        try:
+            found = await fetch(public, missing)
+        except Exception as exc:  # σ and funding only enrich a snapshot: never fatal
+            self._report(venue, kind, type(exc).__name__)
+            found = {}
+        now = self._clock()
+        for symbol in missing:
+            value = found.get(symbol)
+            ttl_s = self._ttl_s[kind] if value is not None else self._failed_ttl_s[kind]
+            self._cache[(kind, venue, symbol)] = _Entry(now + ttl_s, value)
 
     def _report(self, venue: str, kind: str, reason: str) -> None:
         """INFO the first time a venue lacks ``kind``, DEBUG after: a venue without the

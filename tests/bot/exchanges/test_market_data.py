@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import time
@@ -20,6 +21,7 @@ from engine.volatility import periods_per_year, realised_volatility
 from storage.rules import Rules
 from tests.bot.exchanges.conftest import link
 from tests.bot.monitor.conftest import make_world
+from tests.engine.normalise.payloads import bybit as bybit_payloads
 from tests.fakes.exchange import FakeExchange
 from tests.fakes.exchange import binance as fake_binance
 from tests.fakes.exchange import bybit as fake_bybit
@@ -86,6 +88,23 @@ async def test_failing_endpoints_leave_the_keys_out_and_are_tried_once(
     await hub.fetch_snapshot("a", "binanceusdm", credentials)
     assert _market_data_requests(fake, "binanceusdm") == symbols + 1
     assert len(fake.requests) - before == 2  # positionRisk and account only
+
+
+async def test_a_slow_sigma_read_delays_only_the_accounts_holding_the_symbol(
+    fake: FakeExchange, hub: ExchangeHub
+) -> None:
+    """Candles of one symbol stalled for 5 s: an account without that symbol polls at once with
+    its σ, while the holder's poll is still waiting."""
+    fake.stall("bybit", 5.0, path=KLINES["bybit"], query={"symbol": "BTCUSD"})
+    holder = asyncio.create_task(hub.fetch_snapshot("a", "bybit", link(fake, "bybit", 1)))
+    async with asyncio.timeout(2.5):
+        while not fake.count("bybit", KLINES["bybit"], symbol="BTCUSD"):
+            await asyncio.sleep(0.01)
+        linear = link(fake, "bybit", 2, positions=[bybit_payloads.bybit_raw()])
+        quick = await hub.fetch_snapshot("b", "bybit", linear)
+    assert not holder.done()
+    assert set(quick["volatility"]) == {"BTC/USDT:USDT"}
+    assert "BTC/USD:BTC" in (await holder)["volatility"]
 
 
 @pytest.mark.parametrize("venue", ["okx", "deribit", "binancecoinm"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import math
 import time
@@ -29,18 +30,31 @@ FIRST_REF = 9_000_000_001
 
 @dataclass
 class Failure:
-    """An injected failure: the next ``times`` requests to ``target`` (host or venue) get it."""
+    """An injected failure: the next ``times`` requests to ``target`` (host or venue) whose
+    path contains ``path`` and whose query has ``query`` get ``reply``."""
 
     target: str
     reply: Reply
     times: int
     path: str | None = None
+    query: dict[str, str] = field(default_factory=dict)
 
     def matches(self, request: Request) -> bool:
         venue_match = self.target in (request.host, request.venue) or (
             self.target == "binance" and request.venue.startswith("binance")
         )
-        return venue_match and (self.path is None or self.path in request.path)
+        return (
+            venue_match
+            and (self.path is None or self.path in request.path)
+            and all(request.query.get(k) == v for k, v in self.query.items())
+        )
+
+
+@dataclass
+class Stall(Failure):
+    """An injected delay: matching requests are answered ``seconds`` late (then normally)."""
+
+    seconds: float = 0.0
 
 
 @dataclass
@@ -50,6 +64,7 @@ class FakeExchange:
     requests: list[Request] = field(default_factory=list)
     accounts: dict[str, Account] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
+    stalls: list[Stall] = field(default_factory=list)
     _runner: web.AppRunner | None = None
     port: int = 0
     _refs: Iterator[int] = field(default_factory=lambda: itertools.count(FIRST_REF), repr=False)
@@ -159,11 +174,27 @@ class FakeExchange:
         times: int = 1,
         retry_after: float | None = None,
         path: str | None = None,
+        query: dict[str, str] | None = None,
     ) -> None:
-        """The next ``times`` requests to a host or venue get ``status`` with ``body`` verbatim."""
+        """The next ``times`` requests to a host or venue (whose path contains ``path`` and
+        whose query has ``query``) get ``status`` with ``body`` verbatim."""
         headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
         reply = Reply(None, status=status, headers=headers, raw=body)
-        self.failures.append(Failure(target, reply, times, path))
+        self.failures.append(Failure(target, reply, times, path, dict(query or {})))
+
+    def stall(
+        self,
+        target: str,
+        seconds: float,
+        *,
+        times: int = 1000,
+        path: str | None = None,
+        query: dict[str, str] | None = None,
+    ) -> None:
+        """The next ``times`` matching requests (as ``fail`` matches them) are answered
+        ``seconds`` late: a slow endpoint, or one symbol of it."""
+        reply = Reply(None)  # unused: a stalled request is then served normally
+        self.stalls.append(Stall(target, reply, times, path, dict(query or {}), seconds))
 
     def lookup(self, venue: str, key: str) -> Account | None:
         account = self.accounts.get(key)
@@ -205,6 +236,7 @@ class FakeExchange:
             at=time.monotonic(),
         )
         self.requests.append(request)
+        await self._stalled(request)
         reply = self._injected(request)
         if reply is None:
             reply = module.handle(request, self.lookup) if module else Reply(None, 404, raw="?")
@@ -214,6 +246,13 @@ class FakeExchange:
             headers=reply.headers,
             content_type="application/json" if reply.raw is None else "text/plain",
         )
+
+    async def _stalled(self, request: Request) -> None:
+        for stall in self.stalls:
+            if stall.times > 0 and stall.matches(request):
+                stall.times -= 1
+                await asyncio.sleep(stall.seconds)
+                return
 
     def _injected(self, request: Request) -> Reply | None:
         for failure in self.failures:
