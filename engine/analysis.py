@@ -135,9 +135,10 @@ def _per_position(
     target_pct: float,
 ) -> tuple[dict[str, FloatArray], Advice]:
     """Every ``_COLUMNS`` metric and the advice for one chunk of positions."""
-    mark, valid = positions.mark, positions.valid
+    mark = positions.mark
     liq = np.where(np.isnan(positions.venue_liq), computed, positions.venue_liq)
-    liq = np.where(valid, liq, np.nan)
+    # A priced isolated position without a mark keeps its price; its distance stays NaN.
+    liq = np.where(positions.priceable, liq, np.nan)
     years = hours_to_years(horizon_hours)
     isolated = positions.margin_mode == MarginMode.ISOLATED
     columns = {

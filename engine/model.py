@@ -168,6 +168,17 @@ class Positions:
     def __len__(self) -> int:
         return len(self.symbol)
 
+    @property
+    def priceable(self) -> BoolArray:
+        """Valid, or isolated and lacking only the mark: an isolated position's own liquidation
+        price depends on entry, margin and maintenance, not on the mark, so it is still
+        computed (its distance, which needs the mark, stays NaN)."""
+        isolated = self.margin_mode == MarginMode.ISOLATED
+        with np.errstate(invalid="ignore"):
+            sized = np.isfinite(self.qty) & (self.qty > 0) & np.isfinite(self.side)
+            no_mark = ~(self.mark > 0)
+        return np.asarray(self.valid | (isolated & sized & no_mark))
+
     def rows(self, part: slice) -> Positions:
         """The positions in ``part`` (views of every column), for chunked per-position maths."""
         changes: dict[str, object] = {}

@@ -21,7 +21,6 @@ from engine.liquidation.select import select
 from engine.liquidation.solve import Solution, ratio, ratio_at_mark, solve
 from engine.model import FORMULAS, Formula, Positions, formula_code
 from engine.normalise import Snapshot
-from engine.normalise.fields import ABSURD_RATIO
 from engine.types import BoolArray, FloatArray, IntArray
 
 __all__ = ["RULES", "Liquidation", "compute", "margin_ratio_at"]
@@ -43,7 +42,7 @@ RULES: dict[Formula, Rule] = {
     Formula.GENERIC_CROSS: generic.CROSS,
 }
 
-NO_LIQUIDATION = "no liquidation in any realistic range"
+NO_LIQUIDATION = "no liquidation price: the margin covers any price move"
 UNSETTLED = "maintenance bracket did not settle: liquidation price approximate"
 PAST = "margin ratio already at or above 1 at the mark: at or past liquidation"
 
@@ -52,7 +51,7 @@ PAST = "margin ratio already at or above 1 at the mark: at or past liquidation"
 class Liquidation:
     """Per position: computed liquidation price, formula code, and the formula's diagnostics."""
 
-    #: NaN = not computable, or no liquidation in any realistic range.
+    #: NaN = not computable, or no liquidation at any positive price.
     price: FloatArray
     #: Index into ``engine.model.FORMULAS``; ``Formula.NONE``'s code where no formula applies.
     formula: IntArray
@@ -122,17 +121,21 @@ def _prepare(snapshot: Snapshot, mark: FloatArray | None) -> _Prepared:
 
 
 def _in_range(prep: _Prepared, solution: Solution) -> FloatArray:
-    """NaN for prices ≤ 0 or beyond ``ABSURD_RATIO`` from the mark, with the notes that apply."""
-    lp, mark, notes = solution.price, prep.ctx.mark, prep.notes
+    """NaN where the equation has no positive finite root, with the notes that apply.
+
+    A root far from the mark is kept: an over-collateralised short really does liquidate at
+    many times the mark, and hiding it would hide the position's margin from the user.
+    """
+    lp, notes = solution.price, prep.notes
     with np.errstate(invalid="ignore"):
-        near = (lp > 0) & (lp >= mark / ABSURD_RATIO) & (lp <= mark * ABSURD_RATIO)
+        real = np.isfinite(lp) & (lp > 0)
     at_mark = ratio_at_mark(prep.ctx, prep.equity, prep.maint, prep.active)
     with np.errstate(invalid="ignore"):
         past = solution.defined & (at_mark >= 1.0)
     notes.add(past, PAST)
-    notes.add(solution.defined & ~near & ~past, NO_LIQUIDATION)
-    notes.add(solution.defined & near & ~solution.settled, UNSETTLED)
-    return np.where(solution.defined & near, lp, np.nan)
+    notes.add(solution.defined & ~real & ~past, NO_LIQUIDATION)
+    notes.add(solution.defined & real & ~solution.settled, UNSETTLED)
+    return np.where(solution.defined & real, lp, np.nan)
 
 
 def _per_position(positions: Positions, values: FloatArray, name: str) -> FloatArray:

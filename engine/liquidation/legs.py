@@ -113,7 +113,7 @@ def effective_entry(positions: Positions, notes: Notes) -> FloatArray:
     with np.errstate(divide="ignore", invalid="ignore"):
         shift = p.side * p.venue_upnl / p.qty
         derived = np.where(inverse, 1.0 / (1.0 / p.mark + shift), p.mark - shift)
-    gap = np.isnan(p.entry) & p.valid & (p.kind != ContractType.OPTION)
+    gap = np.isnan(p.entry) & p.priceable & (p.kind != ContractType.OPTION)
     use = gap & np.isfinite(derived) & (derived > 0)
     notes.add(use, "entry price not reported: derived from the venue's unrealised PnL")
     notes.add(gap & ~use, "entry price not reported and no unrealised PnL to derive it from")

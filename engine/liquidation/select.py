@@ -63,15 +63,16 @@ def select(positions: Positions, notes: Notes) -> IntArray:
     """Per position, the code (index into ``engine.model.FORMULAS``) of its formula."""
     p = positions
     table = TABLES.get(p.venue, _GENERIC)
+    priceable = p.priceable
     out = np.full(len(p), formula_code(Formula.NONE), dtype=np.int64)
     for (kind, mode), formula in table.items():
-        out[p.valid & (p.kind == kind) & (p.margin_mode == mode)] = formula_code(formula)
-    unpriced = p.valid & (out == formula_code(Formula.NONE))
+        out[priceable & (p.kind == kind) & (p.margin_mode == mode)] = formula_code(formula)
+    unpriced = priceable & (out == formula_code(Formula.NONE))
     option = unpriced & (p.kind == ContractType.OPTION)
     notes.add(option, OPTION)
     if p.venue == "bybit":
         notes.add(unpriced & ~option & (p.margin_mode == _CROSS), BYBIT_CROSS)
     else:
         notes.add(unpriced & ~option, f"no liquidation formula for this contract on {p.venue}")
-    notes.add(~p.valid, "position not readable: no liquidation price (see its diagnostics)")
+    notes.add(~priceable, "position not readable: no liquidation price (see its diagnostics)")
     return out

@@ -26,6 +26,10 @@ from engine.model import CHUNK, chunks
 from engine.tiers import tier_index, tier_values
 from engine.types import BoolArray, FloatArray, IntArray
 
+#: A sum within this fraction of its terms' size is a cancellation to zero, not a value: float64
+#: keeps ~1e-16 of each term, and a root resting on less than 1e-9 of them is noise.
+CANCELLATION = 1e-9
+
 
 @dataclass(frozen=True, eq=False)
 class Solution:
@@ -83,13 +87,23 @@ def _closed_form(
         rate = group_sum(ctx, legs.qty * mmr, mask)
         sides = group_sum(ctx, sq, mask)
         amounts = equity - maint + group_sum(ctx, cum - legs.fixed, mask)
-        linear_num = amounts - group_sum(ctx, sq * legs.entry, mask)
-        inverse_den = amounts + group_sum(ctx, sq / legs.entry, mask)
-        num = np.where(legs.inverse, rate + sides, linear_num)
-        den = np.where(legs.inverse, inverse_den, rate - sides)
+        at_entry = group_sum(ctx, np.where(legs.inverse, sq / legs.entry, sq * legs.entry), mask)
+        num = np.where(legs.inverse, _sum(rate, sides), _sum(amounts, -at_entry))
+        den = np.where(legs.inverse, _sum(amounts, at_entry), _sum(rate, -sides))
         price = num / den
     defined = mask & np.isfinite(num) & np.isfinite(den)
     return np.where(defined, price, np.nan), defined
+
+
+def _sum(a: FloatArray, b: FloatArray) -> FloatArray:
+    """``a + b``, or exactly 0 where the sum is rounding noise of a cancellation.
+
+    A 1x long (collateral = value at entry) or a fully collateralised COIN-M short has a true
+    zero here, but float subtraction leaves ~1e-16 of the terms, which would turn "no
+    liquidation" into a price of 1e-12 or 1e17. The test is against the terms, not the mark.
+    """
+    total = a + b
+    return np.where(np.abs(total) <= CANCELLATION * (np.abs(a) + np.abs(b)), 0.0, total)
 
 
 def ratio(

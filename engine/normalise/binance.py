@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.model import Account, ContractType, Leg, MarginMode
-from engine.normalise.fields import STABLECOINS, num, positive, put
+from engine.normalise.fields import STABLECOINS, items, num, positive, put, text
 from engine.normalise.generic import set_margin_mode
 from engine.normalise.row import Row
 
@@ -31,7 +31,7 @@ class BinanceReader:
 
     def refine(self, position: Mapping[str, Any], info: Mapping[str, Any], row: Row) -> None:
         """Overlay ccxt's unified view with what positionRisk itself says."""
-        row.leg = int(_LEGS.get(str(info.get("positionSide", "BOTH")).upper(), Leg.BOTH))
+        row.leg = int(_LEGS.get(text(info.get("positionSide", "BOTH")).upper(), Leg.BOTH))
         amount = num(info.get("positionAmt"))
         if amount == amount and row.side != row.side and amount != 0:
             row.side = 1.0 if amount > 0 else -1.0
@@ -46,12 +46,12 @@ class BinanceReader:
         if self.inverse:
             self._coinm_units(position, info, row)
         else:
-            row.pool = str(info.get("marginAsset") or row.settle)
+            row.pool = text(info.get("marginAsset")) or row.settle
         if row.leverage != row.leverage:
             row.leverage = self._derived_leverage(info, row)
 
     def _margin_mode(self, info: Mapping[str, Any], row: Row) -> None:
-        kind = str(info.get("marginType") or "").lower()
+        kind = text(info.get("marginType")).lower()
         isolated_margin = num(info.get("isolatedMargin"))
         if kind == "isolated" or (not kind and isolated_margin > 0):
             set_margin_mode(row, MarginMode.ISOLATED, positive(info.get("isolatedWallet")))
@@ -107,10 +107,10 @@ class BinanceReader:
             put(margin, "USD", info.get("totalMarginBalance"))
             put(maint, "USD", info.get("totalMaintMargin"))
         else:
-            for asset in info.get("assets") or []:
+            for asset in items(info.get("assets")):
                 if not isinstance(asset, Mapping):
                     continue
-                code = str(asset.get("asset"))
+                code = text(asset.get("asset"))
                 put(wallet, code, asset.get("crossWalletBalance"))
                 put(margin, code, asset.get("marginBalance"))
                 put(maint, code, asset.get("maintMargin"))

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.model import Account, ContractType, MarginMode
-from engine.normalise.fields import NAN, STABLECOINS, mapping, num, positive
+from engine.normalise.fields import NAN, STABLECOINS, mapping, num, positive, text
 from engine.normalise.generic import set_margin_mode
 from engine.normalise.row import Row
 
@@ -21,6 +21,9 @@ UNITS = {
     "MAMUSD": ("USD", 1e-6),
 }
 
+#: BitMEX's liquidationPrice for a short that cannot be liquidated (its price ceiling).
+NO_LIQUIDATION_PRICE = 100_000_000.0
+
 
 class BitmexReader:
     """Reads BitMEX positions and margins.
@@ -30,7 +33,7 @@ class BitmexReader:
     settle units; ``posMargin`` is the margin assigned to the position excluding unrealised PnL,
     ``posMaint`` the maintenance requirement, ``maintMargin`` posMargin PLUS unrealised PnL
     (ccxt reads it as the maintenance margin: it is not), ``maintMarginReq`` the rate,
-    ``liquidationPrice`` 0 when none.
+    ``liquidationPrice`` 0 (long) or 100,000,000 (short) when none.
     """
 
     def refine(self, position: Mapping[str, Any], info: Mapping[str, Any], row: Row) -> None:
@@ -54,6 +57,8 @@ class BitmexReader:
         row.maint_amount = 0.0
         row.taker_fee = num(info.get("commission"))
         self._leverage(info, row)
+        if row.venue_liq == NO_LIQUIDATION_PRICE:
+            row.venue_liq = NAN
 
     def _size(self, info: Mapping[str, Any], row: Row, contracts: float) -> None:
         """Q: USD for inverse (|foreignNotional|), base coins for linear (|homeNotional|)."""
@@ -64,7 +69,7 @@ class BitmexReader:
             row.qty = usd if usd > 0 else contracts * row.contract_size
             return
         coins = abs(num(info.get("homeNotional")))
-        quote = str(info.get("quoteCurrency") or "").upper()
+        quote = text(info.get("quoteCurrency")).upper()
         if coins > 0 and (row.settle in STABLECOINS or row.settle == quote):
             row.qty = coins
         elif coins > 0:
@@ -92,7 +97,7 @@ class BitmexReader:
         maint: dict[str, float] = {}
         for entry in entries:
             entry = mapping(entry)
-            code, unit = UNITS.get(str(entry.get("currency")), ("", NAN))
+            code, unit = UNITS.get(text(entry.get("currency")), ("", NAN))
             if not code:
                 continue
             _scaled(wallet, code, entry.get("walletBalance"), unit)
@@ -112,7 +117,7 @@ class BitmexReader:
 
 def _unit(info: Mapping[str, Any], row: Row) -> float:
     """Value of one integer money unit of the position's currency (NaN, with a note, if unknown)."""
-    code = str(info.get("currency") or "")
+    code = text(info.get("currency"))
     if code in UNITS:
         return UNITS[code][1]
     message = f"unknown BitMEX currency {code!r}: margin amounts unavailable"

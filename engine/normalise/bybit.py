@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.model import Account, ContractType, Leg, MarginMode
-from engine.normalise.fields import NAN, STABLECOINS, mapping, num, positive, put
+from engine.normalise.fields import NAN, STABLECOINS, items, mapping, num, positive, put, text
 from engine.normalise.generic import set_margin_mode
 from engine.normalise.row import Row
 
@@ -14,6 +14,9 @@ _LEGS = {"0": Leg.BOTH, "1": Leg.LONG, "2": Leg.SHORT}
 
 #: Pool of cross positions backed by the whole unified account (every coin's USD value).
 UNIFIED_POOL = "USD"
+
+#: Bybit's liqPrice when a position has none in its price range (the price floor, 0.0001).
+NO_LIQUIDATION_PRICE = 0.0001
 
 
 class BybitReader:
@@ -27,9 +30,9 @@ class BybitReader:
 
     def refine(self, position: Mapping[str, Any], info: Mapping[str, Any], row: Row) -> None:
         """Overlay ccxt's unified view with what position/list itself says."""
-        row.leg = int(_LEGS.get(str(info.get("positionIdx", "0")), Leg.BOTH))
+        row.leg = int(_LEGS.get(text(info.get("positionIdx", "0")), Leg.BOTH))
         if row.side != row.side:
-            row.side = {"buy": 1.0, "sell": -1.0}.get(str(info.get("side", "")).lower(), NAN)
+            row.side = {"buy": 1.0, "sell": -1.0}.get(text(info.get("side")).lower(), NAN)
         size = abs(num(info.get("size")))
         if size == size:
             row.contracts = size
@@ -39,9 +42,10 @@ class BybitReader:
         self._amounts(info, row)
         if row.leverage != row.leverage:
             row.leverage = self._derived_leverage(info, row)
+        row.venue_liq = _venue_liquidation(row.venue_liq, row)
 
     def _margin(self, info: Mapping[str, Any], row: Row) -> None:
-        mode = str(info.get("tradeMode", "")).strip()
+        mode = text(info.get("tradeMode")).strip()
         if mode == "1":
             wallet = positive(info.get("positionBalance"))
             if wallet != wallet:
@@ -96,9 +100,9 @@ class BybitReader:
         notes: list[str] = []
         for entry in accounts:
             entry = mapping(entry)
-            if str(entry.get("accountType", "")).upper() in ("UNIFIED", "UTA"):
+            if text(entry.get("accountType")).upper() in ("UNIFIED", "UTA"):
                 notes.extend(_unified_totals(entry, figures))
-            for coin in entry.get("coin") or []:
+            for coin in items(entry.get("coin")):
                 _coin(mapping(coin), figures)
         return Account(
             venue=venue,
@@ -108,6 +112,14 @@ class BybitReader:
             usd_rate=figures["usd"],
             diagnostics=tuple(notes),
         )
+
+
+def _venue_liquidation(price: float, row: Row) -> float:
+    """NaN for Bybit's "none" marker 0.0001, unless it can be real: a short liquidates above its
+    mark, so 0.0001 is a genuine price for a short on a coin trading below it."""
+    if price == NO_LIQUIDATION_PRICE and not (row.side < 0 and row.mark < NO_LIQUIDATION_PRICE):
+        return NAN
+    return price
 
 
 def _notional(row: Row) -> float:
@@ -135,7 +147,7 @@ def _unified_totals(entry: Mapping[str, Any], figures: dict[str, dict[str, float
 
 
 def _coin(coin: Mapping[str, Any], figures: dict[str, dict[str, float]]) -> None:
-    code = str(coin.get("coin") or "")
+    code = text(coin.get("coin"))
     if not code:
         return
     put(figures["w"], code, coin.get("walletBalance"))

@@ -14,6 +14,7 @@ from engine.normalise.fields import (
     num,
     positive,
     put,
+    text,
 )
 from engine.normalise.generic import set_margin_mode
 from engine.normalise.row import Row
@@ -32,16 +33,14 @@ class DeribitReader:
     def refine(self, position: Mapping[str, Any], info: Mapping[str, Any], row: Row) -> None:
         """Overlay ccxt's unified view with the raw position."""
         set_margin_mode(row, MarginMode.CROSS)
-        direction = str(info.get("direction", "")).lower()
+        direction = text(info.get("direction")).lower()
         if direction in ("buy", "sell"):
             row.side = 1.0 if direction == "buy" else -1.0
         _size(info, row)
         mark = positive(info.get("mark_price"))
         if mark == mark:
             row.mark = mark
-        row.venue_liq, why = liquidation_price(info.get("estimated_liquidation_price"), row.mark)
-        if why:
-            row.note(why)
+        row.venue_liq = liquidation_price(info.get("estimated_liquidation_price"))
         upnl = num(info.get("floating_profit_loss"))
         if upnl == upnl:
             row.venue_upnl = upnl
@@ -64,7 +63,7 @@ class DeribitReader:
         maint: dict[str, float] = {}
         for summary in summaries:
             summary = mapping(summary)
-            code = str(summary.get("currency") or "").upper()
+            code = text(summary.get("currency")).upper()
             if not code:
                 continue
             put(wallet, code, summary.get("balance"))
@@ -90,7 +89,7 @@ def _size(info: Mapping[str, Any], row: Row) -> None:
         row.contracts = row.qty = coins
     elif size == size:
         row.contracts = row.qty = size
-    kind = str(info.get("kind", "")).lower()
+    kind = text(info.get("kind")).lower()
     if kind and kind != "option" and row.kind == ContractType.OPTION:
         row.note(f"instrument kind {kind} but the symbol names an option")
 

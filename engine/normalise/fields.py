@@ -13,16 +13,22 @@ NAN = math.nan
 #: Settle currencies worth one US dollar for risk purposes.
 STABLECOINS = frozenset({"USD", "USDT", "USDC", "BUSD", "FDUSD", "DAI", "USDE", "TUSD", "USDD"})
 
-#: A venue liquidation price this far from the mark (as a ratio either way) means "none in range".
-ABSURD_RATIO = 100.0
-
 
 def num(value: Any) -> float:
-    """A finite float from a number or numeric string; NaN for None, "", garbage or ±inf."""
+    """A finite float from a number or numeric string; NaN for None, "", garbage or ±inf.
+
+    An int beyond a float's range (JSON allows 500 digits) is garbage too: ``float()`` raises
+    ``OverflowError`` on it, which must not escape and hide the account's other positions.
+    """
     if value is None or isinstance(value, bool):
         return NAN
-    if isinstance(value, int | float):
-        out = float(value)
+    if isinstance(value, int):
+        try:
+            out = float(value)
+        except OverflowError:
+            return NAN
+    elif isinstance(value, float):
+        out = value
     elif isinstance(value, str):
         text = value.strip()
         if not text:
@@ -40,6 +46,27 @@ def positive(value: Any) -> float:
     """Like ``num`` but zero and negatives (venues' "not set") are NaN too."""
     out = num(value)
     return out if out > 0 else NAN
+
+
+def text(value: Any) -> str:
+    """``value`` if it is a string, a short number as text, else "" (an enum field's garbage).
+
+    ``str()`` of arbitrary venue data can raise (an int past Python's digit limit) or recurse
+    without end (deeply nested lists), so only strings and plain numbers are spelled out.
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return str(value)
+        except ValueError:
+            return ""
+    return ""
+
+
+def items(value: Any) -> list[Any]:
+    """``value`` if it is a JSON array, else an empty list (venues nest lists that may be null)."""
+    return value if isinstance(value, list) else []
 
 
 def mapping(value: Any) -> Mapping[str, Any]:
@@ -63,37 +90,39 @@ def first(mapping: Mapping[str, Any], *keys: str) -> Any:
     return None
 
 
-def liquidation_price(value: Any, mark: float) -> tuple[float, str | None]:
-    """The venue's liquidation price, or NaN for every "none" spelling, with a note why.
+def liquidation_price(value: Any) -> float:
+    """The venue's liquidation price, or NaN for the "none" spellings every venue shares.
 
-    None, "", 0, "0" and negatives mean no liquidation price. Bybit reports 0.0001 and some
-    venues report absurd values (a long's liquidation at 1e-8, a short's at 1e12) when the
-    position cannot be liquidated in any realistic range: anything more than ``ABSURD_RATIO``
-    away from the mark is treated as none, which also catches Bybit's 0.0001 on any coin worth
-    more than a cent.
+    None, "", 0, "0", negatives and non-numbers mean no liquidation price. A price far from the
+    mark is NOT one of them: an over-collateralised cross short can genuinely liquidate at many
+    times the mark, and that is real data. Venue-specific markers (Bybit's 0.0001) are the
+    venue reader's to recognise.
     """
     price = num(value)
-    if not price > 0:
-        return NAN, None
-    if mark > 0 and (price > mark * ABSURD_RATIO or price < mark / ABSURD_RATIO):
-        return NAN, f"venue liquidation price {value} is out of any realistic range: ignored"
-    return price, None
+    return price if price > 0 else NAN
 
 
-def side_sign(position: Mapping[str, Any]) -> float:
-    """+1 long, -1 short, NaN when neither the side nor a signed size says which."""
-    side = str(position.get("side") or "").lower()
-    if side in ("long", "buy"):
-        return 1.0
-    if side in ("short", "sell"):
-        return -1.0
-    for key in ("contracts", "notional"):
-        signed = num(position.get(key))
+def side_sign(position: Mapping[str, Any]) -> tuple[float, str | None]:
+    """+1 long, -1 short, NaN when neither the side nor a signed size says which; with a note
+    when they contradict each other.
+
+    ccxt's ``contracts`` is unsigned, so a negative one beside ``side: "long"`` means the dict
+    was built wrong somewhere: a long's liquidation price on what may be a short would be worse
+    than none, so neither is trusted (a venue reader may still read the side from ``info``).
+    """
+    side = text(position.get("side")).strip().lower()
+    stated = {"long": 1.0, "buy": 1.0, "short": -1.0, "sell": -1.0}.get(side, NAN)
+    contracts = num(position.get("contracts"))
+    if stated > 0 and contracts < 0:
+        return NAN, f"side is long but contracts is negative ({contracts:g}): side unknown"
+    if stated == stated:
+        return stated, None
+    for signed in (contracts, num(position.get("notional"))):
         if signed > 0:
-            return 1.0
+            return 1.0, None
         if signed < 0:
-            return -1.0
-    return NAN
+            return -1.0, None
+    return NAN, "side is neither long nor short and the size is unsigned"
 
 
 def split_symbol(symbol: str) -> tuple[str, str, str, ContractType]:

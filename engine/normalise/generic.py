@@ -14,6 +14,7 @@ from engine.normalise.fields import (
     positive,
     side_sign,
     split_symbol,
+    text,
 )
 from engine.normalise.row import NAN, Row
 
@@ -30,9 +31,9 @@ def read_position(position: Mapping[str, Any]) -> Row:
         symbol = "?"
     base, _quote, settle, kind = split_symbol(symbol)
     row.symbol, row.underlying, row.settle, row.pool, row.kind = symbol, base, settle, settle, kind
-    row.side = side_sign(position)
-    if row.side != row.side:
-        row.note("side is neither long nor short and the size is unsigned")
+    row.side, why = side_sign(position)
+    if why:
+        row.note(why)
     contracts = abs(num(position.get("contracts")))
     row.contracts = contracts
     size = positive(position.get("contractSize"))
@@ -40,9 +41,7 @@ def read_position(position: Mapping[str, Any]) -> Row:
     row.qty = contracts * row.contract_size
     row.entry = positive(position.get("entryPrice"))
     row.mark = positive(position.get("markPrice"))
-    row.venue_liq, why = liquidation_price(position.get("liquidationPrice"), row.mark)
-    if why:
-        row.note(why)
+    row.venue_liq = liquidation_price(position.get("liquidationPrice"))
     row.leverage = positive(position.get("leverage"))
     row.venue_upnl = num(position.get("unrealizedPnl"))
     row.venue_maint_margin = positive(position.get("maintenanceMargin"))
@@ -56,7 +55,7 @@ def read_position(position: Mapping[str, Any]) -> Row:
 
 
 def _read_margin_mode(position: Mapping[str, Any], row: Row) -> None:
-    mode = str(position.get("marginMode") or position.get("marginType") or "").lower()
+    mode = (text(position.get("marginMode")) or text(position.get("marginType"))).lower()
     if mode == "isolated":
         row.margin_mode = int(MarginMode.ISOLATED)
         # ccxt's initialMargin is what was posted; its collateral often includes uPnL.
@@ -91,6 +90,6 @@ def read_account(venue: str, balance: Mapping[str, Any] | None) -> Account:
     if isinstance(total, Mapping):
         for currency, amount in total.items():
             value = num(amount)
-            if value == value:
-                margin[str(currency)] = value
+            if value == value and text(currency):
+                margin[text(currency)] = value
     return Account(venue=venue, margin_balance=margin)

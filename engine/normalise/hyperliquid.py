@@ -6,7 +6,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.model import Account, MarginMode
-from engine.normalise.fields import NAN, liquidation_price, mapping, num, positive, put
+from engine.normalise.fields import (
+    NAN,
+    items,
+    liquidation_price,
+    mapping,
+    num,
+    positive,
+    put,
+    text,
+)
 from engine.normalise.generic import set_margin_mode
 from engine.normalise.row import Row
 
@@ -37,9 +46,7 @@ class HyperliquidReader:
         if upnl == upnl:
             row.venue_upnl = upnl
         _margin(entry, row)
-        row.venue_liq, why = liquidation_price(entry.get("liquidationPx"), row.mark)
-        if why:
-            row.note(why)
+        row.venue_liq = liquidation_price(entry.get("liquidationPx"))
 
     def account(self, venue: str, balance: Mapping[str, Any] | None) -> Account:
         """Cross account value and maintenance in USDC (isolated margin sits with positions)."""
@@ -97,7 +104,7 @@ def _leverage(entry: Mapping[str, Any], row: Row) -> None:
 
 
 def _margin(entry: Mapping[str, Any], row: Row) -> None:
-    mode = str(mapping(entry.get("leverage")).get("type", "")).lower()
+    mode = text(mapping(entry.get("leverage")).get("type")).lower()
     used = num(entry.get("marginUsed"))
     value = positive(entry.get("positionValue"))
     row.venue_maint_margin = value * row.mmr if value == value else NAN
@@ -122,9 +129,9 @@ def _margin(entry: Mapping[str, Any], row: Row) -> None:
 def _cross_upnl(asset_positions: Any) -> float:
     """Unrealised PnL of the cross positions (the wallet is account value minus it)."""
     total = 0.0
-    for item in asset_positions if isinstance(asset_positions, list) else []:
+    for item in items(asset_positions):
         entry = mapping(mapping(item).get("position"))
-        if str(mapping(entry.get("leverage")).get("type", "")).lower() == "isolated":
+        if text(mapping(entry.get("leverage")).get("type")).lower() == "isolated":
             continue
         upnl = num(entry.get("unrealizedPnl"))
         total += upnl if upnl == upnl else 0.0

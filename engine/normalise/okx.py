@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.model import Account, ContractType, Leg, MarginMode
-from engine.normalise.fields import NAN, STABLECOINS, mapping, num, positive, put
+from engine.normalise.fields import NAN, STABLECOINS, items, mapping, num, positive, put, text
 from engine.normalise.generic import set_margin_mode
 from engine.normalise.row import Row
 
@@ -27,7 +27,7 @@ class OkxReader:
 
     def refine(self, position: Mapping[str, Any], info: Mapping[str, Any], row: Row) -> None:
         """Overlay ccxt's unified view with what account/positions itself says."""
-        row.leg = int(_LEGS.get(str(info.get("posSide", "net")).lower(), Leg.BOTH))
+        row.leg = int(_LEGS.get(text(info.get("posSide", "net")).lower(), Leg.BOTH))
         pos = num(info.get("pos"))
         if row.side != row.side and pos == pos and pos != 0:
             row.side = 1.0 if pos > 0 else -1.0
@@ -60,7 +60,7 @@ class OkxReader:
         row.note(f"contract value not in the market data: derived {row.contract_size:.6g}")
 
     def _margin(self, info: Mapping[str, Any], row: Row) -> None:
-        mode = str(info.get("mgnMode", "")).lower()
+        mode = text(info.get("mgnMode")).lower()
         if mode == "isolated":
             wallet = positive(info.get("margin"))
             if wallet != wallet:
@@ -99,7 +99,7 @@ class OkxReader:
         # In multi-currency margin only the USD totals back positions: per-currency cross
         # figures would shadow them, so only the USD rates are kept.
         per_currency = not figures["m"]
-        for detail in summary.get("details") or []:
+        for detail in items(summary.get("details")):
             _currency(mapping(detail), figures, per_currency=per_currency)
         return Account(
             venue=venue,
@@ -143,7 +143,7 @@ def _currency(
     detail: Mapping[str, Any], figures: dict[str, dict[str, float]], *, per_currency: bool
 ) -> None:
     """One currency's cross equity (eq − isoEq) and wallet (that minus cross upl)."""
-    code = str(detail.get("ccy") or "")
+    code = text(detail.get("ccy"))
     equity = num(detail.get("eq"))
     if not code or equity != equity:
         return

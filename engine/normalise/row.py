@@ -15,6 +15,12 @@ NAN = math.nan
 #: Fields a position needs before any metric can be computed.
 REQUIRED = ("side", "qty", "mark")
 
+#: An isolated position without a mark is still priced (``Positions.priceable``), nothing else.
+NO_MARK_ISOLATED = (
+    "mark price not reported: liquidation price computed from entry, margin and maintenance; "
+    "distance, PnL and probability unknown"
+)
+
 
 @dataclass(slots=True)
 class Row:
@@ -69,7 +75,10 @@ def build(venue: str, rows: list[Row]) -> Positions:
     valid = np.ones(len(rows), dtype=np.bool_)
     for i, row in enumerate(rows):
         gaps = row.missing()
-        if gaps:
+        if gaps == ["mark"] and row.margin_mode == MarginMode.ISOLATED:
+            valid[i] = False
+            row.note(NO_MARK_ISOLATED)
+        elif gaps:
             valid[i] = False
             row.note(f"position skipped by the metrics: missing or invalid {', '.join(gaps)}")
     columns: dict[str, object] = {}

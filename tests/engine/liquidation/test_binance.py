@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.liquidation import compute
+from engine.liquidation import NO_LIQUIDATION, compute
 from engine.model import FORMULAS, Formula, formula_code
 from engine.normalise import normalise
 from tests.engine.liquidation.conftest import BTCUSDT_TIERS, binance_balance, binance_position
@@ -236,4 +236,19 @@ def test_coinm_fully_collateralised_short_has_no_liquidation() -> None:
     )
     result = compute(snap)
     assert np.isnan(result.price[0])
-    assert "no liquidation in any realistic range" in result.notes[0]
+    assert NO_LIQUIDATION in result.notes[0]
+
+
+def test_coinm_short_a_rounding_error_from_1x_has_no_liquidation() -> None:
+    """Short $100 at 100 with 0.9999999999999998 BTC (1 BTC at leverage 1 + 2e-16):
+    LP = 100·(0.125 − 1)/(0.9999999999999998 − 1) = 3.9e17 is the rounding of a 1x short's
+    zero denominator, not a price: none (NaN), like the exact 1x short."""
+    pos = binance_position(
+        "BTC/USD:BTC", side="short", contracts=1, entry=100.0, mark=100.0, contract_size=100
+    )
+    tiers = {"BTC/USD:BTC": [{"minNotional": 0, "maintenanceMarginRate": 0.125}]}
+    wallet = 100 / 100 / 1.0000000000000002
+    snap = normalise("binancecoinm", [pos], binance_balance({"BTC": wallet}), tiers)
+    result = compute(snap)
+    assert np.isnan(result.price[0])
+    assert NO_LIQUIDATION in result.notes[0]

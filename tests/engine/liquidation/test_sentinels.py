@@ -24,8 +24,8 @@ GENERIC_LONG = {
 
 
 def test_invalid_position_is_nan_and_none_without_hiding_others() -> None:
-    """A position without a mark is skipped (NaN, NONE, a note); its neighbour is still 81."""
-    broken = {**GENERIC_LONG, "symbol": "Y/USDT:USDT", "mark": float("nan")}
+    """A position without a side is skipped (NaN, NONE, a note); its neighbour is still 81."""
+    broken = {**GENERIC_LONG, "symbol": "Y/USDT:USDT", "side": float("nan")}
     result = compute(make_snapshot("kraken", [broken, GENERIC_LONG]))
     np.testing.assert_allclose(result.price, [np.nan, 81.0])
     assert FORMULAS[result.formula[0]] == Formula.NONE
@@ -72,10 +72,36 @@ def test_fully_collateralised_long_has_no_liquidation() -> None:
     assert NO_LIQUIDATION in result.notes[0]
 
 
-def test_absurdly_far_price_is_none_in_range() -> None:
-    """A short with collateral 100,000 on a 1,000 position: LP = 100 + 9,999 = 10,099, more
-    than ABSURD_RATIO (100) × the mark ⇒ NaN."""
+def test_far_computed_price_is_kept() -> None:
+    """A short with collateral 100,000 on a 1,000 position: LP = 100 + (100,000 − 10)/10 =
+    10,099, a hundred times the mark and still the position's real liquidation price."""
     row = {**GENERIC_LONG, "side": -1.0, "isolated_wallet": 100_000.0}
+    result = compute(make_snapshot("kraken", [row]))
+    np.testing.assert_allclose(result.price, [10_099.0])
+    assert NO_LIQUIDATION not in result.notes[0]
+
+
+def test_isolated_price_needs_no_mark() -> None:
+    """No mark: the generic isolated long is still 100 − (200 − 10)/10 = 81 (entry, margin and
+    maintenance decide it), with no "not readable" note."""
+    result = compute(make_snapshot("kraken", [{**GENERIC_LONG, "mark": float("nan")}]))
+    np.testing.assert_allclose(result.price, [81.0])
+    assert FORMULAS[result.formula[0]] == Formula.GENERIC
+
+
+def test_cross_price_without_a_mark_is_not_computed() -> None:
+    """A cross position's equity moves with its mark: without one it stays unpriced (NaN)."""
+    row = {**GENERIC_LONG, "margin_mode": CROSS, "mark": float("nan")}
+    account = Account("kraken", margin_balance={"USDT": 500})
+    result = compute(make_snapshot("kraken", [row], account=account))
+    assert np.isnan(result.price[0])
+    assert FORMULAS[result.formula[0]] == Formula.NONE
+
+
+def test_one_x_long_has_no_liquidation_despite_rounding() -> None:
+    """Collateral 3.3165 = Q·EP·(1 + MMR) = 3·1.1·1.005: LP = 1.1 − (3.3165 − 0.0165)/3 = 0
+    exactly, which float subtraction leaves as ~1.5e-16; that noise is not a price."""
+    row = {**GENERIC_LONG, "qty": 3.0, "entry": 1.1, "mmr": 0.005, "isolated_wallet": 3.3165}
     result = compute(make_snapshot("kraken", [row]))
     assert np.isnan(result.price[0])
     assert NO_LIQUIDATION in result.notes[0]

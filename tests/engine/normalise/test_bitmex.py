@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from engine.model import ContractType, MarginMode
 from tests.engine.normalise.helpers import account, read
 from tests.engine.normalise.payloads import bitmex as m
@@ -47,10 +49,17 @@ def test_zero_liquidation_price_is_none() -> None:
 
 
 def test_short_liquidation_at_one_hundred_million_is_none() -> None:
-    """A short's liquidationPrice 100,000,000 (no liquidation) is none, with a note."""
+    """A short's liquidationPrice 100,000,000 is BitMEX's "none" marker, not a price."""
     raw = m.bitmex_linear_isolated_short(liquidationPrice=100000000)
     p = read("bitmex", m.bitmex_position(raw))
-    assert math.isnan(p.venue_liq[0]) and p.diagnostics[0]
+    assert math.isnan(p.venue_liq[0]) and p.valid[0]
+
+
+def test_short_liquidation_far_above_the_mark_is_kept() -> None:
+    """A short's liquidationPrice 10,000,000 at a mark near 62,000 is real data, kept as is."""
+    raw = m.bitmex_linear_isolated_short(liquidationPrice=10_000_000)
+    p = read("bitmex", m.bitmex_position(raw))
+    np.testing.assert_allclose(p.venue_liq, [10_000_000.0])
 
 
 def test_leverage_from_init_margin_req_when_missing() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from engine.model import ContractType, Leg, MarginMode
 from tests.engine.normalise.helpers import account, read
 from tests.engine.normalise.payloads import bybit as b
@@ -123,3 +125,18 @@ def test_account_without_payload_says_so() -> None:
     """A balance without Bybit's response has a diagnostic and no figures."""
     a = account("bybit", {"total": {"USDT": 1}})
     assert a.diagnostics and not a.margin_balance
+
+
+def test_liquidation_price_far_above_the_mark_is_kept() -> None:
+    """An isolated short's liqPrice 400,000 at a mark of 3,100 is real data: kept as is."""
+    p = read("bybit", b.bybit_position(b.bybit_isolated_short(liqPrice="400000")))
+    np.testing.assert_allclose(p.venue_liq, [400_000.0])
+    assert p.diagnostics[0] == ()
+
+
+def test_liquidation_0001_is_a_price_for_a_short_below_it() -> None:
+    """A short marked at 0.00008 liquidates above its mark: liqPrice 0.0001 is real there."""
+    raw = b.bybit_raw("XRPUSDT", side="Sell", size="100", avgPrice="0.00007")
+    raw.update(markPrice="0.00008", positionValue="0.007", liqPrice="0.0001")
+    p = read("bybit", b.bybit_position(raw))
+    np.testing.assert_allclose(p.venue_liq, [0.0001])

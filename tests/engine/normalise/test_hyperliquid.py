@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from engine.model import MarginMode
 from tests.engine.normalise.helpers import account, read
 from tests.engine.normalise.payloads import hyperliquid as h
@@ -69,3 +71,12 @@ def test_account_without_summary_says_so() -> None:
     """A clearinghouseState without its summaries leaves the figures unknown, with notes."""
     a = account("hyperliquid", {"info": {"assetPositions": []}})
     assert not a.margin_balance and len(a.diagnostics) == 2
+
+
+def test_liquidation_px_far_from_the_mark_is_kept() -> None:
+    """The ETH short's liquidationPx 1,000,000 at a mark of 3,100 (an over-collateralised
+    cross account) is the venue's price, not a sentinel."""
+    state = h.clearinghouse_state()
+    state["assetPositions"][1]["position"]["liquidationPx"] = "1000000.0"
+    p = read("hyperliquid", *h.positions(state))
+    np.testing.assert_allclose(p.venue_liq[1], 1_000_000.0)
