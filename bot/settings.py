@@ -59,6 +59,14 @@ class Settings:
     stall_s: float = 300.0
     #: The watchdog alerts the ops chat when a due message has waited this long to be sent.
     delivery_stall_s: float = 120.0
+    #: Sent and dead-lettered messages are pruned this many days after they were queued.
+    outbox_retention_days: float = 30.0
+    #: Resolved alerts (and their decision log) are pruned this many days after resolving.
+    alert_retention_days: float = 90.0
+    #: Silences are pruned this many days after they ended.
+    silence_retention_days: float = 30.0
+    #: /connect codes are pruned this many days after they expired.
+    connect_code_retention_days: float = 1.0
     #: Enables the Telegram adapter (from @BotFather).
     telegram_token: Secret | None = None
     #: The Bot API server root: requests go to {url}/bot{token}/{method}.
@@ -91,6 +99,7 @@ class Settings:
             heartbeat_s=_number(merged, "LIQWATCH_HEARTBEAT_SECONDS", 0, minimum=0),
             stall_s=_number(merged, "LIQWATCH_STALL_SECONDS", 300, minimum=10),
             delivery_stall_s=_number(merged, "LIQWATCH_DELIVERY_STALL_SECONDS", 120, minimum=10),
+            **_retention(merged),
             telegram_token=Secret(_token(telegram, "TELEGRAM_BOT_TOKEN")) if telegram else None,
             telegram_api_url=_url(merged, "TELEGRAM_API_URL") or DEFAULT_TELEGRAM_API_URL,
             discord_token=Secret(_discord_token(discord)) if discord else None,
@@ -134,6 +143,18 @@ def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float
     if not value >= minimum:
         raise SettingsError(f"{name} must be at least {minimum:g}, got {raw}")
     return value
+
+
+def _retention(env: Mapping[str, str]) -> dict[str, float]:
+    """The retention periods in days (at least one: the digest counts a day of alerts)."""
+    return {
+        "outbox_retention_days": _number(env, "LIQWATCH_OUTBOX_RETENTION_DAYS", 30, minimum=1),
+        "alert_retention_days": _number(env, "LIQWATCH_ALERT_RETENTION_DAYS", 90, minimum=1),
+        "silence_retention_days": _number(env, "LIQWATCH_SILENCE_RETENTION_DAYS", 30, minimum=1),
+        "connect_code_retention_days": _number(
+            env, "LIQWATCH_CONNECT_CODE_RETENTION_DAYS", 1, minimum=1
+        ),
+    }
 
 
 def _url(env: Mapping[str, str], name: str) -> str | None:

@@ -62,3 +62,26 @@ def test_telegram_token_is_a_secret_and_the_api_url_defaults_to_telegram() -> No
     assert "secret-part" not in str(caught.value)
     custom = Settings.from_env({"TELEGRAM_API_URL": "http://127.0.0.1:8081/"})
     assert custom.telegram_api_url == "http://127.0.0.1:8081"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "LIQWATCH_OUTBOX_RETENTION_DAYS",
+        "LIQWATCH_ALERT_RETENTION_DAYS",
+        "LIQWATCH_SILENCE_RETENTION_DAYS",
+        "LIQWATCH_CONNECT_CODE_RETENTION_DAYS",
+    ],
+)
+def test_retention_periods_are_at_least_a_day_and_named_when_wrong(name: str) -> None:
+    """Each retention period is read in days; below one day (the digest counts a day of
+    alerts) or not a number, start-up stops naming the variable."""
+    assert getattr(Settings.from_env({name: "45"}), _field(name)) == 45.0
+    for bad in ("0.5", "forever"):
+        with pytest.raises(SettingsError, match=f"^{name}"):
+            Settings.from_env({name: bad})
+
+
+def _field(name: str) -> str:
+    """LIQWATCH_OUTBOX_RETENTION_DAYS → outbox_retention_days."""
+    return name.removeprefix("LIQWATCH_").lower()
