@@ -36,11 +36,21 @@ class ChatContext:
     #: False the deletion failed, None nothing was posted that others can read (a Discord
     #: slash command, the console) or the message carried no secret.
     deleted: bool | None = None
+    #: Set when the message was sent on behalf of a chat (a Telegram anonymous admin posts as
+    #: the group itself, a channel as the channel): the sender is then that chat, not a person,
+    #: and ``user_id`` is the chat's own identity (``chat_identity``).
+    sender_chat: str | None = None
 
     @property
     def target(self) -> str:
         """The chat (and topic) as an outbox recipient: where this chat's alerts go."""
         return target(self.chat_id, self.thread_id)
+
+
+def chat_identity(chat_id: str) -> str:
+    """The identity of a chat that sends messages itself: ``chat:-100123`` can never be a
+    person's id (Telegram user ids are positive numbers, Discord's snowflakes)."""
+    return f"chat:{chat_id}"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from bot import commands as cmd
 from bot import replies
 from bot.alerting import AlertService
-from bot.chat import Action, ChatContext, Pressed, Reply
+from bot.chat import Action, ChatContext, Pressed, Reply, chat_identity
 from bot.digest_commands import DigestCommands
 from bot.digest_jobs import DigestJobs
 from bot.errors import UserError
@@ -43,6 +43,14 @@ CONNECT_CODE_S = 600.0
 _ADMIN_IN_GROUPS = (
     cmd.Watch, cmd.Unlink, cmd.AlertAdd, cmd.AlertChange, cmd.Snooze, cmd.Quiet, cmd.Silence,
     cmd.SilenceRm, cmd.Share, cmd.Unshare,
+)  # fmt: skip
+
+#: What a message sent on behalf of a chat (ChatContext.sender_chat) may do: read what the chat
+#: can see, and, as the group's anonymous admin, set the chat's own quiet hours and digest.
+#: Everything that acts for a person (their accounts, rules, silences, alerts) needs one.
+_AS_CHAT = (
+    cmd.Start, cmd.Help, cmd.Accounts, cmd.Positions, cmd.Risk, cmd.Stress, cmd.Alerts,
+    cmd.ChartRequest, cmd.Digest, cmd.Quiet,
 )  # fmt: skip
 
 
@@ -74,12 +82,14 @@ class Conversation:
 
     async def user(self, ctx: ChatContext) -> int:
         """The sender's user id, registered on first contact; a private chat is remembered
-        as where their alerts go."""
+        as where their alerts go. A chat posting as itself is its own identity, never the
+        user behind ``ctx.user_id`` (Telegram's one GroupAnonymousBot for every group)."""
+        external = chat_identity(ctx.sender_chat) if ctx.sender_chat else ctx.user_id
         user = await self.users.ensure(
             ctx.platform,
-            ctx.user_id,
+            external,
             ctx.user_name,
-            ctx.chat_id if ctx.private else None,
+            ctx.chat_id if ctx.private and not ctx.sender_chat else None,
             now=self.clock(),
         )
         return user.id
@@ -103,6 +113,8 @@ class Conversation:
 
     async def command(self, ctx: ChatContext, command: cmd.Command) -> Reply:
         """Dispatch a parsed command (``UserError`` propagates)."""
+        if ctx.sender_chat is not None and not isinstance(command, _AS_CHAT):
+            raise UserError(as_chat_refusal(ctx, command.name))
         owner = await self.user(ctx)
         if isinstance(command, cmd.Digest):
             return await self.digests.command(ctx, owner, command)
@@ -314,6 +326,21 @@ class Conversation:
             if account.id == account_id:
                 return account
         raise UserError("That account is not shared with this chat.")
+
+
+def as_chat_refusal(ctx: ChatContext, name: str) -> str:
+    """Why a command that needs a person is refused to a chat posting as itself, and how to
+    send it as yourself."""
+    if ctx.sender_chat == ctx.chat_id:
+        return (
+            "You are posting as the group (anonymous admin), so I can't tell who you are: "
+            "turn off 'Remain anonymous' in your admin rights, or send "
+            f"/{name} to me in a private chat."
+        )
+    return (
+        "You are posting as a channel, so I can't tell who you are: post as yourself, "
+        f"or send /{name} to me in a private chat."
+    )
 
 
 #: Said under any answer to a message carrying a secret that could not be deleted.

@@ -18,7 +18,7 @@ from dataclasses import replace
 from functools import partial
 from typing import Any, TypeAlias
 
-from telegram import BotCommand, Message, Update
+from telegram import BotCommand, Chat, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import (
@@ -31,7 +31,7 @@ from telegram.ext import (
 )
 
 from bot import commands as cmd
-from bot.chat import Action, ChatContext, Pressed, Reply
+from bot.chat import Action, ChatContext, Pressed, Reply, chat_identity
 from bot.conversation import Conversation, failure
 from bot.settings import SettingsError
 from bot.telegram import render
@@ -40,8 +40,6 @@ from engine.domain import Platform
 
 log = logging.getLogger(__name__)
 
-#: Anonymous group admins post as this bot (Telegram's "GroupAnonymousBot").
-ANONYMOUS_ADMIN_ID = 1087968824
 #: How long a "this user is an admin here" answer is trusted before asking Telegram again.
 ADMIN_CACHE_S = 60.0
 #: Longest a reply waits out Telegram's flood control before giving up on that reply.
@@ -128,14 +126,14 @@ class TelegramAdapter:
         if message is not None and message.is_topic_message and message.message_thread_id:
             thread = str(message.message_thread_id)
         private = chat.type == ChatType.PRIVATE
-        anonymous_admin = (
-            message is not None
-            and message.sender_chat is not None
-            and message.sender_chat.id == chat.id
-        )
+        # Only a command message can be sent on behalf of a chat (a button press always names
+        # the person who pressed it; a button's effective_message is our own message).
+        sender = update.message.sender_chat if update.message is not None else None
+        if sender is not None and not private:
+            return self._as_chat(sender, str(chat.id), thread, anonymous=sender.id == chat.id)
 
         async def is_admin() -> bool:
-            return anonymous_admin or await self._is_admin(chat.id, user.id)
+            return await self._is_admin(chat.id, user.id)
 
         return ChatContext(
             Platform.TELEGRAM,
@@ -145,6 +143,27 @@ class TelegramAdapter:
             private,
             thread,
             is_admin,
+        )
+
+    @staticmethod
+    def _as_chat(sender: Chat, chat_id: str, thread: str | None, *, anonymous: bool) -> ChatContext:
+        """A message sent on behalf of a chat: an anonymous admin posts as the group itself
+        (from GroupAnonymousBot, the same "user" in every group), a channel as itself. The
+        sender is that chat's own identity, never a person; only Telegram's own admins can
+        post as the group, so that one is an admin here and a channel is not."""
+
+        async def is_admin() -> bool:
+            return anonymous
+
+        return ChatContext(
+            Platform.TELEGRAM,
+            chat_identity(str(sender.id)),
+            sender.title or sender.username or str(sender.id),
+            chat_id,
+            False,
+            thread,
+            is_admin,
+            sender_chat=str(sender.id),
         )
 
     async def _is_admin(self, chat_id: int, user_id: int) -> bool:

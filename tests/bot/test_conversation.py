@@ -215,6 +215,19 @@ async def test_a_private_link_whose_message_stayed_says_to_delete_it(env: Env) -
     assert "delete" not in gone.text
 
 
+async def test_a_group_posting_as_itself_acts_as_the_group_not_as_a_person(env: Env) -> None:
+    """sender_chat set: the sender is the chat's own identity whatever user_id says, so it
+    reads what the group sees, and is refused what needs a person, registering nobody."""
+    anonymous = replace(_ctx("1", DESK, admin=True), sender_chat=DESK)
+    refused = await env.conversation.handle(anonymous, "/unlink main")
+    assert refused.text.startswith("You are posting as the group (anonymous admin)")
+    assert [a.label for a in await env.conversation.accounts.list(env.ann)] == ["main"]
+    assert await Users(env.db).by_identity(Platform.TELEGRAM, f"chat:{DESK}") is None
+    read = await env.conversation.handle(anonymous, "/accounts")
+    assert read.text.startswith("Nothing is shared with this chat")  # not Ann's own "main"
+    assert await Users(env.db).by_identity(Platform.TELEGRAM, f"chat:{DESK}") is not None
+
+
 def _discord(user: str, chat: str) -> ChatContext:
     return ChatContext(Platform.DISCORD, user, f"d{user}", chat, True)
 

@@ -35,13 +35,22 @@ class App:
         user_id: int | None = None,
         first_name: str = "Ann",
         thread_id: int | None = None,
+        sender_chat: ChatRef | None = None,
         timeout: float = 20.0,
     ) -> Msg:
-        """Send ``text`` in ``chat``; the first new bot message there containing ``expect``."""
+        """Send ``text`` in ``chat`` (on behalf of ``sender_chat`` if given); the first new bot
+        message there containing ``expect``."""
         tg = self.telegram
         chat_id = int(chat["id"])
         before = len(tg.bot_messages(chat_id))
-        tg.send(chat, text, user_id=user_id, first_name=first_name, thread_id=thread_id)
+        tg.send(
+            chat,
+            text,
+            user_id=user_id,
+            first_name=first_name,
+            thread_id=thread_id,
+            sender_chat=sender_chat,
+        )
 
         def found() -> Msg | None:
             fresh = tg.bot_messages(chat_id)[before:]

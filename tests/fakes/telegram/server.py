@@ -29,6 +29,9 @@ from tests.fakes.telegram.model import (
 from tests.fakes.telegram.state import Fault, Limiter
 
 T = TypeVar("T")
+#: The users Telegram sends messages from when they are sent on behalf of a chat.
+GROUP_ANONYMOUS_BOT = 1087968824
+CHANNEL_BOT = 136817688
 #: Lower-cased method name -> the canonical spelling, since Telegram ignores the case.
 _CANONICAL = {name.lower(): name for name in METHODS}
 STATUSES = frozenset({"creator", "administrator", "member", "left", "kicked"})
@@ -96,6 +99,12 @@ class FakeTelegram(BotApiMethods):
         self.chats[chat_id] = chat
         return chat
 
+    def channel(self, chat_id: int, title: str = "News") -> ChatRef:
+        """Registers a channel (it can post in a group it is linked to, as itself)."""
+        chat: ChatRef = {"id": chat_id, "type": "channel", "title": title}
+        self.chats[chat_id] = chat
+        return chat
+
     def set_member(self, chat_id: int, user_id: int, status: str) -> None:
         """What ``getChatMember`` answers for ``user_id`` in ``chat_id`` (default "member")."""
         if status not in STATUSES:
@@ -111,8 +120,18 @@ class FakeTelegram(BotApiMethods):
         user_id: int | None = None,
         first_name: str = "Ann",
         thread_id: int | None = None,
+        sender_chat: ChatRef | None = None,
     ) -> int:
-        """A user writes ``text`` in ``chat``; queues the update and returns the message id."""
+        """A user writes ``text`` in ``chat``; queues the update and returns the message id.
+
+        With ``sender_chat`` the message is sent on behalf of that chat, as Telegram does it:
+        an anonymous admin posts as the group itself (``sender_chat`` is ``chat``) from the
+        GroupAnonymousBot user, the same in every group; a channel posts from Channel_Bot.
+        """
+        if sender_chat is not None:
+            anonymous = sender_chat["id"] == chat["id"]
+            user_id = GROUP_ANONYMOUS_BOT if anonymous else CHANNEL_BOT
+            self.users[user_id] = _service_bot(user_id)
         if user_id is None:
             if chat["type"] != "private":
                 raise ValueError("send() to a group needs user_id")
@@ -129,6 +148,8 @@ class FakeTelegram(BotApiMethods):
             )
         )
         payload = self.message_json(msg, sender)
+        if sender_chat is not None:
+            payload["sender_chat"] = sender_chat
         if text.startswith("/"):
             # CommandHandler only matches messages whose first entity is a bot_command at 0.
             word = text.split(maxsplit=1)[0]
@@ -268,6 +289,13 @@ class FakeTelegram(BotApiMethods):
         if call.method == "answerCallbackQuery":
             self.answered_callbacks.append(call)
         return result
+
+
+def _service_bot(user_id: int) -> dict[str, Any]:
+    """GroupAnonymousBot or Channel_Bot as Telegram shows them in ``from``."""
+    name = "GroupAnonymousBot" if user_id == GROUP_ANONYMOUS_BOT else "Channel_Bot"
+    first = "Group" if user_id == GROUP_ANONYMOUS_BOT else "Channel"
+    return {"id": user_id, "is_bot": True, "first_name": first, "username": name}
 
 
 async def _read_params(http: web.Request) -> dict[str, Any]:
