@@ -9,11 +9,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from engine.alerts.events import AlertNotice, DigestNotice, Notice, from_payload, to_payload
+from engine.alerts.events import AlertNotice, Notice, from_payload
 from engine.alerts.fanout import Message
 from engine.alerts.rules import Severity
 from engine.domain import Platform
-from storage import outbox_charts
+from storage import outbox_queue
 from storage.db import Database, Transaction
 
 log = logging.getLogger(__name__)
@@ -82,17 +82,9 @@ class Outbox:
         """Queue messages inside the caller's transaction; the number of new rows.
 
         A message whose ``dedup_key`` is already queued (or was sent) is skipped. A digest's
-        charts are stored beside its row (``storage.outbox_charts``), not in its payload.
+        charts are stored beside its row (``storage.outbox_queue``), not in its payload.
         """
-        added, plain = 0, list[NewMessage]()
-        for message in messages:
-            if isinstance(message.notice, DigestNotice) and message.notice.charts:
-                added += await _insert(tx, plain, now)  # keep the queueing order (ids)
-                added += await _insert_digest(tx, message, now)
-                plain = []
-            else:
-                plain.append(message)
-        return added + await _insert(tx, plain, now)
+        return await outbox_queue.insert(tx, messages, now=now)
 
     async def claim(
         self,
@@ -130,7 +122,7 @@ class Outbox:
                     log.error("outbox row %s has a corrupt payload: dead-lettered", row["id"])
                     await self.dead(int(row["id"]), f"corrupt payload: {exc!r}", tx=tx)
         parsed.sort(key=lambda c: (-c.severity.rank, c.id))
-        parsed = await outbox_charts.attach(self._db, parsed)
+        parsed = await outbox_queue.attach(self._db, parsed)
         refs = await self._refs_for([c.id for c in parsed if isinstance(c.notice, AlertNotice)])
         return [replace(c, related_refs=refs[c.id]) if c.id in refs else c for c in parsed]
 
@@ -334,37 +326,6 @@ class Outbox:
             f"SELECT {_ROW_COLUMNS} FROM outbox WHERE dedup_key = ?", (dedup_key,)
         )
         return None if row is None else _outbox_row(row)
-
-
-_INSERT = (
-    "INSERT INTO outbox (dedup_key, owner_id, platform, chat_id, severity, payload_json,"
-    " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (dedup_key) DO NOTHING"
-)
-
-
-def _values(message: NewMessage, now: float) -> tuple[object, ...]:
-    m = message
-    payload = json.dumps(to_payload(m.notice), separators=(",", ":"), allow_nan=False)
-    return (m.dedup_key, m.owner_id, str(m.platform), m.chat_id, str(m.severity), payload, now, now)
-
-
-async def _insert(tx: Transaction, messages: Sequence[NewMessage], now: float) -> int:
-    """Rows without side tables, in one statement; how many were new."""
-    if not messages:
-        return 0
-    return await tx.executemany(_INSERT, [_values(m, now) for m in messages])
-
-
-async def _insert_digest(tx: Transaction, message: NewMessage, now: float) -> int:
-    """One digest row, its charts stored beside it; 1 if new, 0 if its key was queued."""
-    assert isinstance(message.notice, DigestNotice)
-    bare = replace(message, notice=replace(message.notice, charts=()))
-    row = await tx.fetchone(f"{_INSERT} RETURNING id", _values(bare, now))
-    if row is None:
-        return 0
-    await outbox_charts.store(tx, int(row["id"]), message.notice.charts)
-    return 1
 
 
 @dataclass(frozen=True)
