@@ -15,9 +15,11 @@ import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from PIL import Image
 
+from bot import digest
 from bot.digest_jobs import DigestJobs, last_fire, trigger
+from bot.notifier import Notifier
 from bot.snapshot import load
-from engine.alerts.events import DigestNotice
+from engine.alerts.events import DigestNotice, to_payload
 from engine.analysis import analyse
 from engine.domain import Platform
 from storage import Database
@@ -26,6 +28,8 @@ from storage.digests import Digests, Subscription
 from storage.outbox import Outbox
 from storage.shares import Shares
 from storage.users import Users
+from tests.fakes.channel import FakeChannel
+from tests.fakes.clock import FakeClock
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "binanceusdm.json"
 #: A claim time after anything the tests queue.
@@ -189,3 +193,43 @@ async def test_named_accounts_in_a_private_chat_come_in_the_subscription_order(
     )
 
     assert [a.label for a in await jobs.accounts_for(sub)] == ["hedge", "desk"]
+
+
+async def _deliver_all(db: Database) -> FakeChannel:
+    """Everything due, through the real notifier, to a fake Telegram channel."""
+    clock = FakeClock(FAR_FUTURE)
+    channel = FakeChannel(Platform.TELEGRAM, clock=clock, sleep=clock.passive_sleep)
+    notifier = Notifier(
+        db, {Platform.TELEGRAM: channel}, clock=clock, sleep=clock.sleep, global_per_s=1e9
+    )
+    await notifier.drain()
+    return channel
+
+
+async def test_the_notifier_sends_the_charts_then_they_are_gone(world: World) -> None:
+    """The channel gets the three charts the digest was built with; once sent, only the
+    row's text is kept."""
+    db, jobs, _, owner = world
+    await Digests(db).subscribe(owner, Platform.TELEGRAM, "1", (), "08:00", "UTC", now=0.0)
+    await jobs.deliver((await Digests(db).all())[0].id)
+    (delivery,) = (await _deliver_all(db)).sent
+    notice = delivery.message.notice
+    assert isinstance(notice, DigestNotice) and len(notice.charts) == 3
+    assert Image.open(io.BytesIO(base64.b64decode(notice.charts[0].png_base64))).format == "PNG"
+    assert await db.fetchall("SELECT outbox_id FROM outbox_charts") == []
+
+
+async def test_a_digest_queued_before_the_upgrade_still_sends_its_charts(world: World) -> None:
+    """A pending digest an older liqwatch queued with its charts inside the payload goes out
+    whole through the notifier."""
+    db, jobs, _, _ = world
+    built = await jobs.charts(await digest.build(db, [], jobs.latest, now=jobs.clock()))
+    old = DigestNotice(0, jobs.clock(), "Daily digest", "Nothing to report", built)
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO outbox (dedup_key, platform, chat_id, severity, payload_json,"
+            " next_attempt_at, created_at) VALUES ('old', 'telegram', '1', 'info', ?, 0, 0)",
+            (json.dumps(to_payload(old)),),
+        )
+    (delivery,) = (await _deliver_all(db)).sent
+    assert delivery.message.notice == old and len(old.charts) == 3
