@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from bot.console.render import analysis_text, stress_text
@@ -17,6 +18,8 @@ def analyze_file(
     path: Path, *, as_json: bool, shock_pct: float | None = None, asset: str | None = None
 ) -> str:
     """The rendered analysis of the snapshot at ``path`` (raises ``UserError`` on bad input)."""
+    if shock_pct is not None:
+        _check_shock(shock_pct)
     loaded = load(path)
     result = analyse(
         loaded.snapshot, volatility=loaded.volatility, horizon_hours=loaded.horizon_hours
@@ -39,3 +42,10 @@ def analyze_file(
     if "stress" in doc:
         text += "\n\n" + stress_text(doc["stress"])
     return text
+
+
+def _check_shock(shock_pct: float) -> None:
+    """A move every price can take: finite, and above −100 % (at or below it a price is zero or
+    negative, which no formula is defined for), the bound /stress uses too."""
+    if not math.isfinite(shock_pct) or shock_pct <= -100.0:
+        raise UserError(f"--shock {shock_pct:g}: must be a finite percentage above -100")

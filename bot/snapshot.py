@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +38,45 @@ def load(path: Path) -> SnapshotFile:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UserError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise UserError(f"{path}: not valid JSON (nested too deeply)") from None
+    except ValueError:  # Python's limit on integer digits (4300), raised while decoding
+        raise UserError(f"{path}: not valid JSON (a number has too many digits)") from None
+    _held_to_the_contract(data, str(path))
     return parse(data, source=str(path))
+
+
+def _held_to_the_contract(data: Any, source: str) -> None:
+    """File-only checks: a file is the user's own input, so a number no float can hold or a
+    tier table that is not a list of objects is refused with its place named. The monitor's
+    venue data goes through ``parse`` alone, where such garbage costs only its position."""
+    where = _too_large(data)
+    if where is not None:
+        raise UserError(f"{source}: {where} is a number too large to compute with")
+    tiers = data.get("leverage_tiers") if isinstance(data, Mapping) else None
+    for symbol, table in tiers.items() if isinstance(tiers, Mapping) else ():
+        if not isinstance(table, list) or not all(isinstance(t, Mapping) for t in table):
+            raise UserError(
+                f'{source}: "leverage_tiers" of "{symbol}" must be a list of tier objects'
+            )
+
+
+def _too_large(data: Any) -> str | None:
+    """Where the first integer beyond a float's range sits (``positions[0].contracts``), if any.
+
+    Iterative, not recursive: the decoder allows nesting deeper than a walk's stack would.
+    """
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, Mapping):
+            children = [(v, f"{where}.{k}" if where else str(k)) for k, v in value.items()]
+            stack.extend(reversed(children))
+        elif isinstance(value, list):
+            stack.extend(reversed([(v, f"{where}[{i}]") for i, v in enumerate(value)]))
+        elif isinstance(value, int) and abs(value) > sys.float_info.max:
+            return where or "the document"
+    return None
 
 
 def parse(data: Any, *, source: str = "snapshot") -> SnapshotFile:
@@ -54,11 +93,22 @@ def parse(data: Any, *, source: str = "snapshot") -> SnapshotFile:
     tiers = _optional(data, "leverage_tiers", Mapping, source)
     volatility = _volatility(_optional(data, "volatility", Mapping, source) or {}, source)
     funding = _funding(_optional(data, "funding_rates", Mapping, source) or {}, source)
-    horizon = data.get("horizon_hours", 24)
-    if isinstance(horizon, bool) or not isinstance(horizon, int | float) or not horizon > 0:
-        raise UserError(f'{source}: "horizon_hours" must be a positive number of hours')
+    horizon = _number(data.get("horizon_hours", 24))
+    if horizon is None or not horizon > 0:
+        raise UserError(f'{source}: "horizon_hours" must be a positive, finite number of hours')
     snapshot = normalise(exchange.strip().lower(), positions, balance, tiers)
-    return SnapshotFile(exchange.strip().lower(), snapshot, volatility, float(horizon), funding)
+    return SnapshotFile(exchange.strip().lower(), snapshot, volatility, horizon, funding)
+
+
+def _number(value: Any) -> float | None:
+    """A finite float from a JSON number; None for anything else (bools, ±inf, NaN, huge ints)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        out = float(value)
+    except OverflowError:  # an int past a float's range: json accepts any number of digits
+        return None
+    return out if math.isfinite(out) else None
 
 
 def _optional(data: Mapping[str, Any], key: str, kind: type, source: str) -> Any:
@@ -70,19 +120,19 @@ def _optional(data: Mapping[str, Any], key: str, kind: type, source: str) -> Any
 
 def _volatility(raw: Mapping[str, Any], source: str) -> dict[str, float]:
     out: dict[str, float] = {}
-    for symbol, sigma in raw.items():
-        if isinstance(sigma, bool) or not isinstance(sigma, int | float) or not sigma > 0:
-            raise UserError(f'{source}: volatility of "{symbol}" must be a positive number')
-        if not math.isfinite(sigma):
-            raise UserError(f'{source}: volatility of "{symbol}" must be finite')
-        out[str(symbol)] = float(sigma)
+    for symbol, value in raw.items():
+        sigma = _number(value)
+        if sigma is None or not sigma > 0:
+            raise UserError(f'{source}: volatility of "{symbol}" must be a positive, finite number')
+        out[str(symbol)] = sigma
     return out
 
 
 def _funding(raw: Mapping[str, Any], source: str) -> dict[str, float]:
     out: dict[str, float] = {}
-    for symbol, rate in raw.items():
-        if isinstance(rate, bool) or not isinstance(rate, int | float) or not math.isfinite(rate):
+    for symbol, value in raw.items():
+        rate = _number(value)
+        if rate is None:
             raise UserError(f'{source}: funding rate of "{symbol}" must be a finite number')
-        out[str(symbol)] = float(rate)
+        out[str(symbol)] = rate
     return out

@@ -13,14 +13,16 @@ from engine.types import BoolArray, FloatArray, IntArray
 
 
 def _num(value: Any) -> float:
+    if isinstance(value, bool):
+        return math.nan
     try:
         out = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # Overflow: an int past a float's range
         return math.nan
     return out if math.isfinite(out) else math.nan
 
 
-def _venue_tiers(raw: Sequence[Mapping[str, Any]]) -> list[tuple[float, float, float, float]]:
+def _venue_tiers(raw: Sequence[Any]) -> list[tuple[float, float, float, float]]:
     """(floor, cap, mmr, cum) rows sorted by floor; cum derived where the venue omits it.
 
     Binance's maintenance amount follows ``cum_n = floor_n·(MMR_n − MMR_{n−1}) + cum_{n−1}``
@@ -28,6 +30,8 @@ def _venue_tiers(raw: Sequence[Mapping[str, Any]]) -> list[tuple[float, float, f
     """
     parsed = []
     for tier in raw:
+        if not isinstance(tier, Mapping):
+            continue
         info = tier.get("info") if isinstance(tier.get("info"), Mapping) else {}
         assert isinstance(info, Mapping)
         floor = _num(tier.get("minNotional"))
@@ -60,7 +64,8 @@ def build_tiers(
     """Each symbol's venue table once; positions without one share one-tier tables of their own
     MMR and maintenance amount. Loops run over symbols and tables, never over positions."""
     raw = dict(leverage_tiers or {})
-    per_symbol = {s: _venue_tiers(t) for s, t in raw.items() if isinstance(t, Sequence)}
+    # A string is a Sequence too: only lists are tables (engine.normalise notes the others).
+    per_symbol = {s: _venue_tiers(t) for s, t in raw.items() if isinstance(t, list | tuple)}
     names, code = codes(positions.symbol)
     venue = [per_symbol.get(name) or [] for name in names]
     tables = [rows for rows in venue if rows]

@@ -55,7 +55,7 @@ def normalise(
     venue: str,
     positions: Sequence[Any],
     balance: Mapping[str, Any] | None = None,
-    leverage_tiers: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    leverage_tiers: Mapping[str, Any] | None = None,
 ) -> Snapshot:
     """Normalise one account snapshot; bad positions carry diagnostics instead of raising."""
     reader = READERS.get(venue)
@@ -64,8 +64,10 @@ def normalise(
         rows.append(_read_one(raw, reader))
     account = reader.account(venue, balance) if reader else read_account(venue, balance)
     _shared_pool(rows, account)
-    columns = build(venue, [r for r in rows if r.qty != 0 or r.diagnostics])
-    tiers = build_tiers(columns, leverage_tiers)
+    kept = [r for r in rows if r.qty != 0 or r.diagnostics]
+    tables = _readable_tiers(leverage_tiers, kept)
+    columns = build(venue, kept)
+    tiers = build_tiers(columns, tables)
     return Snapshot(positions=_fill_from_tiers(columns, tiers), account=account, tiers=tiers)
 
 
@@ -81,6 +83,22 @@ def _shared_pool(rows: list[Row], account: Account) -> None:
     for row in rows:
         if row.pool in STABLECOINS and row.pool not in per_asset:
             row.pool = "USD"
+
+
+def _readable_tiers(leverage_tiers: Any, rows: list[Row]) -> dict[str, Sequence[Mapping[str, Any]]]:
+    """The symbols' tier tables that are lists of objects; the positions of any other symbol
+    get a note and their own maintenance rate (a partial table would pick wrong brackets)."""
+    tables: dict[str, Sequence[Mapping[str, Any]]] = {}
+    unreadable: set[str] = set()
+    for symbol, table in (leverage_tiers if isinstance(leverage_tiers, Mapping) else {}).items():
+        if isinstance(table, list | tuple) and all(isinstance(tier, Mapping) for tier in table):
+            tables[symbol] = table
+        elif isinstance(symbol, str):
+            unreadable.add(symbol)
+    for row in rows:
+        if row.symbol in unreadable:
+            row.note("leverage tiers are not a list of tier objects: ignored")
+    return tables
 
 
 def _read_one(raw: Any, reader: VenueReader | None) -> Row:

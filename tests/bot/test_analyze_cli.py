@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from bot.cli import main
+from bot.report import report
+from bot.snapshot import parse
+from engine.analysis import analyse
 
 ROOT = Path(__file__).resolve().parents[2]
 BINANCE = ROOT / "examples" / "binanceusdm.json"
@@ -147,3 +154,156 @@ def test_the_console_script_module_runs_in_a_fresh_process() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["exchange"] == "hyperliquid"
+
+
+def _example() -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(BINANCE.read_text())
+    return doc
+
+
+def _deep(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+#: Inputs the engine cannot compute with: each is one line on stderr and status 2.
+REFUSED: dict[str, tuple[Callable[[dict[str, Any]], str], str]] = {
+    "500 digits in a position": (
+        lambda d: _dump(d, ("positions", 0, "contracts"), 10**500),
+        "positions[0].contracts is a number too large",
+    ),
+    "500 digits in raw info": (
+        lambda d: _dump(d, ("positions", 2, "info", "isolatedWallet"), -(10**500)),
+        "positions[2].info.isolatedWallet is a number too large",
+    ),
+    "500 digits in the balance": (
+        lambda d: _dump(d, ("balance", "info", "totalWalletBalance"), 10**500),
+        "balance.info.totalWalletBalance is a number too large",
+    ),
+    "500 digits in a tier": (
+        lambda d: _dump(d, ("leverage_tiers", "SOL/USDT:USDT", 0, "minNotional"), 10**500),
+        "leverage_tiers.SOL/USDT:USDT[0].minNotional is a number too large",
+    ),
+    "500 digits in horizon_hours": (
+        lambda d: _dump(d, ("horizon_hours",), 10**500),
+        "horizon_hours is a number too large",
+    ),
+    "500 digits in volatility": (
+        lambda d: _dump(d, ("volatility", "BTC"), 10**500),
+        "volatility.BTC is a number too large",
+    ),
+    "5,000 digits (past Python's own limit)": (
+        lambda d: '{"exchange": "okx", "positions": [], "horizon_hours": ' + "9" * 5000 + "}",
+        "a number has too many digits",
+    ),
+    "100k-deep nesting": (lambda d: _deep(100_000), "nested too deeply"),
+    "100k-deep nesting in a position": (
+        lambda d: '{"exchange": "okx", "positions": [' + _deep(100_000) + "]}",
+        "nested too deeply",
+    ),
+    "a string tier table": (
+        lambda d: _dump(d, ("leverage_tiers", "SOL/USDT:USDT"), "abc"),
+        '"leverage_tiers" of "SOL/USDT:USDT" must be a list of tier objects',
+    ),
+    "a tier table of strings": (
+        lambda d: _dump(d, ("leverage_tiers", "SOL/USDT:USDT"), ["abc"]),
+        '"leverage_tiers" of "SOL/USDT:USDT" must be a list of tier objects',
+    ),
+    "horizon_hours: Infinity": (
+        lambda d: _dump(d, ("horizon_hours",), float("inf")),
+        '"horizon_hours" must be a positive, finite number',
+    ),
+    "horizon_hours: NaN": (
+        lambda d: _dump(d, ("horizon_hours",), float("nan")),
+        '"horizon_hours" must be a positive, finite number',
+    ),
+}
+
+
+def _dump(doc: dict[str, Any], where: tuple[str | int, ...], value: Any) -> str:
+    """``doc`` as JSON text with ``value`` at ``where`` (NaN and Infinity as Python writes them)."""
+    target: Any = doc
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = value
+    return json.dumps(doc)
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_inputs_beyond_computation_exit_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    """Huge numbers, deep nesting, a tier table that is not a list of tiers and an infinite
+    horizon each exit 2 with one stderr line naming the problem, no traceback."""
+    build, message = REFUSED[case]
+    path = tmp_path / "snap.json"
+    path.write_text(build(_example()))
+    assert main(["analyze", str(path), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert len(captured.err.strip().splitlines()) == 1
+    assert message in captured.err and str(path) in captured.err
+
+
+@pytest.mark.parametrize("shock", ["nan", "inf", "-inf", "-150", "-100"])
+def test_a_shock_without_a_meaning_exits_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], shock: str
+) -> None:
+    """--shock must be finite and above −100 % (as /stress): prices cannot go to or below 0."""
+    assert main(["analyze", str(BINANCE), f"--shock={shock}"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"liqwatch: error: --shock {shock}: must be a finite percentage above -100\n"
+
+
+def test_a_shock_just_above_minus_100_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    """−99.9 % is a move every price can take: exit 0, and it liquidates every long."""
+    doc = _json(capsys, str(BINANCE), "--shock=-99.9")
+    assert doc["stress"]["shock_pct"] == -99.9
+
+
+def test_negative_contracts_with_side_long_is_a_diagnostic(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The contradiction is named on that position; the others are priced as usual."""
+    doc = _example()
+    doc["positions"][2]["contracts"] = -200
+    path = tmp_path / "snap.json"
+    path.write_text(json.dumps(doc))
+    out = _json(capsys, str(path))["positions"]
+    assert "side is long but contracts is negative (-200): side unknown" in out[2]["diagnostics"]
+    assert all(p["liquidation_price"] is not None for i, p in enumerate(out) if i != 2)
+
+
+#: Garbage a venue could send in one position (SOL's isolated copy, as DOGE), via the
+#: monitor's path (``parse`` on what ccxt returned, no file checks).
+VENUE_GARBAGE: dict[str, tuple[tuple[str | int, ...], Any]] = {
+    "an int past float range": (("contracts",), 10**500),
+    "one in raw info": (("info", "isolatedWallet"), 10**500),
+    "a string for a number": (("entryPrice",), "n/a"),
+    "infinity": (("markPrice",), float("inf")),
+    "NaN": (("info", "isolatedWallet"), float("nan")),
+    "a string tier table": (("leverage_tiers",), "abc"),
+    "a tier table of strings": (("leverage_tiers",), ["abc", 1]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(VENUE_GARBAGE))
+def test_venue_garbage_in_one_position_costs_only_that_position(case: str) -> None:
+    """Every example position keeps its prices and the JSON report still renders."""
+    where, value = VENUE_GARBAGE[case]
+    doc = _example()
+    before = analyse(parse(copy.deepcopy(doc)).snapshot)
+    bad = {**copy.deepcopy(doc["positions"][2]), "symbol": "DOGE/USDT:USDT"}
+    if where == ("leverage_tiers",):
+        doc["leverage_tiers"]["DOGE/USDT:USDT"] = value
+    else:
+        target = bad
+        for key in where[:-1]:
+            target = target[key]
+        target[where[-1]] = value
+    doc["positions"].append(bad)
+    after = analyse(parse(doc, source="binanceusdm account 1").snapshot)
+    n = len(before.snapshot.positions)
+    np.testing.assert_array_equal(after.computed.price[:n], before.computed.price)
+    np.testing.assert_array_equal(after.liquidation_price[:n], before.liquidation_price)
+    assert after.diagnostics(n)
+    json.dumps(report(after, "binanceusdm"), allow_nan=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 
 from engine.analysis import analyse
 from engine.normalise import normalise
@@ -70,3 +71,46 @@ def test_isolated_position_without_a_mark_leaves_its_neighbour_as_it_was() -> No
     paired = analyse(normalise("kraken", [CROSS_SHORT, ISOLATED_LONG], RICH))
     np.testing.assert_allclose(paired.computed.price[0], alone.computed.price[0])
     np.testing.assert_allclose(paired.distance_pct[0], alone.distance_pct[0])
+
+
+#: Garbage in one position's fields (or its symbol's tier table), as a venue could send it.
+POISONS: dict[str, tuple[dict[str, Any], Any]] = {
+    "an int past float range": ({"contracts": 10**500}, None),
+    "a negative one": ({"entryPrice": -(10**500)}, None),
+    "a string for a number": ({"markPrice": "n/a"}, None),
+    "infinity": ({"markPrice": float("inf")}, None),
+    "NaN": ({"entryPrice": float("nan")}, None),
+    "a string tier table": ({}, "abc"),
+    "a tier table of strings": ({}, ["abc", 1]),
+    "negative contracts beside side long": ({"contracts": -10}, None),
+}
+
+
+@pytest.mark.parametrize("poison", sorted(POISONS))
+def test_a_poisoned_position_leaves_its_neighbour_priced_as_before(poison: str) -> None:
+    """The good isolated long at mark 100 is still LP 81, 19 % away; the poisoned one beside
+    it carries a diagnostic instead of raising."""
+    fields, table = POISONS[poison]
+    good = {**ISOLATED_LONG, "markPrice": 100}
+    bad = {**good, "symbol": "P/USDT:USDT", **fields}
+    tiers = {"P/USDT:USDT": table} if table is not None else None
+    result = analyse(normalise("kraken", [good, bad], None, tiers))
+    np.testing.assert_allclose(result.computed.price[0], 81.0)
+    np.testing.assert_allclose(result.distance_pct[0], 19.0)
+    assert result.diagnostics(1)
+
+
+def test_negative_contracts_beside_side_long_is_named() -> None:
+    """side "long" with contracts −10 contradict each other: said so, and the side is unknown."""
+    bad = {**ISOLATED_LONG, "markPrice": 100, "contracts": -10}
+    result = analyse(normalise("kraken", [bad]))
+    assert "side is long but contracts is negative (-10): side unknown" in result.diagnostics(0)
+    assert np.isnan(result.computed.price[0])
+
+
+def test_an_unreadable_tier_table_is_named_on_its_positions() -> None:
+    """A tier table that is a string: ignored, and the position says so."""
+    good = {**ISOLATED_LONG, "markPrice": 100}
+    result = analyse(normalise("kraken", [good], None, {"Y/USDT:USDT": "abc"}))
+    assert "leverage tiers are not a list of tier objects: ignored" in result.diagnostics(0)
+    np.testing.assert_allclose(result.computed.price, [81.0])

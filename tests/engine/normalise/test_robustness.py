@@ -10,6 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.analysis import analyse
+from engine.model import MarginMode
 from engine.normalise import normalise
 from tests.engine.normalise.payloads import binance, bitmex, bybit, deribit, hyperliquid, okx
 
@@ -83,3 +85,63 @@ def test_garbage_balance_gives_an_account_with_diagnostics(venue: str, balance: 
     """A missing or garbled balance yields an empty account that says why."""
     account = normalise(venue, [], balance).account
     assert account.diagnostics and not any(np.isfinite(list(account.margin_balance.values())))
+
+
+#: One list nested far deeper than Python's recursion limit: ``str()`` of it cannot finish.
+DEEP: list[Any] = []
+for _ in range(100_000):
+    DEEP = [DEEP]
+
+#: What a venue (or a broken proxy) can put where ccxt promises a number or a word.
+HOSTILE = st.one_of(
+    GARBAGE,
+    st.sampled_from([10**500, -(10**500), 10**5000, "1" * 400, "-1e999", "Infinity", "NaN"]),
+    st.sampled_from([float("nan"), float("inf"), float("-inf"), [1, "2"], {"a": {"b": 1}}]),
+    st.text(max_size=5),
+)
+
+#: Every venue's good positions plus, where the defaults are cross, an isolated one.
+NEIGHBOURS = {
+    **GOOD_CACHE,
+    "bitmex": [
+        *GOOD_CACHE["bitmex"],
+        bitmex.bitmex_position(bitmex.bitmex_linear_isolated_short()),
+    ],
+}
+
+
+def _poisoned(victim: dict[str, Any], data: st.DataObject, value: Any) -> dict[str, Any]:
+    """``victim`` with some unified and some raw fields replaced by ``value``."""
+    unified = sorted(k for k in victim if k != "info")
+    keys = data.draw(st.lists(st.sampled_from(unified), max_size=4))
+    raw = data.draw(st.lists(st.sampled_from(sorted(victim["info"])), max_size=4))
+    return {**_garbled(victim, raw, value), **dict.fromkeys(keys, value)}
+
+
+@pytest.mark.parametrize("venue", sorted(NEIGHBOURS))
+@settings(max_examples=60, deadline=None)
+@given(value=HOSTILE, data=st.data())
+def test_a_poisoned_position_costs_only_itself(venue: str, value: Any, data: st.DataObject) -> None:
+    """A copy of one position with hostile values in its fields (and, maybe, as its symbol's
+    tier table) normalises and analyses without raising, and every isolated position on
+    another symbol keeps exactly the price it had without it."""
+    good = NEIGHBOURS[venue]
+    victim = good[data.draw(st.integers(0, len(good) - 1))]
+    poisoned = _poisoned(victim, data, value)
+    tiers = {victim["symbol"]: value} if data.draw(st.booleans()) else None
+    before = analyse(normalise(venue, good))
+    after = analyse(normalise(venue, [*good, poisoned], {"info": value}, tiers))
+    p = before.snapshot.positions
+    same = p.valid & (p.margin_mode == MarginMode.ISOLATED) & ~p.symbol.equals(victim["symbol"])
+    np.testing.assert_array_equal(
+        after.computed.price[: len(good)][same], before.computed.price[same]
+    )
+
+
+@pytest.mark.parametrize("field", ["side", "marginMode", "symbol", "contracts", "markPrice"])
+def test_a_deeply_nested_field_is_garbage_not_a_crash(field: str) -> None:
+    """A list nested 100,000 deep where a word or number goes: the position is read around it
+    (``str()`` of it would overflow the stack)."""
+    good = GOOD_CACHE["binanceusdm"][0]
+    p = normalise("binanceusdm", [{**good, field: DEEP, "info": {**good["info"], "x": DEEP}}])
+    assert len(p.positions) == 1
