@@ -43,7 +43,7 @@ class Heartbeat:
         self.stall_s, self.delivery_stall_s, self.clock = stall_s, delivery_stall_s, clock
         #: Only platforms with a channel can be behind (others wait for one, by design).
         self.platforms = tuple(platforms)
-        #: Since when the notifier's database has been refusing it (None: it is fine).
+        #: Since when the database has been in the notifier's way (None: it is not).
         self.storage_failing = storage_failing
         self.started_at = clock()
         #: When the current stall was first noticed (None: the loop is healthy).
@@ -101,7 +101,7 @@ class Heartbeat:
     def _why(self, backlog: Backlog) -> str:
         waiting = f"{backlog.due} message{'s' if backlog.due != 1 else ''} waiting"
         if self.storage_failing() is not None:
-            return f"{waiting}; the database refuses the notifier's writes (locked or full)"
+            return f"{waiting}; the database is not taking the notifier's writes (locked or full?)"
         if backlog.last_error:
             return f"{waiting}; last error: {backlog.last_error[:200]}"
         return f"{waiting}; none has failed: is the delivery loop running?"

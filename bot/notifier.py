@@ -123,6 +123,8 @@ class Notifier:
         self._crashed: BaseException | None = None
         #: Since when the database has been refusing the loop's claims (None: it is fine).
         self.storage_failing_since: float | None = None
+        #: Since when the loop has been inside its current database call (None: it is not).
+        self._db_call_since: float | None = None
         self._storage_retry_at = -math.inf
         self._storage_delay_s = STORAGE_BACKOFF_S
         self._changed = asyncio.Event()
@@ -170,11 +172,14 @@ class Notifier:
         refill = False
         if now >= self._storage_retry_at:
             try:
+                self._db_call_since = now
                 refill = await self._claim_and_renew(now)
             except StorageError as exc:
                 self._storage_refused(exc, now)
             else:
                 self._storage_back(now)
+            finally:
+                self._db_call_since = None
         self._dispatch(self._clock())
         times = [self._queue.next_at() or math.inf]
         if self.storage_failing_since is not None:
@@ -194,6 +199,17 @@ class Notifier:
             await self._outbox.renew(list(self._held), now + self._lease_s)
             self._renew_at = now + self._lease_s / 3
         return refill
+
+    def storage_trouble_since(self, *, slow_s: float = 2.0) -> float | None:
+        """Since when the database has been in the way of delivery: refusing the loop, or
+        holding its current call (or an outcome's write) for more than ``slow_s``; None if
+        it is not (for the delivery watchdog's explanation)."""
+        since = [t for t in (self.storage_failing_since, self._db_call_since) if t is not None]
+        if self._stuck:
+            since.append(self._clock() - slow_s)
+        if not since or self._clock() - min(since) < slow_s:
+            return None
+        return min(since)
 
     def _storage_refused(self, exc: StorageError, now: float) -> None:
         """Retry the loop's database work later; log the first refusal of an outage."""

@@ -95,7 +95,7 @@ async def assemble(
     )
     heartbeat = Heartbeat(
         db, monitor, ops, stall_s=settings.stall_s, delivery_stall_s=settings.delivery_stall_s,
-        platforms=tuple(channels), storage_failing=lambda: notifier.storage_failing_since,
+        platforms=tuple(channels), storage_failing=notifier.storage_trouble_since,
         clock=clock,
     )  # fmt: skip
     supervisor = Supervisor(ops.tell, accounts=heartbeat.watched, clock=clock)
