@@ -74,15 +74,16 @@ class Heartbeat:
             self.stalled_since = None
 
     async def check_delivery(self) -> None:
-        """Alert once when the oldest due message has waited longer than ``delivery_stall_s``
-        (directly: the outbox cannot carry it), once more when delivery catches up."""
+        """Alert once when the oldest unsent message has waited longer than
+        ``delivery_stall_s`` since it was queued (directly: the outbox cannot carry it), once
+        more when delivery catches up."""
         at = self.clock()
         try:
-            backlog = await Outbox(self.db).backlog(at, platforms=self.platforms)
+            backlog = await Outbox(self.db).backlog(platforms=self.platforms)
         except StorageError as exc:
             log.error("delivery watchdog cannot read the outbox: %s", exc)
             return
-        waited = None if backlog.oldest_due_at is None else at - backlog.oldest_due_at
+        waited = None if backlog.oldest_queued_at is None else at - backlog.oldest_queued_at
         behind = waited is not None and waited > self.delivery_stall_s
         if behind and self.delivery_stalled_since is None:
             self.delivery_stalled_since = at
@@ -99,7 +100,7 @@ class Heartbeat:
             self.delivery_stalled_since = None
 
     def _why(self, backlog: Backlog) -> str:
-        waiting = f"{backlog.due} message{'s' if backlog.due != 1 else ''} waiting"
+        waiting = f"{backlog.pending} message{'s' if backlog.pending != 1 else ''} waiting"
         if self.storage_failing() is not None:
             return f"{waiting}; the database is not taking the notifier's writes (locked or full?)"
         if backlog.last_error:

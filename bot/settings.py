@@ -57,7 +57,7 @@ class Settings:
     heartbeat_s: float = 0.0
     #: The watchdog alerts the ops chat when no poll has finished for this long.
     stall_s: float = 300.0
-    #: The watchdog alerts the ops chat when a due message has waited this long to be sent.
+    #: The watchdog alerts the ops chat when a message has waited this long to be sent.
     delivery_stall_s: float = 120.0
     #: Sent and dead-lettered messages are pruned this many days after they were queued.
     outbox_retention_days: float = 30.0

@@ -270,23 +270,22 @@ class Outbox:
         )
         return None if row is None or row[0] is None else float(row[0])
 
-    async def backlog(
-        self, now: float, *, platforms: Collection[Platform] | None = None
-    ) -> Backlog:
-        """How far behind delivery is: the due rows (a row waiting out a retry or a platform's
-        retry_after is not due yet), since when the oldest has been due, and its last error."""
-        names = list(Platform) if platforms is None else platforms
+    async def backlog(self, *, platforms: Collection[Platform] | None = None) -> Backlog:
+        """How far behind delivery is: the pending rows, when the longest-waiting of them was
+        queued, and its last error. A row retrying with backoff is behind too: a platform
+        failing for minutes is exactly what this measures."""
+        names = _platforms_json(list(Platform) if platforms is None else platforms)
         row = await self._db.fetchone(
-            "SELECT COUNT(*), MIN(next_attempt_at) FROM outbox WHERE status = 'pending'"
-            " AND next_attempt_at <= ? AND platform IN (SELECT value FROM json_each(?))",
-            (now, _platforms_json(names)),
+            "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE status = 'pending'"
+            " AND platform IN (SELECT value FROM json_each(?))",
+            (names,),
         )
         if row is None or not row[0]:
             return Backlog(0, None, None)
         oldest = await self._db.fetchone(
-            "SELECT last_error FROM outbox WHERE status = 'pending' AND next_attempt_at = ?"
+            "SELECT last_error FROM outbox WHERE status = 'pending' AND created_at = ?"
             " AND platform IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT 1",
-            (row[1], _platforms_json(names)),
+            (row[1], names),
         )
         error = None if oldest is None else oldest["last_error"]
         return Backlog(int(row[0]), float(row[1]), error)
@@ -330,11 +329,11 @@ class Outbox:
 
 @dataclass(frozen=True)
 class Backlog:
-    """Rows due and not yet sent (``Outbox.backlog``)."""
+    """Rows not yet sent (``Outbox.backlog``)."""
 
-    due: int
-    #: When the longest-waiting of them fell due (None: nothing is due).
-    oldest_due_at: float | None
+    pending: int
+    #: When the longest-waiting of them was queued (None: nothing is pending).
+    oldest_queued_at: float | None
     #: That row's last delivery error, if an attempt failed.
     last_error: str | None
 

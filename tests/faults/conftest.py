@@ -122,12 +122,18 @@ async def until(
 
 
 async def open_stack(
-    db_path: Path, fake: FakeExchange, *, busy_timeout_s: float = 5.0, **settings: object
+    db_path: Path,
+    fake: FakeExchange,
+    *,
+    busy_timeout_s: float = 5.0,
+    wrap: Callable[[FakeChannel], Channel] = lambda chat: chat,
+    **settings: object,
 ) -> AsyncIterator[Stack]:
-    """The runtime polling every second, watchdogs at their shortest limits."""
+    """The runtime polling every second, watchdogs at their shortest limits; ``wrap`` puts a
+    faulty layer between the notifier and the trader's chat."""
     chat = FakeChannel(Platform.TELEGRAM, clock=time.time)
     ops = FakeChannel(Platform.DISCORD, clock=time.time)
-    channels: dict[Platform, Channel] = {Platform.TELEGRAM: chat, Platform.DISCORD: ops}
+    channels: dict[Platform, Channel] = {Platform.TELEGRAM: wrap(chat), Platform.DISCORD: ops}
     chosen = Settings(
         db_path=db_path, poll_s=1.0, blind_after=3, ops_chat=(Platform.DISCORD, OPS_CHAT),
         stall_s=10.0, delivery_stall_s=10.0, **settings,  # type: ignore[arg-type]
