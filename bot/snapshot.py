@@ -52,12 +52,12 @@ def _held_to_the_contract(data: Any, source: str) -> None:
     venue data goes through ``parse`` alone, where such garbage costs only its position."""
     where = _too_large(data)
     if where is not None:
-        raise UserError(f"{source}: {where} is a number too large to compute with")
+        raise UserError(f"{source}: {_plain(where)} is a number too large to compute with")
     tiers = data.get("leverage_tiers") if isinstance(data, Mapping) else None
     for symbol, table in tiers.items() if isinstance(tiers, Mapping) else ():
         if not isinstance(table, list) or not all(isinstance(t, Mapping) for t in table):
             raise UserError(
-                f'{source}: "leverage_tiers" of "{symbol}" must be a list of tier objects'
+                f'{source}: "leverage_tiers" of "{_plain(symbol)}" must be a list of tier objects'
             )
 
 
@@ -123,7 +123,9 @@ def _volatility(raw: Mapping[str, Any], source: str) -> dict[str, float]:
     for symbol, value in raw.items():
         sigma = _number(value)
         if sigma is None or not sigma > 0:
-            raise UserError(f'{source}: volatility of "{symbol}" must be a positive, finite number')
+            raise UserError(
+                f'{source}: volatility of "{_plain(symbol)}" must be a positive, finite number'
+            )
         out[str(symbol)] = sigma
     return out
 
@@ -133,6 +135,11 @@ def _funding(raw: Mapping[str, Any], source: str) -> dict[str, float]:
     for symbol, value in raw.items():
         rate = _number(value)
         if rate is None:
-            raise UserError(f'{source}: funding rate of "{symbol}" must be a finite number')
+            raise UserError(f'{source}: funding rate of "{_plain(symbol)}" must be a finite number')
         out[str(symbol)] = rate
     return out
+
+
+def _plain(key: Any) -> str:
+    """A JSON key as one printable line: an error is one line, whatever a file's keys hold."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(key))

@@ -208,6 +208,10 @@ REFUSED: dict[str, tuple[Callable[[dict[str, Any]], str], str]] = {
         lambda d: _dump(d, ("leverage_tiers", "SOL/USDT:USDT"), ["abc"]),
         '"leverage_tiers" of "SOL/USDT:USDT" must be a list of tier objects',
     ),
+    "a bad tier table under a key with a line break": (
+        lambda d: _dump(d, ("leverage_tiers", "SOL\nUSDT"), "abc"),
+        '"leverage_tiers" of "SOL\\nUSDT" must be a list of tier objects',
+    ),
     "horizon_hours: Infinity": (
         lambda d: _dump(d, ("horizon_hours",), float("inf")),
         '"horizon_hours" must be a positive, finite number',
