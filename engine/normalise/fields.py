@@ -30,11 +30,11 @@ def num(value: Any) -> float:
     elif isinstance(value, float):
         out = value
     elif isinstance(value, str):
-        text = value.strip()
-        if not text:
+        stripped = value.strip()
+        if not stripped:
             return NAN
         try:
-            out = float(text)
+            out = float(stripped)
         except ValueError:
             return NAN
     else:
