@@ -27,7 +27,7 @@ USAGE: dict[str, str] = {
     "share": "/share <account>",
     "unshare": "/unshare <account>",
     "digest": "/digest [now | subscribe [accounts…] at HH:MM [zone] | unsubscribe]",
-    "connect": "/connect [code]",
+    "connect": "/connect [code | list | remove <platform or id>]",
     "chart": "/chart exposure|ladder|equity [account]",
 }
 #: A correct example where the usage line alone leaves room for doubt.
@@ -41,6 +41,7 @@ EXAMPLE: dict[str, str] = {
     "quiet": "/quiet 22:00-07:00 Europe/Paris",
     "why": "/why 12",
     "silence": "/silence kind=liq symbol=BTC 2h",
+    "connect": "/connect ABCD-EFGH-JKMN-PQRS",
 }
 #: What to say when a command lacks its argument.
 MISSING: dict[str, str] = {
@@ -57,6 +58,7 @@ MISSING: dict[str, str] = {
     "quiet": "Give the quiet window, like 22:00-07:00, or off.",
     "why": "Say which alert: its id, like 12.",
     "silence": "Say which silence: its id, like 3.",
+    "connect": "Say which chat to remove: telegram, discord, or an id from /connect list.",
 }
 #: One short line per command: /help and the platforms' command menus (Telegram setMyCommands).
 SUMMARY: dict[str, str] = {

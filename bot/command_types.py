@@ -212,10 +212,26 @@ class ChartRequest:
 
 @dataclass(frozen=True)
 class Connect:
-    """Get a one-time code (no argument), or use one from the other platform."""
+    """Get a one-time code (no argument), or use one from the other platform: normalised
+    (upper case, no dashes), and never shown in ``repr`` (it joins a chat to your user)."""
 
     name: ClassVar[CommandName] = CommandName.CONNECT
-    code: str | None = None
+    code: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class ConnectList:
+    """The chats (platform identities) connected to the sender's user."""
+
+    name: ClassVar[CommandName] = CommandName.CONNECT
+
+
+@dataclass(frozen=True)
+class ConnectRemove:
+    """Detach one connected identity: a platform name, its id, or ``platform:id``."""
+
+    name: ClassVar[CommandName] = CommandName.CONNECT
+    identity: str
 
 
 @dataclass(frozen=True)
@@ -232,5 +248,5 @@ class Digest:
 Command: TypeAlias = (
     Start | Help | Link | Watch | Unlink | Accounts | Positions | Risk | Stress | Alerts
     | AlertAdd | AlertChange | Ack | Snooze | Quiet | Why | Silence | SilenceList | SilenceRm
-    | Share | Unshare | Digest | Connect | ChartRequest
+    | Share | Unshare | Digest | Connect | ConnectList | ConnectRemove | ChartRequest
 )  # fmt: skip

@@ -20,6 +20,8 @@ from bot.command_types import (
     Command,
     CommandName,
     Connect,
+    ConnectList,
+    ConnectRemove,
     Digest,
     Help,
     Link,
@@ -62,6 +64,8 @@ __all__ = [
     "Command",
     "CommandName",
     "Connect",
+    "ConnectList",
+    "ConnectRemove",
     "Digest",
     "Help",
     "Link",
@@ -81,6 +85,7 @@ __all__ = [
     "Watch",
     "Why",
     "command_word",
+    "connect_code",
     "help_text",
     "parse",
     "time_zone",
@@ -332,16 +337,38 @@ def _silence(args: _Args, raw: str) -> Command:
         return Silence(tuple(matchers.items()), parse_duration(args[-1], usage=EXAMPLE["silence"]))
 
 
-_CODE = re.compile(r"[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}")
+#: Connect codes are Crockford base32 (no I, L, O or U to misread), 16 characters = 80 bits,
+#: shown as XXXX-XXXX-XXXX-XXXX; typed in any case, I and L read as 1 and O as 0.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 16
+_CODE = re.compile(f"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}")
+_MISREAD = str.maketrans("ILO", "110")
+_IDENTITY = re.compile(r"[A-Za-z0-9][A-Za-z0-9:_-]{0,63}")
+
+
+def connect_code(words: _Args) -> str | None:
+    """The code in what was typed (dashes, spaces and case ignored), or None."""
+    code = "".join(words).replace("-", "").upper().translate(_MISREAD)
+    return code if _CODE.fullmatch(code) else None
 
 
 def _connect(args: _Args, raw: str) -> Command:
-    _arity("connect", args, 0, 1)
     if not args:
         return Connect()
-    if not _CODE.fullmatch(args[0]):
-        _fail("connect", f"{_q(args[0])} is not a connect code (like 1A2B-3C4D).")
-    return Connect(args[0].replace("-", "").upper())
+    verb = args[0].lower()
+    if verb in ("list", "ls"):
+        _arity("connect", args, 1, 1)
+        return ConnectList()
+    if verb in ("remove", "rm"):
+        _arity("connect", args, 2, 2)
+        if _IDENTITY.fullmatch(args[1]) is None:
+            _fail("connect", f"{_q(args[1])} is not a platform or an id from /connect list.")
+        return ConnectRemove(args[1])
+    code = connect_code(args)
+    if code is None:
+        # Never quoted: a mistyped code is still most of a code.
+        _fail("connect", "That is not a connect code: it has 16 letters and digits.")
+    return Connect(code)
 
 
 CHARTS = ("exposure", "ladder", "equity")

@@ -9,7 +9,6 @@ accounts its members shared with it, and only its admins change what it is subsc
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from bot import commands as cmd
 from bot import replies
 from bot.alerting import AlertService
 from bot.chat import Action, ChatContext, Pressed, Reply, chat_identity
+from bot.connect_commands import ConnectCommands
 from bot.digest_commands import DigestCommands
 from bot.digest_jobs import DigestJobs
 from bot.errors import UserError
@@ -26,7 +26,7 @@ from bot.portfolio import PortfolioService
 from bot.services import AccountService
 from engine.alerts.events import AlertNotice, AlertStatus
 from engine.domain import LinkedAccount
-from storage import ConflictError, Database
+from storage import Database
 from storage.chats import Chats
 from storage.outbox import Claimed, Outbox
 from storage.shares import Shares
@@ -36,8 +36,6 @@ log = logging.getLogger(__name__)
 
 #: What the "Snooze" button under an alert snoozes it for.
 BUTTON_SNOOZE_S = 3600.0
-#: How long a /connect code stays valid.
-CONNECT_CODE_S = 600.0
 
 #: Commands that change what a group is subscribed to or how it is alerted: admins only.
 _ADMIN_IN_GROUPS = (
@@ -53,6 +51,8 @@ _AS_CHAT = (
     cmd.ChartRequest, cmd.Digest, cmd.Quiet,
 )  # fmt: skip
 
+_CONNECT = (cmd.Connect, cmd.ConnectList, cmd.ConnectRemove)
+
 
 class Conversation:
     """The one command handler: parse with the shared grammar, check who may, call a service."""
@@ -66,11 +66,24 @@ class Conversation:
         *,
         clock: Callable[[], float] = time.time,
         digest_jobs: DigestJobs | None = None,
+        wake: Callable[[], None] | None = None,
     ) -> None:
+        """``wake`` tells the notifier that a message was queued (a /connect join is told to
+        the user's other chats); without it, the digest jobs' wake (the same notifier's in
+        ``liqwatch run``), else the notifier's next look at the outbox."""
         self.accounts, self.alerts, self.portfolio = accounts, alerts, portfolio
         self.digests = DigestCommands(db, accounts, portfolio, digest_jobs, clock=clock)
+        self.connect = ConnectCommands(
+            db, wake=self._wake, changed=self.digests.changed, clock=clock
+        )
         self.users, self.chats, self.shares = Users(db), Chats(db), Shares(db)
-        self.outbox, self.clock, self.db = Outbox(db), clock, db
+        self.outbox, self.clock, self.db, self.wake = Outbox(db), clock, db, wake
+
+    def _wake(self) -> None:
+        if self.wake is not None:
+            self.wake()
+        elif self.digest_jobs is not None:
+            self.digest_jobs.wake()
 
     @property
     def digest_jobs(self) -> DigestJobs | None:
@@ -120,11 +133,13 @@ class Conversation:
             return await self.digests.command(ctx, owner, command)
         if isinstance(command, cmd.ChartRequest):
             return await self.digests.chart(ctx, owner, command)
+        if isinstance(command, _CONNECT):
+            if not ctx.private:
+                raise UserError("Send /connect to me in a private chat.")
+            return Reply(await self.connect.command(ctx, owner, command))
         if not ctx.private:
             if isinstance(command, cmd.Link):
                 raise UserError(link_in_group(ctx.deleted))
-            if isinstance(command, cmd.Connect):
-                raise UserError("Send /connect to me in a private chat.")
             if isinstance(command, _ADMIN_IN_GROUPS) and not await ctx.is_admin():
                 raise UserError(f"Only this chat's admins can use /{command.name} here.")
             return await self._group(ctx, owner, command)
@@ -156,33 +171,7 @@ class Conversation:
                     f"/{command.name} works in a group: send it there to show (or stop showing) "
                     "one of your accounts to its members."
                 )
-            case cmd.Connect(code=code):
-                return Reply(await self._connect(ctx, owner, code))
         return await self._anywhere(ctx, owner, command)
-
-    async def _connect(self, ctx: ChatContext, owner: int, code: str | None) -> str:
-        """No code: issue one. A code: join this chat identity to the user who asked for it."""
-        if code is None:
-            fresh = secrets.token_hex(4).upper()
-            await self.users.issue_code(owner, fresh, expires_at=self.clock() + CONNECT_CODE_S)
-            return (
-                f"Send /connect {fresh[:4]}-{fresh[4:]} to me on the other platform (Telegram or "
-                "Discord) within 10 minutes: both chats will then share your accounts, rules "
-                "and alerts."
-            )
-        try:
-            user = await self.users.redeem(code, ctx.platform, ctx.user_id, now=self.clock())
-        except ConflictError:
-            raise UserError(
-                "You already have accounts here: /connect from this chat instead and use the "
-                "code on the other platform (or /unlink these first)."
-            ) from None
-        if user is None:
-            raise UserError("That code is unknown or expired: send /connect again for a new one.")
-        return (
-            "Connected: this chat now shows the same accounts and gets the same alerts as your "
-            "other chat. /accounts lists them."
-        )
 
     # --- groups: what members shared with it -------------------------------------------------
     async def _group(self, ctx: ChatContext, owner: int, command: cmd.Command) -> Reply:

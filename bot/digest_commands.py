@@ -48,7 +48,7 @@ class DigestCommands:
                     raise UserError(
                         await _elsewhere(digests, ctx) or "This chat has no digest subscription."
                     )
-                await self._changed()
+                await self.changed()
                 return Reply("Digest unsubscribed.")
             visible = await self.visible(ctx, owner)
             ids = tuple(_pick(visible, label).id for label in command.accounts)
@@ -56,7 +56,7 @@ class DigestCommands:
             await digests.subscribe(
                 owner, ctx.platform, ctx.target, ids, command.at, command.tz, now=self.clock()
             )
-            await self._changed()
+            await self.changed()
             which = ", ".join(command.accounts) or "every account visible here"
             return Reply(
                 f"Daily digest at {command.at} {command.tz} for {which}. /digest now for one now."
@@ -109,7 +109,8 @@ class DigestCommands:
         ids = {a.id for a in mine}
         return mine + [a for a in found if a.id not in ids]
 
-    async def _changed(self) -> None:
+    async def changed(self) -> None:
+        """Re-sync the scheduled digests with the database (after any change to them)."""
         if self.jobs is not None:
             await self.jobs.sync()
 

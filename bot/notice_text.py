@@ -1,4 +1,4 @@
-"""Plain-text rendering of alert and ops notices, shared by every adapter (pure: notice → text)."""
+"""Plain-text rendering of every notice, shared by every adapter (pure: notice → text)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from engine.alerts.events import (
     AlertItem,
     AlertNotice,
     AlertStatus,
+    ConnectNotice,
     DigestNotice,
     Notice,
     NoticeKind,
@@ -149,10 +150,22 @@ def _ops(notice: OpsNotice) -> str:
             return f"{head} {notice.kind}: watching {watching}"
 
 
+def _connected(notice: ConnectNotice) -> str:
+    platform = notice.platform.capitalize()
+    return (
+        f"🔗 {platform} chat connected to your liqwatch user\n"
+        f"{notice.name} ({notice.platform} id {notice.external_id}) now sees your accounts and "
+        "gets your alerts.\n"
+        f"Not you? Send /connect remove {notice.platform} here, and /connect list to check."
+    )
+
+
 def render(notice: Notice) -> str:
     """The console text of any notice."""
     if isinstance(notice, AlertNotice):
         return _alert(notice)
+    if isinstance(notice, ConnectNotice):
+        return _connected(notice)
     if isinstance(notice, DigestNotice):
         charts = "".join(f"\n[chart: {c.title}]" for c in notice.charts)
         return f"📊 {notice.title}\n{notice.text}{charts}"

@@ -372,7 +372,7 @@ def _register(bot: DiscordAdapter) -> None:  # noqa: C901 - one block per comman
         await run(interaction, _text("/chart", kind, account))
 
     @tree.command(name="connect", description=describe("connect"))
-    @app_commands.describe(code="The code /connect gave you on the other platform")
+    @app_commands.describe(code="The code /connect gave you on the other platform, or list")
     async def connect(interaction: discord.Interaction[Any], code: str | None = None) -> None:
         await run(interaction, _text("/connect", code))
 

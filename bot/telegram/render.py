@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot import notice_text
 from bot.chat import CAPTIONS, Action, Reply
-from engine.alerts.events import Notice
+from engine.alerts.events import ConnectNotice, Notice
 
 #: Telegram's limit on one message's text (after entity parsing; we count the HTML we send,
 #: which is never shorter, so a chunk under it is always accepted).
@@ -82,7 +82,9 @@ def notice(message: Notice, state: str | None = None) -> str:
     """
     head, _, body = notice_text.render(message).partition("\n")
     parts = [f"<b>{escape(head)}</b>"]
-    if body:
+    if body and isinstance(message, ConnectNotice):  # prose, not a table
+        parts.append(escape(body))
+    elif body:
         parts.append(f"{_PRE[0]}{escape(body)}{_PRE[1]}")
     if state:
         parts.append(f"<i>{escape(state)}</i>")

@@ -78,6 +78,8 @@ class NoticeKind(StrEnum):
     DELIVERY_RECOVERED = "delivery_recovered"
     #: Something only the operator can fix (a proxy refusing us, the database failing).
     OPERATOR = "operator"
+    #: Another chat identity joined a user with /connect (told to the user's other chats).
+    CONNECTED = "connected"
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,21 @@ class DigestNotice:
     kind: NoticeKind = NoticeKind.DIGEST
 
 
-Notice = AlertNotice | OpsNotice | DigestNotice
+@dataclass(frozen=True)
+class ConnectNotice:
+    """A chat identity joined a user with a /connect code: the user's other chats hear of it,
+    so a join they did not make is noticed (and undone with /connect remove)."""
+
+    at: float
+    #: The identity that joined: its platform ("discord"), id there and display name.
+    platform: str
+    external_id: str
+    name: str
+    severity: Severity = Severity.WARNING
+    kind: NoticeKind = NoticeKind.CONNECTED
+
+
+Notice = AlertNotice | OpsNotice | DigestNotice | ConnectNotice
 
 
 def _clean(value: Any) -> Any:
@@ -183,4 +199,6 @@ def from_payload(raw: dict[str, Any]) -> Notice:
     if kind is NoticeKind.DIGEST:
         charts = tuple(Chart(**chart) for chart in raw["charts"])
         return DigestNotice(**{**raw, "kind": kind, "severity": severity, "charts": charts})
+    if kind is NoticeKind.CONNECTED:
+        return ConnectNotice(**{**raw, "kind": kind, "severity": severity})
     return OpsNotice(**{**raw, "kind": kind, "severity": severity})

@@ -21,6 +21,8 @@ from bot.commands import (
     Command,
     CommandName,
     Connect,
+    ConnectList,
+    ConnectRemove,
     Digest,
     Help,
     Link,
@@ -84,7 +86,9 @@ def _refused(text: str) -> str:
         ("/connect", Connect()),
         ("/chart ladder", ChartRequest("ladder")),
         ("/chart Equity main", ChartRequest("equity", "main")),
-        ("/connect 1a2b-3c4d", Connect("1A2B3C4D")),
+        ("/connect abcd-efgh-jkmn-pqrs", Connect("ABCDEFGHJKMNPQRS")),
+        ("/connect list", ConnectList()),
+        ("/connect remove discord", ConnectRemove("discord")),
         ("/digest", Digest()),
     ],
 )
@@ -96,7 +100,7 @@ def test_each_command_parses_to_its_record(text: str, command: Command) -> None:
 def test_every_command_record_is_in_the_union_and_named() -> None:
     """The Command union lists every record, and each carries a CommandName."""
     records = typing.get_args(Command)
-    assert len(records) == 24
+    assert len(records) == 26
     assert {r.name for r in records} == set(CommandName)
 
 
@@ -159,6 +163,27 @@ def test_digest_actions_and_schedule() -> None:
                 "/digest subscribe at 8 Mars/Olympus", "/digest now please"):  # fmt: skip
         with pytest.raises(UserError):
             parse(bad)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["abcd-efgh-jkmn-pqrs", "ABCDEFGHJKMNPQRS", "abcd efgh jkmn pqrs", "AbCd-EfGh-JkMn-PqRs"],
+)
+def test_a_connect_code_is_read_in_any_case_with_or_without_dashes(typed: str) -> None:
+    """Phones capitalise at random and people drop the dashes: the same code either way."""
+    assert parse(f"/connect {typed}") == Connect("ABCDEFGHJKMNPQRS")
+
+
+def test_letters_misread_for_digits_in_a_connect_code_are_read_as_those_digits() -> None:
+    """The alphabet has no I, L or O: typed, they can only mean 1, 1 and 0."""
+    assert parse("/connect ABCD-EFGH-JKMN-PILO") == Connect("ABCDEFGHJKMNP110")
+
+
+def test_a_connect_code_is_kept_out_of_repr_and_error_messages() -> None:
+    """The code joins a chat to your user: neither repr nor a refusal quotes it."""
+    command = parse("/connect wxyz-wxyz-wxyz-wxyz")
+    assert "WXYZ" not in repr(command) + str(command)
+    assert "WXYZ" not in _refused("/connect wxyz-wxyz-wxyz-wxyU").upper()
 
 
 # --- commands with a grammar -----------------------------------------------------------------
@@ -281,6 +306,9 @@ def test_silence_reads_matchers_then_a_duration() -> None:
         ("/silence kind=liq", "End the silence with how long it lasts", "Usage: /silence <mat"),
         ("/silence 2h", "A silence needs at least one matcher.", "Usage: /silence kind=liq"),
         ("/watch hyperliquid", "Give the venue and the wallet address", "Usage: /watch <venue>"),
+        ("/connect 1a2b-3c4d", "That is not a connect code", "Usage: /connect [code"),
+        ("/connect remove", "Say which chat to remove", "Usage: /connect [code"),
+        ("/connect remove a b", "/connect got more than it takes.", "Usage: /connect [code"),
     ],
 )
 def test_bad_commands_get_one_sentence_and_the_usage_line(

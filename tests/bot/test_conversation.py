@@ -260,8 +260,8 @@ async def test_connect_refuses_to_orphan_accounts_and_expired_codes(env: Env) ->
     assert "You already have accounts here" in refused.text
     still = await Users(env.db).by_identity(Platform.DISCORD, "77")
     assert still is not None and still.id == bob.id
-    await Users(env.db).issue_code(env.ann, "DEADBEEF", expires_at=time.time() - 1)
-    expired = await conv.handle(_discord("78", "701"), "/connect DEAD-BEEF")
+    await Users(env.db).issue_code(env.ann, "ABCDEFGHJKMNPQRS", expires_at=time.time() - 1)
+    expired = await conv.handle(_discord("78", "701"), "/connect abcd-efgh-jkmn-pqrs")
     assert "unknown or expired" in expired.text
     group = await conv.handle(_ctx("1", DESK), "/connect")
     assert "private chat" in group.text

@@ -15,6 +15,7 @@ TABLES = {
     "users",
     "shares",
     "connect_codes",
+    "connect_failures",
     "chat_identities",
     "accounts",
     "credentials",

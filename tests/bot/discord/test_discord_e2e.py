@@ -216,6 +216,9 @@ async def test_one_alert_reaches_telegram_and_discord(world: World) -> None:
     await telegram.wait_for(
         lambda: any("Connected" in m.plain for m in telegram.bot_messages(9001)), timeout=20
     )
+    # The Discord chat hears of the join, through the outbox, with how to undo it.
+    told = await _alert(fake, "Telegram chat connected")
+    assert "/connect remove telegram" in _text(told)
     world.exchange.set_mark("hyperliquid", SOL, _mark(3.0))
     on_discord = await _alert(fake, "CRITICAL")
     on_telegram = await telegram.wait_for(

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from bot.chat import Reply
 from bot.discord import render
-from engine.alerts.events import AlertStatus
+from engine.alerts.events import AlertStatus, ConnectNotice
 from engine.alerts.rules import Severity
 from tests.fakes.notices import alert_notice, item
 
@@ -50,3 +50,12 @@ def test_notice_colour_follows_severity_and_resolution() -> None:
     stated = render.notice(alert_notice(), "Acknowledged by ann")
     assert stated["footer"]["text"] == "Acknowledged by ann"
     assert len(stated["title"]) <= render.TITLE_MAX
+
+
+def test_a_connect_notice_keeps_the_joining_name_in_a_code_block() -> None:
+    """The join notice is a warning (orange), and the display name a user chose cannot be
+    read as markdown."""
+    embed = render.notice(ConnectNotice(1.0, "telegram", "9001", "**Ann** @everyone"))
+    assert embed["title"] == "🔗 Telegram chat connected to your liqwatch user"
+    assert embed["color"] == render.COLOURS[Severity.WARNING]
+    assert embed["description"].startswith("```\n**Ann** @everyone (telegram id 9001)")

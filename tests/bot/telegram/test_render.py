@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.chat import Action, Reply, actions_for
 from bot.telegram import render
-from engine.alerts.events import AlertStatus
+from engine.alerts.events import AlertStatus, ConnectNotice
 from tests.fakes.notices import alert_notice, item
 
 
@@ -54,3 +54,12 @@ def test_buttons_fit_telegrams_callback_data_limit() -> None:
     assert all(len(b.data.encode()) <= 64 for b in buttons)
     resolved = alert_notice(item(status=AlertStatus.RESOLVED))
     assert actions_for(resolved) == (Action.POSITIONS,)
+
+
+def test_a_connect_notice_is_a_bold_headline_and_escaped_prose() -> None:
+    """The join notice: no table, and the joining chat's display name escaped."""
+    notice = ConnectNotice(1.0, "discord", "55", "<b>mallory</b> & co")
+    out = render.notice(notice)
+    assert out.startswith("<b>🔗 Discord chat connected to your liqwatch user</b>\n")
+    assert "<pre>" not in out and out.count("<b>") == 1
+    assert "&lt;b&gt;mallory&lt;/b&gt; &amp; co (discord id 55)" in out
