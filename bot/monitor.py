@@ -20,9 +20,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.exchanges import Credentials, ExchangeFailure, ExchangeHub
+from bot.ops import OpsAlerts
 from bot.snapshot import parse
 from bot.summary import summarise
 from bot.vault import Vault, VaultError
+from engine.alerts.events import NoticeKind, OpsNotice
+from engine.alerts.rules import Severity
 from engine.analysis import Analysis, analyse
 from engine.domain import AccountStatus, LinkedAccount
 from storage import Database, Transaction
@@ -35,6 +38,11 @@ log = logging.getLogger(__name__)
 POLLABLE = (AccountStatus.ACTIVE, AccountStatus.BLIND)
 #: How often the job list is re-read, to pick up accounts linked by another process.
 RESYNC_S = 30.0
+#: How long the venue must keep rejecting an account's key, on every poll, before the account
+#: is ``auth_failed`` (and no longer polled): one 401 is not a revoked key.
+AUTH_GRACE_S = 60.0
+#: The operator hears that a proxy refuses a venue once per venue and severity this often.
+OPS_REPEAT_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -100,12 +108,17 @@ class Monitor:
         blind_after: int = 5,
         retention_days: float = 90.0,
         alerts: AlertStage = no_alerts,
+        ops: OpsAlerts | None = None,
+        auth_grace_s: float = AUTH_GRACE_S,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.db, self.hub, self.vault = db, hub, vault
         self.accounts, self.snapshots = Accounts(db), Snapshots(db)
         self.poll_s, self.blind_after, self.retention_days = poll_s, blind_after, retention_days
-        self.alerts, self.clock = alerts, clock
+        self.alerts, self.ops, self.auth_grace_s, self.clock = alerts, ops, auth_grace_s, clock
+        #: Dedup keys of operator messages told this hour (the outbox dedups too, but this
+        #: spares it a write on every poll while a proxy keeps refusing us).
+        self._told: set[str] = set()
         self.stats = MonitorStats()
         #: The latest analysis per account: what /risk and /stress answer from.
         self.latest: dict[int, Analysis] = {}
@@ -271,19 +284,65 @@ class Monitor:
         self._seen.add(account.id)
         self.stats.last_cycle_at = at
         async with self.db.transaction() as tx:
-            if failure.kind == "auth":
-                await self.accounts.mark_auth_failed(account.id, str(failure), tx=tx)
-                status: AccountStatus | None = AccountStatus.AUTH_FAILED
-            else:
-                status = await self.accounts.record_poll_failure(
-                    account.id, at, str(failure), self.blind_after, tx=tx
-                )
+            status = await self._record_failure(tx, account, failure, at)
             event = PollEvent(account, at, status or account.status, failure=failure)
             await self.alerts(tx, event)
         log.warning("poll of account %s failed (%s): %s", account.id, failure.kind, failure)
+        if failure.kind == "proxy":
+            await self._tell_proxy(account, failure, at, event.status)
         if status == AccountStatus.AUTH_FAILED:
             await self.sync()  # its job goes: it is not polled again until re-linked
         return event
+
+    async def _record_failure(
+        self, tx: Transaction, account: LinkedAccount, failure: ExchangeFailure, at: float
+    ) -> AccountStatus | None:
+        """Count the failed poll; a key the venue has rejected on every poll for
+        ``auth_grace_s`` makes the account AUTH_FAILED. None if the account is gone."""
+        if failure.kind != "auth":
+            return await self.accounts.record_poll_failure(
+                account.id, at, str(failure), self.blind_after, tx=tx
+            )
+        since = await self.accounts.note_key_rejected(account.id, at, tx=tx)
+        if since is None:
+            return None
+        lasted = at - since
+        if lasted >= self.auth_grace_s:
+            error = f"{failure}, on every poll for {lasted:.0f} s: link the account again"
+            await self.accounts.mark_auth_failed(account.id, error, tx=tx)
+            return AccountStatus.AUTH_FAILED
+        error = (
+            f"{failure}, on every poll for {lasted:.0f} s: still polled, and marked auth_failed"
+            f" if the key is still rejected after {self.auth_grace_s:.0f} s"
+        )
+        return await self.accounts.record_poll_failure(
+            account.id, at, error, self.blind_after, key_rejected=True, tx=tx
+        )
+
+    async def _tell_proxy(
+        self, account: LinkedAccount, failure: ExchangeFailure, at: float, status: AccountStatus
+    ) -> None:
+        """A proxy in front of the venue refused us: the operator's problem, not the owner's.
+        Told once an hour per venue, and again within the hour if it leaves accounts blind."""
+        if self.ops is None:
+            return
+        severity = Severity.CRITICAL if status == AccountStatus.BLIND else Severity.WARNING
+        hour = f"{int(at // OPS_REPEAT_S)}"
+        key = f"ops:proxy:{account.venue}:{severity.value}:{hour}"
+        if key in self._told:
+            return
+        self._told = {k for k in self._told if k.endswith(f":{hour}")} | {key}
+        venue = account.venue
+        watched = sum(1 for a in await self.accounts.all_pollable() if a.venue == venue)
+        detail = (
+            f"a proxy in front of {venue} refused liqwatch (HTTP {failure.status}): check its "
+            f"credentials and allow-list; the {venue} accounts cannot be watched until it lets "
+            "liqwatch through"
+        )
+        notice = OpsNotice(
+            NoticeKind.OPERATOR, at, severity, accounts=watched, subject=venue, detail=detail
+        )
+        await self.ops.tell(notice, key)
 
     def _on_skipped(self, event: JobExecutionEvent | Any) -> None:
         self.stats.skipped += 1

@@ -149,6 +149,7 @@ class Accounts:
         async with self._db.transaction() as tx:
             changed = await tx.execute(
                 "UPDATE accounts SET consecutive_failures = 0, last_error = NULL,"
+                " key_rejected_since = NULL,"
                 " status = CASE WHEN status = ? THEN ? ELSE status END"
                 " WHERE owner_id = ? AND id = ?",
                 (AccountStatus.AUTH_FAILED, AccountStatus.ACTIVE, owner_id, account_id),
@@ -197,8 +198,8 @@ class Accounts:
         async with self._db.joining(tx) as write:
             changed = await write.execute(
                 "UPDATE accounts SET consecutive_failures = 0, last_error = NULL,"
-                " last_polled_at = ?, status = CASE WHEN status = ? THEN ? ELSE status END"
-                " WHERE id = ?",
+                " key_rejected_since = NULL, last_polled_at = ?,"
+                " status = CASE WHEN status = ? THEN ? ELSE status END WHERE id = ?",
                 (at, AccountStatus.BLIND, AccountStatus.ACTIVE, account_id),
             )
         return changed == 1
@@ -210,10 +211,13 @@ class Accounts:
         error: str,
         blind_after: int,
         *,
+        key_rejected: bool = False,
         tx: Transaction | None = None,
     ) -> AccountStatus | None:
         """Count a failed poll; the ``blind_after``-th in a row turns ACTIVE into BLIND.
 
+        ``key_rejected``: this failure is the venue rejecting the key (``note_key_rejected``
+        started or continued the run); any other failure ends a run of rejections.
         Returns the status after the update, or None if the account is gone.
         """
         async with self._db.joining(tx) as write:
@@ -221,11 +225,13 @@ class Accounts:
             row = await write.fetchone(
                 "UPDATE accounts SET consecutive_failures = consecutive_failures + 1,"
                 " last_error = ?, last_polled_at = ?,"
+                " key_rejected_since = CASE WHEN ? THEN key_rejected_since END,"
                 " status = CASE WHEN status = ? AND consecutive_failures + 1 >= ? THEN ?"
                 " ELSE status END WHERE id = ? RETURNING status",
                 (
                     error[:MAX_ERROR_CHARS],
                     at,
+                    key_rejected,
                     AccountStatus.ACTIVE,
                     blind_after,
                     AccountStatus.BLIND,
@@ -233,6 +239,19 @@ class Accounts:
                 ),
             )
         return None if row is None else AccountStatus(row["status"])
+
+    async def note_key_rejected(
+        self, account_id: int, at: float, *, tx: Transaction | None = None
+    ) -> float | None:
+        """The venue rejected the account's key at ``at``: start a run of rejections unless
+        one is going on. When the run started; None if the account is gone."""
+        async with self._db.joining(tx) as write:
+            row = await write.fetchone(
+                "UPDATE accounts SET key_rejected_since = COALESCE(key_rejected_since, ?)"
+                " WHERE id = ? RETURNING key_rejected_since",
+                (at, account_id),
+            )
+        return None if row is None else float(row["key_rejected_since"])
 
     async def mark_auth_failed(
         self, account_id: int, error: str, *, tx: Transaction | None = None

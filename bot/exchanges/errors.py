@@ -8,20 +8,26 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Literal, TypeVar
 
+import aiohttp
 import ccxt.async_support as ccxt  # type: ignore[import-untyped]
 
 from bot.errors import UserError
 
-Kind = Literal["auth", "network", "exchange", "malformed"]
+Kind = Literal["auth", "proxy", "network", "exchange", "malformed"]
 T = TypeVar("T")
 
 #: Longest wait we honour from a Retry-After header; beyond it the poll gives up this round.
 MAX_RETRY_AFTER_S = 60.0
 
 _AUTH = (ccxt.AuthenticationError,)
+#: Proxy authentication required (407), network authentication required (511): a proxy or
+#: gateway in front of the venue refused liqwatch, not the venue refusing the account's key.
+#: ccxt calls both AuthenticationError; only the operator can fix them.
+PROXY_STATUSES = frozenset({407, 511})
 _MALFORMED = (ccxt.BadResponse, TypeError, KeyError, IndexError, ValueError, AttributeError)
 _DESCRIPTIONS: dict[Kind, str] = {
     "auth": "rejected the credentials (invalid, revoked or lacking read permission)",
+    "proxy": "could not be reached: a proxy in front of it refused liqwatch",
     "network": "could not be reached or kept failing",
     "exchange": "returned an error",
     "malformed": "sent a response liqwatch could not read",
@@ -55,14 +61,25 @@ def retryable(exc: BaseException) -> bool:
     ccxt maps a venue's own rate-limit body (Bybit, OKX) to ``ExchangeError`` when the JSON is
     not in the shape it expects; the status still says "later".
     """
-    if isinstance(exc, _AUTH):
+    status = http_status(exc)
+    if isinstance(exc, _AUTH) or status in PROXY_STATUSES:
         return False
-    status = getattr(exc, "http_status", None)
     return isinstance(exc, ccxt.NetworkError) or status == 429 or (status or 0) >= 500
+
+
+def http_status(exc: BaseException) -> int | None:
+    """The HTTP status the failed call got: from the response ccxt saw, or from aiohttp's own
+    error when a forward proxy refused the connection before any venue response."""
+    status = getattr(exc, "http_status", None)
+    if status is None and isinstance(exc.__cause__, aiohttp.ClientResponseError):
+        status = exc.__cause__.status
+    return status if isinstance(status, int) else None
 
 
 def kind_of(exc: BaseException) -> Kind:
     """Which state a raised exception puts the account in."""
+    if http_status(exc) in PROXY_STATUSES:
+        return "proxy"
     if isinstance(exc, _AUTH):
         return "auth"
     if retryable(exc):
@@ -77,7 +94,7 @@ def failure(exc: BaseException, venue: str) -> ExchangeFailure:
     if isinstance(exc, ExchangeFailure):
         return exc
     kind = kind_of(exc)
-    status = getattr(exc, "http_status", None)
+    status = http_status(exc)
     detail = type(exc).__name__ + (f", HTTP {status}" if status else "")
     return ExchangeFailure(
         kind, f"{venue} {_DESCRIPTIONS[kind]} ({detail})", venue=venue, status=status

@@ -107,6 +107,44 @@ async def test_record_poll_failure_keeps_auth_failed(
     assert status is AccountStatus.AUTH_FAILED
 
 
+async def test_a_run_of_key_rejections_keeps_when_it_started(
+    accounts: Accounts, alice_account: LinkedAccount
+) -> None:
+    """Rejected polls in a row (each also counted as a failed poll) report the first one's
+    time; the account stays pollable meanwhile."""
+    starts = []
+    for i in range(3):
+        starts.append(await accounts.note_key_rejected(alice_account.id, NOW + 30 * i))
+        status = await accounts.record_poll_failure(
+            alice_account.id, NOW + 30 * i, "rejected", blind_after=5, key_rejected=True
+        )
+        assert status is AccountStatus.ACTIVE
+    assert starts == [NOW, NOW, NOW]
+    account = await accounts.system_get(alice_account.id)
+    assert account is not None and account.consecutive_failures == 3
+
+
+@pytest.mark.parametrize("outcome", ["other failure", "success", "re-link"])
+async def test_any_other_outcome_ends_a_run_of_key_rejections(
+    accounts: Accounts, alice: User, alice_account: LinkedAccount, outcome: str
+) -> None:
+    """A network failure, a good poll or new credentials between two rejections: the second
+    one starts a new run."""
+    await accounts.note_key_rejected(alice_account.id, NOW)
+    if outcome == "other failure":
+        await accounts.record_poll_failure(alice_account.id, NOW + 30, "timeout", blind_after=5)
+    elif outcome == "success":
+        await accounts.record_poll_success(alice_account.id, NOW + 30)
+    else:
+        await accounts.set_credentials(alice.id, alice_account.id, b"new", "k2")
+    assert await accounts.note_key_rejected(alice_account.id, NOW + 60) == NOW + 60
+
+
+async def test_a_rejection_of_a_deleted_account_reports_it_gone(accounts: Accounts) -> None:
+    """No row: None, nothing raised."""
+    assert await accounts.note_key_rejected(999, NOW) is None
+
+
 async def test_record_poll_success_clears_blind(
     accounts: Accounts, alice_account: LinkedAccount
 ) -> None:

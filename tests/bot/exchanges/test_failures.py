@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import time
 
+import aiohttp
+import ccxt.async_support as ccxt  # type: ignore[import-untyped]
 import pytest
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
 from bot.exchanges import Credentials, ExchangeFailure, ExchangeHub
 from bot.exchanges.errors import MAX_RETRY_AFTER_S, retry_after_s
+from bot.exchanges.errors import failure as classify
 from tests.bot.exchanges.conftest import KEY_VENUES, PASSPHRASE, SECRET, VENUES, link
 from tests.fakes.exchange import FakeExchange
 
@@ -99,6 +104,35 @@ async def test_a_revoked_key_is_an_auth_failure(
     failure = await snapshot_failure(hub, venue, credentials)
     assert failure.kind == "auth"
     assert fake.count(venue) - before == 1
+
+
+@pytest.mark.parametrize("venue", VENUES)
+async def test_a_proxy_refusing_us_is_a_proxy_failure_not_an_auth_one(
+    fake: FakeExchange, hub: ExchangeHub, venue: str
+) -> None:
+    """407 Proxy Authentication Required (ccxt: AuthenticationError) is "proxy": the operator's
+    problem, not the account's key; not retried, and the message says the proxy refused."""
+    credentials = link(fake, venue)
+    await hub.fetch_snapshot("acct", venue, credentials)
+    fake.fail(venue, status=407, body="Proxy Authentication Required", times=99)
+    before = fake.count(venue)
+    refused = await snapshot_failure(hub, venue, credentials)
+    assert (refused.kind, refused.status) == ("proxy", 407)
+    assert "proxy" in str(refused) and "credentials" not in str(refused)
+    assert fake.count(venue) - before == 1
+
+
+def test_a_forward_proxy_refusing_the_tunnel_is_a_proxy_failure() -> None:
+    """aiohttp's 407 from a forward proxy (no venue response at all), wrapped by ccxt."""
+    info = aiohttp.RequestInfo(
+        URL("https://fapi.binance.com"), "GET", CIMultiDictProxy(CIMultiDict())
+    )
+    cause = aiohttp.ClientHttpProxyError(info, (), status=407, message="Proxy Auth Required")
+    wrapped = ccxt.ExchangeError("binanceusdm GET https://fapi.binance.com/fapi/v1/x")
+    wrapped.__cause__ = cause
+    refused = classify(wrapped, "binanceusdm")
+    assert (refused.kind, refused.status) == ("proxy", 407)
+    assert "fapi" not in str(refused)
 
 
 async def test_no_secret_in_any_failure(fake: FakeExchange, hub: ExchangeHub) -> None:

@@ -29,9 +29,16 @@ async def test_a_poll_stores_the_priced_account(world: World, venue: str) -> Non
 
 
 async def test_a_revoked_key_marks_the_account_and_stops_polling(world: World) -> None:
-    """An authentication error sets auth_failed; the next poll does not even call the venue."""
+    """A key rejected on every poll for a minute sets auth_failed; the next poll does not even
+    call the venue."""
+    now = [1_000_000.0]
+    world.monitor.clock = lambda: now[0]
     account = await world.link("binanceusdm")
     world.fake.revoke("KEY-binanceusdm-0")
+    for _ in range(2):
+        event = await world.monitor.poll(account.id)
+        assert event is not None and event.status == AccountStatus.ACTIVE
+        now[0] += 30.0
     event = await world.monitor.poll(account.id)
     assert event is not None and event.status == AccountStatus.AUTH_FAILED
     assert event.failure is not None and event.failure.kind == "auth"
