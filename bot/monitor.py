@@ -164,12 +164,13 @@ class Monitor:
         self.scheduler.shutdown(wait=False)
 
     async def sync(self) -> None:
-        """One ``poll:<id>`` job per pollable account, with its interval; others removed."""
+        """One ``poll:<id>`` job per pollable account, with its interval; others removed, with
+        their latest analysis and exchange client."""
         wanted = {f"poll:{a.id}": a for a in await self.accounts.all_pollable()}
         for job in self.scheduler.get_jobs():
             if job.id.startswith("poll:") and job.id not in wanted:
                 job.remove()
-                self.latest.pop(int(job.id.removeprefix("poll:")), None)
+        await self._release({a.id for a in wanted.values()})
         for job_id, account in wanted.items():
             interval = timedelta(seconds=account.poll_s or self.poll_s)
             job = self.scheduler.get_job(job_id)
@@ -186,6 +187,16 @@ class Monitor:
                 misfire_grace_time=max(1, int(interval.total_seconds())),
                 next_run_time=datetime.now(UTC),
             )
+
+    async def _release(self, pollable: set[int]) -> None:
+        """Forget every account no longer polled (paused, auth_failed, removed by another
+        process): its latest analysis, and its ccxt instance with the decrypted keys in it."""
+        for account_id in [a for a in self.latest if a not in pollable]:
+            del self.latest[account_id]
+        if isinstance(self.hub, ExchangeHub):  # the demo's simulated venue holds no keys
+            for key in self.hub.account_keys():
+                if key.isdigit() and int(key) not in pollable:
+                    await self.hub.drop(key)
 
     async def first_round(self, timeout_s: float) -> bool:
         """Wait until every pollable account has been polled once since start (True), or
