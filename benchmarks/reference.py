@@ -9,7 +9,6 @@ from benchmarks.synthetic import HORIZON_H, SIGMA
 
 HOURS_PER_YEAR = 365.0 * 24.0
 TARGET_PCT = 15.0
-ABSURD = 100.0
 
 
 def _tier(brackets: tuple[tuple[float, float, float], ...], notional: float) -> int:
@@ -49,7 +48,7 @@ def _liquidation(
         if landed == index:
             break
         index = landed
-    if not (price > 0 and mp / ABSURD <= price <= mp * ABSURD):
+    if not (price > 0 and math.isfinite(price)):  # far from the mark is still a price
         return math.nan
     return price
 

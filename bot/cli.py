@@ -129,9 +129,24 @@ def _operator(args: argparse.Namespace) -> str:
     return asyncio.run(operator.accounts_remove(settings, args.id))
 
 
+def _joined_shock(argv: Sequence[str]) -> list[str]:
+    """``--shock -inf`` as ``--shock=-inf``: argparse takes a value starting with "-" that is
+    not a plain number (-inf, -nan, -1e3) for an option and answers with its usage text."""
+    out = list(argv)
+    for i, word in enumerate(out[:-1]):
+        if word == "--shock" and out[i + 1].startswith("-"):
+            try:
+                float(out[i + 1])
+            except ValueError:
+                continue
+            out[i : i + 2] = [f"--shock={out[i + 1]}"]
+            break
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script and `python -m bot`; returns the exit status."""
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(_joined_shock(sys.argv[1:] if argv is None else argv))
     try:
         if args.command == "analyze":
             output = _analyze(args)

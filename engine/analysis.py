@@ -155,7 +155,10 @@ def _per_position(
         "disagreement_pct": metrics.distance_pct(mark, positions.venue_liq)
         - metrics.distance_pct(mark, computed),
         "distance_sigma": distance_sigma(mark, liq, sigma, years),
-        "probability": touch_probability(mark, liq, sigma, years),
+        # An unreadable position's risk is unknown, not zero ("no liquidation" is 0).
+        "probability": np.where(
+            positions.valid, touch_probability(mark, liq, sigma, years), np.nan
+        ),
     }
     return columns, advise(positions, liq, target_pct=target_pct)
 

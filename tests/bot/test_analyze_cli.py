@@ -258,6 +258,17 @@ def test_a_shock_without_a_meaning_exits_2_with_one_line(
     assert err == f"liqwatch: error: --shock {shock}: must be a finite percentage above -100\n"
 
 
+@pytest.mark.parametrize("shock", ["-inf", "-nan", "-1e3"])
+def test_a_shock_written_as_a_separate_word_is_checked_the_same_way(
+    capsys: pytest.CaptureFixture[str], shock: str
+) -> None:
+    """`--shock -inf` (not `--shock=-inf`) used to reach argparse as an unknown option."""
+    assert main(["analyze", str(BINANCE), "--shock", shock]) == 2
+    _, err = capsys.readouterr()
+    expected = f"--shock {float(shock):g}: must be a finite percentage above -100"
+    assert err == f"liqwatch: error: {expected}\n"
+
+
 def test_a_shock_just_above_minus_100_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
     """−99.9 % is a move every price can take: exit 0, and it liquidates every long."""
     doc = _json(capsys, str(BINANCE), "--shock=-99.9")

@@ -114,3 +114,11 @@ def test_an_unreadable_tier_table_is_named_on_its_positions() -> None:
     result = analyse(normalise("kraken", [good], None, {"Y/USDT:USDT": "abc"}))
     assert "leverage tiers are not a list of tier objects: ignored" in result.diagnostics(0)
     np.testing.assert_allclose(result.computed.price, [81.0])
+
+
+def test_an_unreadable_position_has_no_probability_rather_than_zero() -> None:
+    """Zero would read as "no risk"; a position the engine cannot read has an unknown one."""
+    bad = {**ISOLATED_LONG, "markPrice": 100, "contracts": "n/a"}
+    result = analyse(normalise("kraken", [bad]), volatility={"Y": 0.8})
+    assert not result.snapshot.positions.valid[0]
+    assert np.isnan(result.probability[0])
