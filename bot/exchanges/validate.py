@@ -88,6 +88,11 @@ def _refusal(venue: str, failure: ExchangeFailure) -> LinkRefused:
             f"{venue} refused these credentials: check the key and secret, that the key is "
             "enabled for reading, and any IP allow-list"
         )
+    if failure.kind == "proxy":  # nothing the user can change: say whose problem it is
+        return LinkRefused(
+            f"liqwatch's proxy refused the connection to {venue}, so the key could not be "
+            "checked: the operator has to fix it; try again later"
+        )
     return LinkRefused(f"could not check the credentials with {failure}; try again later")
 
 

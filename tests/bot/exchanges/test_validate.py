@@ -75,6 +75,19 @@ async def test_a_wrong_key_is_refused_with_a_sentence(
     assert "KEY-never-issued" not in str(raised.value) and SECRET not in str(raised.value)
 
 
+async def test_a_proxy_refusing_us_is_not_blamed_on_the_key(
+    fake: FakeExchange, hub: ExchangeHub
+) -> None:
+    """A 407 from the operator's proxy while checking a key: the refusal names the proxy and
+    the operator, not the user's credentials."""
+    credentials = link(fake, "bybit")
+    await hub.public("bybit")  # markets loaded: the key check itself meets the proxy
+    fake.fail("bybit", status=407, body="Proxy Authentication Required", times=99)
+    with pytest.raises(LinkRefused, match=r"proxy refused.*operator") as raised:
+        await hub.validate("bybit", credentials)
+    assert "credentials" not in str(raised.value)
+
+
 async def test_validation_leaves_no_instance_open(fake: FakeExchange, hub: ExchangeHub) -> None:
     """The probe instance is closed: only the shared public instance remains."""
     await hub.validate("bybit", link(fake, "bybit"))
