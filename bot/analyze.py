@@ -6,6 +6,8 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
+
 from bot.console.render import analysis_text, stress_text
 from bot.errors import UserError
 from bot.report import report, stress_report
@@ -21,20 +23,24 @@ def analyze_file(
     if shock_pct is not None:
         _check_shock(shock_pct)
     loaded = load(path)
-    result = analyse(
-        loaded.snapshot, volatility=loaded.volatility, horizon_hours=loaded.horizon_hours
-    )
+    # Huge but finite inputs (1e300) overflow to inf on the way, which the engine reads as
+    # "unknown" by design: numpy's RuntimeWarnings would only print noise after the answer.
+    with np.errstate(all="ignore"):
+        result = analyse(
+            loaded.snapshot, volatility=loaded.volatility, horizon_hours=loaded.horizon_hours
+        )
     doc = report(result, loaded.exchange)
     if shock_pct is not None:
         if asset and asset.upper() not in loaded.snapshot.positions.underlying.names:
             raise UserError(f"--asset {asset}: no position on that underlying in {path}")
-        shocked = stress(
-            loaded.snapshot,
-            result.portfolio,
-            result.liquidation_price,
-            shock_pct=shock_pct,
-            underlying=asset,
-        )
+        with np.errstate(all="ignore"):
+            shocked = stress(
+                loaded.snapshot,
+                result.portfolio,
+                result.liquidation_price,
+                shock_pct=shock_pct,
+                underlying=asset,
+            )
         doc["stress"] = stress_report(shocked, result)
     if as_json:
         return json.dumps(doc, indent=2, allow_nan=False)

@@ -6,6 +6,7 @@ import copy
 import json
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -322,3 +323,21 @@ def test_venue_garbage_in_one_position_costs_only_that_position(case: str) -> No
     np.testing.assert_array_equal(after.liquidation_price[:n], before.liquidation_price)
     assert after.diagnostics(n)
     json.dumps(report(after, "binanceusdm"), allow_nan=False)
+
+
+def test_huge_finite_numbers_analyse_without_numpy_warnings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """1e300 everywhere overflows on the way (read as unknown, by design): exit 0, and no
+    RuntimeWarning printed after the answer."""
+    position = {
+        "symbol": "Y/USDT:USDT", "side": "long", "contracts": 1e300, "entryPrice": 1e300,
+        "markPrice": 1e300, "maintenanceMarginPercentage": 0.01, "marginMode": "isolated",
+        "initialMargin": 1e300, "info": {},
+    }  # fmt: skip
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps({"exchange": "kraken", "positions": [position]}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert main(["analyze", str(path), "--json", "--shock", "-10"]) == 0
+    assert capsys.readouterr().err == ""
