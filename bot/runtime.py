@@ -27,6 +27,7 @@ from bot.notifier import Notifier
 from bot.ops import OpsAlerts
 from bot.pipeline import AlertPipeline
 from bot.portfolio import PortfolioService
+from bot.retention import RetentionJob, RetentionPolicy
 from bot.services import AccountService
 from bot.settings import Settings
 from bot.supervisor import Supervisor, job_listener
@@ -120,6 +121,9 @@ async def assemble(
     await Outbox(db).release_all()
     await monitor.start()
     heartbeat.install(settings.heartbeat_s)
+    RetentionJob(db, RetentionPolicy.from_settings(settings), clock=clock).install(
+        monitor.scheduler
+    )
     if ledger is not None:
         ledger.install(monitor.scheduler)
     await digests.sync()
