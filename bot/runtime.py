@@ -111,7 +111,9 @@ async def assemble(
         db, monitor.scheduler, monitor.latest, wake=notifier.wake, clock=clock,
         refresh=ledger.refresh if ledger else None,
     )  # fmt: skip
-    conversation = Conversation(db, accounts, alerts, portfolio, clock=clock, digest_jobs=digests)
+    conversation = Conversation(
+        db, accounts, alerts, portfolio, clock=clock, digest_jobs=digests, wake=notifier.wake
+    )
     runtime = Runtime(
         db, monitor, pipeline, notifier, heartbeat, accounts, alerts, portfolio, conversation,
         ops, supervisor,

@@ -307,7 +307,7 @@ def _zone(name: str) -> str:
         try:
             zoneinfo.ZoneInfo(name)
             return name
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a tzdata folder
             pass
         known = {zone.lower(): zone for zone in zoneinfo.available_timezones()}
         if name.lower() in known:

@@ -427,3 +427,10 @@ def test_bad_matchers_name_the_problem(text: str, fragment: str) -> None:
     with pytest.raises(GrammarError, match="Usage: /silence") as caught:
         parse_matchers(text)
     assert fragment in caught.value.problem
+
+
+@pytest.mark.parametrize("folder", ["America", "Europe", "Etc"])
+def test_a_tzdata_folder_is_not_a_time_zone(folder: str) -> None:
+    """ZoneInfo opens the folder and raises OSError: the grammar answers with its usage."""
+    with pytest.raises(GrammarError, match="is not a time zone"):
+        parse_quiet(f"22:00-07:00 {folder}")
