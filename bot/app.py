@@ -83,10 +83,15 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
         runtime = await stack.enter_async_context(
             assemble(settings, db=db, hub=hub, vault=vault, channels=channels)
         )
-        # Commands are answered only once the services exist; stopped before they go.
+        # Commands are answered only once the services exist; stopped before they go. Each
+        # connection is supervised (restarted, and told, if it ends), and unsupervised again
+        # before its adapter stops, or the stop would look like a crash.
         for adapter in adapters:
             await adapter.start(runtime.conversation)
             stack.push_async_callback(adapter.stop)
+            name = f"{adapter.channel.platform} bot"
+            runtime.supervisor.start(name, adapter.serve)
+            stack.push_async_callback(runtime.supervisor.stop_task, name)
         count = runtime.heartbeat.watched()
         log.info("liqwatch running: watching %d accounts, database %s", count, settings.db_path)
         await stop.wait()

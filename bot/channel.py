@@ -60,4 +60,9 @@ class ChatAdapter(Protocol):
         """Answer commands and buttons from now on."""
         ...
 
+    async def serve(self) -> None:
+        """Hold the platform connection until it ends for good, then raise why. The
+        supervisor calls it again after a backoff, and it connects afresh."""
+        ...
+
     async def stop(self) -> None: ...

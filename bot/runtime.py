@@ -92,6 +92,7 @@ async def assemble(
         blind_after=settings.blind_after,
         retention_days=settings.retention_days,
         alerts=pipeline,
+        ops=ops,
         clock=clock,
     )
     heartbeat = Heartbeat(

@@ -99,6 +99,22 @@ class DiscordAdapter:
             log.warning("Discord command sync failed: %s", exc)
         log.info("Discord bot %s connected", self.client.user)
 
+    async def serve(self) -> None:
+        """Hold the gateway connection until it ends for good. discord.py reconnects and
+        resumes by itself; ``connect`` raises only on what it will not retry (a revoked
+        token, a fatal close code). Called again, it logs in if it must and reconnects."""
+        task = self._task
+        if task is None or task.done():
+            if self.client.is_closed():
+                self.client.clear()
+                await self.client.login(self.token)
+            task = self._task = asyncio.create_task(
+                self.client.connect(reconnect=True), name="discord"
+            )
+        await asyncio.shield(task)  # cancelling serve (shutdown) leaves the socket to stop()
+        error = None if task.cancelled() else task.exception()
+        raise error or RuntimeError("Discord gateway connection ended")
+
     async def stop(self) -> None:
         """Close the gateway and HTTP session (idempotent)."""
         if not self.client.is_closed():

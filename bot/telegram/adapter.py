@@ -104,16 +104,41 @@ class TelegramAdapter:
         except TelegramError as exc:  # the menu is a convenience: never fatal
             log.warning("Telegram setMyCommands failed: %s", exc)
         await self.app.start()
+        await self._start_polling()
+
+    async def _start_polling(self) -> None:
         assert self.app.updater is not None  # built by ApplicationBuilder
         await self.app.updater.start_polling(
             poll_interval=0.0, timeout=25, drop_pending_updates=False
         )
         log.info("Telegram bot @%s polling", self.app.bot.username)
 
+    async def serve(self) -> None:
+        """Hold long polling until it ends for good. PTB retries network errors itself and
+        gives up only when the token is refused (revoked at BotFather): its poller task then
+        ends with ``InvalidToken``, which is raised here; called again, polling restarts."""
+        updater = self.app.updater
+        assert updater is not None
+        polling = _polling_task()
+        if polling is None or polling.done():
+            # A dead poller leaves the updater "running"; stop() would re-raise its error and
+            # leave PTB 22's stop event set, so the next poller would quit at once. Marking it
+            # stopped lets start_polling begin a fresh poller (tested against PTB's real loop).
+            updater._running = False
+            await self._start_polling()
+            polling = _polling_task()
+        if polling is None:
+            raise RuntimeError("Telegram long polling did not start")
+        await asyncio.shield(polling)  # cancelling serve (shutdown) leaves polling to stop()
+        error = None if polling.cancelled() else polling.exception()
+        raise error or RuntimeError("Telegram long polling stopped")
+
     async def stop(self) -> None:
         """Stop polling and handlers (idempotent)."""
         if self.app.updater is not None and self.app.updater.running:
-            await self.app.updater.stop()
+            # A poller that died re-raises its error here: the supervisor already reported it.
+            with contextlib.suppress(TelegramError):
+                await self.app.updater.stop()
         if self.app.running:
             await self.app.stop()
 
@@ -257,6 +282,14 @@ class TelegramAdapter:
         if isinstance(update, Update) and update.effective_message is not None:
             with contextlib.suppress(TelegramError):
                 await update.effective_message.reply_text(note, do_quote=False)
+
+
+def _polling_task() -> asyncio.Task[Any] | None:
+    """PTB's long-polling task (its updater keeps it private; the task's name is stable)."""
+    for task in asyncio.all_tasks():
+        if task.get_name() == "Updater:start_polling:polling_task" and not task.done():
+            return task
+    return None
 
 
 def quiet_libraries() -> None:
