@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -131,17 +131,10 @@ class Monitor:
         self.scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES)
 
     async def start(self) -> None:
-        """Start the scheduler inside the running loop and build the jobs from the database."""
+        """Start the scheduler inside the running loop and build the jobs from the database;
+        ``watch`` (supervised by the runtime) keeps them in step from then on."""
         self.scheduler.start()
         await self.sync()
-        self.scheduler.add_job(
-            self.sync,
-            IntervalTrigger(seconds=RESYNC_S),
-            id="maintenance:sync",
-            replace_existing=True,
-            max_instances=1,
-            coalesce=True,
-        )
         self.scheduler.add_job(
             self.prune,
             IntervalTrigger(hours=24),
@@ -151,6 +144,28 @@ class Monitor:
             coalesce=True,
             next_run_time=datetime.now(UTC),
         )
+
+    async def watch(
+        self,
+        *,
+        every_s: float = RESYNC_S,
+        reinstall: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Keep the poll schedule true to the database until cancelled (accounts linked or
+        removed by another process, a status changed): the supervised task behind polling.
+        A scheduler found stopped, or a database that refuses the read, ends it with the
+        reason; the supervisor runs it again, and a stopped scheduler (which drops its jobs)
+        is then started with its jobs rebuilt — the monitor's own, then ``reinstall`` for the
+        rest (watchdogs, ledger, digests, retention)."""
+        if not self.scheduler.running:
+            await self.start()
+            if reinstall is not None:
+                await reinstall()
+        while True:
+            await asyncio.sleep(every_s)
+            if not self.scheduler.running:
+                raise RuntimeError("the poll scheduler stopped")
+            await self.sync()
 
     async def stop(self, *, grace_s: float = 5.0) -> None:
         """Stop scheduling, let running polls finish for up to ``grace_s``, then cancel the rest

@@ -7,6 +7,7 @@ simulated venue) and which channels deliver; everything between is this one asse
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -66,8 +67,8 @@ class Runtime:
         await self.supervisor.stop_task(DELIVERY)
 
 
-#: The supervised delivery loop's task name.
-DELIVERY = "notifier"
+#: The supervised tasks: the delivery loop, and the poll schedule's keeper.
+DELIVERY, SCHEDULE = "notifier", "poll scheduler"
 
 
 @asynccontextmanager
@@ -122,15 +123,20 @@ async def assemble(
     # `run` and `demo` hold the database's process lock (storage/lock.py), so no other
     # notifier is alive on this file: every lease still set belongs to a process that died.
     await Outbox(db).release_all()
+    retention = RetentionJob(db, RetentionPolicy.from_settings(settings), clock=clock)
+
+    async def install_jobs() -> None:
+        """Every scheduler job beside the monitor's own (again, if the scheduler restarts)."""
+        heartbeat.install(settings.heartbeat_s)
+        retention.install(monitor.scheduler)
+        if ledger is not None:
+            ledger.install(monitor.scheduler)
+        await digests.sync()
+
     await monitor.start()
-    heartbeat.install(settings.heartbeat_s)
-    RetentionJob(db, RetentionPolicy.from_settings(settings), clock=clock).install(
-        monitor.scheduler
-    )
-    if ledger is not None:
-        ledger.install(monitor.scheduler)
-    await digests.sync()
+    await install_jobs()
     supervisor.start(DELIVERY, notifier.run)
+    supervisor.start(SCHEDULE, functools.partial(monitor.watch, reinstall=install_jobs))
     runtime.catching_up = asyncio.create_task(_catch_up(monitor, digests), name="digest catch-up")
     try:
         yield runtime
@@ -139,6 +145,7 @@ async def assemble(
             runtime.catching_up.cancel()
         if ledger is not None:
             ledger.stopping = True
+        await supervisor.stop_task(SCHEDULE)  # or it would restart the stopping scheduler
         await monitor.stop()
         await supervisor.stop()
 

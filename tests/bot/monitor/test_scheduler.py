@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from bot.monitor import PollEvent
+from bot.supervisor import Supervisor
 from storage import Transaction
 from storage.snapshots import Snapshots
 from tests.bot.monitor.conftest import World, make_world
@@ -57,3 +58,54 @@ async def test_an_overrunning_poll_is_counted_not_stacked(
         stats = world.monitor.stats
         assert peak == 1
         assert stats.overruns >= 1 and stats.skipped >= 1
+
+
+async def test_a_scheduler_that_stopped_is_started_again_by_the_supervised_watch(
+    world: World,
+) -> None:
+    """The scheduler dies under the running service: the supervised watch notices on its next
+    round, the supervisor restarts it, and the account's poll job is back."""
+    account = await world.link("hyperliquid")
+    await world.monitor.start()
+    reinstalled: list[bool] = []
+
+    async def reinstall() -> None:
+        reinstalled.append(True)
+
+    supervisor = Supervisor(None)
+    supervisor.start(
+        "poll scheduler", lambda: world.monitor.watch(every_s=0.1, reinstall=reinstall)
+    )
+    try:
+        world.monitor.scheduler.shutdown(wait=False)  # takes effect on the next loop turn
+        await asyncio.sleep(0.01)
+        assert not world.monitor.scheduler.running
+
+        async def back() -> bool:
+            job = world.monitor.scheduler.get_job(f"poll:{account.id}")
+            return world.monitor.scheduler.running and job is not None
+
+        await _wait_for(back, 10)
+        assert supervisor.crashes["poll scheduler"] == 1 and reinstalled == [True]
+        assert world.monitor.scheduler.get_job("maintenance:prune") is not None
+    finally:
+        await supervisor.stop()
+
+
+async def test_accounts_linked_by_another_process_are_picked_up_by_the_watch(
+    world: World,
+) -> None:
+    """An account added straight to the database (the CLI, another process) gets its job."""
+    await world.monitor.start()
+    watching = asyncio.create_task(world.monitor.watch(every_s=0.1))
+    try:
+        account = await world.link("bybit")  # through a service whose on_change is ours …
+        world.monitor.scheduler.remove_job(f"poll:{account.id}")  # … so forget it was told
+
+        async def picked_up() -> bool:
+            return world.monitor.scheduler.get_job(f"poll:{account.id}") is not None
+
+        await _wait_for(picked_up, 10)
+    finally:
+        watching.cancel()
+        await asyncio.gather(watching, return_exceptions=True)
