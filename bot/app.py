@@ -15,9 +15,10 @@ from bot.exchanges import ExchangeHub
 from bot.runtime import assemble
 from bot.settings import Settings
 from bot.telegram.adapter import TelegramAdapter
-from bot.vault import Vault
+from bot.vault import Vault, bind_credentials
 from engine.domain import Platform
 from storage import Database
+from storage.accounts import Accounts
 from storage.lock import ProcessLock
 
 log = logging.getLogger("liqwatch")
@@ -73,6 +74,9 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
         # second `run` stops here, before it could touch the first one's leases.
         stack.enter_context(ProcessLock(settings.db_path, purpose="run"))
         db = await stack.enter_async_context(Database.open(str(settings.db_path)))
+        resealed = await bind_credentials(Accounts(db), vault)
+        if resealed:
+            log.info("re-sealed %d stored credentials, bound to their accounts", resealed)
         hub = await stack.enter_async_context(ExchangeHub(settings.exchange_url_prefix))
         # Chat channels join here; a platform without one keeps its alerts in the outbox
         # (nothing is lost) and the notifier logs that once per platform.

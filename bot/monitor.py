@@ -275,7 +275,12 @@ class Monitor:
         row = await self.accounts.system_credentials(account.id)
         if row is None:
             raise VaultError(f"account {account.id} has no stored credentials: link it again")
-        return self.vault.decrypt(row.ciphertext, row.key_id)
+        if not row.bound:  # `run` re-seals these at start-up; one appearing since is suspect
+            raise VaultError(
+                f"credentials of account {account.id} are not bound to it: restart "
+                "`liqwatch run` to re-seal them, or link the account again"
+            )
+        return self.vault.decrypt(row.ciphertext, row.key_id, account_id=account.id)
 
     async def _succeeded(
         self,

@@ -17,7 +17,6 @@ from bot.vault import Vault, generate_key
 from engine.domain import Platform
 from storage import Database
 from storage.accounts import Accounts
-from storage.credentials import CredentialRow
 from storage.lock import ProcessLock
 from storage.users import Users
 
@@ -47,15 +46,11 @@ async def _rotate(settings: Settings, old: Vault, new: Vault) -> str:
     async with Database.open(str(settings.db_path)) as db:
         accounts = Accounts(db)
         rows = await accounts.all_credentials()
+        # Every row comes out bound to its account, whether or not it was before.
         changes = [
-            (
-                row,
-                CredentialRow(
-                    row.account_id, new.encrypt(old.decrypt(row.ciphertext, row.key_id)), new.key_id
-                ),
-            )
+            (row, old.reseal(row, into=new))
             for row in rows
-            if row.key_id != new.key_id
+            if row.key_id != new.key_id or not row.bound
         ]
         await accounts.replace_credentials(changes)
     return (

@@ -80,7 +80,9 @@ class AccountService:
                     owner_id,
                     venue,
                     name,
-                    ciphertext=self.vault.encrypt(credentials),
+                    ciphertext=lambda account_id: self.vault.encrypt(
+                        credentials, account_id=account_id
+                    ),
                     key_id=self.vault.key_id,
                     poll_s=poll_s,
                     now=self.clock(),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from engine.domain import AccountStatus, LinkedAccount
 from storage.credentials import CredentialRow, CredentialStore
@@ -59,15 +59,17 @@ class Accounts:
         label: str,
         *,
         wallet_address: str | None = None,
-        ciphertext: bytes | None = None,
+        ciphertext: bytes | Callable[[int], bytes] | None = None,
         key_id: str | None = None,
         poll_s: float | None = None,
         now: float,
     ) -> LinkedAccount:
         """Link an account (and its credentials) in one transaction.
 
-        Raises ConflictError when the owner already has an account with this label (labels
-        compare case-insensitively), ValueError when only one of ciphertext/key_id is given.
+        ``ciphertext`` may be a function of the new account's id (credentials are sealed with
+        it, so they decrypt for this account only). Raises ConflictError when the owner
+        already has an account with this label (labels compare case-insensitively),
+        ValueError when only one of ciphertext/key_id is given.
         """
         if (ciphertext is None) != (key_id is None):
             raise ValueError("ciphertext and key_id go together")
@@ -82,7 +84,8 @@ class Accounts:
                 (owner_id, venue, label, poll_s, wallet_address, now),
             )
             if ciphertext is not None and key_id is not None:
-                await self._credentials.put(tx, account_id, ciphertext, key_id)
+                sealed = ciphertext(account_id) if callable(ciphertext) else ciphertext
+                await self._credentials.put(tx, account_id, sealed, key_id)
             await Rules.insert_defaults(tx, owner_id, account_id, now=now)
             row = await tx.fetchone(f"{SELECT_ACCOUNTS} WHERE a.id = ?", (account_id,))
         assert row is not None  # inserted in this very transaction

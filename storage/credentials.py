@@ -18,10 +18,15 @@ class CredentialRow:
     #: Hidden from repr: ciphertext is not a secret, but logs have no use for it either.
     ciphertext: bytes = field(repr=False)
     key_id: str
+    #: Sealed with the account id in its authenticated data (False: by a liqwatch before
+    #: migration 0010, waiting to be re-encrypted at start-up).
+    bound: bool = True
 
 
 def _row(row: sqlite3.Row) -> CredentialRow:
-    return CredentialRow(int(row["account_id"]), bytes(row["ciphertext"]), str(row["key_id"]))
+    return CredentialRow(
+        int(row["account_id"]), bytes(row["ciphertext"]), str(row["key_id"]), bool(row["bound"])
+    )
 
 
 class CredentialStore:
@@ -32,11 +37,12 @@ class CredentialStore:
 
     @staticmethod
     async def put(tx: Transaction, account_id: int, ciphertext: bytes, key_id: str) -> None:
-        """Insert or replace one account's credentials inside ``tx``."""
+        """Insert or replace one account's credentials inside ``tx`` (bound to it: the
+        caller sealed them with the account id)."""
         await tx.execute(
-            "INSERT INTO credentials (account_id, ciphertext, key_id) VALUES (?, ?, ?)"
+            "INSERT INTO credentials (account_id, ciphertext, key_id, bound) VALUES (?, ?, ?, 1)"
             " ON CONFLICT (account_id) DO UPDATE"
-            " SET ciphertext = excluded.ciphertext, key_id = excluded.key_id",
+            " SET ciphertext = excluded.ciphertext, key_id = excluded.key_id, bound = 1",
             (account_id, ciphertext, key_id),
         )
 
@@ -59,9 +65,16 @@ class CredentialStore:
                 if old.account_id != new.account_id:
                     raise ValueError("old and new credentials belong to different accounts")
                 changed = await tx.execute(
-                    "UPDATE credentials SET ciphertext = ?, key_id = ?"
+                    "UPDATE credentials SET ciphertext = ?, key_id = ?, bound = ?"
                     " WHERE account_id = ? AND ciphertext = ? AND key_id = ?",
-                    (new.ciphertext, new.key_id, old.account_id, old.ciphertext, old.key_id),
+                    (
+                        new.ciphertext,
+                        new.key_id,
+                        int(new.bound),
+                        old.account_id,
+                        old.ciphertext,
+                        old.key_id,
+                    ),
                 )
                 if changed != 1:
                     raise ConflictError(

@@ -16,6 +16,7 @@ from bot.vault import Vault, VaultError, generate_key
 from engine.domain import Platform
 from storage import Database
 from storage.accounts import Accounts
+from storage.credentials import CredentialRow
 from storage.users import Users
 from tests.bot.exchanges.conftest import SECRET
 from tests.fakes.exchange import FakeExchange
@@ -30,17 +31,17 @@ async def _seed(db_path: Path, vault: Vault) -> int:
             user.id,
             "bybit",
             "desk",
-            ciphertext=vault.encrypt(CREDS),
+            ciphertext=lambda account_id: vault.encrypt(CREDS, account_id=account_id),
             key_id=vault.key_id,
             now=time.time(),
         )
     return account.id
 
 
-async def _stored(db_path: Path) -> tuple[bytes, str]:
+async def _stored(db_path: Path) -> CredentialRow:
     async with Database.open(str(db_path)) as db:
         rows = await Accounts(db).all_credentials()
-    return rows[0].ciphertext, rows[0].key_id
+    return rows[0]
 
 
 def test_genkey_prints_a_usable_master_key(capsys: pytest.CaptureFixture[str]) -> None:
@@ -61,10 +62,10 @@ def test_rotate_key_re_encrypts_every_credential(
     monkeypatch.setenv("LIQWATCH_NEW_MASTER_KEY", new_key)
     assert main(["rotate-key"]) == 0
     assert "re-encrypted 1 credentials" in capsys.readouterr().out
-    blob, key_id = asyncio.run(_stored(db_path))
-    assert Vault(Secret(new_key)).decrypt(blob, key_id) == CREDS
+    row = asyncio.run(_stored(db_path))
+    assert row.bound and Vault(Secret(new_key)).open_row(row) == CREDS
     with pytest.raises(VaultError):
-        Vault(Secret(old_key)).decrypt(blob, key_id)
+        Vault(Secret(old_key)).open_row(row)
 
 
 def test_rotate_key_without_a_new_key_says_what_to_set(
@@ -107,8 +108,8 @@ async def test_accounts_add_validates_against_the_venue(
         )
         out = await operator.accounts_add(settings, "bybit", "team", None, None)
         assert 'linked bybit account 1 "team"' in out
-        blob, key_id = await _stored(settings.db_path)
-        assert Vault(Secret(key)).decrypt(blob, key_id).api_key == "KEY-ops-1"
+        row = await _stored(settings.db_path)
+        assert row.bound and Vault(Secret(key)).open_row(row).api_key == "KEY-ops-1"
 
 
 def test_run_refuses_to_start_without_a_master_key(

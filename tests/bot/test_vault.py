@@ -1,4 +1,5 @@
-"""Credential encryption: round trip, wrong key, tampering, malformed keys."""
+"""Credential encryption: round trip, wrong key, tampering, another account's blob, malformed
+keys, and the re-sealing of credentials stored before they were bound to their account."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ CREDS = Credentials("KEY-sentinel", "SECRET-sentinel", "PASS-sentinel")
 def test_round_trip_and_no_plaintext_in_the_ciphertext() -> None:
     """What goes in comes out; the blob contains none of the secrets."""
     vault = Vault(Secret(generate_key()))
-    blob = vault.encrypt(CREDS)
-    assert vault.decrypt(blob, vault.key_id) == CREDS
+    blob = vault.encrypt(CREDS, account_id=7)
+    assert vault.decrypt(blob, vault.key_id, account_id=7) == CREDS
     for secret in (b"KEY-sentinel", b"SECRET-sentinel", b"PASS-sentinel"):
         assert secret not in blob
 
@@ -23,23 +24,32 @@ def test_round_trip_and_no_plaintext_in_the_ciphertext() -> None:
 def test_two_encryptions_differ() -> None:
     """A fresh nonce per encryption: equal credentials never give equal ciphertexts."""
     vault = Vault(Secret(generate_key()))
-    assert vault.encrypt(CREDS) != vault.encrypt(CREDS)
+    assert vault.encrypt(CREDS, account_id=7) != vault.encrypt(CREDS, account_id=7)
 
 
 def test_the_wrong_master_key_is_named_not_a_traceback() -> None:
     """Decrypting with another key says which key the credentials need."""
     old, new = Vault(Secret(generate_key())), Vault(Secret(generate_key()))
     with pytest.raises(VaultError, match=old.key_id):
-        new.decrypt(old.encrypt(CREDS), old.key_id)
+        new.decrypt(old.encrypt(CREDS, account_id=7), old.key_id, account_id=7)
 
 
 def test_tampering_is_detected() -> None:
     """One flipped byte fails authentication with a clear sentence."""
     vault = Vault(Secret(generate_key()))
-    blob = bytearray(vault.encrypt(CREDS))
+    blob = bytearray(vault.encrypt(CREDS, account_id=7))
     blob[-1] ^= 1
-    with pytest.raises(VaultError, match="corrupt or were tampered"):
-        vault.decrypt(bytes(blob), vault.key_id)
+    with pytest.raises(VaultError, match="corrupt, were tampered with"):
+        vault.decrypt(bytes(blob), vault.key_id, account_id=7)
+
+
+def test_a_blob_does_not_decrypt_for_another_account() -> None:
+    """Copied into another account's row (a database write, a backup restored over it), the
+    ciphertext fails authentication: it is bound to the account it was sealed for."""
+    vault = Vault(Secret(generate_key()))
+    blob = vault.encrypt(CREDS, account_id=7)
+    with pytest.raises(VaultError, match="belong to another account"):
+        vault.decrypt(blob, vault.key_id, account_id=8)
 
 
 @pytest.mark.parametrize("key", ["short", "!!!!", generate_key()[:-4]])

@@ -24,7 +24,9 @@ async def _add_direct(world: World, venue: str, n: int) -> list[int]:
             venue,
             f"{venue}-{i}",
             now=time.time(),
-            ciphertext=world.vault.encrypt(Credentials(key, SECRET)),
+            ciphertext=lambda account_id, key=key: world.vault.encrypt(  # type: ignore[misc]
+                Credentials(key, SECRET), account_id=account_id
+            ),
             key_id=world.vault.key_id,
         )
         ids.append(account.id)
