@@ -301,6 +301,7 @@ class Monitor:
         self._seen.add(account.id)
         self.stats.last_poll_at = self.stats.last_cycle_at = at
         self.latest[account.id] = analysis
+        _state_changed(account, AccountStatus.ACTIVE)
         elapsed = self.clock() - started
         if elapsed > (account.poll_s or self.poll_s):
             self.stats.overruns += 1
@@ -319,6 +320,7 @@ class Monitor:
             event = PollEvent(account, at, status or account.status, failure=failure)
             await self.alerts(tx, event)
         log.warning("poll of account %s failed (%s): %s", account.id, failure.kind, failure)
+        _state_changed(account, event.status)
         if failure.kind == "proxy":
             await self._tell_proxy(account, failure, at, event.status)
         if status == AccountStatus.AUTH_FAILED:
@@ -377,3 +379,13 @@ class Monitor:
 
     def _on_skipped(self, event: JobExecutionEvent | Any) -> None:
         self.stats.skipped += 1
+
+
+def _state_changed(account: LinkedAccount, status: AccountStatus) -> None:
+    """An account's state change is what an operator reads the INFO log for (one line each,
+    not one per poll)."""
+    if status != account.status:
+        log.info(
+            "account %s (%s, %s) is now %s (was %s)",
+            account.id, account.label, account.venue, status, account.status,
+        )  # fmt: skip

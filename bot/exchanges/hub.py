@@ -50,9 +50,12 @@ class ExchangeHub:
         backoff_s: float = 0.5,
         markets_ttl_s: float = 86400.0,
         retry_failed_s: float = RETRY_FAILED_S,
+        timeout_s: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url_prefix = url_prefix
+        #: Each HTTP request's time limit (ccxt's own default is 10 s).
+        self.timeout_s = timeout_s
         self.rate_limit = rate_limit
         self.retries = retries
         self.backoff_s = backoff_s
@@ -123,6 +126,7 @@ class ExchangeHub:
             exchange = factory.build_public(
                 venue, prefix=self.url_prefix, rate_limit=self.rate_limit
             )
+            exchange.timeout = int(self.timeout_s * 1000)
             self._public[venue] = exchange
         await self._markets(venue, exchange)
         return exchange
@@ -160,6 +164,7 @@ class ExchangeHub:
             exchange = factory.build_private(
                 venue, credentials, prefix=self.url_prefix, rate_limit=self.rate_limit
             )
+            exchange.timeout = int(self.timeout_s * 1000)
             _share_limiter(venue, exchange, public)
             account = self._accounts[key] = _Account(venue, credentials, exchange)
         if account.generation != self._generation[venue]:
@@ -174,6 +179,7 @@ class ExchangeHub:
         exchange = factory.build_private(
             venue, credentials, prefix=self.url_prefix, rate_limit=self.rate_limit
         )
+        exchange.timeout = int(self.timeout_s * 1000)
         exchange.set_markets_from_exchange(public)
         _share_limiter(venue, exchange, public)
         try:

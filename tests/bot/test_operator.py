@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from pathlib import Path
 
@@ -123,3 +124,41 @@ def test_run_refuses_to_start_without_a_master_key(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "liqwatch genkey" in err
     assert not (tmp_path / "l.db").exists()
+
+
+def test_a_file_that_is_not_a_database_is_one_line_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """LIQWATCH_DB pointing at some other file: exit 2, one line naming it and what to do."""
+    wrong = tmp_path / "notes.txt"
+    wrong.write_text("not a database " * 200)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LIQWATCH_DB", str(wrong))
+    monkeypatch.setenv("LIQWATCH_MASTER_KEY", generate_key())
+    assert main(["accounts", "list"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and str(wrong) in lines[0]
+    assert "not a liqwatch database" in lines[0] and "check LIQWATCH_DB" in lines[0]
+
+
+def test_a_database_locked_past_the_busy_timeout_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A backup holding the write lock while `accounts remove` runs: exit 2 after the busy
+    timeout with one line naming the file, and the account is still there afterwards."""
+    db_path = tmp_path / "l.db"
+    key = generate_key()
+    account_id = asyncio.run(_seed(db_path, Vault(Secret(key))))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LIQWATCH_DB", str(db_path))
+    monkeypatch.setenv("LIQWATCH_MASTER_KEY", key)
+    other = sqlite3.connect(db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        assert main(["accounts", "remove", str(account_id)]) == 2
+    finally:
+        other.rollback()
+        other.close()
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and f"{db_path} is locked by another writer" in lines[0]
+    assert asyncio.run(_stored(db_path)).account_id == account_id

@@ -126,6 +126,7 @@ async def open_stack(
     fake: FakeExchange,
     *,
     busy_timeout_s: float = 5.0,
+    timeout_s: float = 10.0,
     wrap: Callable[[FakeChannel], Channel] = lambda chat: chat,
     **settings: object,
 ) -> AsyncIterator[Stack]:
@@ -141,7 +142,9 @@ async def open_stack(
     vault = Vault(Secret(generate_key()))
     async with (
         Database.open(db_path, busy_timeout_s=busy_timeout_s) as db,
-        ExchangeHub(fake.url, rate_limit=False, retries=1, backoff_s=0.01) as hub,
+        ExchangeHub(
+            fake.url, rate_limit=False, retries=1, backoff_s=0.01, timeout_s=timeout_s
+        ) as hub,
     ):
         owner = await Users(db).ensure(
             Platform.TELEGRAM, USER_CHAT, "alice", USER_CHAT, now=time.time()

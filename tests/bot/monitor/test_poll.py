@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
@@ -59,6 +60,26 @@ async def test_consecutive_failures_make_an_account_blind_until_it_recovers(worl
     assert event is not None and event.failure is None and event.status == AccountStatus.ACTIVE
     refreshed = await world.monitor.accounts.get(world.owner_id, account.id)
     assert refreshed is not None and refreshed.consecutive_failures == 0
+
+
+async def test_each_state_change_is_one_info_line_and_polls_are_not(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An operator's INFO log says when an account went blind and came back: once each, not
+    once per poll (the per-poll failure is a WARNING of its own)."""
+    caplog.set_level(logging.INFO, logger="bot.monitor")
+    account = await world.link("bybit")
+    world.fake.fail("bybit", status=503, body="Service Unavailable", times=1000)
+    for _ in range(5):
+        await world.monitor.poll(account.id)
+    world.fake.failures.clear()
+    for _ in range(2):
+        await world.monitor.poll(account.id)
+    changes = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert changes == [
+        f"account {account.id} (bybit-0, bybit) is now blind (was active)",
+        f"account {account.id} (bybit-0, bybit) is now active (was blind)",
+    ]
 
 
 @pytest.mark.parametrize(
