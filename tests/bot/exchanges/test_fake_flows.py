@@ -21,6 +21,7 @@ from tests.bot.exchanges.conftest import SECRET, link
 from tests.engine.normalise.payloads.hyperliquid import ADDRESS
 from tests.fakes.exchange import FakeExchange
 from tests.fakes.exchange.base import Flow
+from tests.fakes.exchange.hyperliquid import ZERO_HASH
 
 T0 = 1_717_000_000_000
 HOUR = 3_600_000
@@ -77,8 +78,20 @@ async def test_add_flow_refuses_what_the_venue_could_not_have(fake: FakeExchange
     with pytest.raises(ValueError, match="finite"):
         fake.add_flow("KEY-binanceusdm-0", "funding", "BTC/USDT:USDT", float("nan"), T0)
     fake.add_flow("KEY-binanceusdm-0", "funding", "BTC/USDT:USDT", 1.0, T0, ref="x")
-    with pytest.raises(ValueError, match="already has"):
-        fake.add_flow("KEY-binanceusdm-0", "realised", "BTC/USDT:USDT", 1.0, T0, ref="x")
+    with pytest.raises(ValueError, match="already has a funding flow"):
+        fake.add_flow("KEY-binanceusdm-0", "funding", "ETH/USDT:USDT", 2.0, T0, ref="x")
+    fake.add_wallet(WALLET)
+    with pytest.raises(ValueError, match="only Binance lists commissions"):
+        fake.add_flow(WALLET, "commission", "BTC/USDC:USDC", -0.1, T0)
+
+
+async def test_add_flow_takes_a_ref_again_in_another_kind(fake: FakeExchange) -> None:
+    """Binance's tranId is unique per income type only: a trade's REALIZED_PNL and COMMISSION
+    rows share one, so the fake takes a ref once per kind."""
+    link(fake, "binanceusdm")
+    pnl = fake.add_flow("KEY-binanceusdm-0", "realised", "BTC/USDT:USDT", 5.0, T0, ref="7")
+    fee = fake.add_flow("KEY-binanceusdm-0", "commission", "BTC/USDT:USDT", -0.2, T0, ref="7")
+    assert (pnl.ref, pnl.kind, fee.ref, fee.kind) == ("7", "realised", "7", "commission")
 
 
 # --------------------------------------------------------------------------- Binance
@@ -120,6 +133,31 @@ async def test_binance_usdm_income_reads_through_ccxt(fake: FakeExchange) -> Non
         "tradeId": "",
     }
     assert raw[2]["tranId"] == "r-sol"
+
+
+async def test_binance_income_lists_commissions_sharing_the_trades_tran_id(
+    fake: FakeExchange,
+) -> None:
+    """Without ``incomeType`` every type comes, COMMISSION too; a trade's REALIZED_PNL and
+    COMMISSION rows carry the same tranId; ``incomeType`` keeps one type."""
+    credentials = link(fake, "binanceusdm")
+    key = credentials.api_key
+    fake.add_flow(key, "realised", "BTC/USDT:USDT", 80.0, T0, ref="4480321991774044580")
+    fake.add_flow(key, "commission", "BTC/USDT:USDT", -0.4, T0, ref="4480321991774044580")
+    fake.add_flow(key, "funding", "BTC/USDT:USDT", -1.0, T0 + HOUR)
+    async with reader(fake, "binanceusdm", credentials) as exchange:
+        raw = await exchange.fapiPrivateGetIncome({"startTime": T0})
+        fees = await exchange.fapiPrivateGetIncome({"startTime": T0, "incomeType": "COMMISSION"})
+        realised = await exchange.fetch_funding_history(
+            None, T0, None, {"incomeType": "REALIZED_PNL"}
+        )
+    assert [(row["incomeType"], row["tranId"]) for row in raw[:2]] == [
+        ("REALIZED_PNL", 4480321991774044580),
+        ("COMMISSION", 4480321991774044580),
+    ]
+    assert raw[2]["incomeType"] == "FUNDING_FEE"
+    assert [(row["income"], row["asset"]) for row in fees] == [("-0.4", "USDT")]
+    assert [(e["amount"], e["id"]) for e in realised] == [(80.0, "4480321991774044580")]
 
 
 async def test_binance_income_window_symbol_and_limit(fake: FakeExchange) -> None:
@@ -179,8 +217,9 @@ async def test_binance_income_refuses_a_wrong_or_revoked_key(fake: FakeExchange)
 
 # --------------------------------------------------------------------------- Hyperliquid
 async def test_hyperliquid_funding_and_closed_pnl_read_through_ccxt(fake: FakeExchange) -> None:
-    """userFunding amounts are the flows'; fills carry each realised flow as ``closedPnl``;
-    both honour since/until and skip the other kind."""
+    """userFunding amounts are the flows', every entry's hash (ccxt's id) zeros as
+    Hyperliquid sends it; fills carry each realised flow as ``closedPnl``; both honour
+    since/until and skip the other kind."""
     link(fake, "hyperliquid")
     paid = fake.add_flow(ADDRESS, "funding", "SOL/USDC:USDC", -0.75, T0)
     got = fake.add_flow(ADDRESS, "funding", "BTC/USDC:USDC", 1.25, T0 + HOUR)
@@ -193,10 +232,12 @@ async def test_hyperliquid_funding_and_closed_pnl_read_through_ccxt(fake: FakeEx
         early = await exchange.fetch_my_trades(None, T0, None, {**user, "until": T0 + HOUR})
         recent = await exchange.fetch_my_trades(None, None, None, user)
         later = await exchange.fetch_funding_history(None, T0 + 1, None, user)
-    assert [(e["symbol"], e["amount"], e["timestamp"], e["id"], e["code"]) for e in funding] == [
-        ("SOL/USDC:USDC", -0.75, T0, paid.ref, "USDC"),
-        ("BTC/USDC:USDC", 1.25, T0 + HOUR, got.ref, "USDC"),
+    assert [(e["symbol"], e["amount"], e["timestamp"], e["code"]) for e in funding] == [
+        (paid.symbol, -0.75, T0, "USDC"),
+        (got.symbol, 1.25, T0 + HOUR, "USDC"),
     ]
+    assert {e["id"] for e in funding} == {e["info"]["hash"] for e in funding} == {ZERO_HASH}
+    assert [e["info"]["delta"]["coin"] for e in funding] == ["SOL", "BTC"]
     assert [(t["symbol"], float(t["info"]["closedPnl"]), t["timestamp"]) for t in trades] == [
         ("ETH/USDC:USDC", pnl.amount, T0 + HOUR),
         ("SOL/USDC:USDC", late.amount, T0 + 5 * HOUR),
@@ -205,7 +246,29 @@ async def test_hyperliquid_funding_and_closed_pnl_read_through_ccxt(fake: FakeEx
     assert trades[1]["id"] == late.ref and trades[0]["side"] == "sell"
     assert [t["info"]["hash"] for t in early] == ["0xabc"]
     assert [t["info"]["hash"] for t in recent] == ["0xabc", late.ref]
-    assert ids(later) == [got.ref]
+    assert [e["timestamp"] for e in later] == [got.at_ms]
+
+
+async def test_hyperliquid_funding_pages_repeat_the_payments_at_their_edge(
+    fake: FakeExchange,
+) -> None:
+    """Every coin is paid at the same millisecond each hour; userFunding answers 500 entries at
+    most, so a page can end inside one hour, and the next page from that hour repeats it."""
+    link(fake, "hyperliquid")
+    coins = ("BTC", "ETH", "SOL")
+    for hour in range(200):
+        for coin in coins:
+            fake.add_flow(ADDRESS, "funding", f"{coin}/USDC:USDC", -0.01, T0 + hour * HOUR)
+    async with reader(fake, "hyperliquid", Credentials.wallet(ADDRESS)) as exchange:
+        info = exchange.publicPostInfo
+        first = await info({"type": "userFunding", "user": ADDRESS, "startTime": T0})
+        edge = first[-1]["time"]
+        second = await info({"type": "userFunding", "user": ADDRESS, "startTime": edge})
+    assert len(first) == 500 and edge == T0 + 166 * HOUR
+    assert [e["delta"]["coin"] for e in first if e["time"] == edge] == ["BTC", "ETH"]
+    assert [e["delta"]["coin"] for e in second[:3]] == list(coins)
+    assert {e["time"] for e in second[:3]} == {edge} and len(second) == 600 - 166 * 3
+    assert {e["hash"] for e in first + second} == {ZERO_HASH}
 
 
 async def test_hyperliquid_unknown_wallets_caps_and_a_missing_start(fake: FakeExchange) -> None:

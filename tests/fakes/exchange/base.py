@@ -51,19 +51,21 @@ class Reply:
         return self.raw if self.raw is not None else json.dumps(self.body)
 
 
-FlowKind = Literal["funding", "realised"]
-FLOW_KINDS: tuple[FlowKind, ...] = ("funding", "realised")
+#: "commission" is a trading fee: only Binance's income history lists them (liqwatch does not
+#: read them; they are there so a test can check they stay out of realised PnL).
+FlowKind = Literal["funding", "realised", "commission"]
+FLOW_KINDS: tuple[FlowKind, ...] = ("funding", "realised", "commission")
 
 
 @dataclass(frozen=True)
 class Flow:
-    """One realised-PnL or funding cash flow of an account, from the trader's side."""
+    """One realised-PnL, funding or commission cash flow of an account, from the trader's side."""
 
-    kind: Literal["funding", "realised"]
+    kind: FlowKind
     symbol: str  # unified ccxt symbol, e.g. "BTC/USDT:USDT", "SOL/USDC:USDC", "BTC/USD:BTC"
     amount: float  # signed, in the market's settle currency: + received / profit, - paid / loss
     at_ms: int  # epoch milliseconds
-    ref: str  # unique id of the flow on the venue
+    ref: str  # the venue's id of the flow: unique per account and kind
 
     @property
     def settle(self) -> str:

@@ -229,16 +229,19 @@ def _premium_index(request: Request) -> Reply:
 
 
 #: Binance's ``incomeType`` of each flow kind the fake keeps.
-INCOME_TYPES = {"FUNDING_FEE": "funding", "REALIZED_PNL": "realised"}
+INCOME_TYPES = {"FUNDING_FEE": "funding", "REALIZED_PNL": "realised", "COMMISSION": "commission"}
 INCOME_TYPE_OF = {kind: income_type for income_type, kind in INCOME_TYPES.items()}
 
 
 def _income(request: Request, account: Account) -> Reply:
-    """GET fapi/v1/income, dapi/v1/income: the account's funding fees and realised PnL of the
-    venue's markets, oldest first; ``startTime``/``endTime`` inclusive, ``limit`` 100 (≤ 1000).
+    """GET fapi/v1/income, dapi/v1/income: the account's funding fees, realised PnL and
+    commissions of the venue's markets, oldest first (only ``incomeType``'s when it is sent);
+    ``startTime``/``endTime`` inclusive, so a page starting at the last one's newest time
+    repeats the rows at that time; ``limit`` 100 (≤ 1000). A ``tranId`` is unique per income
+    type only: a trade's REALIZED_PNL and COMMISSION rows may share one.
 
     Not modelled: the real venue answers only the last 7 days when neither time is sent, keeps
-    3 months, and has more income types (COMMISSION, TRANSFER, …: the fake has none of them).
+    3 months, and has more income types (TRANSFER, INSURANCE_CLEAR, …).
     """
     ids = markets(request.venue)
     wanted = request.query.get("symbol")

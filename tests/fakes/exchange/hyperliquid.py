@@ -62,6 +62,10 @@ def _meta() -> dict[str, Any]:
 FUNDING_RATE = 0.0000125
 #: At most this many entries per answer: 500 for time-range queries, 2000 fills.
 MAX_FUNDING, MAX_FILLS = 500, 2000
+#: The ``hash`` of every ``userFunding`` entry: a funding payment is no transaction, so
+#: Hyperliquid sends zeros (and ccxt makes that the entry's id). Its time and coin tell
+#: payments apart.
+ZERO_HASH = "0x" + "0" * 64
 
 
 def _context(coin: str) -> dict[str, Any]:
@@ -98,14 +102,16 @@ def _flows(body: dict[str, Any], lookup: Lookup, kind: str, timed: bool) -> list
 
 
 def _user_funding(body: dict[str, Any], lookup: Lookup) -> list[dict[str, Any]]:
-    """userFunding: the first 500 funding payments from ``startTime``, oldest first."""
+    """userFunding: the first 500 funding payments from ``startTime``, oldest first (every
+    coin is paid at the same moment, and the bounds are inclusive: a next page starting at
+    this one's newest time repeats the payments made then)."""
     flows = _flows(body, lookup, "funding", timed=True)[:MAX_FUNDING]
     return [_funding_entry(flow) for flow in flows]
 
 
 def _funding_entry(flow: Flow) -> dict[str, Any]:
     """``usdc`` is the flow's amount; ``szi`` is the position that pays it at the fake's rate
-    (longs pay a positive rate)."""
+    (longs pay a positive rate); the hash is zeros whatever the flow's ref, like Hyperliquid."""
     coin = markets("hyperliquid")[flow.symbol]
     szi = -flow.amount / (_mark(coin) * FUNDING_RATE)
     delta = {
@@ -116,7 +122,7 @@ def _funding_entry(flow: Flow) -> dict[str, Any]:
         "fundingRate": decimal(FUNDING_RATE),
         "nSamples": None,
     }
-    return {"time": flow.at_ms, "hash": flow.ref, "delta": delta}
+    return {"time": flow.at_ms, "hash": ZERO_HASH, "delta": delta}
 
 
 def _user_fills(body: dict[str, Any], lookup: Lookup) -> list[dict[str, Any]]:

@@ -68,7 +68,7 @@ class FakeExchange:
     _runner: web.AppRunner | None = None
     port: int = 0
     _refs: Iterator[int] = field(default_factory=lambda: itertools.count(FIRST_REF), repr=False)
-    _flow_refs: set[tuple[str, str]] = field(default_factory=set, repr=False)
+    _flow_refs: set[tuple[str, str, str]] = field(default_factory=set, repr=False)
 
     @property
     def url(self) -> str:
@@ -128,29 +128,33 @@ class FakeExchange:
         *,
         ref: str | None = None,
     ) -> Flow:
-        """Record a realised-PnL or funding flow on the account of ``key`` (an API key, or a
-        Hyperliquid wallet address in any case) and return it.
+        """Record a realised-PnL, funding or (Binance only) commission flow on the account of
+        ``key`` (an API key, or a Hyperliquid wallet address in any case) and return it.
 
         ``amount`` is from the trader's side in the settle currency of ``symbol`` (a unified
         symbol of one of the account's markets): + received / profit, - paid / loss. ``ref``
-        defaults to a new numeric id, unique across this fake.
+        defaults to a new numeric id, unique across this fake; a given one must be new to the
+        account's flows of that kind only (Binance's ``tranId`` is unique per income type, and
+        a trade's REALIZED_PNL and COMMISSION rows share one).
         """
         account = self.accounts.get(key) or self.accounts.get(key.lower())
         if account is None or (account.key != key and account.venue != "hyperliquid"):
             raise KeyError(f"no account with key {key!r}: add_account/add_wallet it first")
         if kind not in FLOW_KINDS:
             raise ValueError(f"flow kind must be one of {FLOW_KINDS}, not {kind!r}")
+        if kind == "commission" and not account.venue.startswith("binance"):
+            raise ValueError(f"only Binance lists commissions as flows, not {account.venue}")
         known = VENUE_MODULES[account.venue].markets(account.venue)
         if symbol not in known:
             raise ValueError(f"{symbol!r} is not a {account.venue} market of the fake: {known}")
         if not math.isfinite(amount):
             raise ValueError(f"amount must be finite, not {amount!r}")
         ref = str(next(self._refs)) if ref is None else ref
-        if (account.key, ref) in self._flow_refs:
-            raise ValueError(f"the account already has a flow with ref {ref!r}")
+        if (account.key, kind, ref) in self._flow_refs:
+            raise ValueError(f"the account already has a {kind} flow with ref {ref!r}")
         flow = Flow(kind, symbol, float(amount), int(at_ms), ref)
         account.flows.append(flow)
-        self._flow_refs.add((account.key, ref))
+        self._flow_refs.add((account.key, kind, ref))
         return flow
 
     def revoke(self, api_key: str) -> None:
