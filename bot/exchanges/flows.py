@@ -5,6 +5,11 @@ Venues report these in different places and with different signs: Binance's inco
 *paid*) and closed-PnL list, Hyperliquid's ``userFunding`` and its fills' ``closedPnl``. Every
 flow leaves here in one convention: the trader's side, + received or profit, − paid or loss,
 in the currency it settled in (never converted: a COIN-M profit is reported in BTC).
+
+Each flow's ``ref`` is the ccxt method and what identifies the entry *on its venue*, which is
+not always ccxt's id: Hyperliquid gives every funding payment the hash 0x00…0 (ccxt's id), so a
+payment there is its time and coin; a Binance ``tranId`` is unique per income type only. The
+store keeps one row per ref, so a ref shared by two entries loses one of them.
 """
 
 from __future__ import annotations
@@ -45,9 +50,14 @@ class _Source:
     page: int = 100
     #: -1 where the venue reports the fee (positive = paid) rather than the cash received.
     sign: float = 1.0
-    #: Where the amount is: a unified key, or ``info.<key>`` for a raw field.
+    #: Where the amount is: a unified key, or ``info.<key>`` (``info.<a>.<b>``) for a raw field.
     amount: str = "amount"
-    ref: str = "id"
+    #: The fields that together identify an entry on the venue; the ref joins them with ':'.
+    #: ccxt's id is not always one (every Hyperliquid funding payment has the same).
+    key: tuple[str, ...] = ("id",)
+    #: Raw fields an entry must hold to be of this kind: a venue answering more than was asked
+    #: for must not make a commission realised PnL.
+    only: Mapping[str, str] = field(default_factory=dict)
     at: str = "timestamp"
     #: The venue answers a window with its newest rows first (Bybit): a full page continues
     #: before its oldest row. Otherwise after its newest. (ccxt may re-sort a page, so the
@@ -55,10 +65,20 @@ class _Source:
     newest_first: bool = False
 
 
-_BINANCE = (
-    _Source("funding", "fetch_funding_history", {"incomeType": "FUNDING_FEE"}, page=1000),
-    _Source("realised", "fetch_funding_history", {"incomeType": "REALIZED_PNL"}, page=1000),
-)
+def _binance(kind: FlowKind, income_type: str) -> _Source:
+    """Income of one type: ``tranId`` (ccxt's id) is unique only per type, and a trade's
+    REALIZED_PNL and COMMISSION rows share one."""
+    return _Source(
+        kind,
+        "fetch_funding_history",
+        {"incomeType": income_type},
+        page=1000,
+        key=("info.tranId", "info.incomeType"),
+        only={"info.incomeType": income_type},
+    )
+
+
+_BINANCE = (_binance("funding", "FUNDING_FEE"), _binance("realised", "REALIZED_PNL"))
 _BYBIT = tuple(
     source
     for sub in ("linear", "inverse")
@@ -69,6 +89,7 @@ _BYBIT = tuple(
             "fetch_funding_history",
             {"subType": sub, "limit": 100},
             sign=-1.0,
+            key=("info.execId",),  # ccxt's id too: refs stored before stay valid
             newest_first=True,
         ),
         _Source(
@@ -76,22 +97,26 @@ _BYBIT = tuple(
             "fetch_positions_history",
             {"subType": sub},
             amount="realizedPnl",
-            ref="info.orderId",
+            key=("info.orderId",),
             at="info.updatedTime",
             newest_first=True,
         ),
     )
 )
 _HYPERLIQUID = (
-    _Source("funding", "fetch_funding_history", page=500),
-    # Fills: opening ones carry closedPnl "0.0" and are skipped as zero flows.
-    _Source("realised", "fetch_my_trades", amount="info.closedPnl", page=2000),
+    # The hash (ccxt's id) is zeros for every payment; each coin is paid once at a time.
+    _Source("funding", "fetch_funding_history", page=500, key=("info.time", "info.delta.coin")),
+    # Fills: opening ones carry closedPnl "0.0" and are skipped as zero flows. ``tid`` is
+    # ccxt's id, so the refs stored before venue keys stay valid.
+    _Source("realised", "fetch_my_trades", amount="info.closedPnl", page=2000, key=("info.tid",)),
 )
 SOURCES: dict[str, tuple[_Source, ...]] = {
     "binanceusdm": _BINANCE,
     "binancecoinm": _BINANCE,
     "bybit": _BYBIT,
     "hyperliquid": _HYPERLIQUID,
+    # Not read yet. Their keys when they are: OKX bills by ``info.billId``; Deribit's
+    # transaction log by its ``info.id``.
 }
 
 
@@ -159,10 +184,26 @@ async def _read(
 
 
 def _field(entry: Mapping[str, Any], path: str) -> Any:
-    if path.startswith("info."):
-        info = entry.get("info")
-        return info.get(path[5:]) if isinstance(info, Mapping) else None
-    return entry.get(path)
+    """The value at a dotted ``path`` ("amount", "info.delta.coin"); None where it is missing."""
+    value: Any = entry
+    for name in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(name)
+    return value
+
+
+def _ref(source: _Source, entry: Mapping[str, Any]) -> str | None:
+    """``<method>:<key part>:…``; None when a part is missing (no ref can stand for it)."""
+    parts: list[str] = []
+    for path in source.key:
+        value = _field(entry, path)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # a time or id sent as 1734026400057.0 is the same entry
+        if not isinstance(value, str | int) or isinstance(value, bool) or value == "":
+            return None
+        parts.append(str(value))
+    return ":".join((source.method, *parts))
 
 
 def _number(value: Any) -> float | None:
@@ -187,15 +228,17 @@ def _flow(reader: Any, source: _Source, entry: Any) -> Flow | None:
     not guessed)."""
     if not isinstance(entry, Mapping):
         return None
+    if any(_field(entry, path) != value for path, value in source.only.items()):
+        return None
     amount = _number(_field(entry, source.amount))
     at = _at(source, entry)
-    ref = _field(entry, source.ref) or entry.get("id")
+    ref = _ref(source, entry)
     if amount is None or amount == 0.0 or at is None or ref is None:
         return None
     symbol = str(entry.get("symbol") or "")
     return Flow(
         kind=source.kind,
-        ref=f"{source.method}:{ref}",
+        ref=ref,
         at=at / 1000.0,
         symbol=symbol,
         currency=_currency(reader, symbol, entry),

@@ -3,6 +3,8 @@ full pages, whichever order the venue lists them in, in the trader's sign conven
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.exchanges import Credentials, ExchangeFailure, ExchangeHub
@@ -12,6 +14,7 @@ from tests.fakes.exchange import FakeExchange
 
 T0 = 1_717_000_000_000
 MIN = 60_000
+HOUR = 3_600_000
 
 
 async def test_a_window_larger_than_a_page_is_read_whole_oldest_first_venue(
@@ -72,3 +75,87 @@ async def test_a_full_page_of_opening_fills_does_not_end_the_read(
         "h", "hyperliquid", creds, "realised", since_ms=T0, until_ms=T0 + 4000 * 1000
     )
     assert [f.amount for f in flows] == [42.5]
+
+
+async def test_hyperliquid_funding_sharing_the_zero_hash_is_read_whole(
+    fake: FakeExchange, hub: ExchangeHub
+) -> None:
+    """Every userFunding entry has the hash 0x00…0 (ccxt's id): a payment is its time and coin.
+    Six coins paid together each hour for 100 hours fill more than one 500-entry page, and the
+    page edge repeats an hour: each payment is read once."""
+    creds = link(fake, "hyperliquid")
+    address = creds.wallet_address or ""
+    coins = ("BTC", "ETH", "ATOM", "MATIC", "DYDX", "SOL")
+    served = [
+        fake.add_flow(address, "funding", f"{coin}/USDC:USDC", -0.01 * (1 + n % 7), T0 + h * HOUR)
+        for h in range(100)
+        for n, coin in enumerate(coins)
+    ]
+    flows = await hub.fetch_flows(
+        "h", "hyperliquid", creds, "funding", since_ms=T0, until_ms=T0 + 100 * HOUR
+    )
+    assert len(flows) == 600 and fake.count("hyperliquid", "userFunding") == 2
+    assert sum(f.amount for f in flows) == pytest.approx(sum(f.amount for f in served))
+    coin = {f"{c}/USDC:USDC": c for c in coins}
+    assert {f.ref for f in flows} == {
+        f"fetch_funding_history:{s.at_ms}:{coin[s.symbol]}" for s in served
+    }
+
+
+async def test_binance_realised_pnl_keeps_its_row_beside_a_commission_of_its_tran_id(
+    fake: FakeExchange, hub: ExchangeHub
+) -> None:
+    """A trade's REALIZED_PNL and COMMISSION rows share a tranId (unique per income type only):
+    the realised row is kept under tranId and type, and the commission counts nowhere."""
+    creds = link(fake, "binanceusdm")
+    fake.add_flow(creds.api_key, "realised", "BTC/USDT:USDT", 80.0, T0, ref="4480321991774044580")
+    fake.add_flow(creds.api_key, "commission", "BTC/USDT:USDT", -0.4, T0, ref="4480321991774044580")
+    fake.add_flow(
+        creds.api_key, "funding", "BTC/USDT:USDT", -1.0, T0 + MIN, ref="4480321991774044580"
+    )
+    window = {"since_ms": T0, "until_ms": T0 + HOUR}
+    realised = await hub.fetch_flows("a", "binanceusdm", creds, "realised", **window)
+    funding = await hub.fetch_flows("a", "binanceusdm", creds, "funding", **window)
+    assert [(f.ref, f.amount) for f in realised] == [
+        ("fetch_funding_history:4480321991774044580:REALIZED_PNL", 80.0)
+    ]
+    assert [(f.ref, f.amount) for f in funding] == [
+        ("fetch_funding_history:4480321991774044580:FUNDING_FEE", -1.0)
+    ]
+
+
+async def test_refs_already_unique_on_their_venue_stay_as_stored(
+    fake: FakeExchange, hub: ExchangeHub
+) -> None:
+    """Hyperliquid fills keep their tid, Bybit funding its execId and closed PnL its orderId:
+    rows stored before keep matching what a re-read finds."""
+    wallet, bybit = link(fake, "hyperliquid"), link(fake, "bybit")
+    fill = fake.add_flow(wallet.wallet_address or "", "realised", "SOL/USDC:USDC", 3.0, T0)
+    paid = fake.add_flow(bybit.api_key, "funding", "BTC/USDT:USDT", -1.0, T0, ref="e-1")
+    closed = fake.add_flow(bybit.api_key, "realised", "BTC/USDT:USDT", 9.0, T0, ref="o-1")
+    window = {"since_ms": T0, "until_ms": T0 + HOUR}
+    [hl] = await hub.fetch_flows("h", "hyperliquid", wallet, "realised", **window)
+    [funding] = await hub.fetch_flows("b", "bybit", bybit, "funding", **window)
+    [realised] = await hub.fetch_flows("b", "bybit", bybit, "realised", **window)
+    assert hl.ref == f"fetch_my_trades:{fill.ref}"  # the fake's tid is the ref
+    assert funding.ref == f"fetch_funding_history:{paid.ref}"
+    assert realised.ref == f"fetch_positions_history:{closed.ref}"
+
+
+async def test_income_of_a_type_not_asked_for_is_no_flow(
+    fake: FakeExchange, hub: ExchangeHub
+) -> None:
+    """An answer listing every income type though one was asked for (what Binance sends when
+    ``incomeType`` is left out): only the asked type's rows are flows of that kind."""
+    creds = link(fake, "binanceusdm")
+    row = {"symbol": "BTCUSDT", "asset": "USDT", "info": "", "time": T0, "tradeId": "9"}
+    rows = [
+        {**row, "incomeType": "REALIZED_PNL", "income": "80.0", "tranId": 77},
+        {**row, "incomeType": "COMMISSION", "income": "-0.4", "tranId": 77},
+        {**row, "incomeType": "FUNDING_FEE", "income": "-1.0", "tranId": 78},
+    ]
+    fake.fail("binanceusdm", status=200, body=json.dumps(rows), path="/income")
+    flows = await hub.fetch_flows(
+        "a", "binanceusdm", creds, "realised", since_ms=T0, until_ms=T0 + HOUR
+    )
+    assert [(f.ref, f.amount) for f in flows] == [("fetch_funding_history:77:REALIZED_PNL", 80.0)]

@@ -5,15 +5,27 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 
 from bot import digest, digest_text
 from bot.ledger import LOOKBACK_S, OVERLAP_S, Ledger
+from engine.domain import Platform
+from storage import Database
+from storage.accounts import Accounts
 from storage.flows import Flows, StoredFlow
-from tests.bot.monitor.conftest import World
+from storage.migrate import load_migrations
+from storage.users import Users
+from tests.bot.monitor.conftest import World, make_world
+from tests.engine.normalise.payloads.hyperliquid import ADDRESS
+from tests.fakes.exchange import FakeExchange
+from tests.fakes.exchange.hyperliquid import ZERO_HASH
 
 H_MS = 3_600_000
+COINS = ("BTC", "ETH", "SOL")
 
 
 def _ledger(world: World, clock: list[float]) -> Ledger:
@@ -138,3 +150,72 @@ async def test_the_monitor_retention_job_prunes_old_flows(world: World) -> None:
     await Flows(world.db).record(usdm.id, "funding", [old, new], since=now - 92 * 86400, until=now)
     await world.monitor.prune()
     assert await _totals(world, usdm.id, "funding") == {"USDT": -2.0}
+
+
+def _pay_hourly_funding(fake: FakeExchange, address: str, now_ms: int) -> None:
+    """Funding on three coins at the same moment each hour for the last ten hours, three
+    payments from before the ledger's first read reaches back, and one after its window."""
+    top = now_ms // H_MS * H_MS
+    for hour in (*range(1, 11), 27):
+        for n, coin in enumerate(COINS):
+            amount = round(-0.05 * (n + 1) + 0.01 * hour, 6) or 0.001
+            fake.add_flow(address, "funding", f"{coin}/USDC:USDC", amount, top - hour * H_MS)
+    fake.add_flow(address, "funding", "SOL/USDC:USDC", -9.0, now_ms + H_MS)
+
+
+async def _served(fake: FakeExchange, address: str, since: float, until: float) -> list[Any]:
+    """What the fake's Hyperliquid answers userFunding for the window, asked directly."""
+    body = {"type": "userFunding", "user": address, "startTime": int(since * 1000),
+            "endTime": int(until * 1000)}  # fmt: skip
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{fake.url}/api.hyperliquid.xyz/info", json=body) as reply,
+    ):
+        entries: list[Any] = await reply.json()
+    return entries
+
+
+async def test_hyperliquid_funding_paid_many_times_a_day_is_all_summed(world: World) -> None:
+    """Hyperliquid gives every funding payment the hash 0x00…0: thirty payments in the day
+    (three coins each hour) are thirty stored flows, summed to what the venue served."""
+    hl = await world.link("hyperliquid")
+    address = hl.wallet_address or ""
+    clock = [time.time()]
+    _pay_hourly_funding(world.fake, address, int(clock[0] * 1000))
+    served = await _served(world.fake, address, clock[0] - LOOKBACK_S, clock[0])
+    assert len(served) == 30 and {entry["hash"] for entry in served} == {ZERO_HASH}
+
+    assert await _ledger(world, clock).sync_all() == 30
+    expected = sum(float(entry["delta"]["usdc"]) for entry in served)
+    [total] = await Flows(world.db).totals([hl.id], since=0, until=clock[0] + 3600)
+    assert (total.kind, total.currency, total.count) == ("funding", "USDC", 30)
+    assert total.amount == pytest.approx(expected)
+
+
+async def test_a_database_from_before_the_venue_keys_refills_the_dropped_funding(
+    tmp_path: Path, fake: FakeExchange
+) -> None:
+    """A database at schema 10 kept one Hyperliquid payment of the day (under the zero hash)
+    and counts the day read: migrating forgets that day, the ledger reads it again, stores the
+    payments it had dropped and counts the kept one once."""
+    now = time.time()
+    fake.add_wallet(ADDRESS)
+    _pay_hourly_funding(fake, ADDRESS, int(now * 1000))
+    served = await _served(fake, ADDRESS, now - LOOKBACK_S, now)
+    first = served[0]
+    async with Database.open(
+        str(tmp_path / "liqwatch.db"), migrations=load_migrations()[:10]
+    ) as db:
+        owner = await Users(db).ensure(Platform.TELEGRAM, "1001", "alice", "1001", now=now)
+        hl = await Accounts(db).add(owner.id, "hyperliquid", "hl", wallet_address=ADDRESS, now=now)
+        kept = StoredFlow(hl.id, "funding", f"fetch_funding_history:{ZERO_HASH}",
+                          first["time"] / 1000, f"{first['delta']['coin']}/USDC:USDC", "USDC",
+                          float(first["delta"]["usdc"]))  # fmt: skip
+        await Flows(db).record(hl.id, "funding", [kept], since=now - LOOKBACK_S, until=now)
+
+    async for world in make_world(tmp_path, fake):
+        clock = [now + 1.0]
+        assert await _ledger(world, clock).sync_all() == len(served) - 1
+        [total] = await Flows(world.db).totals([hl.id], since=0, until=now + 3600)
+    assert total.count == len(served) == 30
+    assert total.amount == pytest.approx(sum(float(e["delta"]["usdc"]) for e in served))
