@@ -5,7 +5,7 @@ Run: ``PYTHONPATH=. .venv/bin/python -m benchmarks.digest_build [--accounts 50] 
 Seeds a real SQLite database (every account is the bundled Binance USDⓈ-M example, analysed by
 the engine; its equity history drifts upwards; two days of funding every 8 hours and a few
 closed trades, read whole by the ledger), then times, in one process: the digest content
-(snapshots, alert log, live analyses → ``bot.digest.build``) and the three charts (matplotlib,
+(snapshots, alert log, live analyses → ``bot.digest.build.build``) and the three charts (matplotlib,
 Agg). With ``--docs`` it also writes the example text and charts the README shows.
 """
 
@@ -18,9 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot import digest, digest_text
-from bot.digest_jobs import CHARTS, DigestJobs
-from bot.snapshot import load
+from bot.analysis.snapshot import load
+from bot.digest import build as digest
+from bot.digest import text as digest_text
+from bot.digest.jobs import CHARTS, DigestJobs
 from engine.analysis import analyse
 from engine.domain import Platform, SnapshotSummary
 from storage import Database

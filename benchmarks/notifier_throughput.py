@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.channel import Outgoing
-from bot.notifier import Notifier
+from bot.delivery.channel import Outgoing
+from bot.delivery.notifier import Notifier
 from engine.alerts.events import AlertItem, AlertNotice, AlertStatus, Reason
 from engine.alerts.rules import Kind, Op, Severity
 from engine.domain import Platform

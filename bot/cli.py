@@ -59,7 +59,7 @@ def _accounts(parser: argparse.ArgumentParser) -> None:
 
 
 def _analyze(args: argparse.Namespace) -> str:
-    from bot.analyze import analyze_file
+    from bot.analysis.analyze import analyze_file
 
     if args.asset and args.shock is None:
         raise UserError("--asset needs --shock PCT (the price move to apply to that asset)")
@@ -100,7 +100,7 @@ def _run_demo(args: argparse.Namespace) -> str:
 
 
 def _run() -> str:
-    from bot import app
+    from bot.runtime import app
     from bot.settings import Settings
 
     settings = Settings.from_env()
@@ -111,7 +111,7 @@ def _run() -> str:
 
 
 def _operator(args: argparse.Namespace) -> str:
-    from bot import operator
+    from bot.ops import operator
     from bot.settings import Settings
 
     if args.command == "genkey":

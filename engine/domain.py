@@ -31,6 +31,22 @@ class Platform(StrEnum):
     CONSOLE = "console"
 
 
+#: Between a chat id and a forum topic id in a recipient address ("-100123#42").
+THREAD_SEPARATOR = "#"
+
+
+def target(chat_id: str, thread_id: str | None) -> str:
+    """The recipient address of a chat, or of one topic of a forum group (what the outbox,
+    shares and digest subscriptions store as their chat id)."""
+    return chat_id if not thread_id else f"{chat_id}{THREAD_SEPARATOR}{thread_id}"
+
+
+def split_target(chat: str) -> tuple[str, str | None]:
+    """Inverse of ``target``: (chat id, thread id or None)."""
+    base, _, thread = chat.partition(THREAD_SEPARATOR)
+    return base, thread or None
+
+
 @dataclass(frozen=True)
 class User:
     """A liqwatch user (one person, possibly reachable on several platforms)."""

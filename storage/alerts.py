@@ -150,6 +150,23 @@ class Alerts:
         )
         return [_alert(r) for r in rows]
 
+    async def fired_since(
+        self, account_ids: Sequence[int], since: float
+    ) -> list[tuple[float, float | None]]:
+        """(fired at, acknowledged at or None) of every alert of these accounts that fired
+        at or after ``since`` (system: for a digest of accounts the reader may see)."""
+        if not account_ids:
+            return []
+        rows = await self._db.fetchall(
+            "SELECT fired_at, acked_at FROM alerts"
+            " WHERE account_id IN (SELECT value FROM json_each(?)) AND fired_at >= ?",
+            (json.dumps(list(account_ids)), since),
+        )
+        return [
+            (float(r["fired_at"]), None if r["acked_at"] is None else float(r["acked_at"]))
+            for r in rows
+        ]
+
     async def decisions(self, alert_id: int, *, limit: int = 5) -> list[Decision]:
         """The latest decisions about one alert, oldest first (call after an owner check)."""
         rows = await self._db.fetchall(

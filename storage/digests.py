@@ -6,9 +6,8 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
-from engine.domain import Platform
+from engine.domain import THREAD_SEPARATOR, Platform
 from storage.db import Database
-from storage.shares import THREAD_SEPARATOR
 
 
 @dataclass(frozen=True)

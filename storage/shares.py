@@ -9,20 +9,6 @@ from engine.domain import LinkedAccount, Platform
 from storage.accounts import SELECT_ACCOUNTS, account_from_row
 from storage.db import Database, Transaction
 
-#: How a chat and a forum topic inside it are written as one delivery target: "chat#thread".
-THREAD_SEPARATOR = "#"
-
-
-def target(chat_id: str, thread_id: str | None) -> str:
-    """The outbox chat id of a chat, or of one topic of a forum group."""
-    return chat_id if not thread_id else f"{chat_id}{THREAD_SEPARATOR}{thread_id}"
-
-
-def split_target(chat: str) -> tuple[str, str | None]:
-    """Inverse of ``target``: (chat id, thread id or None)."""
-    base, _, thread = chat.partition(THREAD_SEPARATOR)
-    return base, thread or None
-
 
 @dataclass(frozen=True)
 class Share:

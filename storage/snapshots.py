@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-from dataclasses import asdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from engine.domain import AccountSnapshot, PositionSummary, SnapshotSummary
@@ -23,6 +24,18 @@ _COLUMNS = (
 )
 #: Rows deleted per prune transaction: keeps each write-lock hold short for the monitor.
 PRUNE_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class HourlyFigures:
+    """An account's last snapshot in one clock hour (what equity history is drawn from)."""
+
+    account_id: int
+    #: Hours since the epoch (``taken_at // 3600``).
+    hour: int
+    taken_at: float
+    equity_usd: float | None
+    gross_exposure_usd: float | None
 
 
 def _finite(value: float | None) -> float | None:
@@ -105,6 +118,31 @@ class Snapshots:
             (owner_id, account_id, since, until),
         )
         return [_snapshot(row) for row in rows]
+
+    async def hourly(
+        self, account_ids: Sequence[int], *, since: float, until: float
+    ) -> list[HourlyFigures]:
+        """Each account's last snapshot of every hour with ``since <= taken_at < until``,
+        oldest hour first (system: the caller decided which accounts the reader may see)."""
+        if not account_ids:
+            return []
+        rows = await self._db.fetchall(
+            "SELECT account_id, CAST(taken_at / 3600 AS INTEGER) AS hour, equity_usd,"
+            " gross_exposure_usd, MAX(taken_at) AS at FROM account_snapshots"
+            " WHERE account_id IN (SELECT value FROM json_each(?))"
+            " AND taken_at >= ? AND taken_at < ? GROUP BY account_id, hour ORDER BY hour",
+            (json.dumps(list(account_ids)), since, until),
+        )
+        return [
+            HourlyFigures(
+                int(r["account_id"]),
+                int(r["hour"]),
+                float(r["at"]),
+                None if r["equity_usd"] is None else float(r["equity_usd"]),
+                None if r["gross_exposure_usd"] is None else float(r["gross_exposure_usd"]),
+            )  # fmt: skip
+            for r in rows
+        ]
 
     async def prune(self, older_than: float) -> int:
         """Delete snapshots taken before ``older_than`` (system); the number deleted.

@@ -1,1 +1,3 @@
-"""The console adapter: plain-text rendering for the terminal."""
+"""The console adapter: the demo's terminal session and its Channel.
+May import: engine, bot.errors, bot.render, bot.delivery, bot.chat.
+"""

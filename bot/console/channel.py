@@ -6,9 +6,9 @@ import sys
 from datetime import datetime
 from typing import TextIO
 
-from bot.channel import Outgoing
+from bot.delivery.channel import Outgoing
 from bot.errors import DeliveryError
-from bot.notice_text import render
+from bot.render.notices import render
 from engine.alerts.rules import Severity
 from engine.domain import Platform
 

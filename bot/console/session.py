@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.chat import ChatContext
-from bot.conversation import Conversation
+from bot.chat.context import ChatContext
+from bot.chat.conversation import Conversation
 from engine.domain import Platform
 
 

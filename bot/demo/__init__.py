@@ -1,1 +1,3 @@
-"""`liqwatch demo`: a simulated venue, market and accounts for the real monitor loop."""
+"""`liqwatch demo`: the real runtime on a simulated venue, in the console.
+May import anything in bot/ (a composition root, like runtime).
+"""

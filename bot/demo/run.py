@@ -19,15 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from bot.channel import Channel, Outgoing
 from bot.console.channel import ConsoleChannel
 from bot.console.session import ConsoleSession
+from bot.delivery.channel import Channel, Outgoing
 from bot.demo.accounts import DEMO_ACCOUNTS
 from bot.demo.market import SCENARIO_S, Market
 from bot.demo.venue import SimulatedVenue
-from bot.runtime import Runtime, assemble
+from bot.runtime.assemble import Runtime, assemble
+from bot.security.vault import Vault, generate_key
 from bot.settings import Secret, Settings
-from bot.vault import Vault, generate_key
 from engine.alerts.events import to_payload
 from engine.domain import Platform
 from storage import Database

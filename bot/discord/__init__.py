@@ -1,1 +1,3 @@
-"""The Discord adapter: discord.py 2.7 slash commands on liqwatch's own event loop."""
+"""The Discord adapter: discord.py slash commands in, Conversation replies out, a Channel.
+May import: engine, bot.errors, bot.settings, bot.render, bot.delivery, bot.chat.
+"""

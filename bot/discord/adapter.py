@@ -21,13 +21,13 @@ import discord
 import yarl
 from discord import app_commands
 
-from bot import commands as cmd
-from bot.chat import Action, ChatContext, Pressed, Reply
-from bot.conversation import Conversation, failure
+from bot.chat.commands import parse as cmd
+from bot.chat.commands.words import VENUES
+from bot.chat.context import Action, ChatContext, Pressed, Reply
+from bot.chat.conversation import Conversation, failure
 from bot.discord import channel as dchannel
 from bot.discord import render
 from bot.errors import UserError
-from bot.exchanges.venues import TESTED
 from bot.settings import SettingsError
 from engine.domain import Platform
 
@@ -245,7 +245,7 @@ def _choices(
 
 
 async def _venues(interaction: discord.Interaction[Any], current: str) -> list[str]:
-    return [v for v in TESTED if current.lower() in v]
+    return [v for v in VENUES if current.lower() in v]
 
 
 def _text(*words: object) -> str:

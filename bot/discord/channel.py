@@ -9,8 +9,8 @@ import logging
 import aiohttp
 import discord
 
-from bot.channel import Outgoing
-from bot.chat import CAPTIONS, Action, actions_for
+from bot.chat.context import CAPTIONS, Action, actions_for
+from bot.delivery.channel import Outgoing
 from bot.discord import render
 from bot.errors import DeliveryError
 from engine.alerts.events import AlertNotice, DigestNotice
@@ -57,7 +57,7 @@ def classify(exc: Exception) -> DeliveryError:
 
 
 class DiscordChannel:
-    """Implements ``bot.channel.Channel`` for Discord (a DM or a guild text channel id)."""
+    """Implements ``bot.delivery.channel.Channel`` for Discord (a DM or a guild text channel id)."""
 
     platform = Platform.DISCORD
 

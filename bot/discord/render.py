@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import notice_text
-from bot.chat import Reply
+from bot.chat.context import Reply
+from bot.render import notices as notice_text
 from engine.alerts.events import AlertNotice, DigestNotice, Notice
 from engine.alerts.rules import Severity
 

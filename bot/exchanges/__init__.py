@@ -1,4 +1,6 @@
-"""Exchange access through ccxt async: snapshots, credential checks, errors as states."""
+"""Venues through ccxt: one client per account, shared public data, failures as states.
+May import: engine, bot.errors.
+"""
 
 import logging
 

@@ -1,1 +1,3 @@
-"""The Telegram adapter: python-telegram-bot 22 on liqwatch's own event loop (long polling)."""
+"""The Telegram adapter: python-telegram-bot in, Conversation replies out, a Channel.
+May import: engine, bot.errors, bot.settings, bot.render, bot.delivery, bot.chat.
+"""

@@ -30,9 +30,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot import commands as cmd
-from bot.chat import Action, ChatContext, Pressed, Reply, chat_identity
-from bot.conversation import Conversation, failure
+from bot.chat.commands import parse as cmd
+from bot.chat.context import Action, ChatContext, Pressed, Reply, chat_identity
+from bot.chat.conversation import Conversation, failure
 from bot.settings import SettingsError
 from bot.telegram import render
 from bot.telegram.channel import TelegramChannel, keyboard, seconds

@@ -27,13 +27,12 @@ from telegram.error import (
     TelegramError,
 )
 
-from bot.channel import Outgoing
-from bot.chat import actions_for
+from bot.chat.context import actions_for
+from bot.delivery.channel import Outgoing
 from bot.errors import DeliveryError
 from bot.telegram import render
 from engine.alerts.events import AlertNotice, DigestNotice
-from engine.domain import Platform
-from storage.shares import split_target
+from engine.domain import Platform, split_target
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +88,7 @@ def classify(exc: TelegramError) -> DeliveryError:
 
 
 class TelegramChannel:
-    """Implements ``bot.channel.Channel`` for Telegram."""
+    """Implements ``bot.delivery.channel.Channel`` for Telegram."""
 
     platform = Platform.TELEGRAM
 

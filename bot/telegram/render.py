@@ -10,8 +10,8 @@ import html
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from bot import notice_text
-from bot.chat import CAPTIONS, Action, Reply
+from bot.chat.context import CAPTIONS, Action, Reply
+from bot.render import notices as notice_text
 from engine.alerts.events import ConnectNotice, Notice
 
 #: Telegram's limit on one message's text (after entity parsing; we count the HTML we send,

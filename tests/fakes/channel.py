@@ -7,7 +7,7 @@ from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.channel import Outgoing
+from bot.delivery.channel import Outgoing
 from bot.errors import DeliveryError
 from engine.domain import Platform
 
@@ -41,7 +41,7 @@ class Delivery:
 
 
 class FakeChannel:
-    """Implements ``bot.channel.Channel``; ``sent`` holds the deliveries that succeeded.
+    """Implements ``bot.delivery.channel.Channel``; ``sent`` holds the deliveries that succeeded.
 
     Script it per chat: ``fail(chat, *errors)`` makes the next calls raise those errors in
     order, ``fail_always(chat, error)`` makes every call raise, ``latency(chat, s)`` makes a

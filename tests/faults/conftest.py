@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.channel import Channel
+from bot.delivery.channel import Channel
 from bot.exchanges import ExchangeHub
-from bot.runtime import DELIVERY, Runtime, assemble
+from bot.runtime.assemble import DELIVERY, Runtime, assemble
+from bot.security.vault import Vault, generate_key
 from bot.settings import Secret, Settings
-from bot.vault import Vault, generate_key
 from engine.alerts.events import NoticeKind, OpsNotice
 from engine.domain import LinkedAccount, Platform
 from storage import Database

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.channel import Outgoing
+from bot.delivery.channel import Outgoing
+from bot.delivery.notifier import Notifier
+from bot.delivery.ops import OpsAlerts
 from bot.errors import DeliveryError
 from bot.exchanges import ExchangeHub
-from bot.heartbeat import Heartbeat
-from bot.monitor import Monitor
-from bot.notifier import Notifier
-from bot.ops import OpsAlerts
+from bot.monitor.poller import Monitor
+from bot.monitor.watchdog import Heartbeat
+from bot.security.vault import Vault, generate_key
 from bot.settings import Secret
-from bot.vault import Vault, generate_key
 from engine.alerts.events import NoticeKind, OpsNotice
 from engine.domain import Platform
 from storage import Database

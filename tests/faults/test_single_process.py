@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.vault import generate_key
+from bot.security.vault import generate_key
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow

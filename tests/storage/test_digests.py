@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.domain import Platform, User
+from engine.domain import Platform, User, target
 from storage.db import Database
 from storage.digests import Digests
-from storage.shares import target
 from tests.storage.conftest import NOW
 
 GROUP = "-100777"

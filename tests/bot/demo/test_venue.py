@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import numpy as np
 import pytest
 
+from bot.analysis.snapshot import parse
 from bot.demo.accounts import DEMO_ACCOUNTS, DESK_BINANCE, HL_WALLET, SWING_BYBIT, DemoAccount
 from bot.demo.market import (
     CALM,
@@ -24,7 +25,6 @@ from bot.demo.market import (
 )
 from bot.demo.venue import SimulatedVenue
 from bot.exchanges.errors import ExchangeFailure
-from bot.snapshot import parse
 from engine.analysis import Analysis, analyse
 
 SEEDS = (0, 1, 2)

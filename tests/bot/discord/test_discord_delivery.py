@@ -10,8 +10,8 @@ from pathlib import Path
 import discord
 import pytest
 
+from bot.delivery.notifier import Notifier
 from bot.discord.channel import DiscordChannel
-from bot.notifier import Notifier
 from engine.alerts.rules import Severity
 from engine.domain import Platform
 from storage import Database

@@ -17,9 +17,9 @@ import discord
 import pytest
 import yarl
 
-from bot.app import run
+from bot.runtime.app import run
+from bot.security.vault import generate_key
 from bot.settings import Settings
-from bot.vault import generate_key
 from tests.engine.normalise.payloads.hyperliquid import ADDRESS, Asset
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.model import Response, SentMessage

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.chat import Reply
+from bot.chat.context import Reply
 from bot.discord import render
 from engine.alerts.events import AlertStatus, ConnectNotice
 from engine.alerts.rules import Severity

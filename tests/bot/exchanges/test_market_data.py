@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.alerting.stage import AlertPipeline
 from bot.exchanges import ExchangeHub
 from bot.exchanges.market_data import CANDLES, TIMEFRAME, sigma_of
-from bot.pipeline import AlertPipeline
 from engine.alerts.events import AlertNotice, from_payload
 from engine.alerts.grammar import parse_rule
 from engine.alerts.rules import Kind

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.accounts.service import AccountService
 from bot.exchanges import Credentials, ExchangeHub
-from bot.monitor import AlertStage, Monitor, no_alerts
-from bot.services import AccountService
+from bot.monitor.poller import AlertStage, Monitor, no_alerts
+from bot.security.vault import Vault, generate_key
 from bot.settings import Secret
-from bot.vault import Vault, generate_key
 from engine.domain import LinkedAccount, Platform
 from storage import Database
 from storage.users import Users

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.monitor import PollEvent
-from bot.pipeline import AlertPipeline
+from bot.alerting.stage import AlertPipeline
+from bot.monitor.poller import PollEvent
 from engine.alerts.events import AlertNotice, from_payload
 from engine.domain import LinkedAccount
 from storage import Transaction

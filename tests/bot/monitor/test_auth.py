@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.ops import OpsAlerts
+from bot.delivery.ops import OpsAlerts
 from engine.alerts.events import NoticeKind, OpsNotice, from_payload
 from engine.alerts.rules import Severity
 from engine.domain import AccountStatus, Platform

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from bot.app import run
 from bot.exchanges import Credentials
+from bot.runtime.app import run
+from bot.security.vault import Vault, VaultError, bind_credentials, generate_key
 from bot.settings import Secret, Settings
-from bot.vault import Vault, VaultError, bind_credentials, generate_key
 from engine.domain import Platform
 from storage import Database
 from storage.accounts import Accounts

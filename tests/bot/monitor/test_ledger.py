@@ -11,8 +11,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot import digest, digest_text
-from bot.ledger import LOOKBACK_S, OVERLAP_S, Ledger
+from bot.digest import build as digest
+from bot.digest import text as digest_text
+from bot.monitor.ledger import LOOKBACK_S, OVERLAP_S, Ledger
 from engine.domain import Platform
 from storage import Database
 from storage.accounts import Accounts
@@ -114,7 +115,7 @@ async def test_a_failed_read_is_a_gap_the_digest_names(
                         int(time.time() * 1000) - H_MS)  # fmt: skip
     world.fake.fail("binanceusdm", path="/income", status=503, body="Service Unavailable", times=99)
     clock = [time.time()]
-    with caplog.at_level(logging.DEBUG, logger="bot.ledger"):
+    with caplog.at_level(logging.DEBUG, logger="bot.monitor.ledger"):
         assert await _ledger(world, clock).sync_all() == 0
     assert await Flows(world.db).coverage([usdm.id]) == []
     text = digest_text.text(await digest.build(world.db, [usdm], {}, now=clock[0]))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.monitor import PollEvent
-from bot.supervisor import Supervisor
+from bot.monitor.poller import PollEvent
+from bot.runtime.supervisor import Supervisor
 from storage import Transaction
 from storage.snapshots import Snapshots
 from tests.bot.monitor.conftest import World, make_world

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import run
+from bot.runtime.app import run
+from bot.security.vault import generate_key
 from bot.settings import Settings
-from bot.vault import generate_key
 from tests.fakes.exchange import FakeExchange
 from tests.fakes.telegram import ChatRef, FakeTelegram
 from tests.fakes.telegram.model import Msg

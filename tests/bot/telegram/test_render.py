@@ -8,7 +8,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.chat import Action, Reply, actions_for
+from bot.chat.context import Action, Reply, actions_for
 from bot.telegram import render
 from engine.alerts.events import AlertStatus, ConnectNotice
 from tests.fakes.notices import alert_notice, item

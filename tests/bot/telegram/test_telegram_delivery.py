@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from telegram import Bot
 
-from bot.notifier import Notifier
+from bot.delivery.notifier import Notifier
 from bot.telegram.channel import PRIVATE_INTERVAL_S, TelegramChannel
 from engine.alerts.rules import Severity
 from engine.domain import Platform

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.snapshot import parse
+from bot.analysis.snapshot import parse
 from engine.alerts.observe import observe, observe_failure
 from engine.alerts.rules import Kind
 from engine.analysis import analyse

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from bot.snapshot import load
+from bot.analysis.snapshot import load
 from engine.liquidation import compute
 from tests.engine.normalise import make_examples
 

@@ -1,0 +1,79 @@
+"""Portfolio use cases: /positions, /risk and /stress, answered from the monitor's latest view."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.accounts.service import AccountService
+from bot.errors import UserError
+from engine.analysis import Analysis
+from engine.domain import LinkedAccount
+from engine.stress import Stress, stress
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """One account and the engine's latest analysis of it (None until its first poll)."""
+
+    account: LinkedAccount
+    analysis: Analysis | None
+
+
+@dataclass(frozen=True)
+class StressView:
+    account: LinkedAccount
+    analysis: Analysis
+    result: Stress
+
+
+class PortfolioService:
+    """Reads the analyses the monitor keeps in memory; never calls a venue on a chat command."""
+
+    def __init__(self, accounts: AccountService, latest: Mapping[int, Analysis]) -> None:
+        self.accounts, self.latest = accounts, latest
+
+    async def views(self, owner_id: int, ref: str | None = None) -> list[AccountView]:
+        """One account (by label or id) or all of the owner's."""
+        if ref is not None:
+            found = [await self.accounts.find(owner_id, ref)]
+        else:
+            found = await self.accounts.list(owner_id)
+        if not found:
+            raise UserError("You have no linked accounts yet: /link or /watch one.")
+        return self.views_of(found)
+
+    def views_of(self, accounts: Sequence[LinkedAccount]) -> list[AccountView]:
+        """These accounts with their latest analyses (the caller checked who may see them)."""
+        return [AccountView(a, self.latest.get(a.id)) for a in accounts]
+
+    async def stress(self, owner_id: int, asset: str | None, shock_pct: float) -> list[StressView]:
+        """Every analysed account of the owner under a ±shock on one underlying (or all)."""
+        return self.stress_of(await self.accounts.list(owner_id), asset, shock_pct)
+
+    def stress_of(
+        self, accounts: Sequence[LinkedAccount], asset: str | None, shock_pct: float
+    ) -> list[StressView]:
+        """These accounts under a ±shock on one underlying (or all)."""
+        if not accounts:
+            raise UserError("You have no linked accounts yet: /link or /watch one.")
+        out = []
+        for view in self.views_of(accounts):
+            analysis = view.analysis
+            if analysis is None:
+                continue
+            names = analysis.snapshot.positions.underlying.names
+            if asset is not None and asset.upper() not in names:
+                continue
+            result = stress(
+                analysis.snapshot,
+                analysis.portfolio,
+                analysis.liquidation_price,
+                shock_pct=shock_pct,
+                underlying=asset.upper() if asset else None,
+            )
+            out.append(StressView(view.account, analysis, result))
+        if not out:
+            target = f"a {asset.upper()} position" if asset else "an analysed position"
+            raise UserError(f"None of these accounts has {target} yet.")
+        return out

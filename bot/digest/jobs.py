@@ -1,0 +1,221 @@
+"""Scheduled digests: one APScheduler cron job per subscription, delivered through the outbox.
+
+Jobs are rebuilt from the database at start and after every subscription change (no job
+store). A digest is built once (text and charts) and queued like an alert, so pacing, retries
+and the at-least-once guarantee are the notifier's. A digest missed while the process was down
+is sent once at start-up, not once per missed day.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.digest import build as digest
+from bot.digest import charts
+from bot.digest import text as digest_text
+from engine.alerts.events import Chart, DigestNotice
+from engine.alerts.rules import Severity
+from engine.analysis import Analysis
+from engine.domain import LinkedAccount, Platform, split_target
+from storage import Database
+from storage.accounts import Accounts
+from storage.digests import Digests, Subscription
+from storage.outbox import NewMessage, Outbox
+from storage.shares import Shares
+from storage.users import Users
+
+log = logging.getLogger(__name__)
+
+JOB_PREFIX = "digest:"
+#: A digest due while the loop was busy still goes out within this window (then catch-up).
+MISFIRE_GRACE_S = 3600
+
+
+def trigger(subscription: Subscription) -> CronTrigger:
+    """Every day at the subscription's local wall-clock time, DST included."""
+    hour, minute = (int(part) for part in subscription.local_time.split(":"))
+    return CronTrigger(hour=hour, minute=minute, timezone=ZoneInfo(subscription.timezone))
+
+
+def last_fire(cron: CronTrigger, now: float) -> float | None:
+    """The latest scheduled time at or before ``now`` (within the last two days)."""
+    moment = datetime.fromtimestamp(now, UTC)
+    cursor = cron.get_next_fire_time(None, moment - timedelta(days=2))
+    last = None
+    while cursor is not None and cursor <= moment:
+        last = cursor
+        cursor = cron.get_next_fire_time(cursor, cursor + timedelta(seconds=1))
+    return None if last is None else last.timestamp()
+
+
+#: Brings what a digest reads from the venue (realised PnL, funding) up to date for accounts.
+Refresh = Callable[[Sequence[LinkedAccount]], Awaitable[None]]
+
+
+class DigestJobs:
+    """Builds, schedules and queues the digests of every subscription."""
+
+    def __init__(
+        self,
+        db: Database,
+        scheduler: AsyncIOScheduler,
+        latest: Mapping[int, Analysis],
+        *,
+        wake: Callable[[], None] = lambda: None,
+        clock: Callable[[], float] = time.time,
+        refresh: Refresh | None = None,
+    ) -> None:
+        self.db, self.scheduler, self.latest = db, scheduler, latest
+        self.wake, self.clock, self.refresh = wake, clock, refresh
+        self.digests, self.accounts, self.shares = Digests(db), Accounts(db), Shares(db)
+        self.users = Users(db)
+        self.cache = charts.ChartCache()
+
+    async def sync(self) -> None:
+        """Make the scheduler's digest jobs match the database."""
+        subscriptions = await self.digests.all()
+        wanted = {f"{JOB_PREFIX}{s.id}": s for s in subscriptions}
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith(JOB_PREFIX) and job.id not in wanted:
+                job.remove()
+        for job_id, subscription in wanted.items():
+            self.scheduler.add_job(
+                self.deliver, trigger(subscription), args=[subscription.id], id=job_id,
+                replace_existing=True, max_instances=1, coalesce=True,
+                misfire_grace_time=MISFIRE_GRACE_S,
+            )  # fmt: skip
+
+    async def catch_up(self) -> int:
+        """Send, once, each digest whose last scheduled time passed while we were down."""
+        now, sent = self.clock(), 0
+        for subscription in await self.digests.all():
+            due = last_fire(trigger(subscription), now)
+            done = max(subscription.last_sent_at or 0.0, subscription.created_at)
+            if due is not None and due > done:
+                await self.deliver(subscription.id)
+                sent += 1
+        return sent
+
+    async def deliver(self, subscription_id: int) -> bool:
+        """Build the digest and queue it for its chat; False if the subscription is gone."""
+        subscription = await self.digests.get(subscription_id)
+        if subscription is None:
+            return False
+        now = self.clock()
+        await self.queue(
+            subscription.owner_id, subscription.platform, subscription.chat_id,
+            await self.accounts_for(subscription),
+            title=f"Daily digest · {subscription.local_time} {subscription.timezone}",
+            key=f"digest:{subscription.id}:{int(now // 60)}", subscription_id=subscription.id,
+        )  # fmt: skip
+        await self.digests.mark_sent(subscription.id, now)
+        return True
+
+    async def queue(
+        self,
+        owner_id: int,
+        platform: Platform,
+        chat_id: str,
+        accounts: Sequence[LinkedAccount],
+        *,
+        title: str,
+        key: str,
+        subscription_id: int = 0,
+    ) -> None:
+        """Build a digest (text and charts) and queue it for one chat."""
+        if self.refresh is not None:  # the day's cash flows, read up to this minute
+            await self.refresh(accounts)
+        now = self.clock()
+        built = await digest.build(self.db, accounts, self.latest, now=now)
+        notice = DigestNotice(
+            subscription_id=subscription_id,
+            at=now,
+            title=title,
+            text=digest_text.text(built),
+            charts=() if built.empty else await self.charts(built),
+        )
+        message = NewMessage(key, owner_id, platform, chat_id, Severity.INFO, notice)
+        async with self.db.transaction() as tx:
+            await Outbox.enqueue(tx, [message], now=now)
+        self.wake()
+
+    async def accounts_for(self, subscription: Subscription) -> list[LinkedAccount]:
+        """What the chat sees now (the owner's own in their private chat, what members shared
+        in a group), narrowed to the named accounts if any, each once in the named order."""
+        chat, _ = split_target(subscription.chat_id)
+        identities = await self.users.identities(subscription.owner_id)
+        private = any(i.platform is subscription.platform and i.chat_id == chat for i in identities)
+        if private:
+            pool = await self.accounts.list_for(subscription.owner_id)
+        else:
+            pool = await self.shares.accounts_in(subscription.platform, chat)
+        if not subscription.account_ids:
+            return pool
+        # Named from the pool only: an account unshared since the subscription leaves the group's
+        # digest even if the subscriber owns it (a named id is not a share).
+        return _named(pool, subscription.account_ids)
+
+    async def charts(self, built: digest.Digest) -> tuple[Chart, ...]:
+        """Exposure, liquidation ladder and equity/leverage for a digest."""
+        return tuple([await self.chart(built, name) for name in CHARTS])
+
+    async def chart(
+        self, built: digest.Digest, kind: str, *, version: float | None = None
+    ) -> Chart:
+        """One chart, rendered off the event loop; cached per (accounts, snapshot version):
+        the same snapshot never renders twice."""
+        name, title = CHARTS[kind]
+        render: Callable[..., bytes]
+        data: object
+        if kind == "exposure":
+            render, data = charts.exposure_png, _bars(built)
+        elif kind == "ladder":
+            render, data = charts.ladder_png, _rows(built)
+        else:
+            render, data = charts.equity_png, _points(built)
+        key = (kind, built.accounts, built.at if version is None else version)
+        png = await self.cache.get_or_render(key, render, data)
+        return Chart(name, title, base64.b64encode(png).decode("ascii"))
+
+
+#: kind → (file name, title).
+CHARTS = {
+    "exposure": ("exposure.png", "Exposure by underlying"),
+    "ladder": ("ladder.png", "Distance to liquidation"),
+    "equity": ("equity.png", "Equity and leverage, 30 days"),
+}
+
+
+def _named(pool: Sequence[LinkedAccount], ids: Sequence[int]) -> list[LinkedAccount]:
+    """The accounts of ``pool`` with these ids, in the order of ``ids``, each once."""
+    by_id = {account.id: account for account in pool}
+    return [by_id[i] for i in dict.fromkeys(ids) if i in by_id]
+
+
+def _bars(built: digest.Digest) -> list[charts.ExposureBar]:
+    return [charts.ExposureBar(e.underlying, e.long_usd, e.short_usd) for e in built.exposure]
+
+
+def _rows(built: digest.Digest) -> list[charts.LadderRow]:
+    return [
+        charts.LadderRow(
+            f"{c.account} {c.symbol.split('/')[0]} {c.side}",
+            c.mark or float("nan"),
+            c.liquidation or float("nan"),
+            c.distance_pct,
+            "critical" if c.distance_pct < 5 else "warning" if c.distance_pct < 10 else None,
+        )
+        for c in built.closest
+    ]
+
+
+def _points(built: digest.Digest) -> list[charts.EquityPoint]:
+    return [charts.EquityPoint(p.at, p.equity_usd, p.leverage) for p in built.history]

@@ -1,0 +1,391 @@
+"""The monitor loop: one APScheduler job per account polls it, prices it, and stores the result.
+
+Each poll is fetch → engine → ONE transaction (snapshot + account state + the alert stage), so
+a crash or a cancellation mid-poll leaves the snapshot whole or absent, never half written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobExecutionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.analysis.snapshot import parse
+from bot.delivery.ops import OpsAlerts
+from bot.exchanges import Credentials, ExchangeFailure, ExchangeHub
+from bot.monitor.summary import summarise
+from bot.security.vault import Vault, VaultError
+from engine.alerts.events import NoticeKind, OpsNotice
+from engine.alerts.rules import Severity
+from engine.analysis import Analysis, analyse
+from engine.domain import AccountStatus, LinkedAccount
+from storage import Database, Transaction
+from storage.accounts import Accounts
+from storage.flows import Flows
+from storage.snapshots import Snapshots
+
+log = logging.getLogger(__name__)
+
+POLLABLE = (AccountStatus.ACTIVE, AccountStatus.BLIND)
+#: How often the job list is re-read, to pick up accounts linked by another process.
+RESYNC_S = 30.0
+#: How long the venue must keep rejecting an account's key, on every poll, before the account
+#: is ``auth_failed`` (and no longer polled): one 401 is not a revoked key.
+AUTH_GRACE_S = 60.0
+#: The operator hears that a proxy refuses a venue once per venue and severity this often.
+OPS_REPEAT_S = 3600.0
+
+
+@dataclass(frozen=True)
+class PollEvent:
+    """What one poll saw: an analysis, or the failure that stopped it, and the new status."""
+
+    account: LinkedAccount
+    at: float
+    status: AccountStatus
+    analysis: Analysis | None = None
+    failure: ExchangeFailure | None = None
+    #: Funding rate per symbol (a fraction per funding interval) when the venue reported it.
+    funding: Mapping[str, float] = field(default_factory=dict)
+
+
+class AlertStage(Protocol):
+    """The next stage: called inside the poll's transaction (the alert issue implements it)."""
+
+    async def __call__(self, tx: Transaction, event: PollEvent) -> None: ...
+
+
+async def no_alerts(tx: Transaction, event: PollEvent) -> None:
+    """The alert stage until alerts exist: nothing to decide."""
+
+
+@dataclass
+class MonitorStats:
+    """Counters an operator (and the heartbeat) reads."""
+
+    polls: int = 0
+    failures: int = 0
+    #: Polls that took longer than their interval (the next one was coalesced, not stacked).
+    overruns: int = 0
+    #: Runs APScheduler skipped because the previous poll of that account was still running.
+    skipped: int = 0
+    last_poll_at: float | None = None
+    #: Last poll that finished either way (the watchdog's "the loop is alive" signal).
+    last_cycle_at: float | None = None
+
+
+class _QuietCancellation(logging.Filter):
+    """``stop`` cancels jobs still running after its grace period, on purpose (their
+    transactions roll back); APScheduler would log each one as an ERROR with a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, asyncio.CancelledError)
+
+
+_QUIET = _QuietCancellation()
+
+
+class Monitor:
+    """Owns the scheduler and the poll job; ``sync()`` after any account change."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        hub: ExchangeHub,
+        vault: Vault,
+        poll_s: float,
+        blind_after: int = 5,
+        retention_days: float = 90.0,
+        alerts: AlertStage = no_alerts,
+        ops: OpsAlerts | None = None,
+        auth_grace_s: float = AUTH_GRACE_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db, self.hub, self.vault = db, hub, vault
+        self.accounts, self.snapshots = Accounts(db), Snapshots(db)
+        self.poll_s, self.blind_after, self.retention_days = poll_s, blind_after, retention_days
+        self.alerts, self.ops, self.auth_grace_s, self.clock = alerts, ops, auth_grace_s, clock
+        #: Dedup keys of operator messages told this hour (the outbox dedups too, but this
+        #: spares it a write on every poll while a proxy keeps refusing us).
+        self._told: set[str] = set()
+        self.stats = MonitorStats()
+        #: The latest analysis per account: what /risk and /stress answer from.
+        self.latest: dict[int, Analysis] = {}
+        #: Polls running now: ``stop`` lets them finish instead of cancelling mid-transaction.
+        self._inflight = 0
+        #: Accounts polled (either way) since start: ``first_round`` waits for all of them.
+        self._seen: set[int] = set()
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        logging.getLogger("apscheduler.executors.default").addFilter(_QUIET)
+        self.scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES)
+
+    async def start(self) -> None:
+        """Start the scheduler inside the running loop and build the jobs from the database;
+        ``watch`` (supervised by the runtime) keeps them in step from then on."""
+        self.scheduler.start()
+        await self.sync()
+        self.scheduler.add_job(
+            self.prune,
+            IntervalTrigger(hours=24),
+            id="maintenance:prune",
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )
+
+    async def watch(
+        self,
+        *,
+        every_s: float = RESYNC_S,
+        reinstall: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Keep the poll schedule true to the database until cancelled (accounts linked or
+        removed by another process, a status changed): the supervised task behind polling.
+        A scheduler found stopped, or a database that refuses the read, ends it with the
+        reason; the supervisor runs it again, and a stopped scheduler (which drops its jobs)
+        is then started with its jobs rebuilt — the monitor's own, then ``reinstall`` for the
+        rest (watchdogs, ledger, digests, retention)."""
+        if not self.scheduler.running:
+            await self.start()
+            if reinstall is not None:
+                await reinstall()
+        while True:
+            await asyncio.sleep(every_s)
+            if not self.scheduler.running:
+                raise RuntimeError("the poll scheduler stopped")
+            await self.sync()
+
+    async def stop(self, *, grace_s: float = 5.0) -> None:
+        """Stop scheduling, let running polls finish for up to ``grace_s``, then cancel the rest
+        (a cancelled poll's transaction rolls back: nothing half-written either way)."""
+        if not self.scheduler.running:
+            return
+        self.scheduler.pause()
+        deadline = self.clock() + grace_s
+        while self._inflight and self.clock() < deadline:
+            await asyncio.sleep(0.05)
+        self.scheduler.shutdown(wait=False)
+
+    async def sync(self) -> None:
+        """One ``poll:<id>`` job per pollable account, with its interval; others removed, with
+        their latest analysis and exchange client."""
+        wanted = {f"poll:{a.id}": a for a in await self.accounts.all_pollable()}
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("poll:") and job.id not in wanted:
+                job.remove()
+        await self._release({a.id for a in wanted.values()})
+        for job_id, account in wanted.items():
+            interval = timedelta(seconds=account.poll_s or self.poll_s)
+            job = self.scheduler.get_job(job_id)
+            if job is not None and getattr(job.trigger, "interval", None) == interval:
+                continue
+            self.scheduler.add_job(
+                self.poll,
+                IntervalTrigger(seconds=interval.total_seconds()),
+                id=job_id,
+                args=[account.id],
+                replace_existing=True,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=max(1, int(interval.total_seconds())),
+                next_run_time=datetime.now(UTC),
+            )
+
+    async def _release(self, pollable: set[int]) -> None:
+        """Forget every account no longer polled (paused, auth_failed, removed by another
+        process): its latest analysis, and its ccxt instance with the decrypted keys in it."""
+        for account_id in [a for a in self.latest if a not in pollable]:
+            del self.latest[account_id]
+        if isinstance(self.hub, ExchangeHub):  # the demo's simulated venue holds no keys
+            for key in self.hub.account_keys():
+                if key.isdigit() and int(key) not in pollable:
+                    await self.hub.drop(key)
+
+    async def first_round(self, timeout_s: float) -> bool:
+        """Wait until every pollable account has been polled once since start (True), or
+        ``timeout_s`` passed (False): what a start-up digest waits for, so it shows fresh
+        figures rather than "not polled yet"."""
+        deadline = time.monotonic() + timeout_s
+        wanted = {a.id for a in await self.accounts.all_pollable()}
+        while True:
+            if wanted <= self._seen:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.5)
+
+    async def prune(self) -> int:
+        """Delete snapshots older than the retention period."""
+        cutoff = self.clock() - self.retention_days * 86400.0
+        removed = await self.snapshots.prune(cutoff)
+        await Flows(self.db).prune(cutoff)  # the ledger's cash flows: same retention
+        if removed:
+            log.info("pruned %d snapshots older than %g days", removed, self.retention_days)
+        return removed
+
+    async def poll(self, account_id: int) -> PollEvent | None:
+        """Fetch, price and store one account; failures become states, never exceptions."""
+        self._inflight += 1
+        try:
+            return await self._poll(account_id)
+        finally:
+            self._inflight -= 1
+
+    async def _poll(self, account_id: int) -> PollEvent | None:
+        account = await self.accounts.system_get(account_id)
+        if account is None or account.status not in POLLABLE:
+            return None
+        started = self.clock()
+        try:
+            raw = await self.hub.fetch_snapshot(
+                str(account.id), account.venue, await self.credentials(account)
+            )
+            loaded = parse(raw, source=f"{account.venue} account {account.id}")
+            analysis = analyse(
+                loaded.snapshot, volatility=loaded.volatility, horizon_hours=loaded.horizon_hours
+            )
+        except ExchangeFailure as failure:
+            return await self._failed(account, failure)
+        except VaultError as exc:
+            return await self._failed(account, ExchangeFailure("exchange", str(exc)))
+        except Exception:
+            ref = uuid.uuid4().hex[:8]
+            log.exception("poll of account %s failed (ref %s)", account.id, ref)
+            return await self._failed(
+                account, ExchangeFailure("exchange", f"internal error (ref {ref})")
+            )
+        return await self._succeeded(account, analysis, started, funding=loaded.funding)
+
+    async def credentials(self, account: LinkedAccount) -> Credentials:
+        """What the hub needs to read the account: its wallet address or decrypted keys."""
+        if account.wallet_address:
+            return Credentials.wallet(account.wallet_address)
+        row = await self.accounts.system_credentials(account.id)
+        if row is None:
+            raise VaultError(f"account {account.id} has no stored credentials: link it again")
+        if not row.bound:  # `run` re-seals these at start-up; one appearing since is suspect
+            raise VaultError(
+                f"credentials of account {account.id} are not bound to it: restart "
+                "`liqwatch run` to re-seal them, or link the account again"
+            )
+        return self.vault.decrypt(row.ciphertext, row.key_id, account_id=account.id)
+
+    async def _succeeded(
+        self,
+        account: LinkedAccount,
+        analysis: Analysis,
+        started: float,
+        *,
+        funding: Mapping[str, float],
+    ) -> PollEvent:
+        at = self.clock()
+        summary = summarise(analysis, account_id=account.id, taken_at=at)
+        event = PollEvent(account, at, AccountStatus.ACTIVE, analysis=analysis, funding=funding)
+        async with self.db.transaction() as tx:
+            await Snapshots.insert(tx, summary)
+            await self.accounts.record_poll_success(account.id, at, tx=tx)
+            await self.alerts(tx, event)
+        self.stats.polls += 1
+        self._seen.add(account.id)
+        self.stats.last_poll_at = self.stats.last_cycle_at = at
+        self.latest[account.id] = analysis
+        _state_changed(account, AccountStatus.ACTIVE)
+        elapsed = self.clock() - started
+        if elapsed > (account.poll_s or self.poll_s):
+            self.stats.overruns += 1
+            log.warning(
+                "poll of account %s took %.1fs, longer than its interval", account.id, elapsed
+            )
+        return event
+
+    async def _failed(self, account: LinkedAccount, failure: ExchangeFailure) -> PollEvent:
+        at = self.clock()
+        self.stats.failures += 1
+        self._seen.add(account.id)
+        self.stats.last_cycle_at = at
+        async with self.db.transaction() as tx:
+            status = await self._record_failure(tx, account, failure, at)
+            event = PollEvent(account, at, status or account.status, failure=failure)
+            await self.alerts(tx, event)
+        log.warning("poll of account %s failed (%s): %s", account.id, failure.kind, failure)
+        _state_changed(account, event.status)
+        if failure.kind == "proxy":
+            await self._tell_proxy(account, failure, at, event.status)
+        if status == AccountStatus.AUTH_FAILED:
+            await self.sync()  # its job goes: it is not polled again until re-linked
+        return event
+
+    async def _record_failure(
+        self, tx: Transaction, account: LinkedAccount, failure: ExchangeFailure, at: float
+    ) -> AccountStatus | None:
+        """Count the failed poll; a key the venue has rejected on every poll for
+        ``auth_grace_s`` makes the account AUTH_FAILED. None if the account is gone."""
+        if failure.kind != "auth":
+            return await self.accounts.record_poll_failure(
+                account.id, at, str(failure), self.blind_after, tx=tx
+            )
+        since = await self.accounts.note_key_rejected(account.id, at, tx=tx)
+        if since is None:
+            return None
+        lasted = at - since
+        if lasted >= self.auth_grace_s:
+            error = f"{failure}, on every poll for {lasted:.0f} s: link the account again"
+            await self.accounts.mark_auth_failed(account.id, error, tx=tx)
+            return AccountStatus.AUTH_FAILED
+        error = (
+            f"{failure}, on every poll for {lasted:.0f} s: still polled, and marked auth_failed"
+            f" if the key is still rejected after {self.auth_grace_s:.0f} s"
+        )
+        return await self.accounts.record_poll_failure(
+            account.id, at, error, self.blind_after, key_rejected=True, tx=tx
+        )
+
+    async def _tell_proxy(
+        self, account: LinkedAccount, failure: ExchangeFailure, at: float, status: AccountStatus
+    ) -> None:
+        """A proxy in front of the venue refused us: the operator's problem, not the owner's.
+        Told once an hour per venue, and again within the hour if it leaves accounts blind."""
+        if self.ops is None:
+            return
+        severity = Severity.CRITICAL if status == AccountStatus.BLIND else Severity.WARNING
+        hour = f"{int(at // OPS_REPEAT_S)}"
+        key = f"ops:proxy:{account.venue}:{severity.value}:{hour}"
+        if key in self._told:
+            return
+        self._told = {k for k in self._told if k.endswith(f":{hour}")} | {key}
+        venue = account.venue
+        watched = sum(1 for a in await self.accounts.all_pollable() if a.venue == venue)
+        detail = (
+            f"a proxy in front of {venue} refused liqwatch (HTTP {failure.status}): check its "
+            f"credentials and allow-list; the {venue} accounts cannot be watched until it lets "
+            "liqwatch through"
+        )
+        notice = OpsNotice(
+            NoticeKind.OPERATOR, at, severity, accounts=watched, subject=venue, detail=detail
+        )
+        await self.ops.tell(notice, key)
+
+    def _on_skipped(self, event: JobExecutionEvent | Any) -> None:
+        self.stats.skipped += 1
+
+
+def _state_changed(account: LinkedAccount, status: AccountStatus) -> None:
+    """An account's state change is what an operator reads the INFO log for (one line each,
+    not one per poll)."""
+    if status != account.status:
+        log.info(
+            "account %s (%s, %s) is now %s (was %s)",
+            account.id, account.label, account.venue, status, account.status,
+        )  # fmt: skip

@@ -1,0 +1,103 @@
+"""The composition root of `liqwatch run`: settings → database → exchanges → monitor, one loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from contextlib import AsyncExitStack
+
+from bot.chat.adapter import ChatAdapter
+from bot.delivery.channel import Channel
+from bot.discord.adapter import DiscordAdapter
+from bot.exchanges import ExchangeHub
+from bot.runtime.assemble import assemble
+from bot.security import redact
+from bot.security.vault import Vault, bind_credentials
+from bot.settings import Settings
+from bot.telegram.adapter import TelegramAdapter
+from engine.domain import Platform
+from storage import Database
+from storage.accounts import Accounts
+from storage.lock import ProcessLock
+
+log = logging.getLogger("liqwatch")
+
+
+def configure_logging(level: str) -> None:
+    """One line per record on stderr; secrets never reach a record (see tests/bot/test_secrets)."""
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    # ccxt logs request URLs and headers at DEBUG, and httpx (under python-telegram-bot) logs
+    # every request URL at INFO: a Bot API URL holds the bot token. Never let them through.
+    for name in ("ccxt", "httpx", "httpcore", "discord.http", "discord.gateway"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # APScheduler says "Running job…" and "…executed successfully" at INFO for every run: two
+    # lines per poll, hundreds a second at thousands of accounts. Its warnings (missed runs)
+    # and errors (a job raised) still come through; liqwatch's own INFO is what an operator
+    # needs: start, stop, account state changes, delivery failures.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def chat_adapters(settings: Settings) -> list[ChatAdapter]:
+    """Telegram when its token is set, Discord when its token is set, both when both are."""
+    found: list[ChatAdapter] = []
+    if settings.telegram_token is not None:
+        found.append(TelegramAdapter(settings.telegram_token.reveal(), settings.telegram_api_url))
+    if settings.discord_token is not None:
+        found.append(
+            DiscordAdapter(
+                settings.discord_token.reveal(),
+                settings.discord_api_url,
+                gateway_url=settings.discord_gateway_url,
+                guild_ids=settings.discord_guild_ids,
+            )
+        )
+    return found
+
+
+async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGTERM/SIGINT (or ``stop``), then shut everything down cleanly."""
+    vault = Vault(settings.require_master_key())
+    tokens = (settings.master_key, settings.telegram_token, settings.discord_token)
+    secrets = [s.reveal() for s in tokens if s]
+    redact.install(secrets)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        # Off the main thread (tests) there are no signal handlers: the caller sets ``stop``.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    async with AsyncExitStack() as stack:
+        # One process per database: held until exit (the kernel frees it on kill -9), so a
+        # second `run` stops here, before it could touch the first one's leases.
+        stack.enter_context(ProcessLock(settings.db_path, purpose="run"))
+        db = await stack.enter_async_context(Database.open(str(settings.db_path)))
+        resealed = await bind_credentials(Accounts(db), vault)
+        if resealed:
+            log.info("re-sealed %d stored credentials, bound to their accounts", resealed)
+        hub = await stack.enter_async_context(ExchangeHub(settings.exchange_url_prefix))
+        # Chat channels join here; a platform without one keeps its alerts in the outbox
+        # (nothing is lost) and the notifier logs that once per platform.
+        channels: dict[Platform, Channel] = {}
+        adapters = [await stack.enter_async_context(a) for a in chat_adapters(settings)]
+        for adapter in adapters:
+            channels[adapter.channel.platform] = adapter.channel
+        runtime = await stack.enter_async_context(
+            assemble(settings, db=db, hub=hub, vault=vault, channels=channels)
+        )
+        # Commands are answered only once the services exist; stopped before they go. Each
+        # connection is supervised (restarted, and told, if it ends), and unsupervised again
+        # before its adapter stops, or the stop would look like a crash.
+        for adapter in adapters:
+            await adapter.start(runtime.conversation)
+            stack.push_async_callback(adapter.stop)
+            name = f"{adapter.channel.platform} bot"
+            runtime.supervisor.start(name, adapter.serve)
+            stack.push_async_callback(runtime.supervisor.stop_task, name)
+        count = runtime.heartbeat.watched()
+        log.info("liqwatch running: watching %d accounts, database %s", count, settings.db_path)
+        await stop.wait()
+        log.info("liqwatch stopping")

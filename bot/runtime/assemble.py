@@ -1,0 +1,157 @@
+"""The running service, assembled once: monitor → alert stage → outbox → notifier → channels.
+
+``liqwatch run`` and ``liqwatch demo`` differ only in where snapshots come from (ccxt or the
+simulated venue) and which channels deliver; everything between is this one assembly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_ERROR
+
+from bot.accounts.portfolio import PortfolioService
+from bot.accounts.service import AccountService
+from bot.alerting.service import AlertService
+from bot.alerting.stage import AlertPipeline
+from bot.chat.conversation import Conversation
+from bot.delivery.channel import Channel
+from bot.delivery.notifier import Notifier
+from bot.delivery.ops import OpsAlerts
+from bot.digest.jobs import DigestJobs
+from bot.exchanges import ExchangeHub
+from bot.monitor.ledger import Ledger
+from bot.monitor.poller import Monitor
+from bot.monitor.retention import RetentionJob, RetentionPolicy
+from bot.monitor.watchdog import Heartbeat
+from bot.runtime.supervisor import Supervisor, job_listener
+from bot.security.vault import Vault
+from bot.settings import Settings
+from engine.domain import Platform
+from storage import Database
+from storage.outbox import Outbox
+
+
+@dataclass
+class Runtime:
+    """Every long-lived part, for adapters (services) and for tests (the rest)."""
+
+    db: Database
+    monitor: Monitor
+    pipeline: AlertPipeline
+    notifier: Notifier
+    heartbeat: Heartbeat
+    accounts: AccountService
+    alerts: AlertService
+    portfolio: PortfolioService
+    conversation: Conversation
+    ops: OpsAlerts
+    supervisor: Supervisor
+    catching_up: asyncio.Task[int] | None = None
+
+    async def settle(self) -> None:
+        """Stop the delivery loop, then deliver everything still due (a clean ending).
+
+        ``Notifier.run`` and ``drain`` must not run together: the loop is stopped first.
+        """
+        await self.stop_delivery()
+        await self.notifier.drain()
+
+    async def stop_delivery(self) -> None:
+        await self.supervisor.stop_task(DELIVERY)
+
+
+#: The supervised tasks: the delivery loop, and the poll schedule's keeper.
+DELIVERY, SCHEDULE = "notifier", "poll scheduler"
+
+
+@asynccontextmanager
+async def assemble(
+    settings: Settings,
+    *,
+    db: Database,
+    hub: Any,
+    vault: Vault,
+    channels: Mapping[Platform, Channel],
+    clock: Callable[[], float] = time.time,
+) -> AsyncIterator[Runtime]:
+    """Build, start (scheduler + notifier task), yield, then stop in reverse order."""
+    notifier = Notifier(db, channels, clock=clock)
+    ops = OpsAlerts(db, settings.ops_chat, channels=channels, wake=notifier.wake, clock=clock)
+    pipeline = AlertPipeline(wake=notifier.wake)
+    monitor = Monitor(
+        db=db,
+        hub=hub,
+        vault=vault,
+        poll_s=settings.poll_s,
+        blind_after=settings.blind_after,
+        retention_days=settings.retention_days,
+        alerts=pipeline,
+        ops=ops,
+        clock=clock,
+    )
+    heartbeat = Heartbeat(
+        db, monitor, ops, stall_s=settings.stall_s, delivery_stall_s=settings.delivery_stall_s,
+        platforms=tuple(channels), storage_failing=notifier.storage_trouble_since,
+        clock=clock,
+    )  # fmt: skip
+    supervisor = Supervisor(ops.tell, accounts=heartbeat.watched, clock=clock)
+    monitor.scheduler.add_listener(job_listener(supervisor), EVENT_JOB_ERROR)
+    accounts = AccountService(db, hub, vault, on_change=monitor.sync, clock=clock)
+    alerts, portfolio = AlertService(db, clock=clock), PortfolioService(accounts, monitor.latest)
+    # The demo's simulated venue has no cash flows: only a real hub gets a ledger.
+    ledger = (
+        Ledger(db, hub, monitor.credentials, clock=clock) if isinstance(hub, ExchangeHub) else None
+    )
+    digests = DigestJobs(
+        db, monitor.scheduler, monitor.latest, wake=notifier.wake, clock=clock,
+        refresh=ledger.refresh if ledger else None,
+    )  # fmt: skip
+    conversation = Conversation(
+        db, accounts, alerts, portfolio, clock=clock, digest_jobs=digests, wake=notifier.wake
+    )
+    runtime = Runtime(
+        db, monitor, pipeline, notifier, heartbeat, accounts, alerts, portfolio, conversation,
+        ops, supervisor,
+    )  # fmt: skip
+    # `run` and `demo` hold the database's process lock (storage/lock.py), so no other
+    # notifier is alive on this file: every lease still set belongs to a process that died.
+    await Outbox(db).release_all()
+    retention = RetentionJob(db, RetentionPolicy.from_settings(settings), clock=clock)
+
+    async def install_jobs() -> None:
+        """Every scheduler job beside the monitor's own (again, if the scheduler restarts)."""
+        heartbeat.install(settings.heartbeat_s)
+        retention.install(monitor.scheduler)
+        if ledger is not None:
+            ledger.install(monitor.scheduler)
+        await digests.sync()
+
+    await monitor.start()
+    await install_jobs()
+    supervisor.start(DELIVERY, notifier.run)
+    supervisor.start(SCHEDULE, functools.partial(monitor.watch, reinstall=install_jobs))
+    runtime.catching_up = asyncio.create_task(_catch_up(monitor, digests), name="digest catch-up")
+    try:
+        yield runtime
+    finally:
+        if runtime.catching_up is not None:
+            runtime.catching_up.cancel()
+        if ledger is not None:
+            ledger.stopping = True
+        await supervisor.stop_task(SCHEDULE)  # or it would restart the stopping scheduler
+        await monitor.stop()
+        await supervisor.stop()
+
+
+async def _catch_up(monitor: Monitor, digests: DigestJobs) -> int:
+    """A digest missed while we were down goes out once, after the first round of polls (or
+    a minute at most): a digest of "not polled yet" accounts would tell a desk nothing."""
+    await monitor.first_round(timeout_s=60.0)
+    return await digests.catch_up()

@@ -1,0 +1,155 @@
+"""The digest over a real database: 30 days of snapshots, the alert log and a live analysis."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.analysis.snapshot import load
+from bot.digest import build as digest
+from bot.digest import text as digest_text
+from engine.analysis import Analysis, analyse
+from engine.domain import LinkedAccount, Platform, SnapshotSummary
+from storage import Database
+from storage.accounts import Accounts
+from storage.flows import Flows, StoredFlow
+from storage.snapshots import Snapshots
+from storage.users import Users
+
+NOW = 1_790_000_000.0
+HOUR = 3600.0
+EXAMPLE = Path(__file__).parents[3] / "examples" / "binanceusdm.json"
+
+
+def _analysis() -> Analysis:
+    loaded = load(EXAMPLE)
+    return analyse(loaded.snapshot, volatility=loaded.volatility, horizon_hours=24)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    async with Database.open(str(tmp_path / "db.sqlite")) as database:
+        yield database
+
+
+async def _account(db: Database, label: str = "desk") -> LinkedAccount:
+    user = await Users(db).ensure(Platform.TELEGRAM, label, label, label, now=1.0)
+    return await Accounts(db).add(user.id, "binanceusdm", label, wallet_address="x", now=1.0)
+
+
+async def _seed(db: Database, account: LinkedAccount) -> None:
+    """30 days of 15-minute snapshots: equity from 10,000 to 13,000, leverage 2x → 3x."""
+    steps = 30 * 24 * 4
+    async with db.transaction() as tx:
+        for i in range(steps + 1):
+            at = NOW - 30 * 86400 + i * 900
+            equity = 10_000 + 3_000 * i / steps
+            lev = 2 + i / steps
+            await Snapshots.insert(
+                tx, SnapshotSummary(account.id, at, equity, equity * lev, equity, lev, 0.1, ())
+            )
+        # Alerts of the last day: two fired, one acknowledged after 4 minutes; one older.
+        episodes = ((NOW - 3 * HOUR, NOW - 3 * HOUR + 240), (NOW - HOUR, None),
+                    (NOW - 3 * 86400, None))  # fmt: skip
+        for n, (fired, acked) in enumerate(episodes):
+            await tx.execute(
+                "INSERT INTO alerts (rule_id, account_id, key, status, since, fired_at, acked_at)"
+                " VALUES (1, ?, ?, 'firing', ?, ?, ?)",
+                (account.id, f"K{n}", fired, fired, acked),
+            )
+
+
+async def test_a_digest_from_thirty_days_of_snapshots(db: Database) -> None:
+    account = await _account(db)
+    await _seed(db, account)
+    analysis = _analysis()
+    found = await digest.build(db, [account], {account.id: analysis}, now=NOW)
+
+    # Changes come from the stored history: equity 24 h / 7 d ago, leverage 24 h ago.
+    assert found.equity_24h_ago == pytest.approx(13_000 - 100, rel=1e-3)
+    assert found.equity_7d_ago == pytest.approx(13_000 - 700, rel=1e-3)
+    assert found.leverage_24h_ago == pytest.approx(3 - 1 / 30, rel=1e-3)
+    assert len(found.history) == 30 * 24 + 1  # one point per hour (the last of each hour)
+    # Now comes from the live analysis.
+    assert found.equity_usd == pytest.approx(analysis.portfolio.equity_usd)
+    assert {e.underlying for e in found.exposure} == set(analysis.portfolio.underlyings)
+    assert [c.distance_pct for c in found.closest] == sorted(c.distance_pct for c in found.closest)
+    assert (found.alerts.fired, found.alerts.acknowledged, found.alerts.unacknowledged) == (2, 1, 1)
+    assert found.alerts.median_ack_s == 240
+
+    text = digest_text.text(found)
+    assert "Alerts, last 24 h: 2 fired · 1 acknowledged (median 4m) · 1 unacknowledged" in text
+    assert "Closest to liquidation:" in text and "Exposure (long / short / net USD):" in text
+
+
+async def test_no_accounts_is_nothing_to_report(db: Database) -> None:
+    found = await digest.build(db, [], {}, now=NOW)
+    assert found.empty and digest_text.text(found).startswith("Nothing to report")
+
+
+async def test_fifty_accounts_build_quickly_enough_to_report(db: Database) -> None:
+    """Not a timed assertion (see benchmarks/): the build must simply work at 50 accounts."""
+    accounts = [await _account(db, f"a{i}") for i in range(50)]
+    analysis = _analysis()
+    found = await digest.build(db, accounts, {a.id: analysis for a in accounts}, now=time.time())
+    assert len(found.accounts) == 50 and len(found.closest) == digest.CLOSEST
+
+
+async def _venue_account(db: Database, label: str, venue: str) -> LinkedAccount:
+    user = await Users(db).ensure(Platform.TELEGRAM, "desk", "desk", "desk", now=1.0)
+    return await Accounts(db).add(user.id, venue, label, wallet_address="x", now=1.0)
+
+
+def _flow(account: LinkedAccount, kind: str, ref: str, at: float, amount: float,
+          currency: str = "USDT") -> StoredFlow:  # fmt: skip
+    return StoredFlow(account.id, kind, ref, at, "BTC/USDT:USDT", currency, amount)
+
+
+async def test_realised_pnl_and_funding_of_the_day_where_the_venue_reports_them(
+    db: Database,
+) -> None:
+    """Sums per currency over exactly the last 24 h, only for accounts read whole; the others
+    are named with the reason instead of counting as a quiet day."""
+    usdm = await _venue_account(db, "usdm", "binanceusdm")
+    coinm = await _venue_account(db, "coinm", "binancecoinm")
+    stale = await _venue_account(db, "hl", "hyperliquid")
+    deribit = await _venue_account(db, "options", "deribit")
+    flows = Flows(db)
+    since = NOW - 26 * HOUR
+    await flows.record(usdm.id, "realised", [
+        _flow(usdm, "realised", "r0", NOW - 25 * HOUR, 999.0),  # yesterday: not in the sum
+        _flow(usdm, "realised", "r1", NOW - 5 * HOUR, 150.25),
+        _flow(usdm, "realised", "r2", NOW - HOUR, -30.0),
+    ], since=since, until=NOW - 600)  # fmt: skip
+    await flows.record(usdm.id, "funding", [_flow(usdm, "funding", "f1", NOW - 8 * HOUR, -12.5)],
+                       since=since, until=NOW - 600)  # fmt: skip
+    await flows.record(coinm.id, "realised", [
+        _flow(coinm, "realised", "c1", NOW - 2 * HOUR, -0.0015, "BTC")
+    ], since=since, until=NOW)  # fmt: skip
+    await flows.record(coinm.id, "funding", [_flow(coinm, "funding", "c2", NOW, 0.0004, "BTC")],
+                       since=since, until=NOW)  # fmt: skip
+    # The Hyperliquid account's last complete read ended 5 hours ago (the venue was down since).
+    await flows.record(stale.id, "funding", [_flow(stale, "funding", "h1", NOW - 20 * HOUR, -99.0)],
+                       since=since, until=NOW - 5 * HOUR)  # fmt: skip
+
+    found = await digest.build(db, [usdm, coinm, stale, deribit], {}, now=NOW)
+
+    assert found.realised.totals == (("BTC", -0.0015), ("USDT", 120.25))
+    assert found.funding.totals == (("BTC", 0.0004), ("USDT", -12.5))
+    assert found.funding.included == ("usdm", "coinm")
+    text = digest_text.text(found)
+    assert "Realised PnL, 24 h: -0.0015 BTC · +120.25 USDT" in text
+    assert "Funding, 24 h: received 0.0004 BTC · paid 12.50 USDT" in text
+    assert "not included: hl (not read yet), options (deribit does not report it)" in text
+
+
+async def test_no_venue_reporting_flows_says_so_once(db: Database) -> None:
+    deribit = await _venue_account(db, "options", "deribit")
+    text = digest_text.text(await digest.build(db, [deribit], {}, now=NOW))
+    assert (
+        "Realised PnL and funding, 24 h: not available for options (deribit does not report it)"
+        in text
+    )

@@ -1,0 +1,217 @@
+"""Charts for the daily digest: valid phone-sized PNGs, robust input handling, and a cache that
+renders each snapshot's chart once, off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import math
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from bot.digest.charts import (
+    ChartCache,
+    EquityPoint,
+    ExposureBar,
+    LadderRow,
+    equity_png,
+    equity_window,
+    exposure_order,
+    exposure_png,
+    ladder_order,
+    ladder_png,
+    price_text,
+    render,
+    usd_short,
+)
+
+NAN = float("nan")
+INF = float("inf")
+NOW = 1_764_000_000.0  # 2025-11-24 UTC
+
+EXPOSURES = [
+    ExposureBar("BTC", 1_250_000.0, 400_000.0),
+    ExposureBar("ETH", 300_000.0, 650_000.0),
+    ExposureBar("SOL", 80_000.0, 0.0),
+]
+LADDER = [
+    LadderRow("BTC-PERP long", 64_250.0, 52_100.0, 18.9, "info"),
+    LadderRow("ETH-PERP short", 3_120.5, 3_260.0, 4.5, "critical"),
+    LadderRow("SOL-PERP long", 142.3, 131.0, 7.9, "warning"),
+    LadderRow("PEPE long", 0.0000123, 0.0000101, 17.9, None),
+    LadderRow("ARB long", 1.10, 1.05, 4.55, "critical"),
+    LadderRow("XRP short", 0.52, 0.56, 9.6, "warning"),
+]
+EQUITY = [
+    EquityPoint(NOW - 3600 * h, 100_000 + 5_000 * math.sin(h / 20), 3 + math.cos(h / 30))
+    for h in range(24 * 30)
+]
+
+
+def assert_phone_png(png: bytes) -> None:
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG"
+    width, height = image.size
+    assert 800 <= width <= 1000
+    assert 500 <= height <= 700
+
+
+# Inputs carry a non-finite row so one render covers both "realistic" and "NaN is skipped";
+# the ordering helpers below prove the skipping itself.
+@pytest.mark.parametrize(
+    ("renderer", "data"),
+    [
+        (exposure_png, [*EXPOSURES, ExposureBar("DOGE", NAN, 1_000.0)]),
+        (ladder_png, [*LADDER, LadderRow("BAD", 1.0, 0.5, NAN, "info")]),
+        (equity_png, [*EQUITY, EquityPoint(NOW - 60, INF, 2.0)]),
+    ],
+    ids=["exposure", "ladder", "equity"],
+)
+def test_realistic_inputs_render_phone_sized_png(
+    renderer: Callable[..., bytes], data: list[Any]
+) -> None:
+    assert_phone_png(renderer(data))
+
+
+@pytest.mark.parametrize("renderer", [exposure_png, ladder_png, equity_png])
+def test_empty_input_still_renders(renderer: Callable[..., bytes]) -> None:
+    assert_phone_png(renderer([]))
+
+
+def test_only_non_finite_input_falls_back_to_the_empty_chart() -> None:
+    # Exposure and ladder draw exactly what their order helpers return, so [] means the empty
+    # chart tested above; equity filters each series itself, so it gets a real render.
+    assert exposure_order([ExposureBar("BTC", NAN, INF)]) == []
+    assert ladder_order([LadderRow("BTC", NAN, 1.0, 3.0, "critical")]) == []
+    assert_phone_png(equity_png([EquityPoint(NAN, 1.0, 1.0), EquityPoint(NOW, NAN, INF)]))
+
+
+def test_same_input_gives_same_png() -> None:
+    assert exposure_png(EXPOSURES) == exposure_png(EXPOSURES)
+
+
+def test_ladder_orders_closest_first_and_skips_non_finite() -> None:
+    rows = [*LADDER, LadderRow("NAN", 1.0, 0.9, NAN, None), LadderRow("INF", INF, 0.9, 1.0, None)]
+    ordered = ladder_order(rows)
+    assert [r.label for r in ordered] == [
+        "ETH-PERP short",
+        "ARB long",
+        "SOL-PERP long",
+        "XRP short",
+        "PEPE long",
+        "BTC-PERP long",
+    ]
+
+
+def test_ladder_keeps_the_15_closest() -> None:
+    rows = [LadderRow(f"P{i}", 1.0, 0.9, float(i), "info") for i in range(20, 0, -1)]
+    assert [r.distance_pct for r in ladder_order(rows)] == [float(i) for i in range(1, 16)]
+
+
+def test_exposure_sorted_by_gross_top_12() -> None:
+    bars = [ExposureBar(f"C{i}", float(i), float(i)) for i in range(20)]
+    bars.append(ExposureBar("NAN", NAN, 1e12))
+    ordered = exposure_order(bars)
+    assert [b.underlying for b in ordered] == [f"C{i}" for i in range(19, 7, -1)]
+    assert [b.underlying for b in exposure_order(EXPOSURES)] == ["BTC", "ETH", "SOL"]
+
+
+def test_equity_window_is_30_days_before_newest_point() -> None:
+    old = EquityPoint(NOW - 31 * 86_400, 1.0, 1.0)
+    newest = EquityPoint(NOW + 3600, 1.0, 1.0)
+    window = equity_window([newest, old, *EQUITY, EquityPoint(NAN, 1.0, 1.0)])
+    assert old not in window
+    assert window[-1] == newest
+    assert [p.at for p in window] == sorted(p.at for p in window)
+    assert min(p.at for p in window) >= newest.at - 30 * 86_400
+
+
+def test_axis_and_price_text() -> None:
+    assert usd_short(1_250_000) == "$1.25M"
+    assert usd_short(-250_000) == "-$250k"
+    assert usd_short(0) == "$0"
+    assert price_text(64_250.4) == "64,250"
+    assert price_text(0.0000123) == "0.00001230"
+
+
+async def test_render_runs_off_the_event_loop_thread() -> None:
+    seen: list[int] = []
+
+    def renderer(tag: bytes, *, suffix: bytes) -> bytes:
+        seen.append(threading.get_ident())
+        return tag + suffix
+
+    assert await render(renderer, b"png", suffix=b"!") == b"png!"
+    assert seen and seen[0] != threading.get_ident()
+
+
+class CountingRenderer:
+    """Stands in for a chart renderer: slow enough to overlap, counts calls per key."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.calls: dict[object, int] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, key: object) -> bytes:
+        time.sleep(self.delay)
+        with self._lock:
+            self.calls[key] = self.calls.get(key, 0) + 1
+        return repr(key).encode()
+
+
+async def test_cache_renders_once_for_concurrent_requests() -> None:
+    cache = ChartCache()
+    fn = CountingRenderer(delay=0.05)
+    key = ("ladder", ("acct-1", "acct-2"), NOW)
+    results = await asyncio.gather(*(cache.get_or_render(key, fn, key) for _ in range(5)))
+    assert fn.calls == {key: 1}
+    assert len(set(results)) == 1
+    assert await cache.get_or_render(key, fn, key) == results[0]
+    assert fn.calls == {key: 1}
+
+
+async def test_cache_evicts_least_recently_used_and_rerenders() -> None:
+    cache = ChartCache()
+    fn = CountingRenderer()
+    for i in range(64):
+        await cache.get_or_render(i, fn, i)
+    await cache.get_or_render(0, fn, 0)  # touch: 0 is now the most recently used
+    await cache.get_or_render(64, fn, 64)  # pushes out 1, the least recently used
+    assert len(cache) == 64
+    await cache.get_or_render(0, fn, 0)
+    assert fn.calls[0] == 1
+    await cache.get_or_render(1, fn, 1)
+    assert fn.calls[1] == 2
+
+
+async def test_cache_does_not_keep_failures() -> None:
+    cache = ChartCache()
+    attempts: list[int] = []
+
+    def flaky() -> bytes:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise RuntimeError("boom")
+        return b"ok"
+
+    with pytest.raises(RuntimeError):
+        await cache.get_or_render("k", flaky)
+    assert await cache.get_or_render("k", flaky) == b"ok"
+    assert len(attempts) == 2
+
+
+async def test_cancelled_waiter_does_not_cancel_the_shared_render() -> None:
+    cache = ChartCache()
+    fn = CountingRenderer(delay=0.1)
+    first = asyncio.create_task(cache.get_or_render("k", fn, "k"))
+    second = asyncio.create_task(cache.get_or_render("k", fn, "k"))
+    await asyncio.sleep(0.01)
+    first.cancel()
+    assert await second == b"'k'"
+    assert fn.calls == {"k": 1}
