@@ -55,7 +55,7 @@ async def _seed(
                 summary = SnapshotSummary(
                     account.id, at, equity, equity * lev, equity * 0.6, lev, 0.1
                 )
-                await Snapshots.insert(tx, summary)
+                await Snapshots(tx.db).insert(summary, tx=tx)
         await _seed_flows(db, account.id, n, now)
     return ids
 

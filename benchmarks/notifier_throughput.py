@@ -81,7 +81,7 @@ async def measure(count: int, chats: int, directory: Path) -> tuple[float, float
     async with Database.open(directory / "bench.db") as db:
         start = time.perf_counter()
         async with db.transaction() as tx:
-            await Outbox.enqueue(tx, _messages(count, chats, now), now=now)
+            await Outbox(tx.db).enqueue(_messages(count, chats, now), now=now, tx=tx)
         enqueued = time.perf_counter() - start
         notifier = Notifier(db, {Platform.TELEGRAM: channel}, global_per_s=float("inf"))
         start = time.perf_counter()

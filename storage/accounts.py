@@ -85,8 +85,8 @@ class Accounts:
             )
             if ciphertext is not None and key_id is not None:
                 sealed = ciphertext(account_id) if callable(ciphertext) else ciphertext
-                await self._credentials.put(tx, account_id, sealed, key_id)
-            await Rules.insert_defaults(tx, owner_id, account_id, now=now)
+                await self._credentials.put(account_id, sealed, key_id, tx=tx)
+            await Rules(tx.db).insert_defaults(owner_id, account_id, now=now, tx=tx)
             row = await tx.fetchone(f"{SELECT_ACCOUNTS} WHERE a.id = ?", (account_id,))
         assert row is not None  # inserted in this very transaction
         return account_from_row(row)
@@ -158,7 +158,7 @@ class Accounts:
                 (AccountStatus.AUTH_FAILED, AccountStatus.ACTIVE, owner_id, account_id),
             )
             if changed:
-                await self._credentials.put(tx, account_id, ciphertext, key_id)
+                await self._credentials.put(account_id, ciphertext, key_id, tx=tx)
         return changed == 1
 
     async def get_credentials(self, owner_id: int, account_id: int) -> tuple[bytes, str] | None:

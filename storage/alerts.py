@@ -65,58 +65,60 @@ class Alerts:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    # --- the poll's transaction ----------------------------------------------------------
-    @staticmethod
-    async def live(tx: Transaction, account_id: int) -> list[Alert]:
-        rows = await tx.fetchall(f"{_SELECT} WHERE al.account_id = ? AND {_LIVE}", (account_id,))
+    # --- the poll's transaction (pass it as ``tx``) -------------------------------------------
+    async def live(self, account_id: int, *, tx: Transaction | None = None) -> list[Alert]:
+        rows = await self._db.reads(tx).fetchall(
+            f"{_SELECT} WHERE al.account_id = ? AND {_LIVE}", (account_id,)
+        )
         return [_alert(r) for r in rows]
 
-    @staticmethod
-    async def next_id(tx: Transaction) -> int:
+    async def next_id(self, *, tx: Transaction | None = None) -> int:
         """Ids for new episodes; safe inside BEGIN IMMEDIATE (no other writer)."""
-        row = await tx.fetchone("SELECT coalesce(max(id), 0) + 1 FROM alerts")
+        row = await self._db.reads(tx).fetchone("SELECT coalesce(max(id), 0) + 1 FROM alerts")
         assert row is not None
         return int(row[0])
 
-    @staticmethod
-    async def apply(tx: Transaction, evaluation: Evaluation) -> None:
+    async def apply(self, evaluation: Evaluation, *, tx: Transaction | None = None) -> None:
         """Write back one evaluation: drops, upserts, then the decision log."""
-        if evaluation.dropped:
-            await tx.executemany(
-                "DELETE FROM alerts WHERE id = ?", [(i,) for i in evaluation.dropped]
+        async with self._db.joining(tx) as write:
+            if evaluation.dropped:
+                await write.executemany(
+                    "DELETE FROM alerts WHERE id = ?", [(i,) for i in evaluation.dropped]
+                )
+            updates = ", ".join(f"{f} = excluded.{f}" for f in _FIELDS[1:])
+            await write.executemany(
+                f"INSERT INTO alerts ({', '.join(_FIELDS)})"
+                f" VALUES ({', '.join('?' * len(_FIELDS))})"
+                f" ON CONFLICT(id) DO UPDATE SET {updates}",
+                [_row(a) for a in evaluation.alerts],
             )
-        updates = ", ".join(f"{f} = excluded.{f}" for f in _FIELDS[1:])
-        await tx.executemany(
-            f"INSERT INTO alerts ({', '.join(_FIELDS)}) VALUES ({', '.join('?' * len(_FIELDS))})"
-            f" ON CONFLICT(id) DO UPDATE SET {updates}",
-            [_row(a) for a in evaluation.alerts],
-        )
-        await Alerts.log(tx, evaluation.decisions)
+            await self.log(evaluation.decisions, tx=write)
 
-    @staticmethod
-    async def log(tx: Transaction, decisions: Sequence[Decision]) -> None:
-        await tx.executemany(
-            "INSERT INTO alert_decisions (alert_id, at, reason, detail) VALUES (?, ?, ?, ?)",
-            [(d.alert_id, d.at, d.reason.value, d.detail) for d in decisions],
-        )
+    async def log(self, decisions: Sequence[Decision], *, tx: Transaction | None = None) -> None:
+        async with self._db.joining(tx) as write:
+            await write.executemany(
+                "INSERT INTO alert_decisions (alert_id, at, reason, detail) VALUES (?, ?, ?, ?)",
+                [(d.alert_id, d.at, d.reason.value, d.detail) for d in decisions],
+            )
 
-    @staticmethod
-    async def silences(tx: Transaction, owner_id: int, at: float) -> list[Silence]:
-        rows = await tx.fetchall(
+    async def silences(
+        self, owner_id: int, at: float, *, tx: Transaction | None = None
+    ) -> list[Silence]:
+        """The owner's silences still in force at ``at``, oldest first."""
+        rows = await self._db.reads(tx).fetchall(
             "SELECT id, owner_id, matchers_json, starts_at, ends_at FROM silences"
-            " WHERE owner_id = ? AND ends_at > ?",
+            " WHERE owner_id = ? AND ends_at > ? ORDER BY id",
             (owner_id, at),
         )
         return [_silence(r) for r in rows]
 
-    @staticmethod
     async def recipients(
-        tx: Transaction, owner_id: int, account_id: int | None = None
+        self, owner_id: int, account_id: int | None = None, *, tx: Transaction | None = None
     ) -> list[ChatSettings]:
         """Who hears about the owner's account: the owner's private chats on every platform,
         then the groups the account is shared with (in the topic it was shared from), with
         quiet hours and blocked state."""
-        rows = await tx.fetchall(
+        rows = await self._db.reads(tx).fetchall(
             "SELECT ci.platform, ci.chat_id, c.quiet_from, c.quiet_to, c.quiet_tz,"
             " c.quiet_allow_critical, c.blocked_at, c.blocked_reason"
             " FROM chat_identities ci LEFT JOIN chats c"
@@ -212,14 +214,6 @@ class Alerts:
                 (owner_id, json.dumps(matchers, sort_keys=True), starts_at, ends_at, starts_at),
             )
         return Silence(silence_id, owner_id, dict(matchers), starts_at, ends_at)
-
-    async def silences_for(self, owner_id: int, at: float) -> list[Silence]:
-        rows = await self._db.fetchall(
-            "SELECT id, owner_id, matchers_json, starts_at, ends_at FROM silences"
-            " WHERE owner_id = ? AND ends_at > ? ORDER BY id",
-            (owner_id, at),
-        )
-        return [_silence(r) for r in rows]
 
     async def expire_silence(self, owner_id: int, silence_id: int, at: float) -> bool:
         async with self._db.transaction() as tx:

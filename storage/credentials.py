@@ -35,16 +35,19 @@ class CredentialStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    @staticmethod
-    async def put(tx: Transaction, account_id: int, ciphertext: bytes, key_id: str) -> None:
-        """Insert or replace one account's credentials inside ``tx`` (bound to it: the
-        caller sealed them with the account id)."""
-        await tx.execute(
-            "INSERT INTO credentials (account_id, ciphertext, key_id, bound) VALUES (?, ?, ?, 1)"
-            " ON CONFLICT (account_id) DO UPDATE"
-            " SET ciphertext = excluded.ciphertext, key_id = excluded.key_id, bound = 1",
-            (account_id, ciphertext, key_id),
-        )
+    async def put(
+        self, account_id: int, ciphertext: bytes, key_id: str, *, tx: Transaction | None = None
+    ) -> None:
+        """Insert or replace one account's credentials (bound to it: the caller sealed them
+        with the account id)."""
+        async with self._db.joining(tx) as write:
+            await write.execute(
+                "INSERT INTO credentials (account_id, ciphertext, key_id, bound)"
+                " VALUES (?, ?, ?, 1)"
+                " ON CONFLICT (account_id) DO UPDATE"
+                " SET ciphertext = excluded.ciphertext, key_id = excluded.key_id, bound = 1",
+                (account_id, ciphertext, key_id),
+            )
 
     async def get(self, account_id: int) -> CredentialRow | None:
         """One account's credentials, or None."""

@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from types import TracebackType
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 import aiosqlite
 
@@ -99,9 +99,11 @@ async def _connect(path: str, *, read_only: bool, busy_timeout_s: float) -> aios
 class Transaction:
     """Statements inside one ``BEGIN IMMEDIATE`` … ``COMMIT``; unusable once it has ended."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: str = "") -> None:
+    def __init__(self, conn: aiosqlite.Connection, db: Database) -> None:
         self._conn: aiosqlite.Connection | None = conn
-        self._path = path
+        #: The database this transaction writes to (repositories are built on it).
+        self.db = db
+        self._path = db.path
 
     def _live(self) -> aiosqlite.Connection:
         if self._conn is None:
@@ -142,6 +144,14 @@ class Transaction:
         with _translated(self._path):
             async with self._live().execute(sql, params) as cursor:
                 return list(await cursor.fetchall())
+
+
+class Reads(Protocol):
+    """What a read needs: a transaction (seeing its own writes) or the database (committed)."""
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None: ...
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]: ...
 
 
 class Database:
@@ -219,7 +229,7 @@ class Database:
             raise RuntimeError("nested transaction: pass the open Transaction instead")
         async with self._lock:
             self._holder = task
-            tx = Transaction(self._writer, self.path)
+            tx = Transaction(self._writer, self)
             committed = False
             try:
                 with _translated(self.path):
@@ -241,6 +251,11 @@ class Database:
                     # rollback (disk gone) must not hide the error that brought us here.
                     with contextlib.suppress(sqlite3.Error):
                         await self._writer.rollback()
+
+    def reads(self, tx: Transaction | None) -> Reads:
+        """Where a repository's read goes: the caller's transaction if it passed one (so the
+        read sees what that transaction wrote), else committed data."""
+        return self if tx is None else tx
 
     @asynccontextmanager
     async def joining(self, tx: Transaction | None) -> AsyncIterator[Transaction]:

@@ -77,14 +77,16 @@ class Outbox:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    @staticmethod
-    async def enqueue(tx: Transaction, messages: Sequence[NewMessage], *, now: float) -> int:
-        """Queue messages inside the caller's transaction; the number of new rows.
+    async def enqueue(
+        self, messages: Sequence[NewMessage], *, now: float, tx: Transaction | None = None
+    ) -> int:
+        """Queue messages (inside the caller's transaction when given); the number of new rows.
 
         A message whose ``dedup_key`` is already queued (or was sent) is skipped. A digest's
         charts are stored beside its row (``storage.outbox_queue``), not in its payload.
         """
-        return await outbox_queue.insert(tx, messages, now=now)
+        async with self._db.joining(tx) as write:
+            return await outbox_queue.insert(write, messages, now=now)
 
     async def claim(
         self,

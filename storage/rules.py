@@ -57,56 +57,44 @@ class Rules:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    @staticmethod
     async def insert(
-        tx: Transaction,
+        self,
         owner_id: int,
         account_id: int | None,
         spec: RuleSpec,
         *,
         now: float,
         default: bool = False,
+        tx: Transaction | None = None,
     ) -> Rule:
-        """Store a rule inside the caller's transaction (the account must be the owner's)."""
-        rule_id = await tx.insert(
-            "INSERT INTO alert_rules (owner_id, account_id, kind, params_json, severity,"
-            " created_at, is_default) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                owner_id,
-                account_id,
-                spec.kind.value,
-                _params(spec),
-                spec.severity.value,
-                now,
-                int(default),
-            ),
-        )
-        return Rule(rule_id, owner_id, account_id, spec, True, now, default)
+        """Store a rule (the account must be the owner's)."""
+        async with self._db.joining(tx) as write:
+            return await _insert(write, owner_id, account_id, spec, now=now, default=default)
 
-    @staticmethod
     async def insert_defaults(
-        tx: Transaction, owner_id: int, account_id: int, *, now: float
+        self, owner_id: int, account_id: int, *, now: float, tx: Transaction | None = None
     ) -> list[Rule]:
         """The rules that protect a new account before its owner configures anything."""
-        return [
-            await Rules.insert(tx, owner_id, account_id, spec, now=now, default=True)
-            for spec in default_specs()
-        ]
+        async with self._db.joining(tx) as write:
+            return [
+                await _insert(write, owner_id, account_id, spec, now=now, default=True)
+                for spec in default_specs()
+            ]
 
     async def add(
         self, owner_id: int, account_id: int | None, spec: RuleSpec, *, now: float
     ) -> Rule:
-        async with self._db.transaction() as tx:
-            return await self.insert(tx, owner_id, account_id, spec, now=now)
+        return await self.insert(owner_id, account_id, spec, now=now)
 
     async def list_for(self, owner_id: int) -> list[Rule]:
         rows = await self._db.fetchall(f"{_SELECT} WHERE owner_id = ? ORDER BY id", (owner_id,))
         return [_rule(r) for r in rows]
 
-    @staticmethod
-    async def in_scope(tx: Transaction, owner_id: int, account_id: int) -> list[Rule]:
-        """Every rule (enabled or not) that covers this account, read inside the poll."""
-        rows = await tx.fetchall(
+    async def in_scope(
+        self, owner_id: int, account_id: int, *, tx: Transaction | None = None
+    ) -> list[Rule]:
+        """Every rule (enabled or not) that covers this account (read inside the poll)."""
+        rows = await self._db.reads(tx).fetchall(
             f"{_SELECT} WHERE owner_id = ? AND (account_id IS NULL OR account_id = ?) ORDER BY id",
             (owner_id, account_id),
         )
@@ -128,3 +116,28 @@ class Rules:
                 (int(enabled), owner_id, rule_id),
             )
         return changed > 0
+
+
+async def _insert(
+    tx: Transaction,
+    owner_id: int,
+    account_id: int | None,
+    spec: RuleSpec,
+    *,
+    now: float,
+    default: bool,
+) -> Rule:
+    rule_id = await tx.insert(
+        "INSERT INTO alert_rules (owner_id, account_id, kind, params_json, severity,"
+        " created_at, is_default) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            owner_id,
+            account_id,
+            spec.kind.value,
+            _params(spec),
+            spec.severity.value,
+            now,
+            int(default),
+        ),
+    )
+    return Rule(rule_id, owner_id, account_id, spec, True, now, default)

@@ -85,10 +85,9 @@ class Shares:
         )
         return row is not None
 
-    @staticmethod
-    async def of_account(tx: Transaction, account_id: int) -> list[Share]:
+    async def of_account(self, account_id: int, *, tx: Transaction | None = None) -> list[Share]:
         """Every chat the account is shared with (the alert stage's extra recipients)."""
-        rows = await tx.fetchall(
+        rows = await self._db.reads(tx).fetchall(
             "SELECT * FROM shares WHERE account_id = ? ORDER BY created_at", (account_id,)
         )
         return [_share(r) for r in rows]

@@ -75,27 +75,12 @@ class Snapshots:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    @staticmethod
-    async def insert(tx: Transaction, summary: SnapshotSummary) -> AccountSnapshot:
-        """Store one poll's result inside the caller's transaction (system: no owner check)."""
-        values = (
-            summary.account_id,
-            summary.taken_at,
-            _finite(summary.equity_usd),
-            _finite(summary.gross_exposure_usd),
-            _finite(summary.net_exposure_usd),
-            _finite(summary.effective_leverage),
-            _finite(summary.margin_ratio),
-            _positions_json(summary.positions),
-        )
-        snapshot_id = await tx.insert(
-            f"INSERT INTO account_snapshots ({', '.join(_COLUMNS)})"
-            f" VALUES ({', '.join('?' * len(_COLUMNS))})",
-            values,
-        )
-        row = await tx.fetchone("SELECT * FROM account_snapshots WHERE id = ?", (snapshot_id,))
-        assert row is not None  # inserted in this very transaction
-        return _snapshot(row)
+    async def insert(
+        self, summary: SnapshotSummary, *, tx: Transaction | None = None
+    ) -> AccountSnapshot:
+        """Store one poll's result (system: no owner check)."""
+        async with self._db.joining(tx) as write:
+            return await _insert(write, summary)
 
     async def latest(self, owner_id: int, account_id: int) -> AccountSnapshot | None:
         """The newest snapshot of the owner's account; None if none or not theirs."""
@@ -140,7 +125,7 @@ class Snapshots:
                 float(r["at"]),
                 None if r["equity_usd"] is None else float(r["equity_usd"]),
                 None if r["gross_exposure_usd"] is None else float(r["gross_exposure_usd"]),
-            )  # fmt: skip
+            )
             for r in rows
         ]
 
@@ -163,3 +148,24 @@ class Snapshots:
             deleted += batch
             if batch < PRUNE_BATCH:
                 return deleted
+
+
+async def _insert(tx: Transaction, summary: SnapshotSummary) -> AccountSnapshot:
+    values = (
+        summary.account_id,
+        summary.taken_at,
+        _finite(summary.equity_usd),
+        _finite(summary.gross_exposure_usd),
+        _finite(summary.net_exposure_usd),
+        _finite(summary.effective_leverage),
+        _finite(summary.margin_ratio),
+        _positions_json(summary.positions),
+    )
+    snapshot_id = await tx.insert(
+        f"INSERT INTO account_snapshots ({', '.join(_COLUMNS)})"
+        f" VALUES ({', '.join('?' * len(_COLUMNS))})",
+        values,
+    )
+    row = await tx.fetchone("SELECT * FROM account_snapshots WHERE id = ?", (snapshot_id,))
+    assert row is not None  # inserted in this very transaction
+    return _snapshot(row)

@@ -289,7 +289,7 @@ async def _tell_others(
         )
         for row in rows
     ]
-    await Outbox.enqueue(tx, messages, now=now)
+    await Outbox(tx.db).enqueue(messages, now=now, tx=tx)
 
 
 def code_hash(code: str) -> str:

@@ -202,7 +202,6 @@ def test_the_sql_check_catches_a_query(tmp_path: Path) -> None:
     """A query string is found; prose that merely says "select" or "update" is not."""
     module = tmp_path / "query.py"
     module.write_text(
-        'Q = "SELECT id FROM alerts WHERE x = ?"\n'
-        'P = "select the account, then update its label"\n'
+        'Q = "SELECT id FROM alerts WHERE x = ?"\nP = "select the account, then update its label"\n'
     )
     assert _sql_strings(module) == ["SELECT id FROM alerts WHERE x = ?"]

@@ -170,7 +170,7 @@ class AlertService:
         )
 
     async def silences(self, owner_id: int) -> list[Silence]:
-        return await self.alerts.silences_for(owner_id, self.clock())
+        return await self.alerts.silences(owner_id, self.clock())
 
     async def unsilence(self, owner_id: int, silence_id: int) -> None:
         if not await self.alerts.expire_silence(owner_id, silence_id, self.clock()):

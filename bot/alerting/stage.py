@@ -43,19 +43,19 @@ class AlertPipeline:
         owner = event.account.owner_id
         result = evaluate(
             observation(event),
-            rules=await Rules.in_scope(tx, owner, event.account.id),
-            alerts=await Alerts.live(tx, event.account.id),
-            silences=await Alerts.silences(tx, owner, event.at),
-            chats=await Alerts.recipients(tx, owner, event.account.id),
-            next_id=await Alerts.next_id(tx),
+            rules=await Rules(tx.db).in_scope(owner, event.account.id, tx=tx),
+            alerts=await Alerts(tx.db).live(event.account.id, tx=tx),
+            silences=await Alerts(tx.db).silences(owner, event.at, tx=tx),
+            chats=await Alerts(tx.db).recipients(owner, event.account.id, tx=tx),
+            next_id=await Alerts(tx.db).next_id(tx=tx),
             policy=self.policy,
         )
         await self.write(tx, result, at=event.at)
 
     async def write(self, tx: Transaction, result: Evaluation, *, at: float) -> None:
         """Alert rows, decision log and outbox rows, inside the caller's transaction."""
-        await Alerts.apply(tx, result)
-        queued = await Outbox.enqueue(tx, result.messages, now=at)
+        await Alerts(tx.db).apply(result, tx=tx)
+        queued = await Outbox(tx.db).enqueue(result.messages, now=at, tx=tx)
         self.queued += queued
         if queued:
             # The notifier claims through the writer lock, so it cannot see these rows before

@@ -69,7 +69,7 @@ class OpsAlerts:
         platform, chat_id = self.ops_chat
         message = NewMessage(key, None, platform, chat_id, notice.severity, notice)
         async with self.db.transaction() as tx:
-            queued = await Outbox.enqueue(tx, [message], now=notice.at)
+            queued = await Outbox(tx.db).enqueue([message], now=notice.at, tx=tx)
         if queued:
             self.wake()
         return True

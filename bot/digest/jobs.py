@@ -144,7 +144,7 @@ class DigestJobs:
         )
         message = NewMessage(key, owner_id, platform, chat_id, Severity.INFO, notice)
         async with self.db.transaction() as tx:
-            await Outbox.enqueue(tx, [message], now=now)
+            await Outbox(tx.db).enqueue([message], now=now, tx=tx)
         self.wake()
 
     async def accounts_for(self, subscription: Subscription) -> list[LinkedAccount]:

@@ -294,7 +294,7 @@ class Monitor:
         summary = summarise(analysis, account_id=account.id, taken_at=at)
         event = PollEvent(account, at, AccountStatus.ACTIVE, analysis=analysis, funding=funding)
         async with self.db.transaction() as tx:
-            await Snapshots.insert(tx, summary)
+            await Snapshots(tx.db).insert(summary, tx=tx)
             await self.accounts.record_poll_success(account.id, at, tx=tx)
             await self.alerts(tx, event)
         self.stats.polls += 1

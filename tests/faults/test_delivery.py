@@ -113,7 +113,7 @@ async def test_a_chat_platform_down_for_a_minute(tmp_path: Path) -> None:
             storage_failing=notifier.storage_trouble_since, clock=clock,
         )  # fmt: skip
         async with db.transaction() as tx:
-            await Outbox.enqueue(tx, [message(USER_CHAT) for _ in range(5)], now=clock())
+            await Outbox(tx.db).enqueue([message(USER_CHAT) for _ in range(5)], now=clock(), tx=tx)
         while clock.now < NOW + 300.0:
             await notifier.drain()
             await watchdog.check_delivery()

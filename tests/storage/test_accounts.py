@@ -173,7 +173,9 @@ async def test_poll_success_can_share_the_callers_transaction(
     """The monitor records success and its snapshot atomically: an error undoes both."""
     with pytest.raises(RuntimeError):
         async with db.transaction() as tx:
-            await Snapshots.insert(tx, SnapshotSummary(alice_account.id, NOW, 1, 0, 0, 0, 0))
+            await Snapshots(tx.db).insert(
+                SnapshotSummary(alice_account.id, NOW, 1, 0, 0, 0, 0), tx=tx
+            )
             await accounts.record_poll_success(alice_account.id, NOW, tx=tx)
             raise RuntimeError("crash mid-poll")
     account = await accounts.system_get(alice_account.id)
@@ -234,7 +236,7 @@ async def test_remove_cascades_to_credentials_snapshots_rules_and_alerts(
 ) -> None:
     """Deleting an account deletes its credentials, snapshots, rules and alert state."""
     async with db.transaction() as tx:
-        await Snapshots.insert(tx, SnapshotSummary(alice_account.id, NOW, 1, 0, 0, 0, 0))
+        await Snapshots(tx.db).insert(SnapshotSummary(alice_account.id, NOW, 1, 0, 0, 0, 0), tx=tx)
         rule = await tx.insert(
             "INSERT INTO alert_rules (owner_id, account_id, kind, severity, created_at)"
             " VALUES (?, ?, 'liq_distance', 'critical', ?)",

@@ -14,7 +14,7 @@ NOW = 1_700_000_000.0
 
 async def enqueue(db: Database, *messages: NewMessage, now: float = NOW) -> int:
     async with db.transaction() as tx:
-        return await Outbox.enqueue(tx, messages, now=now)
+        return await Outbox(tx.db).enqueue(messages, now=now, tx=tx)
 
 
 async def test_enqueue_twice_with_the_same_key_keeps_one_row(db: Database) -> None:
@@ -29,7 +29,7 @@ async def test_enqueue_rolls_back_with_the_callers_transaction(db: Database) -> 
     """Rows are written inside the caller's transaction: its rollback removes them too."""
     try:
         async with db.transaction() as tx:
-            await Outbox.enqueue(tx, [message()], now=NOW)
+            await Outbox(tx.db).enqueue([message()], now=NOW, tx=tx)
             raise RuntimeError("the alert stage failed after queueing")
     except RuntimeError:
         pass

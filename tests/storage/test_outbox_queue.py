@@ -41,7 +41,7 @@ def _digest(key: str = "digest:1:1", *, charts: tuple[Chart, ...] | None = None)
 
 async def enqueue(db: Database, *messages: NewMessage) -> int:
     async with db.transaction() as tx:
-        return await Outbox.enqueue(tx, messages, now=NOW)
+        return await Outbox(tx.db).enqueue(messages, now=NOW, tx=tx)
 
 
 async def _stored(db: Database) -> int:

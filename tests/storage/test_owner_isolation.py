@@ -11,7 +11,7 @@ from tests.storage.conftest import NOW
 
 async def _snapshot(db: Database, account: LinkedAccount) -> None:
     async with db.transaction() as tx:
-        await Snapshots.insert(tx, SnapshotSummary(account.id, NOW, 100.0, 0, 0, 0, 0))
+        await Snapshots(tx.db).insert(SnapshotSummary(account.id, NOW, 100.0, 0, 0, 0, 0), tx=tx)
 
 
 async def test_get_returns_none_for_another_owners_account(

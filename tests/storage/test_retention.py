@@ -29,7 +29,7 @@ async def _row(db: Database, key: str, *, at: float, status: str = "sent", alert
     """One outbox row queued at ``at``, then sent (or dead, or left pending); about ``alert``."""
     notice = alert_notice(item(alert)) if alert else None
     async with db.transaction() as tx:
-        await Outbox.enqueue(tx, [message(key=key, notice=notice)], now=at)
+        await Outbox(tx.db).enqueue([message(key=key, notice=notice)], now=at, tx=tx)
     row = await Outbox(db).by_key(key)
     assert row is not None
     if status == "sent":
@@ -55,7 +55,7 @@ async def _alert(
     )  # fmt: skip
     decisions = (Decision(alert_id, at, Reason.FIRST), Decision(alert_id, at + 60, Reason.WAITING))
     async with db.transaction() as tx:
-        await Alerts.apply(tx, Evaluation((alert,), decisions=decisions))
+        await Alerts(tx.db).apply(Evaluation((alert,), decisions=decisions), tx=tx)
 
 
 async def _ids(db: Database, table: str, column: str = "id") -> list[int]:
@@ -170,7 +170,7 @@ async def test_a_big_prune_lets_other_writers_in_between_batches(db: Database) -
     """300 rows due, 10 per transaction: a write queued mid-prune runs before the prune ends
     (one DELETE of everything would hold the lock until all were gone)."""
     async with db.transaction() as tx:
-        await Outbox.enqueue(tx, [message(key=f"m{i}") for i in range(301)], now=OLD)
+        await Outbox(tx.db).enqueue([message(key=f"m{i}") for i in range(301)], now=OLD, tx=tx)
         await tx.execute("UPDATE outbox SET status = 'sent'")
 
     async def sent() -> int:

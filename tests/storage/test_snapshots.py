@@ -16,7 +16,7 @@ BTC = PositionSummary("BTC/USDT:USDT", "long", 0.5, 30_000.0, 60_000.0, 48_000.0
 async def _insert(db: Database, account: LinkedAccount, *times: float) -> None:
     async with db.transaction() as tx:
         for at in times:
-            await Snapshots.insert(tx, SnapshotSummary(account.id, at, at, 0, 0, 0, 0))
+            await Snapshots(tx.db).insert(SnapshotSummary(account.id, at, at, 0, 0, 0, 0), tx=tx)
 
 
 async def test_insert_round_trips_every_field(
@@ -27,7 +27,7 @@ async def test_insert_round_trips_every_field(
         alice_account.id, NOW, 10_000.0, 30_000.0, 30_000.0, 3.0, 0.05, (BTC,)
     )
     async with db.transaction() as tx:
-        stored = await Snapshots.insert(tx, summary)
+        stored = await Snapshots(tx.db).insert(summary, tx=tx)
     assert stored.positions == (BTC,)
     assert stored.equity_usd == 10_000.0 and stored.margin_ratio == 0.05
     assert await snapshots.latest(alice.id, alice_account.id) == stored
@@ -40,7 +40,7 @@ async def test_non_finite_numbers_are_stored_as_none(
     position = PositionSummary("ETH/USDT:USDT", "short", 1.0, math.nan, 3000.0, math.inf, None, "x")
     summary = SnapshotSummary(alice_account.id, NOW, math.nan, 0, 0, math.inf, 0, (position,))
     async with db.transaction() as tx:
-        stored = await Snapshots.insert(tx, summary)
+        stored = await Snapshots(tx.db).insert(summary, tx=tx)
     assert (stored.equity_usd, stored.effective_leverage) == (None, None)
     assert (stored.positions[0].notional_usd, stored.positions[0].liquidation_price) == (None, None)
 

@@ -119,7 +119,7 @@ async def test_connect_remove_disconnects_another_chat_never_this_one(env: Env) 
     assert gone.startswith("Disconnected discord:55")
     assert (await env.say(DISCORD, "/accounts")).startswith("No linked accounts yet")
     async with env.db.transaction() as tx:
-        chats = await Alerts.recipients(tx, env.ann, None)
+        chats = await Alerts(tx.db).recipients(env.ann, None, tx=tx)
     assert [(c.platform, c.chat_id) for c in chats] == [(Platform.TELEGRAM, "1")]
 
 

@@ -70,13 +70,13 @@ async def _fire(env: Env) -> list[int]:
     async with env.db.transaction() as tx:
         result = evaluate(
             obs,
-            rules=await Rules.in_scope(tx, env.ann, env.account.id),
+            rules=await Rules(tx.db).in_scope(env.ann, env.account.id, tx=tx),
             alerts=[],
-            chats=await Alerts.recipients(tx, env.ann, env.account.id),
-            next_id=await Alerts.next_id(tx),
+            chats=await Alerts(tx.db).recipients(env.ann, env.account.id, tx=tx),
+            next_id=await Alerts(tx.db).next_id(tx=tx),
         )
-        await Alerts.apply(tx, result)
-        await Outbox.enqueue(tx, result.messages, now=time.time())
+        await Alerts(tx.db).apply(result, tx=tx)
+        await Outbox(tx.db).enqueue(result.messages, now=time.time(), tx=tx)
     rows = await env.db.fetchall("SELECT id, chat_id FROM outbox ORDER BY id")
     return [int(r["id"]) for r in rows]
 
@@ -242,7 +242,7 @@ async def test_connect_joins_a_discord_identity_to_the_telegram_user(env: Env) -
     assert joined.text.startswith("Connected")
     assert "#1 main (bybit)" in (await conv.handle(_discord("55", "900"), "/accounts")).text
     async with env.db.transaction() as tx:
-        chats = await Alerts.recipients(tx, env.ann, env.account.id)
+        chats = await Alerts(tx.db).recipients(env.ann, env.account.id, tx=tx)
     assert {(c.platform, c.chat_id) for c in chats} == {
         (Platform.TELEGRAM, "1"),
         (Platform.DISCORD, "900"),

@@ -58,12 +58,12 @@ async def _fire(session: ConsoleSession) -> int:
     async with db.transaction() as tx:
         result = evaluate(
             obs,
-            rules=await Rules.in_scope(tx, owner, account.id),
+            rules=await Rules(tx.db).in_scope(owner, account.id, tx=tx),
             alerts=[],
-            chats=await Alerts.recipients(tx, owner, account.id),
-            next_id=await Alerts.next_id(tx),
+            chats=await Alerts(tx.db).recipients(owner, account.id, tx=tx),
+            next_id=await Alerts(tx.db).next_id(tx=tx),
         )
-        await Alerts.apply(tx, result)
+        await Alerts(tx.db).apply(result, tx=tx)
     return next(a.id for a in result.alerts if a.firing and a.rule_id == 2)  # the critical
 
 

@@ -55,7 +55,7 @@ def notifier(make_notifier: MakeNotifier) -> Notifier:
 async def enqueue(db: Database, *messages: NewMessage, now: float = NOW) -> int:
     """Queue messages the way the alert stage does: in one transaction of its own."""
     async with db.transaction() as tx:
-        return await Outbox.enqueue(tx, messages, now=now)
+        return await Outbox(tx.db).enqueue(messages, now=now, tx=tx)
 
 
 async def deliver_all(notifier: Notifier, clock: FakeClock, db: Database, rounds: int = 50) -> None:

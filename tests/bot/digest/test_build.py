@@ -48,8 +48,8 @@ async def _seed(db: Database, account: LinkedAccount) -> None:
             at = NOW - 30 * 86400 + i * 900
             equity = 10_000 + 3_000 * i / steps
             lev = 2 + i / steps
-            await Snapshots.insert(
-                tx, SnapshotSummary(account.id, at, equity, equity * lev, equity, lev, 0.1, ())
+            await Snapshots(tx.db).insert(
+                SnapshotSummary(account.id, at, equity, equity * lev, equity, lev, 0.1, ()), tx=tx
             )
         # Alerts of the last day: two fired, one acknowledged after 4 minutes; one older.
         episodes = ((NOW - 3 * HOUR, NOW - 3 * HOUR + 240), (NOW - HOUR, None),

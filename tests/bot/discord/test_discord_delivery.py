@@ -55,7 +55,7 @@ async def test_429_is_retried_and_closed_dms_block_the_chat(client: Pair, tmp_pa
             for n in range(2)
         ]
         async with db.transaction() as tx:
-            await Outbox.enqueue(tx, rows, now=0.0)
+            await Outbox(tx.db).enqueue(rows, now=0.0, tx=tx)
         notifier = Notifier(db, {Platform.DISCORD: DiscordChannel(bot)}, backoff_s=0.2)
         task = asyncio.create_task(notifier.run())
         try:

@@ -55,7 +55,7 @@ def test_the_policy_defaults_are_the_settings_defaults() -> None:
 async def test_the_job_prunes_what_is_due_at_its_clocks_time(db: Database) -> None:
     """A message sent 31 days ago goes with the default policy; at 29 days it stays."""
     async with db.transaction() as tx:
-        await Outbox.enqueue(tx, [message(key="old"), message(key="newest")], now=T0)
+        await Outbox(tx.db).enqueue([message(key="old"), message(key="newest")], now=T0, tx=tx)
         await tx.execute("UPDATE outbox SET status = 'sent', sent_at = ?", (T0,))
     assert (await RetentionJob(db, clock=lambda: T0 + 29 * DAY).run()).total == 0
     assert await RetentionJob(db, clock=lambda: T0 + 31 * DAY).run() == Pruned(outbox=1)
@@ -165,7 +165,7 @@ async def _world(db: Database) -> _World:
     world.live_alert = await _fire(world, T0, "BTC/USDT:USDT:long", acked=True)
     async with db.transaction() as tx:
         queued = NewMessage("never", owner.id, Platform.DISCORD, "9", Severity.INFO, _digest(T0))
-        await Outbox.enqueue(tx, [queued], now=T0)
+        await Outbox(tx.db).enqueue([queued], now=T0, tx=tx)
     world.undelivered = (await Outbox(db).by_key("never")).id  # type: ignore[union-attr]
     silence = await Alerts(db).add_silence(owner.id, {}, starts_at=T0, ends_at=T0 + 400 * DAY)
     world.live_silence = silence.id
@@ -184,14 +184,16 @@ async def _apply(world: _World, alert: Alert, reason: Reason, at: float) -> None
         Severity.CRITICAL, notice,
     )  # fmt: skip
     async with world.db.transaction() as tx:
-        await Alerts.apply(tx, Evaluation((alert,), decisions=(Decision(alert.id, at, reason),)))
-        await Outbox.enqueue(tx, [queued], now=at)
+        await Alerts(tx.db).apply(
+            Evaluation((alert,), decisions=(Decision(alert.id, at, reason),)), tx=tx
+        )
+        await Outbox(tx.db).enqueue([queued], now=at, tx=tx)
 
 
 async def _fire(world: _World, at: float, key: str, *, acked: bool = False) -> int:
     rule = (await Rules(world.db).list_for(world.account.owner_id))[0]
     async with world.db.transaction() as tx:
-        alert_id = await Alerts.next_id(tx)
+        alert_id = await Alerts(tx.db).next_id(tx=tx)
     alert = Alert(
         alert_id, rule.id, world.account.id, key, AlertStatus.FIRING, at, 1, 3.0, 3.0,
         fired_at=at, acked_at=at + 60 if acked else None,
@@ -207,7 +209,7 @@ async def _day(world: _World, day: int) -> float:
     async with db.transaction() as tx:
         queued = NewMessage(f"digest:1:{day}", None, Platform.TELEGRAM, "1", Severity.INFO,
                             _digest(t + 8 * 3600))  # fmt: skip
-        await Outbox.enqueue(tx, [queued], now=t + 8 * 3600)
+        await Outbox(tx.db).enqueue([queued], now=t + 8 * 3600, tx=tx)
     alert_id = await _fire(world, t + 10 * 3600, "ETH/USDT:USDT:long")
     (fired,) = [a for a in await Alerts(db).live_for(world.account.owner_id) if a.id == alert_id]
     resolved_at = t + 11 * 3600
@@ -250,7 +252,7 @@ async def test_a_year_of_digests_and_alerts_stays_bounded(db: Database) -> None:
     assert [a.id for a in await Alerts(db).live_for(world.account.owner_id)] == [world.live_alert]
     assert len(await Alerts(db).decisions(world.live_alert)) == 1
     assert (await Outbox(db).get(world.undelivered)) is not None
-    silences = await Alerts(db).silences_for(world.account.owner_id, T0 + DAYS * DAY)
+    silences = await Alerts(db).silences(world.account.owner_id, T0 + DAYS * DAY)
     assert [s.id for s in silences] == [world.live_silence]
     refs = await Outbox(db).related_refs(Platform.TELEGRAM, "1", [world.live_alert])
     assert len(refs) == 1  # its resolved notice will still reply to it

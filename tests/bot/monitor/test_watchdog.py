@@ -84,7 +84,7 @@ async def test_watchdog_is_quiet_when_nothing_is_watched(world: World) -> None:
 async def _queue_alert(world: World, chat: str, at: float) -> None:
     async with world.db.transaction() as tx:
         queued = message(chat, key=f"k-{chat}-{at}", owner_id=world.owner_id)
-        await Outbox.enqueue(tx, [queued], now=at)
+        await Outbox(tx.db).enqueue([queued], now=at, tx=tx)
 
 
 def _direct_kinds(channel: FakeChannel) -> list[str]:

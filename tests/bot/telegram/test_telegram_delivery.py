@@ -76,7 +76,7 @@ async def _enqueue(db: Database, chats: tuple[int, ...], per_chat: int) -> None:
         for chat in chats
     ]
     async with db.transaction() as tx:
-        await Outbox.enqueue(tx, rows, now=0.0)
+        await Outbox(tx.db).enqueue(rows, now=0.0, tx=tx)
 
 
 async def test_a_429_storm_loses_nothing_and_never_outpaces_telegram(
