@@ -2,7 +2,7 @@
 
 Run: ``PYTHONPATH=. .venv/bin/python -m benchmarks.digest_build [--accounts 50] [--docs docs]``
 
-Seeds a real SQLite database (every account is the bundled Binance USDⓈ-M example, analysed by
+Seeds a real SQLite database (every account is the bundled Binance USDⓈ-M example, analyzed by
 the engine; its equity history drifts upwards; two days of funding every 8 hours and a few
 closed trades, read whole by the ledger), then times, in one process: the digest content
 (snapshots, alert log, live analyses → ``bot.digest.build.build``) and the three charts (matplotlib,
@@ -22,7 +22,7 @@ from bot.analysis.snapshot import load
 from bot.digest import build as digest
 from bot.digest import text as digest_text
 from bot.digest.jobs import CHARTS, DigestJobs
-from engine.analysis import analyse
+from engine.analysis import analyze
 from engine.domain import Platform, SnapshotSummary
 from storage import Database
 from storage.accounts import Accounts
@@ -82,7 +82,7 @@ async def measure(count: int, docs: Path | None) -> tuple[float, float, int]:
     """(seconds to build the content, seconds to render the three charts, snapshots stored)."""
     now = time.time()
     loaded = load(EXAMPLE)
-    analysis = analyse(loaded.snapshot, volatility=loaded.volatility, horizon_hours=24)
+    analysis = analyze(loaded.snapshot, volatility=loaded.volatility, horizon_hours=24)
     with tempfile.TemporaryDirectory() as tmp:
         async with Database.open(str(Path(tmp) / "bench.db")) as db:
             p = analysis.portfolio

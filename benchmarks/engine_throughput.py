@@ -22,13 +22,13 @@ import numpy as np
 
 from benchmarks.reference import reference_pass
 from benchmarks.synthetic import BRACKETS, HORIZON_H, SIGMA, synthetic
-from engine.analysis import Analysis, analyse
+from engine.analysis import Analysis, analyze
 from engine.normalise import Snapshot
 
 
 def engine_pass(snapshot: Snapshot) -> Analysis:
     """The timed vectorised pass: exactly what the monitor runs per account."""
-    return analyse(snapshot, volatility={"BTC": SIGMA}, horizon_hours=HORIZON_H)
+    return analyze(snapshot, volatility={"BTC": SIGMA}, horizon_hours=HORIZON_H)
 
 
 def _best_of(fn: Callable[[], object], repeats: int) -> float:

@@ -62,7 +62,7 @@ class Analysis:
         return tuple(notes)
 
 
-def analyse(
+def analyze(
     snapshot: Snapshot,
     *,
     volatility: Mapping[str, float] | None = None,

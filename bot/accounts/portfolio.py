@@ -48,7 +48,7 @@ class PortfolioService:
         return [AccountView(a, self.latest.get(a.id)) for a in accounts]
 
     async def stress(self, owner_id: int, asset: str | None, shock_pct: float) -> list[StressView]:
-        """Every analysed account of the owner under a ±shock on one underlying (or all)."""
+        """Every analyzed account of the owner under a ±shock on one underlying (or all)."""
         return self.stress_of(await self.accounts.list(owner_id), asset, shock_pct)
 
     def stress_of(
@@ -74,6 +74,6 @@ class PortfolioService:
             )
             out.append(StressView(view.account, analysis, result))
         if not out:
-            target = f"a {asset.upper()} position" if asset else "an analysed position"
+            target = f"a {asset.upper()} position" if asset else "an analyzed position"
             raise UserError(f"None of these accounts has {target} yet.")
         return out

@@ -12,7 +12,7 @@ from bot.analysis.snapshot import load
 from bot.errors import UserError
 from bot.render.analysis import analysis_text, stress_text
 from bot.render.report import report, stress_report
-from engine.analysis import analyse
+from engine.analysis import analyze
 from engine.stress import stress
 
 
@@ -26,7 +26,7 @@ def analyze_file(
     # Huge but finite inputs (1e300) overflow to inf on the way, which the engine reads as
     # "unknown" by design: numpy's RuntimeWarnings would only print noise after the answer.
     with np.errstate(all="ignore"):
-        result = analyse(
+        result = analyze(
             loaded.snapshot, volatility=loaded.volatility, horizon_hours=loaded.horizon_hours
         )
     doc = report(result, loaded.exchange)

@@ -119,7 +119,7 @@ class Conversation:
         except UserError as exc:
             answer = Reply(str(exc))
         except Exception:
-            answer = Reply(failure("command"))
+            answer = Reply(unexpected("command"))
         if ctx.deleted is False:
             answer = Reply(f"{answer.text}\n{UNDELETED}", answer.table, answer.images)
         return answer
@@ -273,7 +273,7 @@ class Conversation:
             text = str(exc) if isinstance(exc, UserError) else "That button is not one of mine."
             return Pressed(toast=text)
         except Exception:
-            return Pressed(toast=failure("button"))
+            return Pressed(toast=unexpected("button"))
 
     async def _press(self, ctx: ChatContext, action: Action, arg: int) -> Pressed:
         user = await self.user(ctx)
@@ -351,7 +351,7 @@ def link_in_group(deleted: bool | None) -> str:
     )
 
 
-def failure(what: str, error: BaseException | None = None) -> str:
+def unexpected(what: str, error: BaseException | None = None) -> str:
     """The answer to an unexpected error: a reference to find the traceback in the log.
 
     Call it inside ``except`` (the exception being handled is logged) or pass ``error``.

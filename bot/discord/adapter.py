@@ -24,7 +24,7 @@ from discord import app_commands
 from bot.chat.commands import parse as cmd
 from bot.chat.commands.words import VENUES
 from bot.chat.context import Action, ChatContext, Pressed, Reply
-from bot.chat.conversation import Conversation, failure
+from bot.chat.conversation import Conversation, unexpected
 from bot.discord import channel as dchannel
 from bot.discord import render
 from bot.errors import UserError
@@ -237,7 +237,7 @@ def _choices(
         except (UserError, discord.DiscordException):
             return []
         except Exception:
-            failure("Discord autocomplete")
+            unexpected("Discord autocomplete")
             return []
         return [app_commands.Choice(name=v, value=v) for v in found[:_AUTOCOMPLETE_MAX]]
 

@@ -5,7 +5,7 @@ May import: engine, bot.errors.
 import logging
 
 from bot.exchanges.credentials import Credentials
-from bot.exchanges.errors import ExchangeFailure, Kind, LinkRefused
+from bot.exchanges.errors import ExchangeFailure, FailureKind, LinkRefused
 from bot.exchanges.hub import ExchangeHub
 from bot.exchanges.urls import apply_prefix, rewrite
 from bot.exchanges.venues import TESTED
@@ -15,7 +15,7 @@ __all__ = [
     "Credentials",
     "ExchangeFailure",
     "ExchangeHub",
-    "Kind",
+    "FailureKind",
     "LinkRefused",
     "apply_prefix",
     "rewrite",

@@ -13,7 +13,7 @@ import ccxt.async_support as ccxt  # type: ignore[import-untyped]
 
 from bot.errors import UserError
 
-Kind = Literal["auth", "proxy", "network", "exchange", "malformed"]
+FailureKind = Literal["auth", "proxy", "network", "exchange", "malformed"]
 T = TypeVar("T")
 
 #: Longest wait we honour from a Retry-After header; beyond it the poll gives up this round.
@@ -25,7 +25,7 @@ _AUTH = (ccxt.AuthenticationError,)
 #: ccxt calls both AuthenticationError; only the operator can fix them.
 PROXY_STATUSES = frozenset({407, 511})
 _MALFORMED = (ccxt.BadResponse, TypeError, KeyError, IndexError, ValueError, AttributeError)
-_DESCRIPTIONS: dict[Kind, str] = {
+_DESCRIPTIONS: dict[FailureKind, str] = {
     "auth": "rejected the credentials (invalid, revoked or lacking read permission)",
     "proxy": "could not be reached: a proxy in front of it refused liqwatch",
     "network": "could not be reached or kept failing",
@@ -41,9 +41,11 @@ class ExchangeFailure(Exception):
     ccxt's own text, which carries the signed URL, headers and sometimes the API key.
     """
 
-    def __init__(self, kind: Kind, message: str, *, venue: str = "", status: int | None = None):
+    def __init__(
+        self, kind: FailureKind, message: str, *, venue: str = "", status: int | None = None
+    ):
         super().__init__(message)
-        self.kind: Kind = kind
+        self.kind: FailureKind = kind
         self.venue = venue
         self.status = status
 
@@ -76,7 +78,7 @@ def http_status(exc: BaseException) -> int | None:
     return status if isinstance(status, int) else None
 
 
-def kind_of(exc: BaseException) -> Kind:
+def kind_of(exc: BaseException) -> FailureKind:
     """Which state a raised exception puts the account in."""
     if http_status(exc) in PROXY_STATUSES:
         return "proxy"
@@ -89,7 +91,7 @@ def kind_of(exc: BaseException) -> Kind:
     return "exchange"
 
 
-def failure(exc: BaseException, venue: str) -> ExchangeFailure:
+def as_failure(exc: BaseException, venue: str) -> ExchangeFailure:
     """A safe ``ExchangeFailure`` for ``exc`` raised while talking to ``venue``."""
     if isinstance(exc, ExchangeFailure):
         return exc
@@ -137,6 +139,6 @@ async def with_retries(
             raise
         except Exception as exc:
             if not retryable(exc) or attempt >= retries:
-                raise failure(exc, venue) from None
+                raise as_failure(exc, venue) from None
             await asyncio.sleep(backoff(exc, attempt, backoff_s))
     raise AssertionError("unreachable")  # pragma: no cover

@@ -26,7 +26,7 @@ from bot.monitor.summary import summarise
 from bot.security.vault import Vault, VaultError
 from engine.alerts.events import NoticeKind, OpsNotice
 from engine.alerts.rules import Severity
-from engine.analysis import Analysis, analyse
+from engine.analysis import Analysis, analyze
 from engine.domain import AccountStatus, LinkedAccount
 from storage import Database, Transaction
 from storage.accounts import Accounts
@@ -253,7 +253,7 @@ class Monitor:
                 str(account.id), account.venue, await self.credentials(account)
             )
             loaded = parse(raw, source=f"{account.venue} account {account.id}")
-            analysis = analyse(
+            analysis = analyze(
                 loaded.snapshot, volatility=loaded.volatility, horizon_hours=loaded.horizon_hours
             )
         except ExchangeFailure as failure:

@@ -32,7 +32,7 @@ from telegram.ext import (
 
 from bot.chat.commands import parse as cmd
 from bot.chat.context import Action, ChatContext, Pressed, Reply, chat_identity
-from bot.chat.conversation import Conversation, failure
+from bot.chat.conversation import Conversation, unexpected
 from bot.settings import SettingsError
 from bot.telegram import render
 from bot.telegram.channel import TelegramChannel, keyboard, seconds
@@ -278,7 +278,7 @@ class TelegramAdapter:
         """Anything a handler did not turn into a sentence: log it with a reference."""
         error = context.error
         # Never the update itself in the log: it may be a /link message with a secret.
-        note = failure("Telegram update", error)
+        note = unexpected("Telegram update", error)
         if isinstance(update, Update) and update.effective_message is not None:
             with contextlib.suppress(TelegramError):
                 await update.effective_message.reply_text(note, do_quote=False)

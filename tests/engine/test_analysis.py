@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from engine.analysis import analyse
+from engine.analysis import analyze
 from engine.normalise import normalise
 from engine.normalise.row import NO_MARK_ISOLATED
 
@@ -40,35 +40,35 @@ ISOLATED_LONG: dict[str, Any] = {
 def test_venue_price_far_from_the_mark_is_the_liquidation_price() -> None:
     """The venue's 99,000 at a mark of 100 is reported and measured: |100 − 99,000|/100 =
     98,900 %."""
-    result = analyse(normalise("kraken", [CROSS_SHORT], RICH))
+    result = analyze(normalise("kraken", [CROSS_SHORT], RICH))
     np.testing.assert_allclose(result.liquidation_price, [99_000.0])
     np.testing.assert_allclose(result.distance_pct, [98_900.0])
 
 
 def test_engine_prices_an_over_collateralised_short_far_from_the_mark() -> None:
     """The engine's own price stands beside the venue's: 100,100/1.01 = 99,108.91."""
-    result = analyse(normalise("kraken", [CROSS_SHORT], RICH))
+    result = analyze(normalise("kraken", [CROSS_SHORT], RICH))
     np.testing.assert_allclose(result.computed.price, [100_100 / 1.01])
 
 
 def test_isolated_position_without_a_mark_is_priced() -> None:
     """No markPrice: the computed and alert price are still 81."""
-    result = analyse(normalise("kraken", [ISOLATED_LONG]))
+    result = analyze(normalise("kraken", [ISOLATED_LONG]))
     np.testing.assert_allclose(result.computed.price, [81.0])
     np.testing.assert_allclose(result.liquidation_price, [81.0])
 
 
 def test_isolated_position_without_a_mark_has_no_distance_and_says_why() -> None:
     """Distance needs the mark: NaN, with the note naming what is and is not known."""
-    result = analyse(normalise("kraken", [ISOLATED_LONG]))
+    result = analyze(normalise("kraken", [ISOLATED_LONG]))
     assert np.isnan(result.distance_pct[0]) and np.isnan(result.probability[0])
     assert NO_MARK_ISOLATED in result.diagnostics(0)
 
 
 def test_isolated_position_without_a_mark_leaves_its_neighbour_as_it_was() -> None:
     """The mark-less long beside the far short: the short's figures do not move."""
-    alone = analyse(normalise("kraken", [CROSS_SHORT], RICH))
-    paired = analyse(normalise("kraken", [CROSS_SHORT, ISOLATED_LONG], RICH))
+    alone = analyze(normalise("kraken", [CROSS_SHORT], RICH))
+    paired = analyze(normalise("kraken", [CROSS_SHORT, ISOLATED_LONG], RICH))
     np.testing.assert_allclose(paired.computed.price[0], alone.computed.price[0])
     np.testing.assert_allclose(paired.distance_pct[0], alone.distance_pct[0])
 
@@ -94,7 +94,7 @@ def test_a_poisoned_position_leaves_its_neighbour_priced_as_before(poison: str) 
     good = {**ISOLATED_LONG, "markPrice": 100}
     bad = {**good, "symbol": "P/USDT:USDT", **fields}
     tiers = {"P/USDT:USDT": table} if table is not None else None
-    result = analyse(normalise("kraken", [good, bad], None, tiers))
+    result = analyze(normalise("kraken", [good, bad], None, tiers))
     np.testing.assert_allclose(result.computed.price[0], 81.0)
     np.testing.assert_allclose(result.distance_pct[0], 19.0)
     assert result.diagnostics(1)
@@ -103,7 +103,7 @@ def test_a_poisoned_position_leaves_its_neighbour_priced_as_before(poison: str) 
 def test_negative_contracts_beside_side_long_is_named() -> None:
     """side "long" with contracts −10 contradict each other: said so, and the side is unknown."""
     bad = {**ISOLATED_LONG, "markPrice": 100, "contracts": -10}
-    result = analyse(normalise("kraken", [bad]))
+    result = analyze(normalise("kraken", [bad]))
     assert "side is long but contracts is negative (-10): side unknown" in result.diagnostics(0)
     assert np.isnan(result.computed.price[0])
 
@@ -111,7 +111,7 @@ def test_negative_contracts_beside_side_long_is_named() -> None:
 def test_an_unreadable_tier_table_is_named_on_its_positions() -> None:
     """A tier table that is a string: ignored, and the position says so."""
     good = {**ISOLATED_LONG, "markPrice": 100}
-    result = analyse(normalise("kraken", [good], None, {"Y/USDT:USDT": "abc"}))
+    result = analyze(normalise("kraken", [good], None, {"Y/USDT:USDT": "abc"}))
     assert "leverage tiers are not a list of tier objects: ignored" in result.diagnostics(0)
     np.testing.assert_allclose(result.computed.price, [81.0])
 
@@ -119,6 +119,6 @@ def test_an_unreadable_tier_table_is_named_on_its_positions() -> None:
 def test_an_unreadable_position_has_no_probability_rather_than_zero() -> None:
     """Zero would read as "no risk"; a position the engine cannot read has an unknown one."""
     bad = {**ISOLATED_LONG, "markPrice": 100, "contracts": "n/a"}
-    result = analyse(normalise("kraken", [bad]), volatility={"Y": 0.8})
+    result = analyze(normalise("kraken", [bad]), volatility={"Y": 0.8})
     assert not result.snapshot.positions.valid[0]
     assert np.isnan(result.probability[0])

@@ -9,7 +9,7 @@ import pytest
 
 from benchmarks.synthetic import HORIZON_H, SIGMA, synthetic
 from engine import metrics
-from engine.analysis import analyse
+from engine.analysis import analyze
 from engine.liquidation import _prepare
 from engine.liquidation.solve import solve
 from engine.model import CHUNK, chunks
@@ -50,7 +50,7 @@ def test_chunked_solve_matches_the_whole_book_solve(book: Snapshot) -> None:
 def test_chunked_metrics_match_the_whole_book_functions(book: Snapshot) -> None:
     """Per-position columns of a multi-chunk analysis equal each function on the whole book."""
     p = book.positions
-    result = analyse(book, volatility={"BTC": SIGMA}, horizon_hours=HORIZON_H)
+    result = analyze(book, volatility={"BTC": SIGMA}, horizon_hours=HORIZON_H)
     liq = result.liquidation_price
     np.testing.assert_array_equal(result.notional, metrics.notional(p))
     np.testing.assert_array_equal(result.leverage, metrics.leverage(p))

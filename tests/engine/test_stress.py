@@ -6,14 +6,14 @@ import math
 
 import numpy as np
 
-from engine.analysis import analyse
+from engine.analysis import analyze
 from engine.normalise import normalise
 from engine.stress import stress
 from tests.engine.liquidation.conftest import BTCUSDT_TIERS, binance_balance, binance_position
 
 
 def _run(snapshot, shock_pct: float, underlying: str | None = None):  # type: ignore[no-untyped-def]
-    result = analyse(snapshot)
+    result = analyze(snapshot)
     return stress(
         snapshot,
         result.portfolio,

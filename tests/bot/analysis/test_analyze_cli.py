@@ -17,7 +17,7 @@ import pytest
 from bot.analysis.snapshot import parse
 from bot.cli import main
 from bot.render.report import report
-from engine.analysis import analyse
+from engine.analysis import analyze
 
 ROOT = Path(__file__).resolve().parents[3]
 BINANCE = ROOT / "examples" / "binanceusdm.json"
@@ -307,7 +307,7 @@ def test_venue_garbage_in_one_position_costs_only_that_position(case: str) -> No
     """Every example position keeps its prices and the JSON report still renders."""
     where, value = VENUE_GARBAGE[case]
     doc = _example()
-    before = analyse(parse(copy.deepcopy(doc)).snapshot)
+    before = analyze(parse(copy.deepcopy(doc)).snapshot)
     bad = {**copy.deepcopy(doc["positions"][2]), "symbol": "DOGE/USDT:USDT"}
     if where == ("leverage_tiers",):
         doc["leverage_tiers"]["DOGE/USDT:USDT"] = value
@@ -317,7 +317,7 @@ def test_venue_garbage_in_one_position_costs_only_that_position(case: str) -> No
             target = target[key]
         target[where[-1]] = value
     doc["positions"].append(bad)
-    after = analyse(parse(doc, source="binanceusdm account 1").snapshot)
+    after = analyze(parse(doc, source="binanceusdm account 1").snapshot)
     n = len(before.snapshot.positions)
     np.testing.assert_array_equal(after.computed.price[:n], before.computed.price)
     np.testing.assert_array_equal(after.liquidation_price[:n], before.liquidation_price)

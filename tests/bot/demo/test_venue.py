@@ -25,7 +25,7 @@ from bot.demo.market import (
 )
 from bot.demo.venue import SimulatedVenue
 from bot.exchanges.errors import ExchangeFailure
-from engine.analysis import Analysis, analyse
+from engine.analysis import Analysis, analyze
 
 SEEDS = (0, 1, 2)
 
@@ -49,7 +49,7 @@ async def venue() -> AsyncIterator[SimulatedVenue]:
 
 def analysis_at(venue: SimulatedVenue, account: DemoAccount, elapsed_s: float) -> Analysis:
     loaded = parse(venue.snapshot_at(account, elapsed_s), source=account.label)
-    return analyse(loaded.snapshot, volatility=loaded.volatility)
+    return analyze(loaded.snapshot, volatility=loaded.volatility)
 
 
 @functools.cache

@@ -11,7 +11,7 @@ import pytest
 from bot.analysis.snapshot import load
 from bot.digest import build as digest
 from bot.digest import text as digest_text
-from engine.analysis import Analysis, analyse
+from engine.analysis import Analysis, analyze
 from engine.domain import LinkedAccount, Platform, SnapshotSummary
 from storage import Database
 from storage.accounts import Accounts
@@ -26,7 +26,7 @@ EXAMPLE = Path(__file__).parents[3] / "examples" / "binanceusdm.json"
 
 def _analysis() -> Analysis:
     loaded = load(EXAMPLE)
-    return analyse(loaded.snapshot, volatility=loaded.volatility, horizon_hours=24)
+    return analyze(loaded.snapshot, volatility=loaded.volatility, horizon_hours=24)
 
 
 @pytest.fixture

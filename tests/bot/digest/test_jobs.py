@@ -20,7 +20,7 @@ from bot.delivery.notifier import Notifier
 from bot.digest import build as digest
 from bot.digest.jobs import DigestJobs, last_fire, trigger
 from engine.alerts.events import DigestNotice, to_payload
-from engine.analysis import analyse
+from engine.analysis import analyze
 from engine.domain import Platform
 from storage import Database
 from storage.accounts import Accounts
@@ -74,7 +74,7 @@ async def world(
             user.id, "binanceusdm", "desk", wallet_address="x", now=1.0
         )
         loaded = load(EXAMPLE)
-        latest = {account.id: analyse(loaded.snapshot, volatility=loaded.volatility)}
+        latest = {account.id: analyze(loaded.snapshot, volatility=loaded.volatility)}
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.start()
         clock = [_utc("2026-11-26T12:00:00").timestamp()]

@@ -12,7 +12,7 @@ from yarl import URL
 
 from bot.exchanges import Credentials, ExchangeFailure, ExchangeHub
 from bot.exchanges.errors import MAX_RETRY_AFTER_S, retry_after_s
-from bot.exchanges.errors import failure as classify
+from bot.exchanges.errors import as_failure as classify
 from tests.bot.exchanges.conftest import KEY_VENUES, PASSPHRASE, SECRET, VENUES, link
 from tests.fakes.exchange import FakeExchange
 

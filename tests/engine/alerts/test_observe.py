@@ -10,7 +10,7 @@ import numpy as np
 from bot.analysis.snapshot import parse
 from engine.alerts.observe import observe, observe_failure
 from engine.alerts.rules import Kind
-from engine.analysis import analyse
+from engine.analysis import analyze
 from engine.domain import AccountStatus
 from tests.engine.alerts.helpers import ACCOUNT
 
@@ -19,7 +19,7 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "binanceusdm.json"
 
 def _analysis():  # type: ignore[no-untyped-def]
     loaded = parse(json.loads(EXAMPLE.read_text()))
-    return analyse(loaded.snapshot, volatility={"BTC": 0.6, "ETH": 0.7}, horizon_hours=24)
+    return analyze(loaded.snapshot, volatility={"BTC": 0.6, "ETH": 0.7}, horizon_hours=24)
 
 
 def test_position_values_come_from_the_engine_arrays_in_percent() -> None:

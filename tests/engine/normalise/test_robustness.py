@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.analysis import analyse
+from engine.analysis import analyze
 from engine.model import MarginMode
 from engine.normalise import normalise
 from tests.engine.normalise.payloads import binance, bitmex, bybit, deribit, hyperliquid, okx
@@ -129,8 +129,8 @@ def test_a_poisoned_position_costs_only_itself(venue: str, value: Any, data: st.
     victim = good[data.draw(st.integers(0, len(good) - 1))]
     poisoned = _poisoned(victim, data, value)
     tiers = {victim["symbol"]: value} if data.draw(st.booleans()) else None
-    before = analyse(normalise(venue, good))
-    after = analyse(normalise(venue, [*good, poisoned], {"info": value}, tiers))
+    before = analyze(normalise(venue, good))
+    after = analyze(normalise(venue, [*good, poisoned], {"info": value}, tiers))
     p = before.snapshot.positions
     same = p.valid & (p.margin_mode == MarginMode.ISOLATED) & ~p.symbol.equals(victim["symbol"])
     np.testing.assert_array_equal(
