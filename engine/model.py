@@ -3,8 +3,8 @@
 Conventions (named once, used everywhere):
 
 - ``side`` is +1.0 for long and -1.0 for short (float, so it multiplies directly).
-- ``qty`` is Q in RISK.md: |size| in base units for linear contracts and options, in quote
-  currency (USD) for inverse contracts (contracts × contractSize).
+- ``qty`` is Q in docs/risk.md#notation: |size| in base units for linear contracts and options,
+  in quote currency (USD) for inverse contracts (contracts × contractSize).
 - Money amounts on a position (``isolated_wallet``, ``maint_amount``, ``venue_upnl`` …) are in the
   position's settle currency: quote for linear, the coin for inverse. ``settle_usd`` converts them.
 - Every "none" liquidation price spelling is NaN; NaN in any float column means "not reported".

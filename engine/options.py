@@ -11,7 +11,7 @@ from engine.types import BoolArray, FloatArray
 
 # Sources for every formula below: F. Black, "The pricing of commodity contracts", J. Financial
 # Economics 3 (1976), with the discount factor 1 because Deribit prices on the expiry's forward
-# with r = 0 (RISK.md "Portfolio risk", from Deribit's documentation). σ is annualised and
+# with r = 0 (docs/risk.md#portfolio-risk, from Deribit's documentation). σ is annualised and
 # T is in 365-day years. Inputs broadcast; non-positive F or K, negative σ or T give NaN.
 # Where σ√T = 0 (expired, or zero volatility) the value is intrinsic, delta is 1/0 (½ exactly
 # at the strike) and gamma and theta are reported as 0: the strike itself is a singularity.
@@ -172,8 +172,8 @@ def deribit_delta(
 ) -> FloatArray:
     """The delta Deribit reports for an inverse option: BS delta − option price in coin.
 
-    The premium is itself held in coin, so its value moves with the coin too (RISK.md
-    "Portfolio risk", from Deribit's documentation of its reported greeks).
+    The premium is itself held in coin, so its value moves with the coin too
+    (docs/risk.md#portfolio-risk, from Deribit's documentation of its reported greeks).
     """
     x = _inputs(forward, strike, sigma, expiry_years, is_call)
     return _delta(x) - _price_usd(x) / x.forward

@@ -25,7 +25,7 @@ def distance_sigma(
 ) -> FloatArray:
     """Distance from the mark to the liquidation price in σ over the horizon.
 
-    ``d = |ln(MP/LP)| / (σ·√T)`` (RISK.md, "Portfolio risk"). A NaN barrier (no liquidation)
+    ``d = |ln(MP/LP)| / (σ·√T)`` (docs/risk.md#distance-sigma). A NaN barrier (no liquidation)
     is infinitely far; a barrier at the mark is 0 even when T = 0.
     """
     mp, lp, sig, t = np.broadcast_arrays(_f(mark), _f(barrier), _f(sigma), _f(horizon_years))
@@ -40,7 +40,7 @@ def distance_sigma(
 def _gbm_touch(b: FloatArray, sig: FloatArray, t: FloatArray, nu: FloatArray) -> FloatArray:
     """First-passage probability of X = νt + σW to level b ≠ 0 by T (reflection principle).
 
-    With η = sign(b) both RISK.md cases are one expression:
+    With η = sign(b) the down and up barriers are one expression (docs/risk.md#probability):
     ``P = N((−|b| + ηνT)/(σ√T)) + e^{2νb/σ²}·N((−|b| − ηνT)/(σ√T))``, where
     ``e^{2νb/σ²} = (H/S0)^(2ν/σ²)``. The second term is summed in log space because the
     power can overflow exactly where its normal factor underflows (small σ, strong drift).
@@ -66,7 +66,7 @@ def touch_probability(
 ) -> FloatArray:
     """Probability that a GBM mark touches ``barrier`` within ``horizon_years``.
 
-    Source: RISK.md "Portfolio risk" — the running minimum/maximum of Brownian motion with
+    Source: docs/risk.md#probability — the running minimum/maximum of Brownian motion with
     drift ν = μ − σ²/2, b = ln(H/S0) (e.g. Shreve, *Stochastic Calculus for Finance II*, §7.2):
     down barrier (H < S0) ``N((b − νT)/(σ√T)) + (H/S0)^(2ν/σ²)·N((b + νT)/(σ√T))``, up barrier
     (H > S0) ``N((−b + νT)/(σ√T)) + (H/S0)^(2ν/σ²)·N((−b − νT)/(σ√T))``; ν = 0 gives

@@ -31,7 +31,7 @@ _FLOOR_EPS = 1e-9
 def periods_per_year(timeframe: str) -> float:
     """Candles per 365-day year for a ccxt timeframe such as "1m", "4h", "1d" or "1w".
 
-    Crypto trades 24/7 (RISK.md "Portfolio risk"), so "1d" ⇒ 365 and "1h" ⇒ 8760.
+    Crypto trades 24/7 (docs/risk.md#probability), so "1d" ⇒ 365 and "1h" ⇒ 8760.
     """
     match = _TIMEFRAME.fullmatch(timeframe)
     if match is None or int(match.group(1)) == 0:
@@ -45,7 +45,7 @@ def periods_per_year(timeframe: str) -> float:
 def realised_volatility(closes: FloatArray, periods_per_year: float) -> float:
     """Annualised realised volatility: sample std (ddof = 1) of log returns × √periods.
 
-    Source: RISK.md "Portfolio risk" (closes from ccxt ``fetch_ohlcv``, column 4).
+    Source: docs/risk.md#volatility (closes from ccxt ``fetch_ohlcv``, column 4).
     Raises ``EngineError`` for fewer than 3 closes (2 returns are the least a sample std
     with ddof = 1 can use meaningfully) or any non-finite or non-positive close.
     """
@@ -75,10 +75,10 @@ def parametric_var(
 ) -> FloatArray:
     """Gaussian Value at Risk of a linear exposure, as a positive loss in ``value``'s unit.
 
-    Source: RISK.md "Portfolio risk": ``VaR = V·(z·σ·√h − μ·h)``, z = Φ⁻¹(α) (``norm_ppf``),
+    Source: docs/risk.md#portfolio-risk: ``VaR = V·(z·σ·√h − μ·h)``, z = Φ⁻¹(α) (``norm_ppf``),
     σ and μ annualised, h in 365-day years. ``value`` is the signed exposure: a short loses on
     the way up, so the volatility term uses |V| and the drift term V, i.e.
-    ``|V|·z·σ·√h − V·μ·h``, which is the RISK.md formula for V ≥ 0.
+    ``|V|·z·σ·√h − V·μ·h``, which is the formula above for V ≥ 0.
     """
     _check_confidence(confidence)
     v = np.asarray(value, dtype=np.float64)
@@ -91,7 +91,7 @@ def parametric_var(
 def historical_var(pnl_scenarios: FloatArray, confidence: float) -> float:
     """Historical-simulation Value at Risk, a positive loss: ``VaR = −PnL_(k)``.
 
-    Source: RISK.md "Portfolio risk", ``k = ⌊n(1 − α) + ε⌋`` with ε = 1e-9. Convention: the
+    Source: docs/risk.md#portfolio-risk, ``k = ⌊n(1 − α) + ε⌋`` with ε = 1e-9. Convention: the
     scenarios are sorted ascending (worst first) and k is a **0-based** index, i.e. the
     (k+1)-th worst outcome. That is the empirical quantile inf{l : P(L > l) ≤ 1 − α} — at
     most k of the n scenarios lose more — and it is always in range (500 scenarios at 99 %

@@ -2,7 +2,7 @@
 bot/ imports only what its ``__init__`` says, adapters never import each other or get imported
 by the core, and only storage/ holds SQL.
 
-See docs/architecture.md for the map these rules draw.
+See docs/architecture.md#layers for the map these rules draw.
 """
 
 from __future__ import annotations

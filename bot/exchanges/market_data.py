@@ -18,7 +18,7 @@ from engine.volatility import periods_per_year, realised_volatility
 
 log = logging.getLogger(__name__)
 
-#: Daily closes: a month of them is what RISK.md's realised σ is defined on.
+#: Daily closes: a month of them is what the realised σ is defined on (docs/risk.md#volatility).
 TIMEFRAME = "1d"
 CANDLES = 31
 VOLATILITY = "volatility"

@@ -1,7 +1,8 @@
-"""Typed notification events the core emits and every channel renders (house style rule 1).
+"""Typed notification events the core emits and every channel renders.
 
-They travel through the outbox as JSON (``to_payload`` / ``from_payload``), so a restart
-renders exactly what was decided before the crash.
+The core never builds chat text (docs/architecture.md#house-style, rule 2). They travel
+through the outbox as JSON (``to_payload`` / ``from_payload``), so a restart renders exactly
+what was decided before the crash.
 """
 
 from __future__ import annotations

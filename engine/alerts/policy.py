@@ -1,7 +1,8 @@
 """Who hears about an alert, and why: inhibition, silences, snooze, ack, repeat and escalation.
 
-Each firing or freshly resolved episode gets exactly one ``Reason`` per evaluation (house style
-rule 3: a named stage with a stored reason), so "why (not) alerted?" has a one-line answer.
+Each firing or freshly resolved episode gets exactly one ``Reason`` per evaluation (a named
+stage with a stored reason: docs/architecture.md#house-style, rule 4), so "why (not) alerted?"
+has a one-line answer.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Every formula is one equation, ``equity(P) = maintenance(P)`` for the legs that move with the
 position's mark (see ``legs`` and ``solve``); the venue modules say what equity and maintenance
-are outside those legs, citing the venue document (RISK.md, "Liquidation price per venue").
+are outside those legs, citing the venue document (docs/risk.md#liquidation-price-per-venue).
 Margin ratios follow engine.model: ``maintenance / margin balance``, 1 at liquidation.
 """
 

@@ -1,6 +1,6 @@
 """Formulas for venues without their own: isolated with maintenance fixed at entry, and cross.
 
-Source: RISK.md "Generic fallback": ``LP = EP − s·(collateral − MM)/Q`` with ``MM = Q·EP·MMR``;
+Source: docs/risk.md#generic: ``LP = EP − s·(collateral − MM)/Q`` with ``MM = Q·EP·MMR``;
 the inverse analogue is ``LP = Q / (Q/EP + s·(collateral − MM))`` with ``MM = (Q/EP)·MMR`` (coin),
 the same shape as Bybit's inverse formula. Cross: ``equity(P) = MM(P)`` over the pool.
 """

@@ -1,6 +1,6 @@
 """How each position's unrealised PnL and maintenance margin move with its own mark price.
 
-Every formula in this package reduces to one shape (RISK.md, "Liquidation price per venue"):
+Every formula in this package reduces to one shape (docs/risk.md#liquidation-price-per-venue):
 liquidation where ``equity(P) = maintenance(P)``, with, for the legs j that move with the price P,
 
 - linear:  ``upnl_j(P) = s·Q·(P − EP)`` (quote),   ``mm_j(P) = Q·P·MMR_j − cum_j + fixed_j``

@@ -2,7 +2,8 @@
 
 positionRisk v3 has no ``leverage`` and no ``marginType``: the margin mode follows from
 ``isolatedMargin`` (0 ⇒ cross) and the leverage from notional / positionInitialMargin. ccxt back-
-solves cross ``collateral`` from the liquidation price, so it is never read here (RISK.md).
+solves cross ``collateral`` from the liquidation price, so it is never read here
+(docs/risk.md#binance-usdm).
 """
 
 from __future__ import annotations

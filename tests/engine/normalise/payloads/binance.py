@@ -1,8 +1,8 @@
 """Binance USDⓈ-M (fapi v3) and COIN-M (dapi v1) payloads, parsed by ccxt.binanceusdm/coinm.
 
 The USDⓈ-M account is internally consistent: each ``liquidationPrice`` is what Binance's
-formula (FAQ "How to Calculate Liquidation Price of USDⓈ-M Futures", RISK.md) gives for the
-wallets and brackets below, solved over the brackets at the liquidation notional.
+formula (FAQ "How to Calculate Liquidation Price of USDⓈ-M Futures", docs/risk.md#binance-usdm)
+gives for the wallets and brackets below, solved over the brackets at the liquidation notional.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Numbers follow Hyperliquid's margining (docs "Margining", "Liquidations"): ``marginUsed`` is
 positionValue / leverage for cross and isolated margin plus uPnL for isolated,
-``MMR = 1/(2·maxLeverage)``, and each ``liquidationPx`` is RISK.md's formula for these figures.
+``MMR = 1/(2·maxLeverage)``, and each ``liquidationPx`` is the formula of
+docs/risk.md#hyperliquid for these figures.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def cross_maintenance(assets: tuple[Asset, ...]) -> float:
 
 
 def liquidation_px(asset: Asset, assets: tuple[Asset, ...]) -> float:
-    """``LP = price − s·margin_available/Q/(1 − s·MMR)`` (RISK.md, Hyperliquid)."""
+    """``LP = price − s·margin_available/Q/(1 − s·MMR)`` (docs/risk.md#hyperliquid)."""
     side = 1.0 if asset.szi > 0 else -1.0
     if asset.isolated_margin:
         available = asset.margin_used - asset.value * asset.mmr
