@@ -29,9 +29,10 @@ _URGENCY = "CASE severity {} ELSE -1 END".format(
 
 @dataclass(frozen=True)
 class Claimed:
-    """A leased row, parsed: what a notifier turns into a ``bot.channel.Outgoing``.
+    """A leased row, parsed: what a notifier turns into a ``bot.delivery.channel.Outgoing``.
 
-    Storage sits inside bot (imports point inward), so it returns its own record.
+    bot imports storage, never the reverse (imports point inward, to the engine), so storage
+    returns its own record.
     """
 
     id: int

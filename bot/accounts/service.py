@@ -1,4 +1,4 @@
-"""Use cases every adapter calls: link, watch, list and unlink accounts (more in later issues).
+"""Account use cases every adapter calls: link a key, watch a wallet, list, find and unlink.
 
 Services raise ``UserError`` with a sentence a user can act on; adapters only render.
 """

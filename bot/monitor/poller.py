@@ -59,13 +59,13 @@ class PollEvent:
 
 
 class AlertStage(Protocol):
-    """The next stage: called inside the poll's transaction (the alert issue implements it)."""
+    """The next stage, called inside the poll's transaction (``bot.alerting.stage``)."""
 
     async def __call__(self, tx: Transaction, event: PollEvent) -> None: ...
 
 
 async def no_alerts(tx: Transaction, event: PollEvent) -> None:
-    """The alert stage until alerts exist: nothing to decide."""
+    """A stage that decides nothing: the default of a ``Monitor`` built without the alert stage."""
 
 
 @dataclass

@@ -26,7 +26,10 @@ log = logging.getLogger("liqwatch")
 
 
 def configure_logging(level: str) -> None:
-    """One line per record on stderr; secrets never reach a record (see tests/bot/test_secrets)."""
+    """One line per record on stderr; secrets never reach a record.
+
+    ``tests/bot/monitor/test_secrets.py`` greps the captured logs for every secret.
+    """
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
