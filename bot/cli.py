@@ -54,8 +54,13 @@ def _accounts(parser: argparse.ArgumentParser) -> None:
     add.add_argument("--address", help="public wallet address (Hyperliquid): read-only tracking")
     add.add_argument("--poll-seconds", type=float, help="this account's poll interval")
     sub.add_parser("list", help="every linked account with its status")
-    remove = sub.add_parser("remove", help="remove an account and its history")
-    remove.add_argument("id", type=int, help="the account id from `liqwatch accounts list`")
+    for action, what in (
+        ("remove", "remove an account and its history"),
+        ("pause", "stop polling an account (its history and rules stay)"),
+        ("resume", "poll a paused account again"),
+    ):
+        one = sub.add_parser(action, help=what)
+        one.add_argument("id", type=int, help="the account id from `liqwatch accounts list`")
 
 
 def _analyze(args: argparse.Namespace) -> str:
@@ -126,6 +131,10 @@ def _operator(args: argparse.Namespace) -> str:
         )
     if args.action == "list":
         return asyncio.run(operator.accounts_list(settings))
+    if args.action in ("pause", "resume"):
+        return asyncio.run(
+            operator.accounts_pause(settings, args.id, paused=args.action == "pause")
+        )
     return asyncio.run(operator.accounts_remove(settings, args.id))
 
 

@@ -5,10 +5,6 @@ class EngineError(Exception):
     """Base class for engine errors."""
 
 
-class SnapshotError(EngineError):
-    """An account snapshot cannot be read at all (as opposed to one bad position in it)."""
-
-
 class GrammarError(EngineError, ValueError):
     """Chat text that does not follow a grammar: one sentence naming the problem, then usage.
 

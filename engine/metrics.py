@@ -40,12 +40,6 @@ def notional(positions: Positions, mark: FloatArray | None = None) -> FloatArray
         )
 
 
-def notional_quote(positions: Positions) -> FloatArray:
-    """Position value in the quote currency: Q·MP (linear), Q itself (inverse: USD contracts)."""
-    inverse = _is(positions, ContractType.INVERSE)
-    return np.where(inverse, positions.qty, positions.qty * positions.mark)
-
-
 def notional_usd(positions: Positions) -> FloatArray:
     """Position value in USD: Q·MP·rate (linear), Q (inverse USD contracts), Q·index (option).
 

@@ -161,15 +161,6 @@ class Accounts:
                 await self._credentials.put(account_id, ciphertext, key_id, tx=tx)
         return changed == 1
 
-    async def get_credentials(self, owner_id: int, account_id: int) -> tuple[bytes, str] | None:
-        """(ciphertext, key_id) of the owner's account, or None."""
-        row = await self._db.fetchone(
-            "SELECT c.ciphertext, c.key_id FROM credentials c"
-            " JOIN accounts a ON a.id = c.account_id WHERE a.owner_id = ? AND a.id = ?",
-            (owner_id, account_id),
-        )
-        return None if row is None else (bytes(row["ciphertext"]), str(row["key_id"]))
-
     # --- system (monitor, operator tools): no owner check -----------------------------------
 
     async def system_get(self, account_id: int) -> LinkedAccount | None:

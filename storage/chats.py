@@ -52,18 +52,6 @@ class Chats:
         )
         return ChatSettings(platform, chat_id) if row is None else _settings(row)
 
-    async def get_many(self, keys: Iterable[ChatKey]) -> dict[ChatKey, ChatSettings]:
-        """Settings of several chats in one query (defaults for those without a row)."""
-        wanted = list(dict.fromkeys(keys))
-        rows = await self._db.fetchall(
-            "SELECT * FROM chats WHERE (platform, chat_id) IN"
-            " (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]')"
-            " FROM json_each(?))",
-            (_keys_json(wanted),),
-        )
-        found = {(Platform(r["platform"]), str(r["chat_id"])): _settings(r) for r in rows}
-        return {key: found.get(key, ChatSettings(*key)) for key in wanted}
-
     async def set_quiet(self, platform: Platform, chat_id: str, quiet: QuietHours | None) -> None:
         """Set the chat's quiet hours, or clear them with None."""
         start, end = (None, None) if quiet is None else (quiet.start, quiet.end)

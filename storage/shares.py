@@ -2,31 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
-from dataclasses import dataclass
-
 from engine.domain import LinkedAccount, Platform
 from storage.accounts import SELECT_ACCOUNTS, account_from_row
-from storage.db import Database, Transaction
-
-
-@dataclass(frozen=True)
-class Share:
-    platform: Platform
-    chat_id: str
-    account_id: int
-    shared_by: int
-    thread_id: str | None
-
-
-def _share(row: sqlite3.Row) -> Share:
-    return Share(
-        platform=Platform(row["platform"]),
-        chat_id=str(row["chat_id"]),
-        account_id=int(row["account_id"]),
-        shared_by=int(row["shared_by"]),
-        thread_id=row["thread_id"],
-    )
+from storage.db import Database
 
 
 class Shares:
@@ -77,17 +55,3 @@ class Shares:
             (str(platform), chat_id),
         )
         return [account_from_row(r) for r in rows]
-
-    async def is_shared(self, platform: Platform, chat_id: str, account_id: int) -> bool:
-        row = await self._db.fetchone(
-            "SELECT 1 FROM shares WHERE platform = ? AND chat_id = ? AND account_id = ?",
-            (str(platform), chat_id, account_id),
-        )
-        return row is not None
-
-    async def of_account(self, account_id: int, *, tx: Transaction | None = None) -> list[Share]:
-        """Every chat the account is shared with (the alert stage's extra recipients)."""
-        rows = await self._db.reads(tx).fetchall(
-            "SELECT * FROM shares WHERE account_id = ? ORDER BY created_at", (account_id,)
-        )
-        return [_share(r) for r in rows]

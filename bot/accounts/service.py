@@ -11,10 +11,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.errors import UserError
-from bot.exchanges import Credentials, ExchangeHub
+from bot.exchanges import AccountReader, Credentials
 from bot.exchanges.venues import spec_for
 from bot.security.vault import Vault
-from engine.domain import LinkedAccount
+from engine.domain import AccountStatus, LinkedAccount
 from storage import ConflictError, Database
 from storage.accounts import Accounts
 
@@ -38,7 +38,7 @@ class AccountService:
     def __init__(
         self,
         db: Database,
-        hub: ExchangeHub,
+        hub: AccountReader,
         vault: Vault,
         *,
         on_change: Callable[[], Awaitable[None]] | None = None,
@@ -57,8 +57,14 @@ class AccountService:
         label: str | None = None,
         poll_s: float | None = None,
     ) -> Linked:
-        """Validate with one real read, then store the credentials encrypted."""
+        """Validate with one real read, then store the credentials encrypted. An account of
+        this venue whose key the venue rejected (``auth_failed``) gets the new key instead of
+        a second account beside it: linking again is how a revoked key is replaced."""
         venue = venue.strip().lower()
+        if not credentials.wallet_address:
+            stale = await self._rejected(owner_id, venue, label)
+            if stale is not None:
+                return await self._relink(owner_id, stale, credentials)
         name = _label(label, venue)
         if label is None:
             # /link takes no label: a second account on the same venue gets "venue-2".
@@ -93,6 +99,30 @@ class AccountService:
             ) from None
         await self._changed()
         return Linked(account, tuple(warnings))
+
+    async def _rejected(
+        self, owner_id: int, venue: str, label: str | None
+    ) -> LinkedAccount | None:
+        """The owner's one ``auth_failed`` account on ``venue`` (with ``label`` if given)."""
+        found = [
+            a
+            for a in await self.accounts.list_for(owner_id)
+            if a.venue == venue
+            and a.status is AccountStatus.AUTH_FAILED
+            and (label is None or a.label.lower() == label.lower())
+        ]
+        return found[0] if len(found) == 1 else None
+
+    async def _relink(
+        self, owner_id: int, account: LinkedAccount, credentials: Credentials
+    ) -> Linked:
+        warnings = await self.hub.validate(account.venue, credentials)
+        sealed = self.vault.encrypt(credentials, account_id=account.id)
+        await self.accounts.set_credentials(owner_id, account.id, sealed, self.vault.key_id)
+        await self.hub.drop(str(account.id))  # the client holding the revoked key
+        await self._changed()
+        fresh = await self.accounts.get(owner_id, account.id)
+        return Linked(fresh or account, tuple(warnings))
 
     async def watch(
         self, owner_id: int, venue: str, address: str, *, label: str | None = None

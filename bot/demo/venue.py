@@ -89,6 +89,14 @@ class SimulatedVenue:
         snapshot["funding_rates"] = {leg.symbol: funding_rate(elapsed_s) for leg in legs}
         return snapshot
 
+    async def validate(self, venue: str, credentials: object) -> list[str]:
+        """Every demo account is valid: it is made up."""
+        return []
+
+    def account_keys(self) -> list[str]:
+        """None: a simulated account holds no client and no key (nothing to close)."""
+        return []
+
     async def drop(self, account_key: str) -> None:
         """Forget an account key (the hub's unlink hook)."""
         self._bound.pop(account_key, None)

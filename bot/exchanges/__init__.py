@@ -7,11 +7,13 @@ import logging
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.errors import ExchangeFailure, FailureKind, LinkRefused
 from bot.exchanges.hub import ExchangeHub
+from bot.exchanges.port import AccountReader
 from bot.exchanges.urls import apply_prefix, rewrite
 from bot.exchanges.venues import TESTED
 
 __all__ = [
     "TESTED",
+    "AccountReader",
     "Credentials",
     "ExchangeFailure",
     "ExchangeHub",

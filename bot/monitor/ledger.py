@@ -73,6 +73,7 @@ class Ledger:
 
     def install(self, scheduler: AsyncIOScheduler, *, tick_s: float = TICK_S) -> None:
         """Run ``sync_all`` every ``tick_s``, the first time shortly after start-up."""
+        first = datetime.fromtimestamp(self.clock(), UTC) + timedelta(seconds=5)
         scheduler.add_job(
             self.sync_all,
             IntervalTrigger(seconds=tick_s),
@@ -80,7 +81,7 @@ class Ledger:
             replace_existing=True,
             max_instances=1,
             coalesce=True,
-            next_run_time=datetime.now(UTC) + timedelta(seconds=5),
+            next_run_time=first,
         )
 
     async def sync_all(self) -> int:

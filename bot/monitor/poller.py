@@ -21,7 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.analysis.snapshot import parse
 from bot.delivery.ops import OpsAlerts
-from bot.exchanges import Credentials, ExchangeFailure, ExchangeHub
+from bot.exchanges import AccountReader, Credentials, ExchangeFailure
 from bot.monitor.summary import summarise
 from bot.security.vault import Vault, VaultError
 from engine.alerts.events import NoticeKind, OpsNotice
@@ -102,7 +102,7 @@ class Monitor:
         self,
         *,
         db: Database,
-        hub: ExchangeHub,
+        hub: AccountReader,
         vault: Vault,
         poll_s: float,
         blind_after: int = 5,
@@ -124,6 +124,8 @@ class Monitor:
         self.latest: dict[int, Analysis] = {}
         #: Polls running now: ``stop`` lets them finish instead of cancelling mid-transaction.
         self._inflight = 0
+        #: Told whenever a poll ends either way (``stop`` and ``first_round`` wait on it).
+        self._polled = asyncio.Condition()
         #: Accounts polled (either way) since start: ``first_round`` waits for all of them.
         self._seen: set[int] = set()
         self.scheduler = AsyncIOScheduler(timezone=UTC)
@@ -142,7 +144,7 @@ class Monitor:
             replace_existing=True,
             max_instances=1,
             coalesce=True,
-            next_run_time=datetime.now(UTC),
+            next_run_time=self._now(),
         )
 
     async def watch(
@@ -173,10 +175,21 @@ class Monitor:
         if not self.scheduler.running:
             return
         self.scheduler.pause()
-        deadline = self.clock() + grace_s
-        while self._inflight and self.clock() < deadline:
-            await asyncio.sleep(0.05)
+        await self._until(lambda: self._inflight == 0, grace_s)
         self.scheduler.shutdown(wait=False)
+
+    async def _until(self, done: Callable[[], bool], timeout_s: float) -> bool:
+        """Wait until ``done()`` holds after some poll ended (True), or ``timeout_s`` (False)."""
+        try:
+            async with asyncio.timeout(timeout_s), self._polled:
+                await self._polled.wait_for(done)
+        except TimeoutError:
+            return False
+        return True
+
+    def _now(self) -> datetime:
+        """The injected clock as the scheduler's datetime (a first run "now")."""
+        return datetime.fromtimestamp(self.clock(), UTC)
 
     async def sync(self) -> None:
         """One ``poll:<id>`` job per pollable account, with its interval; others removed, with
@@ -200,7 +213,7 @@ class Monitor:
                 max_instances=1,
                 coalesce=True,
                 misfire_grace_time=max(1, int(interval.total_seconds())),
-                next_run_time=datetime.now(UTC),
+                next_run_time=self._now(),
             )
 
     async def _release(self, pollable: set[int]) -> None:
@@ -208,23 +221,16 @@ class Monitor:
         process): its latest analysis, and its ccxt instance with the decrypted keys in it."""
         for account_id in [a for a in self.latest if a not in pollable]:
             del self.latest[account_id]
-        if isinstance(self.hub, ExchangeHub):  # the demo's simulated venue holds no keys
-            for key in self.hub.account_keys():
-                if key.isdigit() and int(key) not in pollable:
-                    await self.hub.drop(key)
+        for key in self.hub.account_keys():
+            if key.isdigit() and int(key) not in pollable:
+                await self.hub.drop(key)
 
     async def first_round(self, timeout_s: float) -> bool:
         """Wait until every pollable account has been polled once since start (True), or
         ``timeout_s`` passed (False): what a start-up digest waits for, so it shows fresh
         figures rather than "not polled yet"."""
-        deadline = time.monotonic() + timeout_s
         wanted = {a.id for a in await self.accounts.all_pollable()}
-        while True:
-            if wanted <= self._seen:
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            await asyncio.sleep(0.5)
+        return await self._until(lambda: wanted <= self._seen, timeout_s)
 
     async def prune(self) -> int:
         """Delete snapshots older than the retention period."""
@@ -242,6 +248,8 @@ class Monitor:
             return await self._poll(account_id)
         finally:
             self._inflight -= 1
+            async with self._polled:
+                self._polled.notify_all()
 
     async def _poll(self, account_id: int) -> PollEvent | None:
         account = await self.accounts.system_get(account_id)

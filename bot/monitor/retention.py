@@ -104,5 +104,6 @@ class RetentionJob:
             replace_existing=True,
             max_instances=1,
             coalesce=True,
-            next_run_time=datetime.now(UTC) + timedelta(seconds=first_after_s),
+            next_run_time=datetime.fromtimestamp(self.clock(), UTC)
+            + timedelta(seconds=first_after_s),
         )

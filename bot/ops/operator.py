@@ -124,3 +124,20 @@ async def accounts_remove(settings: Settings, account_id: int) -> str:
         if account is None or not await accounts.remove(account.owner_id, account_id):
             raise UserError(f"no account with id {account_id}: see `liqwatch accounts list`")
     return f'removed account {account_id} "{account.label}" ({account.venue})'
+
+
+async def accounts_pause(settings: Settings, account_id: int, *, paused: bool) -> str:
+    """Stop polling any account by id, or poll a paused one again (a running liqwatch sees it
+    within 30 s and closes, or opens, its client)."""
+    async with Database.open(str(settings.db_path)) as db:
+        accounts = Accounts(db)
+        account = await accounts.system_get(account_id)
+        if account is None:
+            raise UserError(f"no account with id {account_id}: see `liqwatch accounts list`")
+        change = accounts.pause if paused else accounts.resume
+        if not await change(account.owner_id, account_id):
+            raise UserError(
+                f"account {account_id} is {account.status}: only a paused account can be resumed"
+                " (an auth_failed one needs a new key: link it again)"
+            )
+    return f'{"paused" if paused else "resumed"} account {account_id} "{account.label}"'

@@ -89,7 +89,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
         for adapter in adapters:
             channels[adapter.channel.platform] = adapter.channel
         runtime = await stack.enter_async_context(
-            assemble(settings, db=db, hub=hub, vault=vault, channels=channels)
+            assemble(settings, db=db, hub=hub, flows=hub, vault=vault, channels=channels)
         )
         # Commands are answered only once the services exist; stopped before they go. Each
         # connection is supervised (restarted, and told, if it ends), and unsupervised again

@@ -12,7 +12,6 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR
 
@@ -25,8 +24,8 @@ from bot.delivery.channel import Channel
 from bot.delivery.notifier import Notifier
 from bot.delivery.ops import OpsAlerts
 from bot.digest.jobs import DigestJobs
-from bot.exchanges import ExchangeHub
-from bot.monitor.ledger import Ledger
+from bot.exchanges import AccountReader
+from bot.monitor.ledger import FlowReader, Ledger
 from bot.monitor.poller import Monitor
 from bot.monitor.retention import RetentionJob, RetentionPolicy
 from bot.monitor.watchdog import Heartbeat
@@ -76,12 +75,17 @@ async def assemble(
     settings: Settings,
     *,
     db: Database,
-    hub: Any,
+    hub: AccountReader,
     vault: Vault,
     channels: Mapping[Platform, Channel],
+    flows: FlowReader | None = None,
     clock: Callable[[], float] = time.time,
 ) -> AsyncIterator[Runtime]:
-    """Build, start (scheduler + notifier task), yield, then stop in reverse order."""
+    """Build, start (scheduler + notifier task), yield, then stop in reverse order.
+
+    ``hub`` reads the accounts (ccxt, or the demo's simulated venue); ``flows``, when given,
+    gets a ledger job reading realised PnL and funding for the digests.
+    """
     notifier = Notifier(db, channels, clock=clock)
     ops = OpsAlerts(db, settings.ops_chat, channels=channels, wake=notifier.wake, clock=clock)
     pipeline = AlertPipeline(wake=notifier.wake)
@@ -105,10 +109,7 @@ async def assemble(
     monitor.scheduler.add_listener(job_listener(supervisor), EVENT_JOB_ERROR)
     accounts = AccountService(db, hub, vault, on_change=monitor.sync, clock=clock)
     alerts, portfolio = AlertService(db, clock=clock), PortfolioService(accounts, monitor.latest)
-    # The demo's simulated venue has no cash flows: only a real hub gets a ledger.
-    ledger = (
-        Ledger(db, hub, monitor.credentials, clock=clock) if isinstance(hub, ExchangeHub) else None
-    )
+    ledger = None if flows is None else Ledger(db, flows, monitor.credentials, clock=clock)
     digests = DigestJobs(
         db, monitor.scheduler, monitor.latest, wake=notifier.wake, clock=clock,
         refresh=ledger.refresh if ledger else None,

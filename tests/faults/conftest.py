@@ -149,7 +149,9 @@ async def open_stack(
         owner = await Users(db).ensure(
             Platform.TELEGRAM, USER_CHAT, "alice", USER_CHAT, now=time.time()
         )
-        async with assemble(chosen, db=db, hub=hub, vault=vault, channels=channels) as runtime:
+        async with assemble(
+            chosen, db=db, hub=hub, flows=hub, vault=vault, channels=channels
+        ) as runtime:
             yield Stack(fake, db, runtime, chat, ops, owner.id, db_path)
 
 

@@ -73,7 +73,8 @@ async def test_set_credentials_lifts_auth_failed(
     assert await accounts.set_credentials(alice.id, alice_account.id, b"new", "k2")
     account = await accounts.get(alice.id, alice_account.id)
     assert account is not None and account.status is AccountStatus.ACTIVE
-    assert await accounts.get_credentials(alice.id, alice_account.id) == (b"new", "k2")
+    row = await accounts.system_credentials(alice_account.id)
+    assert row is not None and (row.ciphertext, row.key_id) == (b"new", "k2")
 
 
 async def test_mark_auth_failed_takes_the_account_out_of_polling(

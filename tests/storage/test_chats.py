@@ -74,12 +74,3 @@ async def test_blocked_answers_for_a_list_of_chats(db: Database) -> None:
     await chats.set_quiet(TG, "3", QuietHours("22:00", "06:00"))
     found = await chats.blocked([(TG, "1"), (TG, "2"), (TG, "3"), (Platform.DISCORD, "2")])
     assert found == {(TG, "1"): "gone", (Platform.DISCORD, "2"): "missing access"}
-
-
-async def test_get_many_fills_defaults(db: Database) -> None:
-    """Several chats' settings at once; chats without a row get the defaults."""
-    chats = Chats(db)
-    await chats.set_quiet(TG, "1", QuietHours("22:00", "06:00"))
-    found = await chats.get_many([(TG, "1"), (TG, "2")])
-    assert found[(TG, "1")].quiet == QuietHours("22:00", "06:00")
-    assert found[(TG, "2")] == ChatSettings(TG, "2")

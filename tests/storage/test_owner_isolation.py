@@ -59,14 +59,8 @@ async def test_set_credentials_does_not_overwrite_another_owners_keys(
 ) -> None:
     """accounts.set_credentials by Bob returns False and Alice keeps her ciphertext."""
     assert not await accounts.set_credentials(bob.id, alice_account.id, b"evil", "k9")
-    assert await accounts.get_credentials(alice.id, alice_account.id) == (b"sealed-alice", "k1")
-
-
-async def test_get_credentials_returns_none_for_another_owners_account(
-    accounts: Accounts, bob: User, alice_account: LinkedAccount
-) -> None:
-    """accounts.get_credentials with Bob's id never returns Alice's ciphertext."""
-    assert await accounts.get_credentials(bob.id, alice_account.id) is None
+    row = await accounts.system_credentials(alice_account.id)
+    assert row is not None and (row.ciphertext, row.key_id) == (b"sealed-alice", "k1")
 
 
 async def test_latest_snapshot_is_hidden_from_another_owner(

@@ -11,7 +11,7 @@ from bot.monitor.poller import PollEvent
 from engine.domain import AccountStatus
 from storage import Transaction
 from storage.snapshots import Snapshots
-from tests.bot.exchanges.conftest import VENUES
+from tests.bot.exchanges.conftest import VENUES, link
 from tests.bot.monitor.conftest import World
 
 
@@ -47,6 +47,27 @@ async def test_a_revoked_key_marks_the_account_and_stops_polling(world: World) -
     assert await world.monitor.poll(account.id) is None
     assert len(world.fake.requests) == before
     assert world.monitor.scheduler.get_job(f"poll:{account.id}") is None
+
+
+async def test_linking_again_replaces_a_revoked_key_on_the_same_account(world: World) -> None:
+    """After auth_failed, /link on that venue with a new key re-arms the same account (same id,
+    label and history) instead of adding "binanceusdm-2" beside a dead one; it polls again."""
+    now = [1_000_000.0]
+    world.monitor.clock = lambda: now[0]
+    account = await world.link("binanceusdm")
+    world.fake.revoke("KEY-binanceusdm-0")
+    for _ in range(3):
+        await world.monitor.poll(account.id)
+        now[0] += 30.0
+    dead = await world.monitor.accounts.system_get(account.id)
+    assert dead is not None and dead.status == AccountStatus.AUTH_FAILED
+    fresh = link(world.fake, "binanceusdm", 7)
+    relinked = await world.service.link(world.owner_id, "binanceusdm", fresh)
+    assert (relinked.account.id, relinked.account.label) == (account.id, account.label)
+    assert relinked.account.status == AccountStatus.ACTIVE
+    assert [a.id for a in await world.service.accounts.list_for(world.owner_id)] == [account.id]
+    event = await world.monitor.poll(account.id)
+    assert event is not None and event.failure is None
 
 
 async def test_consecutive_failures_make_an_account_blind_until_it_recovers(world: World) -> None:

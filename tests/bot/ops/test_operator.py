@@ -162,3 +162,23 @@ def test_a_database_locked_past_the_busy_timeout_is_one_line(
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and f"{db_path} is locked by another writer" in lines[0]
     assert asyncio.run(_stored(db_path)).account_id == account_id
+
+
+def test_pause_and_resume_an_account(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`accounts pause` takes an account out of polling, `resume` puts it back (failures
+    reset); resuming an account that is not paused says why."""
+    db_path = tmp_path / "l.db"
+    key = generate_key()
+    account_id = asyncio.run(_seed(db_path, Vault(Secret(key))))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LIQWATCH_DB", str(db_path))
+    monkeypatch.setenv("LIQWATCH_MASTER_KEY", key)
+    assert main(["accounts", "pause", str(account_id)]) == 0
+    assert main(["accounts", "list"]) == 0
+    assert "paused" in capsys.readouterr().out
+    assert main(["accounts", "resume", str(account_id)]) == 0
+    assert main(["accounts", "resume", str(account_id)]) == 2
+    err = capsys.readouterr().err
+    assert "is active: only a paused account can be resumed" in err

@@ -1,0 +1,30 @@
+"""The port the core reads accounts through: the ccxt hub in production, a simulated venue in
+the demo (and what a test may put in their place)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from bot.exchanges.credentials import Credentials
+
+
+class AccountReader(Protocol):
+    """Reads linked accounts; holds a client (and its decrypted key) per account key."""
+
+    async def fetch_snapshot(
+        self, account_key: str, venue: str, credentials: Credentials
+    ) -> dict[str, Any]:
+        """One account's ``liqwatch analyze`` input (raises ``ExchangeFailure``)."""
+        ...
+
+    async def validate(self, venue: str, credentials: Credentials) -> list[str]:
+        """Check credentials before linking: warnings, or ``LinkRefused`` with the reason."""
+        ...
+
+    def account_keys(self) -> list[str]:
+        """The account keys it holds a client (and so a decrypted key) for."""
+        ...
+
+    async def drop(self, account_key: str) -> None:
+        """Close and forget one account's client."""
+        ...
