@@ -1,4 +1,8 @@
-"""Black-76 option prices and greeks on the forward with r = 0 (Deribit's convention)."""
+"""Black-76 option prices and greeks on the forward with r = 0 (Deribit's convention).
+
+Not wired into the product yet (only its tests call it): the options work — greeks per
+position and per underlying, full-revaluation stress — builds on it.
+"""
 
 from __future__ import annotations
 

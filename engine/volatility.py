@@ -1,4 +1,9 @@
-"""Realised volatility from OHLCV closes, and parametric and historical Value at Risk."""
+"""Realised volatility from OHLCV closes, and parametric and historical Value at Risk.
+
+Realised σ feeds every liquidation probability. The Value-at-Risk functions (``parametric_var``,
+``historical_var``, ``scenario_pnl``) are not wired into the product yet — only their tests call
+them — and stay because the portfolio-risk views will use them.
+"""
 
 from __future__ import annotations
 
