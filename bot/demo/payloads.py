@@ -3,8 +3,8 @@
 Shapes follow the venues' API docs and ccxt's source comments (Binance fapi v3 positionRisk and
 account, fapi v1 leverageBracket; Bybit v5 position/list, account/wallet-balance and
 market/risk-limit; Hyperliquid info ``clearinghouseState``). Each liquidation price is the
-venue's published formula (docs/risk.md#liquidation-price-per-venue) for these figures, computed here independently of the
-engine so that the demo doubles as a cross-check.
+venue's published formula (docs/risk.md#liquidation-price-per-venue) for these figures,
+computed here independently of the engine so that the demo doubles as a cross-check.
 """
 
 from __future__ import annotations
