@@ -51,7 +51,7 @@ LAYERS: dict[str, set[str]] = {
     },
     "alerting": {"engine", "errors", "storage", "monitor"},
     "accounts": {"engine", "errors", "storage", "exchanges", "security"},
-    "digest": {"engine", "errors", "settings", "storage", "render", "exchanges"},
+    "digest": {"engine", "errors", "settings", "storage", "render", "exchanges", "accounts"},
     "chat": {
         "engine", "errors", "storage", "render", "exchanges", "delivery", "accounts",
         "alerting", "digest",

@@ -18,19 +18,17 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.accounts.visibility import audience_of, visible
 from bot.digest import build as digest
 from bot.digest import charts
 from bot.digest import text as digest_text
 from engine.alerts.events import Chart, DigestNotice
 from engine.alerts.rules import Severity
 from engine.analysis import Analysis
-from engine.domain import LinkedAccount, Platform, split_target
+from engine.domain import LinkedAccount, Platform
 from storage import Database
-from storage.accounts import Accounts
 from storage.digests import Digests, Subscription
 from storage.outbox import NewMessage, Outbox
-from storage.shares import Shares
-from storage.users import Users
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +73,7 @@ class DigestJobs:
     ) -> None:
         self.db, self.scheduler, self.latest = db, scheduler, latest
         self.wake, self.clock, self.refresh = wake, clock, refresh
-        self.digests, self.accounts, self.shares = Digests(db), Accounts(db), Shares(db)
-        self.users = Users(db)
+        self.digests = Digests(db)
         self.cache = charts.ChartCache()
 
     async def sync(self) -> None:
@@ -148,15 +145,12 @@ class DigestJobs:
         self.wake()
 
     async def accounts_for(self, subscription: Subscription) -> list[LinkedAccount]:
-        """What the chat sees now (the owner's own in their private chat, what members shared
-        in a group), narrowed to the named accounts if any, each once in the named order."""
-        chat, _ = split_target(subscription.chat_id)
-        identities = await self.users.identities(subscription.owner_id)
-        private = any(i.platform is subscription.platform and i.chat_id == chat for i in identities)
-        if private:
-            pool = await self.accounts.list_for(subscription.owner_id)
-        else:
-            pool = await self.shares.accounts_in(subscription.platform, chat)
+        """What the chat may see now (``bot.accounts.visibility``), narrowed to the named
+        accounts if any, each once in the named order."""
+        audience = await audience_of(
+            self.db, subscription.owner_id, subscription.platform, subscription.chat_id
+        )
+        pool = await visible(self.db, audience)
         if not subscription.account_ids:
             return pool
         # Named from the pool only: an account unshared since the subscription leaves the group's
