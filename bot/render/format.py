@@ -1,4 +1,4 @@
-"""Number formatting shared by every renderer: rounded per magnitude, readable on a phone."""
+"""Number formatting shared by every renderer (replies, digest, analyze table, chart axes)."""
 
 from __future__ import annotations
 
@@ -53,6 +53,11 @@ def pct(value: float | None, *, signed: bool = False) -> str:
     return f"{sign}{value:.2f}%"
 
 
+def fraction(value: float | None) -> str:
+    """A fraction (1 = 100 %) as a percentage: 0.0618 → 6.18%."""
+    return pct(None if value is None else value * 100.0)
+
+
 def ratio(value: float | None) -> str:
     """A leverage-style multiple: 3.2x."""
     if value is None or not math.isfinite(value):
@@ -67,3 +72,23 @@ def probability(value: float | None) -> str:
     if 0 < value < 0.0001:
         return "<0.01%"
     return pct(value * 100.0)
+
+
+def usd_compact(value: float) -> str:
+    """USD in three significant figures for chart axes: $950 · -$12.5k · $3.2M."""
+    sign = "-" if value < 0 else ""
+    magnitude = abs(value)
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if magnitude >= limit:
+            return f"{sign}${magnitude / limit:.3g}{suffix}"
+    return f"{sign}${magnitude:.0f}"
+
+
+def axis_pct(value: float) -> str:
+    """A percentage tick on a chart axis, as short as its value: 5% · 2.5%."""
+    return f"{value:g}%"
+
+
+def axis_ratio(value: float) -> str:
+    """A leverage tick on a chart axis, three significant figures: 3x · 2.75x."""
+    return f"{value:.3g}x"
