@@ -2,125 +2,119 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import numpy as np
-
+from bot.render.views import (
+    AccountView,
+    AdviceView,
+    PositionView,
+    StressView,
+    account_view,
+    stress_view,
+)
 from engine.analysis import Analysis
-from engine.model import FORMULAS, ContractType, Formula, MarginMode
 from engine.stress import Stress
 
 #: Named once so every consumer knows which way the ratio points.
 MARGIN_RATIO_CONVENTION = "maintenance margin / margin balance (0 = safe, 1 = liquidation)"
 
 
-def _num(value: Any) -> float | None:
-    """JSON-safe float: NaN becomes null, infinities become null too (JSON has none)."""
-    out = float(value)
-    return out if math.isfinite(out) else None
-
-
-def account_report(analysis: Analysis) -> dict[str, Any]:
-    """Account-level figures in USD."""
-    p = analysis.portfolio
-    return {
-        "equity": _num(p.equity_usd),
-        "equity_by_currency": {k: _num(v) for k, v in p.equity_by_currency.items()},
-        "gross_exposure": _num(p.gross_exposure_usd),
-        "net_exposure": _num(p.net_exposure_usd),
-        "exposure_by_underlying": {
-            name: {"gross": _num(g), "net": _num(n)}
-            for name, g, n in zip(
-                p.underlyings, p.gross_by_underlying, p.net_by_underlying, strict=True
-            )
-        },
-        "effective_leverage": _num(p.effective_leverage),
-        "maintenance_margin": _num(p.maintenance_usd),
-        "margin_ratio": _num(p.margin_ratio),
-        "margin_ratio_convention": MARGIN_RATIO_CONVENTION,
-        "currency": "USD",
-        "diagnostics": list(p.diagnostics),
-    }
-
-
-def position_report(analysis: Analysis, i: int) -> dict[str, Any]:
-    """One position: the contract fields first, then the extra metrics."""
-    pos = analysis.snapshot.positions
-    formula = FORMULAS[int(analysis.computed.formula[i])]
-    return {
-        "symbol": pos.symbol[i],
-        "side": "long" if pos.side[i] > 0 else "short" if pos.side[i] < 0 else None,
-        "contracts": _num(pos.contracts[i]),
-        "notional": _num(analysis.notional[i]),
-        "entry_price": _num(pos.entry[i]),
-        "mark_price": _num(pos.mark[i]),
-        "leverage": _num(analysis.leverage[i]),
-        "margin_mode": MarginMode(int(pos.margin_mode[i])).name.lower(),
-        "unrealized_pnl": _num(analysis.upnl[i]),
-        "exchange_liquidation_price": _num(pos.venue_liq[i]),
-        "computed_liquidation_price": _num(analysis.computed.price[i]),
-        "liquidation_price": _num(analysis.liquidation_price[i]),
-        "liquidation_formula": None if formula == Formula.NONE else formula.value,
-        "distance_to_liquidation_pct": _num(analysis.distance_pct[i]),
-        "liquidation_probability": _num(analysis.probability[i]),
-        "diagnostics": list(analysis.diagnostics(i)),
-        "contract_type": ContractType(int(pos.kind[i])).name.lower(),
-        "settle": pos.settle[i],
-        "notional_usd": _num(analysis.notional_usd[i]),
-        "roe_pct": _num(analysis.roe[i] * 100.0),
-        "margin_ratio": _num(analysis.margin_ratio[i]),
-        "distance_to_liquidation_sigma": _num(analysis.distance_sigma[i]),
-        "volatility": _num(analysis.sigma[i]),
-        "advice": _advice(analysis, i),
-    }
-
-
-def _advice(analysis: Analysis, i: int) -> dict[str, Any] | None:
-    advice = analysis.advice
-    if not advice.needed[i]:
-        return None
-    pos = analysis.snapshot.positions
-    size = pos.contract_size[i]
-    return {
-        "target_distance_pct": advice.target_pct,
-        "target_liquidation_price": _num(advice.target_price[i]),
-        "margin_to_add": _num(advice.margin_to_add[i]),
-        "margin_currency": pos.settle[i],
-        "reduce_contracts": _num(advice.reduce_qty[i] / size),
-        "reduce_fraction": _num(advice.reduce_fraction[i]),
-    }
-
-
 def report(analysis: Analysis, exchange: str) -> dict[str, Any]:
     """The whole `--json` document."""
+    return document(account_view(analysis, exchange))
+
+
+def document(view: AccountView) -> dict[str, Any]:
+    """The `--json` document of an account view (the contract's keys, in the contract's order)."""
     return {
-        "exchange": exchange,
-        "horizon_hours": analysis.horizon_hours,
-        "account": account_report(analysis),
-        "positions": [
-            position_report(analysis, i) for i in range(len(analysis.snapshot.positions))
-        ],
+        "exchange": view.exchange,
+        "horizon_hours": view.horizon_hours,
+        "account": account_report(view),
+        "positions": [position_report(p) for p in view.positions],
+    }
+
+
+def account_report(view: AccountView) -> dict[str, Any]:
+    """Account-level figures in USD."""
+    return {
+        "equity": view.equity_usd,
+        "equity_by_currency": dict(view.equity_by_currency),
+        "gross_exposure": view.gross_exposure_usd,
+        "net_exposure": view.net_exposure_usd,
+        "exposure_by_underlying": {
+            e.underlying: {"gross": e.gross_usd, "net": e.net_usd} for e in view.exposure
+        },
+        "effective_leverage": view.effective_leverage,
+        "maintenance_margin": view.maintenance_usd,
+        "margin_ratio": view.margin_ratio,
+        "margin_ratio_convention": MARGIN_RATIO_CONVENTION,
+        "currency": "USD",
+        "diagnostics": list(view.diagnostics),
+    }
+
+
+def position_report(p: PositionView) -> dict[str, Any]:
+    """One position: the contract fields first, then the extra metrics."""
+    return {
+        "symbol": p.symbol,
+        "side": p.side,
+        "contracts": p.contracts,
+        "notional": p.notional_settle,
+        "entry_price": p.entry_price,
+        "mark_price": p.mark_price,
+        "leverage": p.leverage,
+        "margin_mode": p.margin_mode,
+        "unrealized_pnl": p.unrealized_pnl_settle,
+        "exchange_liquidation_price": p.exchange_liquidation_price,
+        "computed_liquidation_price": p.computed_liquidation_price,
+        "liquidation_price": p.liquidation_price,
+        "liquidation_formula": p.liquidation_formula,
+        "distance_to_liquidation_pct": p.distance_pct,
+        "liquidation_probability": p.probability,
+        "diagnostics": list(p.diagnostics),
+        "contract_type": p.contract_type,
+        "settle": p.settle,
+        "notional_usd": p.notional_usd,
+        "roe_pct": p.roe_pct,
+        "margin_ratio": p.margin_ratio,
+        "distance_to_liquidation_sigma": p.distance_sigma,
+        "volatility": p.volatility,
+        "advice": None if p.advice is None else advice_report(p.advice),
+    }
+
+
+def advice_report(advice: AdviceView) -> dict[str, Any]:
+    """The margin to add or the contracts to cut that restore the target distance."""
+    return {
+        "target_distance_pct": advice.target_distance_pct,
+        "target_liquidation_price": advice.target_liquidation_price,
+        "margin_to_add": advice.margin_to_add,
+        "margin_currency": advice.margin_currency,
+        "reduce_contracts": advice.reduce_contracts,
+        "reduce_fraction": advice.reduce_fraction,
     }
 
 
 def stress_report(stress: Stress, analysis: Analysis) -> dict[str, Any]:
     """What a price shock does: equity after and which positions it liquidates."""
-    pos = analysis.snapshot.positions
-    hit = np.flatnonzero(stress.liquidated)
+    return stress_document(stress_view(stress, analysis))
+
+
+def stress_document(view: StressView) -> dict[str, Any]:
+    """The `stress` object of the `--json` document."""
     return {
-        "shock_pct": stress.shock_pct,
-        "underlying": stress.underlying or "all",
-        "pnl": _num(stress.pnl_usd),
-        "equity_before": _num(stress.equity_usd_before),
-        "equity_after": _num(stress.equity_usd_after),
+        "shock_pct": view.shock_pct,
+        "underlying": view.underlying,
+        "pnl": view.pnl_usd,
+        "equity_before": view.equity_before_usd,
+        "equity_after": view.equity_after_usd,
         "liquidated": [
             {
-                "symbol": pos.symbol[int(i)],
-                "side": "long" if pos.side[int(i)] > 0 else "short",
-                "shocked_mark_price": _num(stress.mark[int(i)]),
-                "liquidation_price": _num(stress.liquidation_price[int(i)]),
+                "symbol": hit.symbol,
+                "side": hit.side,
+                "shocked_mark_price": hit.shocked_mark_price,
+                "liquidation_price": hit.liquidation_price,
             }
-            for i in hit
+            for hit in view.liquidated
         ],
     }
