@@ -13,7 +13,7 @@ from engine.stress import Stress, stress
 
 
 @dataclass(frozen=True)
-class AccountView:
+class AccountAnalysis:
     """One account and the engine's latest analysis of it (None until its first poll)."""
 
     account: LinkedAccount
@@ -21,7 +21,9 @@ class AccountView:
 
 
 @dataclass(frozen=True)
-class StressView:
+class AccountStress:
+    """One account, its latest analysis and that analysis under a price shock."""
+
     account: LinkedAccount
     analysis: Analysis
     result: Stress
@@ -33,7 +35,7 @@ class PortfolioService:
     def __init__(self, accounts: AccountService, latest: Mapping[int, Analysis]) -> None:
         self.accounts, self.latest = accounts, latest
 
-    async def views(self, owner_id: int, ref: str | None = None) -> list[AccountView]:
+    async def views(self, owner_id: int, ref: str | None = None) -> list[AccountAnalysis]:
         """One account (by label or id) or all of the owner's."""
         if ref is not None:
             found = [await self.accounts.find(owner_id, ref)]
@@ -43,17 +45,19 @@ class PortfolioService:
             raise UserError("You have no linked accounts yet: /link or /watch one.")
         return self.views_of(found)
 
-    def views_of(self, accounts: Sequence[LinkedAccount]) -> list[AccountView]:
+    def views_of(self, accounts: Sequence[LinkedAccount]) -> list[AccountAnalysis]:
         """These accounts with their latest analyses (the caller checked who may see them)."""
-        return [AccountView(a, self.latest.get(a.id)) for a in accounts]
+        return [AccountAnalysis(a, self.latest.get(a.id)) for a in accounts]
 
-    async def stress(self, owner_id: int, asset: str | None, shock_pct: float) -> list[StressView]:
+    async def stress(
+        self, owner_id: int, asset: str | None, shock_pct: float
+    ) -> list[AccountStress]:
         """Every analyzed account of the owner under a ±shock on one underlying (or all)."""
         return self.stress_of(await self.accounts.list(owner_id), asset, shock_pct)
 
     def stress_of(
         self, accounts: Sequence[LinkedAccount], asset: str | None, shock_pct: float
-    ) -> list[StressView]:
+    ) -> list[AccountStress]:
         """These accounts under a ±shock on one underlying (or all)."""
         if not accounts:
             raise UserError("You have no linked accounts yet: /link or /watch one.")
@@ -72,7 +76,7 @@ class PortfolioService:
                 shock_pct=shock_pct,
                 underlying=asset.upper() if asset else None,
             )
-            out.append(StressView(view.account, analysis, result))
+            out.append(AccountStress(view.account, analysis, result))
         if not out:
             target = f"a {asset.upper()} position" if asset else "an analyzed position"
             raise UserError(f"None of these accounts has {target} yet.")

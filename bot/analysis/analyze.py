@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.analysis.snapshot import load
+from bot.analysis.snapshot import SnapshotFile, load
 from bot.errors import UserError
 from bot.render.analysis import analysis_text, stress_text
-from bot.render.report import report, stress_report
-from engine.analysis import analyze
+from bot.render.report import document, stress_document
+from bot.render.views import StressView, account_view, stress_view
+from engine.analysis import Analysis, analyze
 from engine.stress import stress
 
 
@@ -29,25 +30,36 @@ def analyze_file(
         result = analyze(
             loaded.snapshot, volatility=loaded.volatility, horizon_hours=loaded.horizon_hours
         )
-    doc = report(result, loaded.exchange)
+    view = account_view(result, loaded.exchange)
+    shocked = None
     if shock_pct is not None:
         if asset and asset.upper() not in loaded.snapshot.positions.underlying.names:
             raise UserError(f"--asset {asset}: no position on that underlying in {path}")
-        with np.errstate(all="ignore"):
-            shocked = stress(
-                loaded.snapshot,
-                result.portfolio,
-                result.liquidation_price,
-                shock_pct=shock_pct,
-                underlying=asset,
-            )
-        doc["stress"] = stress_report(shocked, result)
+        shocked = _shock(loaded, result, shock_pct, asset)
     if as_json:
+        doc = document(view)
+        if shocked is not None:
+            doc["stress"] = stress_document(shocked)
         return json.dumps(doc, indent=2, allow_nan=False)
-    text = analysis_text(doc)
-    if "stress" in doc:
-        text += "\n\n" + stress_text(doc["stress"])
+    text = analysis_text(view)
+    if shocked is not None:
+        text += "\n\n" + stress_text(shocked)
     return text
+
+
+def _shock(
+    loaded: SnapshotFile, result: Analysis, shock_pct: float, asset: str | None
+) -> StressView:
+    """The account under the shock, with cross liquidation prices re-solved."""
+    with np.errstate(all="ignore"):
+        shocked = stress(
+            loaded.snapshot,
+            result.portfolio,
+            result.liquidation_price,
+            shock_pct=shock_pct,
+            underlying=asset,
+        )
+    return stress_view(shocked, result)
 
 
 def _check_shock(shock_pct: float) -> None:

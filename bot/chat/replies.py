@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
-from bot.accounts.portfolio import AccountView, StressView
+from bot.accounts.portfolio import AccountAnalysis, AccountStress
 from bot.accounts.service import Linked, short_address
 from bot.alerting.service import AlertView, RuleView, Why
 from bot.render import format as fmt
+from bot.render import positions as account_text
 from bot.render.analysis import stress_text
-from bot.render.report import report, stress_report
+from bot.render.views import AccountView, account_view, stress_view
 from engine.alerts.policy import Silence, span
 from engine.alerts.quiet import QuietHours
 from engine.alerts.rules import KINDS
@@ -88,97 +88,38 @@ def accounts(found: Sequence[LinkedAccount]) -> str:
     return "\n".join(lines)
 
 
-def positions(views: Sequence[AccountView]) -> str:
+def positions(found: Sequence[AccountAnalysis]) -> str:
     """Per account: a two-line header, then two short lines per position (fits a phone)."""
-    blocks = []
-    for view in views:
-        title = f"[{view.account.label}]"
-        if view.analysis is None:
-            blocks.append(f"{title} not polled yet")
-            continue
-        doc = report(view.analysis, view.account.venue)
-        lines = [f"{title} {line}" if i == 0 else line for i, line in enumerate(_header(doc))]
-        if not doc["positions"]:
-            lines.append("no open positions")
-        for p in doc["positions"]:
-            lines += _position_lines(p, doc["horizon_hours"])
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
+    return _per_account(found, account_text.positions_block)
 
 
-def _header(doc: dict[str, Any]) -> list[str]:
-    acct = doc["account"]
-    ratio = None if acct["margin_ratio"] is None else acct["margin_ratio"] * 100
-    return [
-        f"{doc['exchange']} · equity {fmt.money(acct['equity'])} USD",
-        f"gross {fmt.money(acct['gross_exposure'])} · net "
-        f"{fmt.money(acct['net_exposure'], signed=True)} · lev "
-        f"{fmt.ratio(acct['effective_leverage'])} · margin {fmt.pct(ratio)}",
-    ]
-
-
-def _position_lines(p: dict[str, Any], horizon_h: float) -> list[str]:
-    liq = fmt.price(p["liquidation_price"])
-    if p["exchange_liquidation_price"] is None and p["computed_liquidation_price"] is not None:
-        liq += "*"
-    return [
-        f"{p['symbol']} {p['side'] or '?'} {fmt.amount(p['contracts'])} "
-        f"@ {fmt.price(p['entry_price'])} · {fmt.ratio(p['leverage'])}",
-        f"  mark {fmt.price(p['mark_price'])} liq {liq} "
-        f"({fmt.pct(p['distance_to_liquidation_pct'])} away"
-        + (
-            f", P {fmt.probability(p['liquidation_probability'])} in {horizon_h:g}h)"
-            if p["liquidation_probability"] is not None
-            else ")"
-        )
-        + f" uPnL {fmt.money(p['unrealized_pnl'], signed=True)}",
-    ]
-
-
-def risk(views: Sequence[AccountView], *, closest: int = 3) -> str:
+def risk(found: Sequence[AccountAnalysis], *, closest: int = 3) -> str:
     """The portfolio view: equity, exposure per asset, leverage, the nearest liquidations with
     their probability and what would restore a safe distance."""
+    return _per_account(found, lambda view: account_text.risk_block(view, closest=closest))
+
+
+def _per_account(
+    found: Sequence[AccountAnalysis], block: Callable[[AccountView], list[str]]
+) -> str:
+    """One block per account, titled with its label ("not polled yet" before its first poll)."""
     blocks = []
-    for view in views:
-        title = f"[{view.account.label}]"
-        if view.analysis is None:
+    for item in found:
+        title = f"[{item.account.label}]"
+        if item.analysis is None:
             blocks.append(f"{title} not polled yet")
             continue
-        doc = report(view.analysis, view.account.venue)
-        lines = [f"{title} {line}" if i == 0 else line for i, line in enumerate(_header(doc))]
-        exposure = doc["account"]["exposure_by_underlying"]
-        if exposure:
-            lines.append("exposure (gross / net USD):")
-            ranked = sorted(exposure.items(), key=lambda kv: -(kv[1]["gross"] or 0.0))
-            lines += [
-                f"  {name:<6} {fmt.money(e['gross']):>10} / {fmt.money(e['net'], signed=True)}"
-                for name, e in ranked
-            ]
-        near = sorted(
-            (p for p in doc["positions"] if p["distance_to_liquidation_pct"] is not None),
-            key=lambda p: p["distance_to_liquidation_pct"],
-        )[:closest]
-        if near:
-            lines.append("closest to liquidation:")
-            for p in near:
-                lines += ["  " + line for line in _position_lines(p, doc["horizon_hours"])]
-                advice = p.get("advice")
-                if advice:
-                    lines.append(
-                        f"    add {fmt.money(advice['margin_to_add'])} {advice['margin_currency']}"
-                        f" or cut {fmt.pct(advice['reduce_fraction'] * 100)} to reach "
-                        f"{fmt.pct(advice['target_distance_pct'])}"
-                    )
-        blocks.append("\n".join(lines))
+        first, *rest = block(account_view(item.analysis, item.account.venue))
+        blocks.append("\n".join([f"{title} {first}", *rest]))
     return "\n\n".join(blocks)
 
 
-def stress(views: Sequence[StressView]) -> str:
-    blocks = []
-    for view in views:
-        text = stress_text(stress_report(view.result, view.analysis))
-        blocks.append(f"[{view.account.label}] {text}")
-    return "\n\n".join(blocks)
+def stress(found: Sequence[AccountStress]) -> str:
+    """Per account: the shock's PnL, equity before and after, and who gets liquidated."""
+    return "\n\n".join(
+        f"[{item.account.label}] {stress_text(stress_view(item.result, item.analysis))}"
+        for item in found
+    )
 
 
 def _value(view: AlertView) -> str:

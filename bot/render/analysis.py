@@ -1,10 +1,10 @@
-"""Plain-text tables for the terminal, rendered from the report dicts (no engine types here)."""
+"""Plain-text tables for the terminal (`liqwatch analyze`), rendered from the account view."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.render import format as fmt
+from bot.render.positions import advice, liquidation
+from bot.render.views import AccountView, PositionView, StressView
 
 _COLUMNS = ("SYMBOL", "SIDE", "SIZE", "ENTRY", "MARK", "LIQ", "DIST", "P(liq)", "LEV", "uPnL")
 
@@ -21,91 +21,78 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
     return lines
 
 
-def account_header(report: dict[str, Any]) -> list[str]:
+def account_header(view: AccountView) -> list[str]:
     """Two lines: what the account is worth and how leveraged it is."""
-    acct = report["account"]
     return [
-        f"{report['exchange']} — equity {fmt.money(acct['equity'])} USD · "
-        f"gross {fmt.money(acct['gross_exposure'])} · "
-        f"net {fmt.money(acct['net_exposure'], signed=True)}",
-        f"effective leverage {fmt.ratio(acct['effective_leverage'])} · margin ratio "
-        f"{fmt.pct(None if acct['margin_ratio'] is None else acct['margin_ratio'] * 100)} "
-        "(maintenance / margin balance; liquidation at 100%)",
+        f"{view.exchange} — equity {fmt.money(view.equity_usd)} USD · "
+        f"gross {fmt.money(view.gross_exposure_usd)} · "
+        f"net {fmt.money(view.net_exposure_usd, signed=True)}",
+        f"effective leverage {fmt.ratio(view.effective_leverage)} · margin ratio "
+        f"{fmt.fraction(view.margin_ratio)} (maintenance / margin balance; liquidation at 100%)",
     ]
 
 
-def _position_row(p: dict[str, Any]) -> tuple[str, ...]:
-    formula = p["liquidation_formula"]
-    liq = fmt.price(p["liquidation_price"])
-    if p["exchange_liquidation_price"] is None and p["computed_liquidation_price"] is not None:
-        liq += "*"
+def _position_row(p: PositionView) -> tuple[str, ...]:
+    priced = p.liquidation_formula or p.liquidation_price is not None
     return (
-        p["symbol"],
-        p["side"] or "?",
-        fmt.amount(p["contracts"]),
-        fmt.price(p["entry_price"]),
-        fmt.price(p["mark_price"]),
-        liq if formula or p["liquidation_price"] is not None else "none",
-        fmt.pct(p["distance_to_liquidation_pct"]),
-        fmt.probability(p["liquidation_probability"]),
-        fmt.ratio(p["leverage"]),
-        fmt.money(p["unrealized_pnl"], signed=True),
+        p.symbol,
+        p.side or "?",
+        fmt.amount(p.contracts),
+        fmt.price(p.entry_price),
+        fmt.price(p.mark_price),
+        liquidation(p) if priced else "none",
+        fmt.pct(p.distance_pct),
+        fmt.probability(p.probability),
+        fmt.ratio(p.leverage),
+        fmt.money(p.unrealized_pnl_settle, signed=True),
     )
 
 
-def analysis_text(report: dict[str, Any]) -> str:
+def analysis_text(view: AccountView) -> str:
     """The readable view of `liqwatch analyze`: header, position table, advice, diagnostics."""
-    lines = [*account_header(report), ""]
-    positions = report["positions"]
-    if not positions:
+    lines = [*account_header(view), ""]
+    if not view.positions:
         lines.append("no open positions")
     else:
-        lines += _table([_COLUMNS, *(_position_row(p) for p in positions)])
+        lines += _table([_COLUMNS, *(_position_row(p) for p in view.positions)])
         if any(
-            p["liquidation_price"] is not None and p["exchange_liquidation_price"] is None
-            for p in positions
+            p.liquidation_price is not None and p.exchange_liquidation_price is None
+            for p in view.positions
         ):
             lines.append("* computed by liqwatch (the venue reported none)")
-    lines += _advice_lines(positions) + _diagnostic_lines(report)
+    lines += _advice_lines(view.positions) + _diagnostic_lines(view)
     return "\n".join(lines)
 
 
-def _advice_lines(positions: list[dict[str, Any]]) -> list[str]:
-    out = []
-    for p in positions:
-        advice = p.get("advice")
-        if advice:
-            distance = fmt.pct(p["distance_to_liquidation_pct"])
-            margin = f"{fmt.money(advice['margin_to_add'])} {advice['margin_currency']}"
-            cut = fmt.amount(advice["reduce_contracts"])
-            share = fmt.pct(advice["reduce_fraction"] * 100)
-            out.append(
-                f"{p['symbol']} {p['side']}: {distance} from liquidation — add {margin} margin "
-                f"or cut {cut} contracts ({share}) to get back to "
-                f"{fmt.pct(advice['target_distance_pct'])}"
-            )
+def _advice_lines(positions: tuple[PositionView, ...]) -> list[str]:
+    out = [
+        f"{p.symbol} {p.side or '?'}: {fmt.pct(p.distance_pct)} from liquidation — "
+        + advice(p.advice)
+        for p in positions
+        if p.advice is not None
+    ]
     return ["", "Advice:", *out] if out else []
 
 
-def _diagnostic_lines(report: dict[str, Any]) -> list[str]:
-    out = [f"account: {d}" for d in report["account"]["diagnostics"]]
-    out += [f"{p['symbol']}: {d}" for p in report["positions"] for d in p["diagnostics"]]
+def _diagnostic_lines(view: AccountView) -> list[str]:
+    out = [f"account: {d}" for d in view.diagnostics]
+    out += [f"{p.symbol}: {d}" for p in view.positions for d in p.diagnostics]
     return ["", "Notes:", *out] if out else []
 
 
-def stress_text(stress: dict[str, Any]) -> str:
+def stress_text(view: StressView) -> str:
     """One paragraph: the shock, equity before and after, and who gets liquidated."""
     lines = [
-        f"Stress {fmt.pct(stress['shock_pct'], signed=True)} on {stress['underlying']}: "
-        f"PnL {fmt.money(stress['pnl'], signed=True)} USD, "
-        f"equity {fmt.money(stress['equity_before'])} → {fmt.money(stress['equity_after'])} USD"
+        f"Stress {fmt.pct(view.shock_pct, signed=True)} on {view.underlying}: "
+        f"PnL {fmt.money(view.pnl_usd, signed=True)} USD, "
+        f"equity {fmt.money(view.equity_before_usd)} → {fmt.money(view.equity_after_usd)} USD"
     ]
-    if not stress["liquidated"]:
+    if not view.liquidated:
         lines.append("no position is liquidated")
-    for hit in stress["liquidated"]:
+    for hit in view.liquidated:
         lines.append(
-            f"  LIQUIDATED {hit['symbol']} {hit['side']} "
-            f"(mark {fmt.price(hit['shocked_mark_price'])}, "
-            f"liquidation {fmt.price(hit['liquidation_price'])})"
+            f"  LIQUIDATED {hit.symbol} {hit.side} "
+            f"(mark {fmt.price(hit.shocked_mark_price)}, "
+            f"liquidation {fmt.price(hit.liquidation_price)})"
         )
     return "\n".join(lines)
