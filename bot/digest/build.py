@@ -13,12 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.digest.cashflows import Cashflow, cashflows
-from bot.render import format as fmt
-from bot.render.report import report
+from bot.render.views import AccountView, AdviceView, PositionView, account_view
+from engine.alerts.rules import Kind, RuleSpec, Severity
 from engine.analysis import Analysis
 from engine.domain import AccountStatus, LinkedAccount
 from storage import Database
 from storage.alerts import Alerts
+from storage.rules import Rules
 from storage.snapshots import Snapshots
 
 DAY_S = 86_400.0
@@ -39,7 +40,8 @@ class Exposure:
 
 @dataclass(frozen=True)
 class Closest:
-    """A position near liquidation, with what would make it safe again."""
+    """A position near liquidation, with what would make it safe again and how loud the
+    account's own liquidation-distance rules are about it (None: no rule breached)."""
 
     account: str
     symbol: str
@@ -47,8 +49,10 @@ class Closest:
     mark: float | None
     liquidation: float | None
     distance_pct: float
-    probability: float | None
-    advice: str | None
+    probability: float | None  # within horizon_hours
+    advice: AdviceView | None
+    horizon_hours: float
+    severity: Severity | None
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,8 @@ class Digest:
     history: tuple[Point, ...]
     realised: Cashflow
     funding: Cashflow
+    #: The thresholds (% from liquidation) of the accounts' enabled liquidation-distance rules.
+    levels: tuple[float, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -106,10 +112,11 @@ async def build(
     at = time.time() if now is None else now
     ids = [a.id for a in accounts]
     history = await _history(db, ids, since=at - history_days * DAY_S, until=at + 1)
-    analyses = [(a, latest[a.id]) for a in accounts if a.id in latest]
-    equity = sum(_finite(x.portfolio.equity_usd) for _, x in analyses)
-    gross = sum(_finite(x.portfolio.gross_exposure_usd) for _, x in analyses)
-    net = sum(_finite(x.portfolio.net_exposure_usd) for _, x in analyses)
+    views = [(a, account_view(latest[a.id], a.venue)) for a in accounts if a.id in latest]
+    rules = await _liq_rules(db, accounts)
+    equity = sum(v.equity_usd or 0.0 for _, v in views)
+    gross = sum(v.gross_exposure_usd or 0.0 for _, v in views)
+    net = sum(v.net_exposure_usd or 0.0 for _, v in views)
     realised, funding = await cashflows(db, accounts, since=at - DAY_S, until=at)
     return Digest(
         at=at,
@@ -121,8 +128,8 @@ async def build(
         leverage_24h_ago=_at(history, at - DAY_S, "leverage"),
         gross_usd=gross,
         net_usd=net,
-        exposure=_exposure([x for _, x in analyses]),
-        closest=_closest(analyses),
+        exposure=_exposure([v for _, v in views]),
+        closest=_closest(views, rules),
         alerts=await _alerts(db, ids, since=at - DAY_S),
         blind=tuple(
             a.label
@@ -132,61 +139,78 @@ async def build(
         history=tuple(history),
         realised=realised,
         funding=funding,
+        levels=tuple(sorted({spec.threshold for specs in rules.values() for spec in specs})),
     )
 
 
-def _finite(value: float) -> float:
-    return value if math.isfinite(value) else 0.0
-
-
-def _exposure(analyses: Sequence[Analysis]) -> tuple[Exposure, ...]:
+def _exposure(views: Sequence[AccountView]) -> tuple[Exposure, ...]:
+    """Long and short USD per underlying over every account (gross ± net, halved)."""
     long: dict[str, float] = {}
     short: dict[str, float] = {}
-    for analysis in analyses:
-        p = analysis.portfolio
-        for name, g, n in zip(
-            p.underlyings, p.gross_by_underlying, p.net_by_underlying, strict=True
-        ):
-            if math.isfinite(g) and math.isfinite(n):
-                long[name] = long.get(name, 0.0) + (g + n) / 2
-                short[name] = short.get(name, 0.0) + (g - n) / 2
+    for view in views:
+        for e in view.exposure:
+            if e.gross_usd is not None and e.net_usd is not None:
+                name = e.underlying
+                long[name] = long.get(name, 0.0) + (e.gross_usd + e.net_usd) / 2
+                short[name] = short.get(name, 0.0) + (e.gross_usd - e.net_usd) / 2
     rows = [Exposure(k, long[k], short[k]) for k in long]
     return tuple(sorted(rows, key=lambda e: -(e.long_usd + e.short_usd)))
 
 
-def _closest(analyses: Sequence[tuple[LinkedAccount, Analysis]]) -> tuple[Closest, ...]:
+def _closest(
+    views: Sequence[tuple[LinkedAccount, AccountView]], rules: Mapping[int, Sequence[RuleSpec]]
+) -> tuple[Closest, ...]:
+    """The ``CLOSEST`` positions nearest liquidation over every account."""
     found: list[Closest] = []
-    for account, analysis in analyses:
-        for p in report(analysis, account.venue)["positions"]:
-            distance = p["distance_to_liquidation_pct"]
-            if distance is None:
+    for account, view in views:
+        for p in view.positions:
+            if p.distance_pct is None:
                 continue
-            advice = p.get("advice")
             found.append(
                 Closest(
                     account=account.label,
-                    symbol=p["symbol"],
-                    side=p["side"] or "?",
-                    mark=p["mark_price"],
-                    liquidation=p["liquidation_price"],
-                    distance_pct=float(distance),
-                    probability=p["liquidation_probability"],
-                    advice=_advice(advice) if advice else None,
+                    symbol=p.symbol,
+                    side=p.side or "?",
+                    mark=p.mark_price,
+                    liquidation=p.liquidation_price,
+                    distance_pct=p.distance_pct,
+                    probability=p.probability,
+                    advice=p.advice,
+                    horizon_hours=view.horizon_hours,
+                    severity=_severity(rules.get(account.id, ()), p, p.distance_pct),
                 )
             )
     return tuple(sorted(found, key=lambda c: c.distance_pct)[:CLOSEST])
 
 
-def _advice(advice: dict[str, object]) -> str:
-    margin = advice.get("margin_to_add")
-    fraction = advice.get("reduce_fraction")
-    target = advice.get("target_distance_pct")
-    return (
-        f"add {fmt.money(margin if isinstance(margin, float) else None)} "
-        f"{advice.get('margin_currency')} or cut "
-        f"{fmt.pct(fraction * 100 if isinstance(fraction, float) else None)} to reach "
-        f"{fmt.pct(target if isinstance(target, float) else None)}"
-    )
+async def _liq_rules(
+    db: Database, accounts: Sequence[LinkedAccount]
+) -> dict[int, tuple[RuleSpec, ...]]:
+    """Per account, the enabled liquidation-distance rules that cover it (read per owner)."""
+    owned = {}
+    for owner in dict.fromkeys(a.owner_id for a in accounts):
+        found = await Rules(db).list_for(owner)
+        owned[owner] = [r for r in found if r.enabled and r.kind is Kind.LIQ]
+    return {
+        a.id: tuple(r.spec for r in owned[a.owner_id] if r.account_id in (None, a.id))
+        for a in accounts
+    }
+
+
+def _severity(specs: Sequence[RuleSpec], p: PositionView, distance: float) -> Severity | None:
+    """The loudest of these rules the position's distance breaches (as the evaluator matches
+    symbols: the full symbol or its underlying; no symbols means every position)."""
+    breached = [
+        spec.severity
+        for spec in specs
+        if spec.breached(distance) and _covers(spec, p.symbol, p.underlying)
+    ]
+    return max(breached, key=lambda s: s.rank, default=None)
+
+
+def _covers(spec: RuleSpec, symbol: str, underlying: str) -> bool:
+    wanted = {s.upper() for s in spec.symbols}
+    return not wanted or symbol.upper() in wanted or underlying.upper() in wanted
 
 
 async def _history(db: Database, ids: Sequence[int], *, since: float, until: float) -> list[Point]:

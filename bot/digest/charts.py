@@ -26,6 +26,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
+from bot.digest.build import Digest
+from bot.render import format as fmt
+from engine.alerts.rules import Kind, default_specs
+
 # 6x4 in at 150 dpi = 900x600 px: sharp on a phone without being a heavy upload.
 FIGSIZE = (6.0, 4.0)
 DPI = 150
@@ -46,8 +50,8 @@ SEVERITY_COLOURS: dict[str | None, str] = {
     "info": "#4e79a7",
     None: "#9e9e9e",
 }
-# The default critical/warning alert levels, drawn so the ladder shows which rule would fire.
-LADDER_LEVELS_PCT = (5.0, 10.0)
+#: The liquidation-distance thresholds of the rules every new account is born with.
+DEFAULT_LEVELS = tuple(sorted(s.threshold for s in default_specs() if s.kind is Kind.LIQ))
 MAX_EXPOSURE_BARS = 12
 MAX_LADDER_ROWS = 15
 EQUITY_WINDOW_S = 30 * 86_400
@@ -79,27 +83,6 @@ class EquityPoint:
 
 def _finite(*values: float) -> bool:
     return all(math.isfinite(v) for v in values)
-
-
-def usd_short(value: float) -> str:
-    """Compact USD for axis ticks: ``$950``, ``-$12.5k``, ``$3.2M``."""
-    sign = "-" if value < 0 else ""
-    mag = abs(value)
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if mag >= limit:
-            return f"{sign}${mag / limit:.3g}{suffix}"
-    return f"{sign}${mag:.0f}"
-
-
-def price_text(value: float) -> str:
-    """Enough digits to tell mark from liquidation for BTC (60,000) and for PEPE (0.00001)."""
-    mag = abs(value)
-    if mag >= 1000:
-        return f"{value:,.0f}"
-    if mag >= 1 or mag == 0:
-        return f"{value:,.2f}"
-    # Four significant digits in plain decimals: "1.23e-05" means nothing to most traders.
-    return f"{value:.{3 - math.floor(math.log10(mag))}f}"
 
 
 def _new_figure() -> tuple[Figure, Axes]:
@@ -140,11 +123,18 @@ def exposure_order(bars: Sequence[ExposureBar]) -> list[ExposureBar]:
 
 
 def exposure_png(bars: Sequence[ExposureBar], *, title: str = "Exposure by underlying") -> bytes:
+    return _png(exposure_figure(bars, title=title))
+
+
+def exposure_figure(
+    bars: Sequence[ExposureBar], *, title: str = "Exposure by underlying"
+) -> Figure:
+    """Long bars right, short bars left and a diamond at the net, largest exposure on top."""
     fig, ax = _new_figure()
     shown = exposure_order(bars)
     if not shown:
         _empty(ax, title)
-        return _png(fig)
+        return fig
     y = list(range(len(shown)))
     longs = [abs(b.long_usd) for b in shown]
     shorts = [-abs(b.short_usd) for b in shown]
@@ -155,7 +145,7 @@ def exposure_png(bars: Sequence[ExposureBar], *, title: str = "Exposure by under
     ax.axvline(0, color=TEXT, linewidth=0.8)
     ax.set_yticks(y, [b.underlying for b in shown])
     ax.invert_yaxis()  # biggest exposure on top, where the eye starts
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: usd_short(v)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt.usd_compact(v)))
     ax.grid(axis="x", color=GRID, linewidth=0.6)
     ax.set_axisbelow(True)
     net_handle = Line2D(
@@ -164,7 +154,7 @@ def exposure_png(bars: Sequence[ExposureBar], *, title: str = "Exposure by under
     handles = [Patch(color=LONG_COLOUR), Patch(color=SHORT_COLOUR), net_handle]
     ax.legend(handles, ["Long", "Short", "Net"], fontsize=FONT_PT, loc="lower right")
     _title(ax, title)
-    return _png(fig)
+    return fig
 
 
 def ladder_order(rows: Sequence[LadderRow]) -> list[LadderRow]:
@@ -174,41 +164,89 @@ def ladder_order(rows: Sequence[LadderRow]) -> list[LadderRow]:
     return ok[:MAX_LADDER_ROWS]
 
 
-def ladder_png(rows: Sequence[LadderRow], *, title: str = "Distance to liquidation") -> bytes:
+def ladder_rows(digest: Digest) -> list[LadderRow]:
+    """The digest's closest positions, coloured by the accounts' own liquidation rules."""
+    return [
+        LadderRow(
+            f"{c.account} {c.symbol.split('/')[0]} {c.side}",
+            c.mark or float("nan"),
+            c.liquidation or float("nan"),
+            c.distance_pct,
+            None if c.severity is None else c.severity.value,
+        )
+        for c in digest.closest
+    ]
+
+
+def ladder_chart(digest: Digest) -> bytes:
+    """The digest's ladder, with a dashed line at each level its accounts' rules alert at."""
+    return ladder_png(ladder_rows(digest), levels=digest.levels)
+
+
+def ladder_png(
+    rows: Sequence[LadderRow],
+    *,
+    levels: Sequence[float] | None = None,
+    title: str = "Distance to liquidation",
+) -> bytes:
+    return _png(ladder_figure(rows, levels=levels, title=title))
+
+
+def ladder_figure(
+    rows: Sequence[LadderRow],
+    *,
+    levels: Sequence[float] | None = None,
+    title: str = "Distance to liquidation",
+) -> Figure:
+    """Bars of distance to liquidation coloured by severity, closest on top, each with its
+    "mark → liquidation" prices; ``levels`` (% from liquidation, the alert rules' thresholds)
+    are drawn dashed so the ladder shows which rule would fire. None: the levels of the rules
+    every account is born with."""
+    levels = DEFAULT_LEVELS if levels is None else levels
     fig, ax = _new_figure()
     shown = ladder_order(rows)
     if not shown:
         _empty(ax, title)
-        return _png(fig)
+        return fig
     y = list(range(len(shown)))
     # A position already past its liquidation price sits at 0: the axis starts at "liquidated".
     widths = [max(r.distance_pct, 0.0) for r in shown]
     colours = [SEVERITY_COLOURS.get(r.severity, SEVERITY_COLOURS[None]) for r in shown]
     ax.barh(y, widths, color=colours, height=0.6)
-    # Headroom on the right for the "mark → liq" text; always show both alert levels.
-    right = max(max(widths), LADDER_LEVELS_PCT[-1]) * 1.6
+    # Headroom on the right for the "mark → liq" text; always show every alert level (and
+    # some width when every bar is at 0 and no rule gives a level).
+    right = max([*widths, *levels, 1.0]) * 1.6
     ax.set_xlim(0, right)
-    # A white backing keeps the prices legible where they cross the dashed level lines.
-    backing = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1}
-    for yi, width, row in zip(y, widths, shown, strict=True):
-        text = f"{price_text(row.mark)} → {price_text(row.liquidation)}"
-        ax.text(
-            width + right * 0.01, yi, text, va="center", fontsize=FONT_PT, color=TEXT, bbox=backing
-        )
-    for level in LADDER_LEVELS_PCT:
+    _prices(ax, shown, widths, right)
+    for level in levels:
         ax.axvline(level, color="#666666", linestyle="--", linewidth=1)
     ax.set_yticks(y, [r.label for r in shown])
     ax.invert_yaxis()  # closest to liquidation on top
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}%"))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt.axis_pct(v)))
     ax.set_xlabel("% from liquidation", fontsize=FONT_PT, color=TEXT)
+    _severity_legend(ax, shown)
+    _title(ax, title)
+    return fig
+
+
+def _prices(ax: Axes, shown: Sequence[LadderRow], widths: Sequence[float], right: float) -> None:
+    """ "mark → liquidation" at the end of each bar."""
+    # A white backing keeps the prices legible where they cross the dashed level lines.
+    backing = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1}
+    for yi, (width, row) in enumerate(zip(widths, shown, strict=True)):
+        text = f"{fmt.price(row.mark)} → {fmt.price(row.liquidation)}"
+        ax.text(
+            width + right * 0.01, yi, text, va="center", fontsize=FONT_PT, color=TEXT, bbox=backing
+        )
+
+
+def _severity_legend(ax: Axes, shown: Sequence[LadderRow]) -> None:
     present = [s for s in SEVERITY_COLOURS if any(r.severity == s for r in shown)]
     if present:
         handles = [Patch(color=SEVERITY_COLOURS[s]) for s in present]
         labels = [s or "no alert" for s in present]
         # Top rows are the shortest bars, so the upper right is the free corner.
         ax.legend(handles, labels, fontsize=FONT_PT, loc="upper right")
-    _title(ax, title)
-    return _png(fig)
 
 
 def equity_window(points: Sequence[EquityPoint]) -> list[EquityPoint]:
@@ -227,6 +265,13 @@ def _utc(at: float) -> datetime:
 def equity_png(
     points: Sequence[EquityPoint], *, title: str = "Equity and leverage, 30 days"
 ) -> bytes:
+    return _png(equity_figure(points, title=title))
+
+
+def equity_figure(
+    points: Sequence[EquityPoint], *, title: str = "Equity and leverage, 30 days"
+) -> Figure:
+    """Equity (left axis) and leverage (right axis) over the last 30 days, in UTC."""
     fig, ax = _new_figure()
     window = equity_window(points)
     # Each series drops its own non-finite values so one bad leverage sample keeps its equity.
@@ -234,7 +279,7 @@ def equity_png(
     leverage = [(_utc(p.at), p.leverage) for p in window if _finite(p.leverage)]
     if not equity and not leverage:
         _empty(ax, title)
-        return _png(fig)
+        return fig
     lev_ax = ax.twinx()
     lev_ax.tick_params(labelsize=FONT_PT, colors=TEXT)
     if equity:
@@ -253,14 +298,14 @@ def equity_png(
         start, end = times[-1] - timedelta(hours=1), times[-1] + timedelta(minutes=5)
         span = mdates.date2num([start, end])  # type: ignore[no-untyped-call]
         ax.set_xlim(float(span[0]), float(span[1]))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: usd_short(v)))
-    lev_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.3g}x"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt.usd_compact(v)))
+    lev_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt.axis_ratio(v)))
     ax.set_ylabel("Equity (USD)", fontsize=FONT_PT, color=EQUITY_COLOUR)
     lev_ax.set_ylabel("Leverage", fontsize=FONT_PT, color=LEVERAGE_COLOUR)
     ax.set_xlabel("Date (UTC)", fontsize=FONT_PT, color=TEXT)
     ax.grid(color=GRID, linewidth=0.6)
     _title(ax, title)
-    return _png(fig)
+    return fig
 
 
 async def render(fn: Callable[..., bytes], *args: Any, **kwargs: Any) -> bytes:
@@ -271,7 +316,7 @@ async def render(fn: Callable[..., bytes], *args: Any, **kwargs: Any) -> bytes:
 class ChartCache:
     """LRU of rendered PNGs keyed by the caller (e.g. ``("ladder", accounts, taken_at)``).
 
-    Concurrent requests for one key share a single in-flight render, so a burst of ``/risk``
+    Concurrent requests for one key share a single in-flight render, so a burst of ``/chart``
     commands after a snapshot draws the chart once. Failures are not cached.
     """
 

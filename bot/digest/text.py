@@ -9,6 +9,7 @@ from bot.digest.build import Digest
 from bot.digest.cashflows import Cashflow
 from bot.render import format as fmt
 from bot.render.notices import duration
+from bot.render.positions import advice
 
 NOTHING = (
     "Nothing to report: no account here yet. Link one in a private chat (/link, /watch), "
@@ -36,23 +37,7 @@ def text(digest: Digest) -> str:
         f"Leverage {fmt.ratio(digest.leverage)} (24h ago {fmt.ratio(digest.leverage_24h_ago)})"
         f" · gross {fmt.money(digest.gross_usd)} · net {fmt.money(digest.net_usd, signed=True)}",
     ]
-    if digest.exposure:
-        lines.append("Exposure (long / short / net USD):")
-        lines += [
-            f"  {e.underlying:<6} {fmt.money(e.long_usd)} / {fmt.money(e.short_usd)} / "
-            f"{fmt.money(e.net_usd, signed=True)}"
-            for e in digest.exposure[:8]
-        ]
-    if digest.closest:
-        lines.append("Closest to liquidation:")
-        for c in digest.closest:
-            prob = "" if c.probability is None else f", P {fmt.probability(c.probability)} in 24h"
-            lines.append(
-                f"  {c.account} {c.symbol} {c.side} {fmt.pct(c.distance_pct)} away"
-                f" (mark {fmt.price(c.mark)}, liq {fmt.price(c.liquidation)}{prob})"
-            )
-            if c.advice:
-                lines.append(f"    {c.advice}")
+    lines += _exposure_lines(digest) + _closest_lines(digest)
     stats = digest.alerts
     median = f" (median {duration(stats.median_ack_s)})" if stats.median_ack_s is not None else ""
     lines.append(
@@ -63,6 +48,34 @@ def text(digest: Digest) -> str:
         lines.append(f"Blind (polls failing): {', '.join(digest.blind)}")
     lines += cashflow_lines(digest.realised, digest.funding)
     return "\n".join(lines)
+
+
+def _exposure_lines(digest: Digest) -> list[str]:
+    if not digest.exposure:
+        return []
+    return ["Exposure (long / short / net USD):"] + [
+        f"  {e.underlying:<6} {fmt.money(e.long_usd)} / {fmt.money(e.short_usd)} / "
+        f"{fmt.money(e.net_usd, signed=True)}"
+        for e in digest.exposure[:8]
+    ]
+
+
+def _closest_lines(digest: Digest) -> list[str]:
+    """The positions nearest liquidation, each with the advice that makes it safe again."""
+    lines = ["Closest to liquidation:"] if digest.closest else []
+    for c in digest.closest:
+        chance = (
+            ""
+            if c.probability is None
+            else f", P {fmt.probability(c.probability)} in {c.horizon_hours:g}h"
+        )
+        lines.append(
+            f"  {c.account} {c.symbol} {c.side} {fmt.pct(c.distance_pct)} away"
+            f" (mark {fmt.price(c.mark)}, liq {fmt.price(c.liquidation)}{chance})"
+        )
+        if c.advice is not None:
+            lines.append(f"    {advice(c.advice)}")
+    return lines
 
 
 def cashflow_lines(realised: Cashflow, funding: Cashflow) -> list[str]:

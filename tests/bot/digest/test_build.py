@@ -10,12 +10,17 @@ import pytest
 
 from bot.analysis.snapshot import load
 from bot.digest import build as digest
+from bot.digest import charts
 from bot.digest import text as digest_text
+from bot.render.positions import advice
+from engine.alerts.grammar import parse_rule
+from engine.alerts.rules import Severity
 from engine.analysis import Analysis, analyze
 from engine.domain import LinkedAccount, Platform, SnapshotSummary
 from storage import Database
 from storage.accounts import Accounts
 from storage.flows import Flows, StoredFlow
+from storage.rules import Rules
 from storage.snapshots import Snapshots
 from storage.users import Users
 
@@ -153,3 +158,70 @@ async def test_no_venue_reporting_flows_says_so_once(db: Database) -> None:
         "Realised PnL and funding, 24 h: not available for options (deribit does not report it)"
         in text
     )
+
+
+async def _rule(db: Database, account: LinkedAccount, text: str, *, on: bool = True) -> None:
+    """Add ``text`` (the /alert add grammar) for the account's owner, scoped to the account."""
+    spec = parse_rule(text)
+    rules = Rules(db)
+    rule = await rules.add(account.owner_id, account.id, spec, now=1.0)
+    if not on:
+        await rules.set_enabled(account.owner_id, rule.id, False)
+
+
+async def test_severity_and_levels_come_from_the_accounts_own_rules(db: Database) -> None:
+    """Besides the defaults (10 % warning, 5 % critical): SOL critical under 8 % and BTC info
+    under 40 % apply; a paused rule at 70 % neither colours ETH (64.7 %) nor draws a line."""
+    account = await _account(db)
+    await _rule(db, account, "liq<8% SOL critical")
+    await _rule(db, account, "liq<40% BTC info")
+    await _rule(db, account, "liq<70% warning", on=False)
+    found = await digest.build(db, [account], {account.id: _analysis()}, now=NOW)
+
+    by_symbol = {c.symbol: c.severity for c in found.closest}
+    assert by_symbol["SOL/USDT:USDT"] is Severity.CRITICAL  # 5.99 %: under 8 %, not under 5 %
+    assert by_symbol["BTC/USDT:USDT"] is Severity.INFO  # 32.7 %
+    assert by_symbol["ETH/USDT:USDT"] is None
+    assert found.levels == (5.0, 8.0, 10.0, 40.0)
+
+
+async def test_the_default_rules_colour_the_ladder_as_before(db: Database) -> None:
+    """Only the defaults: SOL at 5.99 % is a warning (under 10 %, not under 5 %), the rest
+    no alert; the ladder rows carry those severities and the chart lines sit at 5 and 10."""
+    account = await _account(db)
+    found = await digest.build(db, [account], {account.id: _analysis()}, now=NOW)
+    rows = charts.ladder_rows(found)
+    assert [(r.label, r.severity) for r in rows[:2]] == [
+        ("desk SOL long", "warning"),
+        ("desk BTC long", None),
+    ]
+    assert found.levels == (5.0, 10.0)
+
+
+async def test_a_rule_on_another_account_does_not_colour_this_one(db: Database) -> None:
+    """A 40 % critical rule scoped to the other account leaves this one's BTC (32.7 %) alone."""
+    desk, other = await _account(db, "desk"), await _account(db, "other")
+    await _rule(db, other, "liq<40% critical")
+    found = await digest.build(db, [desk], {desk.id: _analysis()}, now=NOW)
+    assert {c.symbol: c.severity for c in found.closest}["BTC/USDT:USDT"] is None
+    assert found.levels == (5.0, 10.0)
+
+
+async def test_the_digest_advises_with_the_one_advice_sentence(db: Database) -> None:
+    """The advice is kept as data and written by the renderer /risk and analyze use."""
+    account = await _account(db)
+    found = await digest.build(db, [account], {account.id: _analysis()}, now=NOW)
+    sol = found.closest[0]
+    assert sol.symbol == "SOL/USDT:USDT" and sol.advice is not None
+    assert sol.advice.margin_currency == "USDT" and sol.advice.target_distance_pct == 15.0
+    assert f"\n    {advice(sol.advice)}\n" in digest_text.text(found)
+
+
+async def test_the_chance_is_given_over_the_analysis_horizon(db: Database) -> None:
+    """An analysis over 12 hours says "in 12h", not a fixed 24h."""
+    account = await _account(db)
+    loaded = load(EXAMPLE)
+    twelve = analyze(loaded.snapshot, volatility=loaded.volatility, horizon_hours=12)
+    text = digest_text.text(await digest.build(db, [account], {account.id: twelve}, now=NOW))
+    closest = text.split("Closest to liquidation:\n")[1].splitlines()[0]
+    assert closest.startswith("  desk SOL/USDT:USDT long 5.99% away") and " in 12h)" in closest

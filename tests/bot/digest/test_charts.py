@@ -1,5 +1,5 @@
-"""Charts for the daily digest: valid phone-sized PNGs, robust input handling, and a cache that
-renders each snapshot's chart once, off the event loop."""
+"""Charts for the daily digest: valid phone-sized PNGs with the data drawn in them, robust input
+handling, and a cache that renders each snapshot's chart once, off the event loop."""
 
 from __future__ import annotations
 
@@ -8,26 +8,35 @@ import io
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
 import pytest
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
 from PIL import Image
 
 from bot.digest.charts import (
+    EQUITY_COLOUR,
+    LEVERAGE_COLOUR,
+    LONG_COLOUR,
+    SEVERITY_COLOURS,
+    SHORT_COLOUR,
     ChartCache,
     EquityPoint,
     ExposureBar,
     LadderRow,
+    equity_figure,
     equity_png,
     equity_window,
+    exposure_figure,
     exposure_order,
     exposure_png,
+    ladder_figure,
     ladder_order,
     ladder_png,
-    price_text,
     render,
-    usd_short,
 )
 
 NAN = float("nan")
@@ -61,26 +70,50 @@ def assert_phone_png(png: bytes) -> None:
     assert 500 <= height <= 700
 
 
+def pixels(png: bytes, colour: str) -> int:
+    """How many pixels of the PNG are ``colour`` (#rrggbb, give or take antialiasing)."""
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    target = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
+    return int((np.abs(rgb - target).sum(axis=2) <= 12).sum())
+
+
+#: Far fewer than one bar or line draws at 900x600, far more than antialiasing alone makes.
+DRAWN = 500
+
+
 # Inputs carry a non-finite row so one render covers both "realistic" and "NaN is skipped";
 # the ordering helpers below prove the skipping itself.
+SERIES = (LONG_COLOUR, SHORT_COLOUR, EQUITY_COLOUR, LEVERAGE_COLOUR, *SEVERITY_COLOURS.values())
+
+
 @pytest.mark.parametrize(
-    ("renderer", "data"),
+    ("renderer", "data", "colours"),
     [
-        (exposure_png, [*EXPOSURES, ExposureBar("DOGE", NAN, 1_000.0)]),
-        (ladder_png, [*LADDER, LadderRow("BAD", 1.0, 0.5, NAN, "info")]),
-        (equity_png, [*EQUITY, EquityPoint(NOW - 60, INF, 2.0)]),
+        (
+            exposure_png,
+            [*EXPOSURES, ExposureBar("DOGE", NAN, 1_000.0)],
+            (LONG_COLOUR, SHORT_COLOUR),
+        ),
+        (ladder_png, [*LADDER, LadderRow("BAD", 1.0, 0.5, NAN, "info")], SEVERITY_COLOURS.values()),
+        (equity_png, [*EQUITY, EquityPoint(NOW - 60, INF, 2.0)], (EQUITY_COLOUR, LEVERAGE_COLOUR)),
     ],
     ids=["exposure", "ladder", "equity"],
 )
-def test_realistic_inputs_render_phone_sized_png(
-    renderer: Callable[..., bytes], data: list[Any]
+def test_realistic_inputs_render_phone_sized_png_with_every_series_drawn(
+    renderer: Callable[..., bytes], data: list[Any], colours: Iterable[str]
 ) -> None:
-    assert_phone_png(renderer(data))
+    """The PNG is phone-sized and each series' colour covers a bar's or a line's worth of it."""
+    png = renderer(data)
+    assert_phone_png(png)
+    assert {c: pixels(png, c) > DRAWN for c in colours} == dict.fromkeys(colours, True)
 
 
 @pytest.mark.parametrize("renderer", [exposure_png, ladder_png, equity_png])
 def test_empty_input_still_renders(renderer: Callable[..., bytes]) -> None:
-    assert_phone_png(renderer([]))
+    """An empty chart says so and draws no series."""
+    png = renderer([])
+    assert_phone_png(png)
+    assert max(pixels(png, c) for c in SERIES) < DRAWN
 
 
 def test_only_non_finite_input_falls_back_to_the_empty_chart() -> None:
@@ -131,12 +164,73 @@ def test_equity_window_is_30_days_before_newest_point() -> None:
     assert min(p.at for p in window) >= newest.at - 30 * 86_400
 
 
-def test_axis_and_price_text() -> None:
-    assert usd_short(1_250_000) == "$1.25M"
-    assert usd_short(-250_000) == "-$250k"
-    assert usd_short(0) == "$0"
-    assert price_text(64_250.4) == "64,250"
-    assert price_text(0.0000123) == "0.00001230"
+def _bars(fig: Figure, container: int = 0) -> list[tuple[float, str]]:
+    """(width, colour) of each bar of one ``barh`` call, top row first."""
+    return [(r.get_width(), to_hex(r.get_facecolor())) for r in fig.axes[0].containers[container]]
+
+
+def _dashed(fig: Figure) -> list[float]:
+    """Where the dashed (alert level) lines cross the x axis."""
+    return [
+        float(np.asarray(line.get_xdata())[0])
+        for line in fig.axes[0].get_lines()
+        if line.get_linestyle() == "--"
+    ]
+
+
+def test_ladder_bars_are_distances_coloured_by_severity() -> None:
+    """Closest first; each bar as long as its distance, in its severity's colour."""
+    colour = SEVERITY_COLOURS
+    assert _bars(ladder_figure(LADDER)) == [
+        (4.5, colour["critical"]),
+        (4.55, colour["critical"]),
+        (7.9, colour["warning"]),
+        (9.6, colour["warning"]),
+        (17.9, colour[None]),
+        (18.9, colour["info"]),
+    ]
+
+
+def test_ladder_prices_read_as_the_digest_text_writes_them() -> None:
+    """Mark → liquidation in the shared price format: six significant figures."""
+    texts = [t.get_text() for t in ladder_figure(LADDER).axes[0].texts]
+    assert texts[0] == "3,120.5 → 3,260.0"  # ETH short, the closest
+    assert texts[4] == "0.0000123000 → 0.0000101000"  # PEPE: plain decimals, no 1.23e-05
+
+
+def test_ladder_draws_the_levels_it_is_given() -> None:
+    """One dashed line per alert level, and room on the axis for the farthest one."""
+    fig = ladder_figure(LADDER, levels=(3.0, 8.0, 25.0))
+    assert _dashed(fig) == [3.0, 8.0, 25.0]
+    assert fig.axes[0].get_xlim()[1] == pytest.approx(25.0 * 1.6)
+
+
+def test_ladder_without_levels_draws_the_default_rules() -> None:
+    """Not told: the 5 % and 10 % every new account's liquidation rules fire at."""
+    assert _dashed(ladder_figure(LADDER)) == [5.0, 10.0]
+
+
+def test_ladder_with_no_levels_draws_no_line() -> None:
+    """Accounts without a liquidation rule: no dashed line claims a rule would fire there."""
+    assert _dashed(ladder_figure(LADDER, levels=())) == []
+
+
+def test_exposure_bars_long_right_short_left_net_marked() -> None:
+    """Largest gross first; longs positive, shorts negative, the net diamond at their sum."""
+    fig = exposure_figure(EXPOSURES)
+    assert [w for w, _ in _bars(fig, 0)] == [1_250_000, 300_000, 80_000]
+    assert [w for w, _ in _bars(fig, 1)] == [-400_000, -650_000, 0]
+    nets = np.asarray(fig.axes[0].collections[0].get_offsets())[:, 0].tolist()
+    assert nets == [850_000, -350_000, 80_000]
+
+
+def test_equity_chart_plots_equity_and_leverage_in_time_order() -> None:
+    """Equity on the left axis, leverage on the right, oldest point first."""
+    fig = equity_figure(EQUITY)
+    equity, leverage = (ax.get_lines()[0].get_ydata() for ax in fig.axes)
+    oldest_first = sorted(EQUITY, key=lambda p: p.at)
+    assert np.asarray(equity).tolist() == [p.equity_usd for p in oldest_first]
+    assert np.asarray(leverage).tolist() == [p.leverage for p in oldest_first]
 
 
 async def test_render_runs_off_the_event_loop_thread() -> None:
