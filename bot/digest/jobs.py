@@ -171,8 +171,8 @@ class DigestJobs:
         data: object
         if kind == "exposure":
             render, data = charts.exposure_png, _bars(built)
-        elif kind == "ladder":
-            render, data = charts.ladder_png, _rows(built)
+        elif kind == "ladder":  # coloured and lined by the accounts' own liq rules
+            render, data = charts.ladder_chart, built
         else:
             render, data = charts.equity_png, _points(built)
         key = (kind, built.accounts, built.at if version is None else version)
@@ -196,19 +196,6 @@ def _named(pool: Sequence[LinkedAccount], ids: Sequence[int]) -> list[LinkedAcco
 
 def _bars(built: digest.Digest) -> list[charts.ExposureBar]:
     return [charts.ExposureBar(e.underlying, e.long_usd, e.short_usd) for e in built.exposure]
-
-
-def _rows(built: digest.Digest) -> list[charts.LadderRow]:
-    return [
-        charts.LadderRow(
-            f"{c.account} {c.symbol.split('/')[0]} {c.side}",
-            c.mark or float("nan"),
-            c.liquidation or float("nan"),
-            c.distance_pct,
-            "critical" if c.distance_pct < 5 else "warning" if c.distance_pct < 10 else None,
-        )
-        for c in built.closest
-    ]
 
 
 def _points(built: digest.Digest) -> list[charts.EquityPoint]:
