@@ -114,9 +114,7 @@ async def build(
     history = await _history(db, ids, since=at - history_days * DAY_S, until=at + 1)
     views = [(a, account_view(latest[a.id], a.venue)) for a in accounts if a.id in latest]
     rules = await _liq_rules(db, accounts)
-    equity = sum(v.equity_usd or 0.0 for _, v in views)
-    gross = sum(v.gross_exposure_usd or 0.0 for _, v in views)
-    net = sum(v.net_exposure_usd or 0.0 for _, v in views)
+    equity, gross, net = _totals([v for _, v in views])
     realised, funding = await cashflows(db, accounts, since=at - DAY_S, until=at)
     return Digest(
         at=at,
@@ -140,6 +138,15 @@ async def build(
         realised=realised,
         funding=funding,
         levels=tuple(sorted({spec.threshold for specs in rules.values() for spec in specs})),
+    )
+
+
+def _totals(views: Sequence[AccountView]) -> tuple[float, float, float]:
+    """Equity, gross and net exposure in USD over the accounts (an unknown one counts 0)."""
+    return (
+        sum(v.equity_usd or 0.0 for v in views),
+        sum(v.gross_exposure_usd or 0.0 for v in views),
+        sum(v.net_exposure_usd or 0.0 for v in views),
     )
 
 
