@@ -1,4 +1,4 @@
-"""A virtual clock for async code: time moves only when the code under test sleeps."""
+"""The tests' one fake clock: time moves only when a test sets it or the code under test sleeps."""
 
 from __future__ import annotations
 
@@ -15,6 +15,10 @@ _YIELDS = 20
 class FakeClock:
     """``clock()`` reads the time; ``sleep`` (inject it into the code under test) moves it.
 
+    ``now`` is a plain attribute: a test may set it (``clock.now = 1061.0``, ``clock.now +=
+    30``) when only reading the clock matters, or ``advance`` it to also fire the passive
+    timers that come due. ``slept`` records every ``sleep``'s delay, in order.
+
     Sleepers register timers. A *driving* ``sleep`` lets runnable tasks run, then jumps to the
     earliest timer, its own or a ``passive_sleep``'s (a fake channel's latency), and fires
     it; so concurrent sleeps finish in virtual-time order and a cancelled sleep moves nothing.
@@ -24,6 +28,8 @@ class FakeClock:
 
     def __init__(self, now: float = NOW) -> None:
         self.now = now
+        #: The delay of every ``sleep`` call, in call order (not ``passive_sleep``'s).
+        self.slept: list[float] = []
         self._timers: list[tuple[float, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
 
@@ -49,6 +55,7 @@ class FakeClock:
 
     async def sleep(self, delay_s: float) -> None:
         """Wait delay_s of virtual time, moving it on timer by timer."""
+        self.slept.append(delay_s)
         own = self._timer(delay_s)
         try:
             while not own.done():

@@ -26,23 +26,14 @@ from bot.demo.market import (
 from bot.demo.venue import SimulatedVenue
 from bot.exchanges.errors import ExchangeFailure
 from engine.analysis import Analysis, analyze
+from tests.fakes.clock import FakeClock
 
 SEEDS = (0, 1, 2)
 
 
-class Clock:
-    """A settable clock for the venue (seconds)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 async def venue() -> AsyncIterator[SimulatedVenue]:
-    simulated = SimulatedVenue(Market(0), Clock(), DEMO_ACCOUNTS)
+    simulated = SimulatedVenue(Market(0), FakeClock(1000.0), DEMO_ACCOUNTS)
     yield simulated
     await simulated.close()
 
@@ -56,7 +47,7 @@ def analysis_at(venue: SimulatedVenue, account: DemoAccount, elapsed_s: float) -
 def sweep(seed: int, label: str) -> tuple[Analysis, ...]:
     """The engine's analysis of one account at every whole second of the scenario (shared)."""
     account = next(a for a in DEMO_ACCOUNTS if a.label == label)
-    venue = SimulatedVenue(Market(seed), Clock(), DEMO_ACCOUNTS)
+    venue = SimulatedVenue(Market(seed), FakeClock(1000.0), DEMO_ACCOUNTS)
     return tuple(analysis_at(venue, account, t) for t in seconds(0.0, SCENARIO_S))
 
 
@@ -154,7 +145,7 @@ def test_venue_and_engine_liquidation_prices_agree(account: DemoAccount) -> None
 
 async def test_fetch_snapshot_reads_the_clock_and_bound_keys() -> None:
     """A bound account id answers with the snapshot at the clock's elapsed time."""
-    clock = Clock()
+    clock = FakeClock(1000.0)
     venue = SimulatedVenue(Market(3), clock, DEMO_ACCOUNTS)
     venue.bind(42, DESK_BINANCE)
     clock.now += 27.5

@@ -10,6 +10,7 @@ import pytest
 from bot.exchanges import ExchangeHub
 from engine.normalise import normalise
 from tests.bot.exchanges.conftest import VENUES, link
+from tests.fakes.clock import FakeClock
 from tests.fakes.exchange import FakeExchange
 
 EXPECTED = {
@@ -94,16 +95,14 @@ async def test_leverage_tiers_returned_and_cached_across_accounts(
 
 async def test_markets_reload_after_the_ttl(fake: FakeExchange) -> None:
     """Markets older than markets_ttl_s are reloaded once and reach the private instances."""
-    now = [0.0]
+    clock = FakeClock(0.0)
     credentials = link(fake, "binanceusdm")
-    async with ExchangeHub(
-        fake.url, rate_limit=False, markets_ttl_s=60, clock=lambda: now[0]
-    ) as hub:
+    async with ExchangeHub(fake.url, rate_limit=False, markets_ttl_s=60, clock=clock) as hub:
         await hub.fetch_snapshot("a", "binanceusdm", credentials)
-        now[0] = 59.0
+        clock.now = 59.0
         await hub.fetch_snapshot("a", "binanceusdm", credentials)
         assert markets_loads(fake, "binanceusdm") == 1
-        now[0] = 61.0
+        clock.now = 61.0
         await hub.fetch_snapshot("a", "binanceusdm", credentials)
         await hub.settle()  # the reload runs behind the poll
         assert markets_loads(fake, "binanceusdm") == 2
@@ -112,13 +111,11 @@ async def test_markets_reload_after_the_ttl(fake: FakeExchange) -> None:
 async def test_a_slow_markets_reload_holds_up_no_poll(fake: FakeExchange) -> None:
     """Once markets are due, a poll starts one reload and goes on with the loaded markets: a
     reload stalled for seconds delays no poll, and concurrent polls do not start another."""
-    now = [0.0]
+    clock = FakeClock(0.0)
     accounts = [link(fake, "binanceusdm", n) for n in (1, 2)]
-    async with ExchangeHub(
-        fake.url, rate_limit=False, markets_ttl_s=60, clock=lambda: now[0]
-    ) as hub:
+    async with ExchangeHub(fake.url, rate_limit=False, markets_ttl_s=60, clock=clock) as hub:
         await hub.fetch_snapshot("a1", "binanceusdm", accounts[0])
-        now[0] = 61.0
+        clock.now = 61.0
         fake.stall("binanceusdm", 5.0, path="/fapi/v1/exchangeInfo")
         async with asyncio.timeout(2.5):
             for _ in range(2):
@@ -133,25 +130,25 @@ async def test_a_failed_markets_reload_is_tried_again_later_not_every_poll(
 ) -> None:
     """A reload that fails keeps the old markets and is not tried again before
     retry_failed_s, however many polls come meanwhile."""
-    now = [0.0]
+    clock = FakeClock(0.0)
     credentials = link(fake, "binanceusdm")
     async with ExchangeHub(
         fake.url, rate_limit=False, backoff_s=0.01, markets_ttl_s=60, retry_failed_s=30,
-        clock=lambda: now[0],
+        clock=clock,
     ) as hub:  # fmt: skip
         await hub.fetch_snapshot("a", "binanceusdm", credentials)
         fake.fail("binanceusdm", status=400, body="Bad Request", path="exchangeInfo", times=99)
-        now[0] = 61.0
+        clock.now = 61.0
         await hub.fetch_snapshot("a", "binanceusdm", credentials)
         await hub.settle()
         failed = markets_loads(fake, "binanceusdm")
         for _ in range(3):
-            now[0] += 5.0
+            clock.now += 5.0
             snapshot = await hub.fetch_snapshot("a", "binanceusdm", credentials)
             await hub.settle()
             assert snapshot["positions"]
         assert markets_loads(fake, "binanceusdm") == failed
-        now[0] += 30.0
+        clock.now += 30.0
         await hub.fetch_snapshot("a", "binanceusdm", credentials)
         await hub.settle()
         assert markets_loads(fake, "binanceusdm") > failed

@@ -10,6 +10,7 @@ import pytest
 from bot.exchanges import ExchangeHub
 from tests.bot.exchanges.conftest import link
 from tests.engine.normalise.payloads import bybit as pb
+from tests.fakes.clock import FakeClock
 from tests.fakes.exchange import FakeExchange
 
 RISK_LIMIT = "/v5/market/risk-limit"
@@ -19,23 +20,13 @@ SLOW = {"symbol": "BTCUSD"}
 STALL_S = 5.0
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(1000.0)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-async def timed_hub(fake: FakeExchange, clock: Clock) -> AsyncIterator[ExchangeHub]:
+async def timed_hub(fake: FakeExchange, clock: FakeClock) -> AsyncIterator[ExchangeHub]:
     async with ExchangeHub(
         fake.url, rate_limit=False, backoff_s=0.01, retry_failed_s=60.0, clock=clock
     ) as exchanges:
@@ -85,7 +76,7 @@ async def test_concurrent_holders_share_one_read_of_a_symbol(
 
 
 async def test_a_failing_symbol_is_not_read_again_on_every_poll(
-    fake: FakeExchange, timed_hub: ExchangeHub, clock: Clock
+    fake: FakeExchange, timed_hub: ExchangeHub, clock: FakeClock
 ) -> None:
     """A symbol whose tiers fail is read once, then left alone for retry_failed_s whatever the
     number of polls; its siblings keep their tiers; after the window it is tried again."""
@@ -108,7 +99,7 @@ async def test_a_failing_symbol_is_not_read_again_on_every_poll(
 
 
 async def test_expired_tiers_are_served_while_one_refresh_runs(
-    fake: FakeExchange, fake_ttl_hub: ExchangeHub, clock: Clock
+    fake: FakeExchange, fake_ttl_hub: ExchangeHub, clock: FakeClock
 ) -> None:
     """After the TTL a poll gets the older tiers at once; the refresh runs behind it."""
     credentials = link(fake, "bybit")
@@ -122,7 +113,7 @@ async def test_expired_tiers_are_served_while_one_refresh_runs(
 
 
 @pytest.fixture
-async def fake_ttl_hub(fake: FakeExchange, clock: Clock) -> AsyncIterator[ExchangeHub]:
+async def fake_ttl_hub(fake: FakeExchange, clock: FakeClock) -> AsyncIterator[ExchangeHub]:
     """Markets and tiers expire after 100 s."""
     async with ExchangeHub(
         fake.url, rate_limit=False, backoff_s=0.01, markets_ttl_s=100.0, clock=clock

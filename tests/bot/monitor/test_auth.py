@@ -11,29 +11,20 @@ from engine.alerts.events import NoticeKind, OpsNotice, from_payload
 from engine.alerts.rules import Severity
 from engine.domain import AccountStatus, Platform
 from tests.bot.monitor.conftest import World
+from tests.fakes.clock import NOW, FakeClock
 
 KEY = "KEY-binanceusdm-0"
 OPS_CHAT = (Platform.TELEGRAM, "-100200300")
 
 
-class Clock:
-    """The monitor's clock, moved by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock(world: World) -> Clock:
-    world.monitor.clock = clock = Clock()
+def clock(world: World) -> FakeClock:
+    world.monitor.clock = clock = FakeClock(NOW)
     return clock
 
 
 async def test_one_rejected_poll_is_a_failed_poll_not_auth_failed(
-    world: World, clock: Clock
+    world: World, clock: FakeClock
 ) -> None:
     """A single 401: the account stays active and polled, the poll counts as failed, and
     last_error says the key was rejected and what happens if it goes on."""
@@ -51,7 +42,9 @@ async def test_one_rejected_poll_is_a_failed_poll_not_auth_failed(
     assert world.monitor.scheduler.get_job(f"poll:{account.id}") is not None
 
 
-async def test_a_key_accepted_again_ends_the_run_of_rejections(world: World, clock: Clock) -> None:
+async def test_a_key_accepted_again_ends_the_run_of_rejections(
+    world: World, clock: FakeClock
+) -> None:
     """Rejected, then accepted, then rejected again a minute later: a new run starts, the
     account stays active."""
     account = await world.link("binanceusdm")
@@ -67,7 +60,7 @@ async def test_a_key_accepted_again_ends_the_run_of_rejections(world: World, clo
 
 
 async def test_rejections_for_a_minute_make_the_account_auth_failed(
-    world: World, clock: Clock
+    world: World, clock: FakeClock
 ) -> None:
     """Rejected on every poll: active (then blind, by count) until the run has lasted 60 s,
     auth_failed from then on, its poll job gone."""
@@ -90,7 +83,7 @@ async def test_rejections_for_a_minute_make_the_account_auth_failed(
 
 
 async def test_a_proxy_407_is_told_to_the_operator_and_never_auth_fails(
-    world: World, clock: Clock
+    world: World, clock: FakeClock
 ) -> None:
     """407 from the proxy on every poll for minutes: the account goes blind (it is not being
     watched) but never auth_failed; the operator hears once as a warning and once more when

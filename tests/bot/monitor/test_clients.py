@@ -6,6 +6,7 @@ from typing import Any
 
 from engine.domain import AccountStatus
 from tests.bot.monitor.conftest import World
+from tests.fakes.clock import FakeClock
 
 
 def clients(world: World, api_key: str) -> list[Any]:
@@ -37,15 +38,14 @@ async def test_a_paused_account_loses_its_client_at_the_next_sync(world: World) 
 
 async def test_an_auth_failed_account_loses_its_client(world: World) -> None:
     """The poll that marks the account auth_failed also closes its instance."""
-    now = [1_700_000_000.0]
-    world.monitor.clock = lambda: now[0]
+    world.monitor.clock = clock = FakeClock(1_700_000_000.0)
     account = await world.link("okx")
     assert (await world.monitor.poll(account.id)).failure is None  # type: ignore[union-attr]
     [client] = clients(world, "KEY-okx-0")
     world.fake.revoke("KEY-okx-0")
     for _ in range(3):
         event = await world.monitor.poll(account.id)
-        now[0] += 30.0
+        clock.now += 30.0
     assert event is not None and event.status == AccountStatus.AUTH_FAILED
     assert closed(client) and not clients(world, "KEY-okx-0")
 

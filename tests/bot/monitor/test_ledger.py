@@ -22,6 +22,7 @@ from storage.migrate import load_migrations
 from storage.users import Users
 from tests.bot.monitor.conftest import World, make_world
 from tests.engine.normalise.payloads.hyperliquid import ADDRESS
+from tests.fakes.clock import FakeClock
 from tests.fakes.exchange import FakeExchange
 from tests.fakes.exchange.hyperliquid import ZERO_HASH
 
@@ -29,8 +30,8 @@ H_MS = 3_600_000
 COINS = ("BTC", "ETH", "SOL")
 
 
-def _ledger(world: World, clock: list[float]) -> Ledger:
-    return Ledger(world.db, world.hub, world.monitor.credentials, clock=lambda: clock[0])
+def _ledger(world: World, clock: FakeClock) -> Ledger:
+    return Ledger(world.db, world.hub, world.monitor.credentials, clock=clock)
 
 
 async def _totals(world: World, account_id: int, kind: str) -> dict[str, float]:
@@ -61,7 +62,7 @@ async def test_a_day_of_flows_from_each_venue_in_one_sign_convention(world: Worl
     fake.add_flow(address, "funding", "SOL/USDC:USDC", -0.75, now_ms - 6 * H_MS)
     fake.add_flow(address, "realised", "SOL/USDC:USDC", 31.5, now_ms - 5 * H_MS)
 
-    clock = [time.time()]
+    clock = FakeClock(time.time())
     ledger = _ledger(world, clock)
     assert await ledger.sync_all() == 9
 
@@ -76,7 +77,7 @@ async def test_a_day_of_flows_from_each_venue_in_one_sign_convention(world: Worl
     assert all(c.covered_to - c.covered_from == pytest.approx(LOOKBACK_S) for c in coverage)
 
     # The digest of these accounts shows the day, and names the venue that has no such data.
-    built = await digest.build(world.db, [usdm, bybit, hl, deribit], {}, now=clock[0])
+    built = await digest.build(world.db, [usdm, bybit, hl, deribit], {}, now=clock.now)
     text = digest_text.text(built)
     assert "Realised PnL, 24 h: -0.002 BTC · +31.50 USDC · +221.50 USDT" in text
     assert "Funding, 24 h: received 0.0001 BTC · paid 0.75 USDC · paid 5.25 USDT" in text
@@ -87,12 +88,12 @@ async def test_later_reads_start_where_the_last_one_ended(world: World) -> None:
     """Each read asks from the end of the previous one (less a small overlap for late entries):
     nothing is read twice into the sums, nothing new is missed."""
     usdm = await world.link("binanceusdm")
-    clock = [time.time()]
+    clock = FakeClock(time.time())
     ledger = _ledger(world, clock)
     await ledger.sync_all()
-    first_end = clock[0]
+    first_end = clock.now
 
-    clock[0] += 900
+    clock.now += 900
     world.fake.add_flow("KEY-binanceusdm-0", "funding", "SOL/USDT:USDT", -1.5,
                         int((first_end + 700) * 1000))  # fmt: skip
     world.fake.requests.clear()
@@ -100,7 +101,7 @@ async def test_later_reads_start_where_the_last_one_ended(world: World) -> None:
     starts = {int(r.query["startTime"]) for r in world.fake.requests if "income" in r.path}
     assert starts == {int((first_end - OVERLAP_S) * 1000)}
     assert await ledger.sync_all() == 0  # read 0 s ago: not due, no request
-    clock[0] += 900
+    clock.now += 900
     world.fake.requests.clear()
     assert await ledger.sync_all() == 0  # the overlap re-reads the flow: stored once
     assert world.fake.count("binanceusdm", "income") == 2
@@ -114,11 +115,11 @@ async def test_a_failed_read_is_a_gap_the_digest_names(
     world.fake.add_flow("KEY-binanceusdm-0", "funding", "BTC/USDT:USDT", -9.0,
                         int(time.time() * 1000) - H_MS)  # fmt: skip
     world.fake.fail("binanceusdm", path="/income", status=503, body="Service Unavailable", times=99)
-    clock = [time.time()]
+    clock = FakeClock(time.time())
     with caplog.at_level(logging.DEBUG, logger="bot.monitor.ledger"):
         assert await _ledger(world, clock).sync_all() == 0
     assert await Flows(world.db).coverage([usdm.id]) == []
-    text = digest_text.text(await digest.build(world.db, [usdm], {}, now=clock[0]))
+    text = digest_text.text(await digest.build(world.db, [usdm], {}, now=clock.now))
     assert "not available for binanceusdm-0 (not read yet)" in text
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 2  # once per kind, naming the account, never the key
@@ -129,16 +130,16 @@ async def test_a_digest_refresh_reads_up_to_the_minute(world: World) -> None:
     """Before a digest, accounts read more than a minute ago are read again, so an 08:00
     digest includes the 07:59 funding; accounts read just now are left alone."""
     usdm = await world.link("binanceusdm")
-    clock = [time.time()]
+    clock = FakeClock(time.time())
     ledger = _ledger(world, clock)
     await ledger.sync_all()
     world.fake.add_flow("KEY-binanceusdm-0", "funding", "BTC/USDT:USDT", -2.5,
-                        int((clock[0] + 100) * 1000))  # fmt: skip
-    clock[0] += 30
+                        int((clock.now + 100) * 1000))  # fmt: skip
+    clock.now += 30
     world.fake.requests.clear()
     await ledger.refresh([usdm])
     assert world.fake.count("binanceusdm", "income") == 0  # read 30 s ago: fresh enough
-    clock[0] += 120
+    clock.now += 120
     await ledger.refresh([usdm])
     assert await _totals(world, usdm.id, "funding") == {"USDT": -2.5}
 
@@ -181,14 +182,14 @@ async def test_hyperliquid_funding_paid_many_times_a_day_is_all_summed(world: Wo
     (three coins each hour) are thirty stored flows, summed to what the venue served."""
     hl = await world.link("hyperliquid")
     address = hl.wallet_address or ""
-    clock = [time.time()]
-    _pay_hourly_funding(world.fake, address, int(clock[0] * 1000))
-    served = await _served(world.fake, address, clock[0] - LOOKBACK_S, clock[0])
+    clock = FakeClock(time.time())
+    _pay_hourly_funding(world.fake, address, int(clock.now * 1000))
+    served = await _served(world.fake, address, clock.now - LOOKBACK_S, clock.now)
     assert len(served) == 30 and {entry["hash"] for entry in served} == {ZERO_HASH}
 
     assert await _ledger(world, clock).sync_all() == 30
     expected = sum(float(entry["delta"]["usdc"]) for entry in served)
-    [total] = await Flows(world.db).totals([hl.id], since=0, until=clock[0] + 3600)
+    [total] = await Flows(world.db).totals([hl.id], since=0, until=clock.now + 3600)
     assert (total.kind, total.currency, total.count) == ("funding", "USDC", 30)
     assert total.amount == pytest.approx(expected)
 
@@ -215,7 +216,7 @@ async def test_a_database_from_before_the_venue_keys_refills_the_dropped_funding
         await Flows(db).record(hl.id, "funding", [kept], since=now - LOOKBACK_S, until=now)
 
     async for world in make_world(tmp_path, fake):
-        clock = [now + 1.0]
+        clock = FakeClock(now + 1.0)
         assert await _ledger(world, clock).sync_all() == len(served) - 1
         [total] = await Flows(world.db).totals([hl.id], since=0, until=now + 3600)
     assert total.count == len(served) == 30

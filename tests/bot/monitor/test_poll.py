@@ -13,6 +13,7 @@ from storage import Transaction
 from storage.snapshots import Snapshots
 from tests.bot.exchanges.conftest import VENUES, link
 from tests.bot.monitor.conftest import World
+from tests.fakes.clock import FakeClock
 
 
 @pytest.mark.parametrize("venue", VENUES)
@@ -32,14 +33,13 @@ async def test_a_poll_stores_the_priced_account(world: World, venue: str) -> Non
 async def test_a_revoked_key_marks_the_account_and_stops_polling(world: World) -> None:
     """A key rejected on every poll for a minute sets auth_failed; the next poll does not even
     call the venue."""
-    now = [1_000_000.0]
-    world.monitor.clock = lambda: now[0]
+    world.monitor.clock = clock = FakeClock(1_000_000.0)
     account = await world.link("binanceusdm")
     world.fake.revoke("KEY-binanceusdm-0")
     for _ in range(2):
         event = await world.monitor.poll(account.id)
         assert event is not None and event.status == AccountStatus.ACTIVE
-        now[0] += 30.0
+        clock.now += 30.0
     event = await world.monitor.poll(account.id)
     assert event is not None and event.status == AccountStatus.AUTH_FAILED
     assert event.failure is not None and event.failure.kind == "auth"
@@ -52,13 +52,12 @@ async def test_a_revoked_key_marks_the_account_and_stops_polling(world: World) -
 async def test_linking_again_replaces_a_revoked_key_on_the_same_account(world: World) -> None:
     """After auth_failed, /link on that venue with a new key re-arms the same account (same id,
     label and history) instead of adding "binanceusdm-2" beside a dead one; it polls again."""
-    now = [1_000_000.0]
-    world.monitor.clock = lambda: now[0]
+    world.monitor.clock = clock = FakeClock(1_000_000.0)
     account = await world.link("binanceusdm")
     world.fake.revoke("KEY-binanceusdm-0")
     for _ in range(3):
         await world.monitor.poll(account.id)
-        now[0] += 30.0
+        clock.now += 30.0
     dead = await world.monitor.accounts.system_get(account.id)
     assert dead is not None and dead.status == AccountStatus.AUTH_FAILED
     fresh = link(world.fake, "binanceusdm", 7)

@@ -29,6 +29,7 @@ from storage.outbox import NewMessage, Outbox
 from storage.retention import Cutoffs, Pruned
 from storage.rules import Rules
 from storage.users import Users
+from tests.fakes.clock import FakeClock
 from tests.fakes.notices import alert_notice, item, message
 
 DAY = 86400.0
@@ -57,8 +58,8 @@ async def test_the_job_prunes_what_is_due_at_its_clocks_time(db: Database) -> No
     async with db.transaction() as tx:
         await Outbox(tx.db).enqueue([message(key="old"), message(key="newest")], now=T0, tx=tx)
         await tx.execute("UPDATE outbox SET status = 'sent', sent_at = ?", (T0,))
-    assert (await RetentionJob(db, clock=lambda: T0 + 29 * DAY).run()).total == 0
-    assert await RetentionJob(db, clock=lambda: T0 + 31 * DAY).run() == Pruned(outbox=1)
+    assert (await RetentionJob(db, clock=FakeClock(T0 + 29 * DAY)).run()).total == 0
+    assert await RetentionJob(db, clock=FakeClock(T0 + 31 * DAY)).run() == Pruned(outbox=1)
 
 
 async def test_install_schedules_a_daily_run_that_starts_after_start_up(db: Database) -> None:
@@ -230,11 +231,11 @@ async def _year(db: Database, *, pruned: bool) -> tuple[_World, _Count, _Count]:
     """A year of days, the real retention job run each evening (or never): the counts at
     ``PLATEAU_DAY`` and at the year's end."""
     world = await _world(db)
-    evening = [0.0]
-    job = RetentionJob(db, RetentionPolicy(), clock=lambda: evening[0])
+    evening = FakeClock(0.0)
+    job = RetentionJob(db, RetentionPolicy(), clock=evening)
     plateau = None
     for day in range(DAYS):
-        evening[0] = await _day(world, day)
+        evening.now = await _day(world, day)
         if pruned:
             await job.run()
         if day == PLATEAU_DAY:

@@ -13,17 +13,10 @@ from engine.domain import Platform
 from storage.outbox import Outbox
 from tests.bot.monitor.conftest import World
 from tests.fakes.channel import FakeChannel, transient
+from tests.fakes.clock import FakeClock
 from tests.fakes.notices import message
 
 OPS = (Platform.TELEGRAM, "-100777")
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _ops_rows(db_path: Path) -> list[tuple[str, str, str]]:
@@ -52,7 +45,7 @@ async def test_watchdog_alerts_once_per_stall_and_once_on_recovery(world: World)
     finished poll → one recovered message."""
     await world.link("bybit")
     await world.monitor.sync()
-    clock = Clock(1000.0)
+    clock = FakeClock(1000.0)
     heartbeat = Heartbeat(
         world.db, world.monitor, OpsAlerts(world.db, OPS), stall_s=60.0, clock=clock
     )
@@ -72,7 +65,7 @@ async def test_watchdog_alerts_once_per_stall_and_once_on_recovery(world: World)
 
 async def test_watchdog_is_quiet_when_nothing_is_watched(world: World) -> None:
     """With no account there is no cycle to wait for: no stall alert."""
-    clock = Clock(10_000.0)
+    clock = FakeClock(10_000.0)
     heartbeat = Heartbeat(
         world.db, world.monitor, OpsAlerts(world.db, OPS), stall_s=60.0, clock=clock
     )
@@ -97,7 +90,7 @@ async def test_delivery_watchdog_tells_the_ops_chat_directly_once_and_on_recover
     """A due message older than the delivery limit → one critical sent straight to the ops
     chat (the outbox is what is stuck), naming its last error; further checks are quiet; once
     nothing due is late, one 'recovered' goes through the outbox."""
-    clock = Clock(1000.0)
+    clock = FakeClock(1000.0)
     channel = FakeChannel(Platform.TELEGRAM, clock=clock)
     ops = OpsAlerts(world.db, OPS, channels={Platform.TELEGRAM: channel}, clock=clock)
     heartbeat = Heartbeat(
@@ -123,7 +116,7 @@ async def test_delivery_watchdog_tells_the_ops_chat_directly_once_and_on_recover
 
 async def test_delivery_watchdog_ignores_platforms_without_a_channel(world: World) -> None:
     """Rows for a platform liqwatch has no channel for wait by design: not a stall."""
-    clock = Clock(1000.0)
+    clock = FakeClock(1000.0)
     heartbeat = Heartbeat(
         world.db, world.monitor, OpsAlerts(world.db, OPS), stall_s=60.0,
         delivery_stall_s=120.0, platforms=(Platform.DISCORD,), clock=clock,
@@ -137,7 +130,7 @@ async def test_delivery_watchdog_ignores_platforms_without_a_channel(world: Worl
 async def test_a_stall_the_ops_chat_cannot_get_directly_is_queued_for_later(world: World) -> None:
     """When the direct send fails too (the platform is down), the alert waits in the outbox
     rather than vanishing."""
-    clock = Clock(1000.0)
+    clock = FakeClock(1000.0)
     channel = FakeChannel(Platform.TELEGRAM, clock=clock)
     channel.fail_always(OPS[1], transient("HTTP 503"))
     ops = OpsAlerts(world.db, OPS, channels={Platform.TELEGRAM: channel}, clock=clock)

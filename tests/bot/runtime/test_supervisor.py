@@ -7,6 +7,7 @@ import asyncio
 
 from bot.runtime.supervisor import Supervisor, job_listener
 from engine.alerts.events import NoticeKind, OpsNotice
+from tests.fakes.clock import FakeClock
 
 
 class _Told:
@@ -18,24 +19,10 @@ class _Told:
         return True
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
-
-
 async def test_a_crashing_task_is_restarted_with_capped_backoff_and_told_once() -> None:
     """Five crashes in a row: restarts after 1, 2, 4, 8, 8 s (cap 8); the operator hears of
     the first crash only (the rest fall inside the tell period); the sixth run keeps going."""
-    told, clock = _Told(), _Clock()
+    told, clock = _Told(), FakeClock(1000.0)
     runs = 0
     healthy = asyncio.Event()
 
@@ -59,7 +46,7 @@ async def test_a_crashing_task_is_restarted_with_capped_backoff_and_told_once() 
 
 async def test_a_task_that_returns_is_a_crash_too() -> None:
     """A delivery loop that returns has stopped delivering: it is restarted."""
-    clock = _Clock()
+    clock = FakeClock(1000.0)
     runs = 0
     again = asyncio.Event()
 
@@ -80,7 +67,7 @@ async def test_a_task_that_returns_is_a_crash_too() -> None:
 
 async def test_backoff_resets_after_a_long_healthy_run() -> None:
     """A crash after a stable hour starts again from the shortest wait."""
-    clock = _Clock()
+    clock = FakeClock(1000.0)
     runs = 0
     third = asyncio.Event()
 
@@ -106,7 +93,7 @@ async def test_backoff_resets_after_a_long_healthy_run() -> None:
 async def test_scheduler_job_failures_are_told_per_family_and_period() -> None:
     """Hundreds of failing polls are one operator message per period, with the count; a
     cancelled job (shutdown) is not a failure."""
-    told, clock = _Told(), _Clock()
+    told, clock = _Told(), FakeClock(1000.0)
     supervisor = Supervisor(told, tell_every_s=900.0, clock=clock, sleep=clock.sleep)
     listen = job_listener(supervisor)
 
