@@ -82,6 +82,7 @@ def _demo(parser: argparse.ArgumentParser) -> None:
 
 def _run_demo(args: argparse.Namespace) -> str:
     from bot.demo.run import DemoOptions, demo
+    from bot.runtime import app
 
     if args.duration is not None and args.duration <= 0:
         raise UserError("--duration must be a positive number of seconds")
@@ -96,10 +97,9 @@ def _run_demo(args: argparse.Namespace) -> str:
         ack_delay_s=max(0.0, args.ack_delay),
         interactive=sys.stdin.isatty(),
     )
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # A slow machine makes APScheduler skip 1-2 s polls: worth a log line in production,
     # noise on top of the demo's own story.
-    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    app.configure_logging("WARNING", timestamps=False, scheduler=logging.ERROR)
     asyncio.run(demo(options))
     return ""
 

@@ -25,23 +25,45 @@ from storage.lock import ProcessLock
 log = logging.getLogger("liqwatch")
 
 
-def configure_logging(level: str) -> None:
-    """One line per record on stderr; secrets never reach a record.
-
-    ``tests/bot/monitor/test_secrets.py`` greps the captured logs for every secret.
-    """
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
-    )
+#: Library loggers and the least severe level each may log at, whatever liqwatch's own level.
+LIBRARY_FLOORS = {
     # ccxt logs request URLs and headers at DEBUG, and httpx (under python-telegram-bot) logs
     # every request URL at INFO: a Bot API URL holds the bot token. Never let them through.
-    for name in ("ccxt", "httpx", "httpcore", "discord.http", "discord.gateway"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    "ccxt": logging.WARNING,
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "discord.http": logging.WARNING,
+    "discord.gateway": logging.WARNING,
+    # python-telegram-bot logs every update at DEBUG: a /link message with its secret.
+    "telegram": logging.INFO,
     # APScheduler says "Running job…" and "…executed successfully" at INFO for every run: two
     # lines per poll, hundreds a second at thousands of accounts. Its warnings (missed runs)
     # and errors (a job raised) still come through; liqwatch's own INFO is what an operator
     # needs: start, stop, account state changes, delivery failures.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    "apscheduler": logging.WARNING,
+}
+
+
+def configure_logging(
+    level: str, *, timestamps: bool = True, scheduler: int = logging.WARNING
+) -> None:
+    """The one place logging is set up (``liqwatch run``, the demo): one line per record on
+    stderr, the libraries held at their floors. Secrets never reach a record (see
+    tests/bot/monitor/test_secrets.py). The demo drops timestamps and holds APScheduler at
+    ``scheduler`` (ERROR: a busy machine's skipped 1-2 s polls are noise beside its story)."""
+    stamp = "%(asctime)s " if timestamps else ""
+    logging.basicConfig(
+        level=level, format=f"{stamp}%(levelname)s %(name)s: %(message)s", force=True
+    )
+    quiet_libraries(scheduler=scheduler)
+
+
+def quiet_libraries(*, scheduler: int = logging.WARNING) -> None:
+    """Raise each library logger to its floor (never lower one set higher): ``run`` does it
+    too, since a process that set up logging its own way (the tests) must not log secrets."""
+    for name, floor in {**LIBRARY_FLOORS, "apscheduler": scheduler}.items():
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logger.level, floor))
 
 
 def chat_adapters(settings: Settings) -> list[ChatAdapter]:
@@ -64,6 +86,7 @@ def chat_adapters(settings: Settings) -> list[ChatAdapter]:
 async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     """Run until SIGTERM/SIGINT (or ``stop``), then shut everything down cleanly."""
     vault = Vault(settings.require_master_key())
+    quiet_libraries()
     tokens = (settings.master_key, settings.telegram_token, settings.discord_token)
     secrets = [s.reveal() for s in tokens if s]
     redact.install(secrets)
