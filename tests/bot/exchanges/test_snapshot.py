@@ -123,6 +123,7 @@ async def test_a_slow_markets_reload_holds_up_no_poll(fake: FakeExchange) -> Non
                     *(hub.fetch_snapshot(f"a{n}", "binanceusdm", c) for n, c in enumerate(accounts))
                 )
         assert markets_loads(fake, "binanceusdm") == 2
+        fake.release()  # closing the hub need not wait for the stalled reload
 
 
 async def test_a_failed_markets_reload_is_tried_again_later_not_every_poll(

@@ -59,6 +59,7 @@ async def test_a_slow_symbol_does_not_delay_an_account_without_it(
         quick = await hub.fetch_snapshot("linear", "bybit", linear_only)
     assert not slow.done()
     assert set(quick["leverage_tiers"]) == {"BTC/USDT:USDT"}
+    fake.release()  # the holder waited: no need to sit out the rest of the stall
     assert "BTC/USD:BTC" in (await slow)["leverage_tiers"]
 
 
@@ -110,6 +111,7 @@ async def test_expired_tiers_are_served_while_one_refresh_runs(
         second = await fake_ttl_hub.fetch_snapshot("a", "bybit", credentials)
     assert second["leverage_tiers"] == first["leverage_tiers"]
     await until_seen(fake, 2, **SLOW)
+    fake.release()  # the refresh is under way: closing the hub need not wait for its stall
 
 
 @pytest.fixture

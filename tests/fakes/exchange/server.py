@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import math
 import time
@@ -52,9 +53,11 @@ class Failure:
 
 @dataclass
 class Stall(Failure):
-    """An injected delay: matching requests are answered ``seconds`` late (then normally)."""
+    """An injected delay: matching requests are answered ``seconds`` late (then normally), or
+    as soon as the test calls ``FakeExchange.release``."""
 
     seconds: float = 0.0
+    released: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass
@@ -200,6 +203,13 @@ class FakeExchange:
         reply = Reply(None)  # unused: a stalled request is then served normally
         self.stalls.append(Stall(target, reply, times, path, dict(query or {}), seconds))
 
+    def release(self) -> None:
+        """End every stall now: stalled requests are answered at once, later ones not delayed
+        (a test that has seen what the stall was for need not wait it out)."""
+        for stall in self.stalls:
+            stall.times = 0
+            stall.released.set()
+
     def lookup(self, venue: str, key: str) -> Account | None:
         account = self.accounts.get(key)
         if account is None or account.revoked:
@@ -255,7 +265,8 @@ class FakeExchange:
         for stall in self.stalls:
             if stall.times > 0 and stall.matches(request):
                 stall.times -= 1
-                await asyncio.sleep(stall.seconds)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stall.released.wait(), stall.seconds)
                 return
 
     def _injected(self, request: Request) -> Reply | None:
