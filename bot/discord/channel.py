@@ -9,6 +9,7 @@ import logging
 import aiohttp
 import discord
 
+from bot.chat.buttons import encode
 from bot.chat.context import CAPTIONS, Action, actions_for
 from bot.delivery.channel import Outgoing
 from bot.discord import render
@@ -28,15 +29,11 @@ def view(actions: tuple[Action, ...], *, outbox_id: int, account_id: int) -> dis
     """The buttons under an alert; clicks arrive as interactions (see the adapter)."""
     buttons = discord.ui.View(timeout=None)
     for action in actions:
-        arg = account_id if action is Action.POSITIONS else outbox_id
         style = (
             discord.ButtonStyle.primary if action is Action.ACK else discord.ButtonStyle.secondary
         )
-        buttons.add_item(
-            discord.ui.Button(
-                label=CAPTIONS[action], style=style, custom_id=f"{action.value}:{arg}"
-            )
-        )
+        payload = encode(action, outbox_id=outbox_id, account_id=account_id)
+        buttons.add_item(discord.ui.Button(label=CAPTIONS[action], style=style, custom_id=payload))
     return buttons
 
 

@@ -10,6 +10,7 @@ import html
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from bot.chat.buttons import encode
 from bot.chat.context import CAPTIONS, Action, Reply
 from bot.render import notices as notice_text
 from engine.alerts.events import ConnectNotice, Notice
@@ -95,12 +96,8 @@ def notice(message: Notice, state: str | None = None) -> str:
 
 
 def buttons(actions: Sequence[Action], *, outbox_id: int, account_id: int) -> list[Button]:
-    """The buttons of an alert message: ack and snooze name the outbox row (its alerts),
-    "show positions" names the account."""
+    """The buttons of an alert message, their payloads written by ``bot.chat.buttons``."""
     return [
-        Button(
-            CAPTIONS[action],
-            f"{action.value}:{account_id if action is Action.POSITIONS else outbox_id}",
-        )
+        Button(CAPTIONS[action], encode(action, outbox_id=outbox_id, account_id=account_id))
         for action in actions
     ]
