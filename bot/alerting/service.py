@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
 from bot.errors import UserError
 from engine.alerts.evaluate import Decision
@@ -23,6 +24,14 @@ from storage.accounts import Accounts
 from storage.alerts import Alerts
 from storage.chats import Chats
 from storage.rules import Rules
+
+
+class RuleAction(StrEnum):
+    """What can be done to a stored rule (``/alert rm|pause|resume <id>``)."""
+
+    RM = "rm"
+    PAUSE = "pause"
+    RESUME = "resume"
 
 
 @dataclass(frozen=True)
@@ -72,16 +81,16 @@ class AlertService:
         )
         return await self._rule_view(owner_id, rule)
 
-    async def change_rule(self, owner_id: int, action: str, rule_id: int) -> RuleView:
+    async def change_rule(self, owner_id: int, action: RuleAction, rule_id: int) -> RuleView:
         """rm / pause / resume one of the owner's rules."""
         found = [r for r in await self.rules.list_for(owner_id) if r.id == rule_id]
         if not found:
             raise UserError(f"You have no alert rule #{rule_id} (see /alerts).")
-        if action == "rm":
+        if action is RuleAction.RM:
             await self.rules.remove(owner_id, rule_id)
         else:
-            await self.rules.set_enabled(owner_id, rule_id, action == "resume")
-        enabled = action == "resume" or (action == "rm" and found[0].enabled)
+            await self.rules.set_enabled(owner_id, rule_id, action is RuleAction.RESUME)
+        enabled = action is RuleAction.RESUME or (action is RuleAction.RM and found[0].enabled)
         return await self._rule_view(owner_id, replace(found[0], enabled=enabled))
 
     async def list_rules(self, owner_id: int) -> list[RuleView]:

@@ -54,12 +54,12 @@ class ConnectCommands:
         self,
         ctx: ChatContext,
         owner: int,
-        command: cmd.Connect | cmd.ConnectList | cmd.ConnectRemove,
+        command: cmd.Connect | cmd.ListConnections | cmd.RemoveConnection,
     ) -> str:
         """The answer to one /connect command (``UserError`` for a sentence of refusal)."""
-        if isinstance(command, cmd.ConnectList):
+        if isinstance(command, cmd.ListConnections):
             return await self.list(ctx, owner)
-        if isinstance(command, cmd.ConnectRemove):
+        if isinstance(command, cmd.RemoveConnection):
             return await self.remove(ctx, owner, command.identity)
         if command.code is None:
             return await self.issue(owner)

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.accounts.visibility import Audience
 from engine.alerts.events import AlertNotice, AlertStatus, Chart, Notice
 from engine.domain import Platform, target
 
@@ -44,6 +45,11 @@ class ChatContext:
     def target(self) -> str:
         """The chat (and topic) as an outbox recipient: where this chat's alerts go."""
         return target(self.chat_id, self.thread_id)
+
+    def audience(self, user: int) -> Audience:
+        """Who reads the answer here, as the visibility rule takes it (``user``: the
+        sender's liqwatch user, or the chat's own identity when it posts as itself)."""
+        return Audience(self.platform, self.chat_id, user, self.private, self.sees_own)
 
 
 def chat_identity(chat_id: str) -> str:

@@ -2,8 +2,9 @@
 
 Adapters turn a platform update into a ``ChatContext`` and a text (or a button press), call
 ``Conversation``, and render the ``Reply`` it returns. Everything a person may see or change
-is decided here, once: private chats act on the sender's own accounts; a group sees only the
-accounts its members shared with it, and only its admins change what it is subscribed to.
+is decided here, once: each command form's spec says who may run it where (private chats,
+groups, their admins, a chat posting as itself), the visibility rule which accounts an answer
+may show, and ``bot.chat.handlers`` what the command then does.
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ from collections.abc import Callable
 
 from bot.accounts.portfolio import PortfolioService
 from bot.accounts.service import AccountService
+from bot.accounts.visibility import pick, visible
 from bot.alerting.service import AlertService
-from bot.chat import replies
+from bot.chat import buttons, replies
 from bot.chat.commands import parse as cmd
+from bot.chat.commands.accounts import LINK_PRIVATELY
 from bot.chat.connect import ConnectCommands
 from bot.chat.context import Action, ChatContext, Pressed, Reply, chat_identity
 from bot.chat.digest import DigestCommands
+from bot.chat.handlers import HANDLERS, Ask, Handlers
 from bot.digest.jobs import DigestJobs
 from bot.errors import UserError
-from bot.exchanges import Credentials
 from engine.alerts.events import AlertNotice, AlertStatus
 from engine.domain import LinkedAccount
 from storage import Database
@@ -36,22 +39,6 @@ log = logging.getLogger(__name__)
 
 #: What the "Snooze" button under an alert snoozes it for.
 BUTTON_SNOOZE_S = 3600.0
-
-#: Commands that change what a group is subscribed to or how it is alerted: admins only.
-_ADMIN_IN_GROUPS = (
-    cmd.Watch, cmd.Unlink, cmd.AlertAdd, cmd.AlertChange, cmd.Snooze, cmd.Quiet, cmd.Silence,
-    cmd.SilenceRm, cmd.Share, cmd.Unshare,
-)  # fmt: skip
-
-#: What a message sent on behalf of a chat (ChatContext.sender_chat) may do: read what the chat
-#: can see, and, as the group's anonymous admin, set the chat's own quiet hours and digest.
-#: Everything that acts for a person (their accounts, rules, silences, alerts) needs one.
-_AS_CHAT = (
-    cmd.Start, cmd.Help, cmd.Accounts, cmd.Positions, cmd.Risk, cmd.Stress, cmd.Alerts,
-    cmd.ChartRequest, cmd.Digest, cmd.Quiet,
-)  # fmt: skip
-
-_CONNECT = (cmd.Connect, cmd.ConnectList, cmd.ConnectRemove)
 
 
 class Conversation:
@@ -67,12 +54,16 @@ class Conversation:
         clock: Callable[[], float] = time.time,
         digest_jobs: DigestJobs | None = None,
         wake: Callable[[], None] | None = None,
+        commands: cmd.Registry = cmd.COMMANDS,
+        handlers: Handlers = HANDLERS,
     ) -> None:
         """``wake`` tells the notifier that a message was queued (a /connect join is told to
         the user's other chats); without it, the digest jobs' wake (the same notifier's in
-        ``liqwatch run``), else the notifier's next look at the outbox."""
+        ``liqwatch run``), else the notifier's next look at the outbox. ``commands`` and
+        ``handlers`` are what it understands and does (every command, unless a test adds one)."""
         self.accounts, self.alerts, self.portfolio = accounts, alerts, portfolio
-        self.digests = DigestCommands(db, accounts, portfolio, digest_jobs, clock=clock)
+        self.commands, self.handlers = commands, handlers
+        self.digests = DigestCommands(db, portfolio, digest_jobs, clock=clock)
         self.connect = ConnectCommands(
             db, wake=self._wake, changed=self.digests.changed, clock=clock
         )
@@ -112,10 +103,10 @@ class Conversation:
 
         A /link in a group is refused before it is parsed: even a malformed one carried a key.
         """
-        if not ctx.private and cmd.command_word(text) == cmd.CommandName.LINK:
+        if not ctx.private and self.commands.carries_secret(text):
             return Reply(link_in_group(ctx.deleted))
         try:
-            answer = await self.command(ctx, cmd.parse(text))
+            answer = await self.command(ctx, self.commands.parse(text))
         except UserError as exc:
             answer = Reply(str(exc))
         except Exception:
@@ -125,153 +116,29 @@ class Conversation:
         return answer
 
     async def command(self, ctx: ChatContext, command: cmd.Command) -> Reply:
-        """Dispatch a parsed command (``UserError`` propagates)."""
-        if ctx.sender_chat is not None and not isinstance(command, _AS_CHAT):
-            raise UserError(as_chat_refusal(ctx, command.name))
+        """Check who may run this form here (its spec's access), then answer it (``UserError``
+        propagates)."""
+        spec, access = self.commands.form(command)
+        if ctx.sender_chat is not None and not access.as_chat:
+            raise UserError(as_chat_refusal(ctx, spec.name))
         owner = await self.user(ctx)
-        if isinstance(command, cmd.Digest):
-            return await self.digests.command(ctx, owner, command)
-        if isinstance(command, cmd.ChartRequest):
-            return await self.digests.chart(ctx, owner, command)
-        if isinstance(command, _CONNECT):
-            if not ctx.private:
-                raise UserError("Send /connect to me in a private chat.")
-            return Reply(await self.connect.command(ctx, owner, command))
-        if not ctx.private:
-            if isinstance(command, cmd.Link):
-                raise UserError(link_in_group(ctx.deleted))
-            if isinstance(command, _ADMIN_IN_GROUPS) and not await ctx.is_admin():
-                raise UserError(f"Only this chat's admins can use /{command.name} here.")
-            return await self._group(ctx, owner, command)
-        return await self._private(ctx, owner, command)
-
-    # --- private chats: the sender's own accounts --------------------------------------------
-    async def _private(self, ctx: ChatContext, owner: int, command: cmd.Command) -> Reply:
-        match command:
-            case cmd.Start():
-                await self.chats.unblock(ctx.platform, ctx.chat_id)
-                return Reply(replies.tour())
-            case cmd.Link(venue=venue, api_key=key, secret=secret, passphrase=passphrase):
-                credentials = Credentials(api_key=key, secret=secret, passphrase=passphrase)
-                return Reply(replies.linked(await self.accounts.link(owner, venue, credentials)))
-            case cmd.Accounts():
-                return Reply(replies.accounts(await self.accounts.list(owner)))
-            case cmd.Positions(account=ref):
-                return Reply(replies.positions(await self.portfolio.views(owner, ref)), table=True)
-            case cmd.Risk(account=ref):
-                return Reply(replies.risk(await self.portfolio.views(owner, ref)), table=True)
-            case cmd.Stress(asset=asset, shock_pct=pct):
-                found = await self.portfolio.stress(owner, asset, pct)
-                return Reply(replies.stress(found), table=True)
-            case cmd.Alerts():
-                rules = await self.alerts.list_rules(owner)
-                return Reply(replies.alerts(rules, await self.alerts.live(owner)), table=True)
-            case cmd.Share() | cmd.Unshare():
-                raise UserError(
-                    f"/{command.name} works in a group: send it there to show (or stop showing) "
-                    "one of your accounts to its members."
-                )
-        return await self._anywhere(ctx, owner, command)
-
-    # --- groups: what members shared with it -------------------------------------------------
-    async def _group(self, ctx: ChatContext, owner: int, command: cmd.Command) -> Reply:
-        match command:
-            case cmd.Start():
-                return Reply(replies.group_tour())
-            case cmd.Share(account=ref) | cmd.Unshare(account=ref):
-                return Reply(await self._share(ctx, owner, ref, isinstance(command, cmd.Share)))
-            case cmd.Accounts():
-                return Reply(replies.shared(await self._shared(ctx, owner)))
-            case cmd.Positions(account=ref):
-                views = self.portfolio.views_of(await self._shared(ctx, owner, ref))
-                return Reply(replies.positions(views), table=True)
-            case cmd.Risk(account=ref):
-                views = self.portfolio.views_of(await self._shared(ctx, owner, ref))
-                return Reply(replies.risk(views), table=True)
-            case cmd.Stress(asset=asset, shock_pct=pct):
-                found = self.portfolio.stress_of(await self._shared(ctx, owner), asset, pct)
-                return Reply(replies.stress(found), table=True)
-            case cmd.Alerts():
-                live = await self.alerts.live_on(await self._shared(ctx, owner))
-                return Reply(replies.group_alerts(live), table=True)
-        return await self._anywhere(ctx, owner, command)
-
-    async def _shared(
-        self, ctx: ChatContext, owner: int, ref: str | None = None
-    ) -> list[LinkedAccount]:
-        found = await self.digests.readable(ctx, owner)
-        if not found:
-            raise UserError(
-                "Nothing is shared with this chat yet: a member sends /share <account> here."
-            )
-        if ref is None:
-            return found
-        picked = [a for a in found if a.label.lower() == ref.lower() or str(a.id) == ref]
-        if not picked:
-            raise UserError(f'No account "{ref}" is shared with this chat: see /accounts.')
-        return picked
-
-    async def _share(self, ctx: ChatContext, owner: int, ref: str, share: bool) -> str:
-        account = await self.accounts.find(owner, ref)
-        if share:
-            await self.shares.add(
-                ctx.platform, ctx.chat_id, account.id, owner,
-                thread_id=ctx.thread_id, now=self.clock(),
-            )  # fmt: skip
-            return (
-                f"{account.label} ({account.venue}) is now shared with this chat: members can "
-                "read its positions and risk, and its alerts come here too."
-            )
-        if not await self.shares.remove(ctx.platform, ctx.chat_id, account.id):
-            raise UserError(f"{account.label} is not shared with this chat.")
-        return f"{account.label} is no longer shared with this chat."
-
-    # --- the same in both --------------------------------------------------------------------
-    async def _anywhere(  # noqa: C901 - one arm per command
-        self, ctx: ChatContext, owner: int, command: cmd.Command
-    ) -> Reply:
-        match command:
-            case cmd.Watch(venue=venue, address=address):
-                return Reply(replies.linked(await self.accounts.watch(owner, venue, address)))
-            case cmd.Help(command=name):
-                return Reply(cmd.help_text(name))
-            case cmd.Unlink(account=ref):
-                gone = await self.accounts.unlink(owner, ref)
-                return Reply(f"Unlinked {gone.label}: its keys and history are deleted.")
-            case cmd.AlertAdd(spec=spec):
-                view = await self.alerts.add_rule(owner, spec)
-                return Reply(f"Added rule {view.rule.id}: {view.text}")
-            case cmd.AlertChange(action=action, rule_id=rule_id):
-                view = await self.alerts.change_rule(owner, action.value, rule_id)
-                return Reply(f"Rule {rule_id} {action.value}: {view.text}")
-            case cmd.Ack(alert_id=alert_id):
-                return Reply(replies.acked(await self.alerts.acknowledge(owner, alert_id)))
-            case cmd.Snooze(alert_id=alert_id, duration_s=duration):
-                ids = await self.alerts.snooze(owner, alert_id, duration)
-                return Reply(replies.snoozed(ids, duration))
-            case cmd.Why(alert_id=alert_id):
-                return Reply(replies.why(await self.alerts.why(owner, alert_id)), table=True)
-            case cmd.Silence(matchers=matchers, duration_s=duration):
-                silence = await self.alerts.silence(owner, matchers, duration)
-                return Reply(replies.silences([silence]))
-            case cmd.SilenceList():
-                return Reply(replies.silences(await self.alerts.silences(owner)))
-            case cmd.SilenceRm(silence_id=silence_id):
-                await self.alerts.unsilence(owner, silence_id)
-                return Reply(f"Silence {silence_id} lifted.")
-            case cmd.Quiet(hours=hours):
-                await self.alerts.quiet(ctx.platform, ctx.target, hours)
-                return Reply(replies.quiet(hours))
-        raise UserError(f"/{command.name} is not available here; try /help.")
+        if not access.runs_in(private=ctx.private):
+            raise UserError(access.elsewhere.format(name=spec.name))
+        if access.admins_in_groups and not ctx.private and not await ctx.is_admin():
+            raise UserError(f"Only this chat's admins can use /{spec.name} here.")
+        return await self.handlers.answer(Ask(ctx, owner, self), command)
 
     # --- buttons under alert messages --------------------------------------------------------
-    async def press(self, ctx: ChatContext, action: str, arg: str) -> Pressed:
-        """A button under a message we sent; its authority comes from that message's chat."""
+    async def press(self, ctx: ChatContext, data: str) -> Pressed:
+        """A button under a message we sent (its payload, ``bot.chat.buttons``); its authority
+        comes from that message's chat."""
+        pressed = buttons.decode(data)
+        if pressed is None:
+            return Pressed(toast="That button is not one of mine.")
         try:
-            return await self._press(ctx, Action(action), int(arg))
-        except (ValueError, UserError) as exc:
-            text = str(exc) if isinstance(exc, UserError) else "That button is not one of mine."
-            return Pressed(toast=text)
+            return await self._press(ctx, pressed.action, pressed.id)
+        except UserError as exc:
+            return Pressed(toast=str(exc))
         except Exception:
             return Pressed(toast=unexpected("button"))
 
@@ -308,13 +175,13 @@ class Conversation:
         return row.platform is ctx.platform and row.chat_id in (ctx.chat_id, ctx.target)
 
     async def _visible(self, ctx: ChatContext, user: int, account_id: int) -> LinkedAccount:
-        """An account the sender may see here: their own in private, a shared one in groups."""
-        if ctx.private:
-            return await self.accounts.find(user, str(account_id))
-        for account in await self.shares.accounts_in(ctx.platform, ctx.chat_id):
-            if account.id == account_id:
-                return account
-        raise UserError("That account is not shared with this chat.")
+        """An account the answer here may show (the visibility rule), by its id."""
+        found = pick(await visible(self.db, ctx.audience(user)), str(account_id))
+        if found is None and ctx.private:
+            raise UserError(f'no account "{account_id}" among yours: see /accounts')
+        if found is None:
+            raise UserError("That account is not shared with this chat.")
+        return found
 
 
 def as_chat_refusal(ctx: ChatContext, name: str) -> str:
@@ -339,7 +206,7 @@ UNDELETED = "I could not delete your message: delete it yourself and revoke that
 def link_in_group(deleted: bool | None) -> str:
     """The refusal of /link in a group, saying only what was done about the message."""
     if deleted is None:  # nothing of it was posted for others (a Discord slash command)
-        return "Send /link to me in a private chat: I only take API keys there."
+        return LINK_PRIVATELY
     if deleted:
         return (
             "Never post API keys in a group: I deleted that message. "

@@ -12,21 +12,27 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import contextvars
+import inspect
 import io
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from typing import Any, cast
 
 import discord
 import yarl
 from discord import app_commands
+from discord.webhook.async_ import async_context
 
+from bot.chat import buttons
 from bot.chat.commands import parse as cmd
+from bot.chat.commands.spec import Arg, ArgType, Completion
 from bot.chat.commands.words import VENUES
-from bot.chat.context import Action, ChatContext, Pressed, Reply
+from bot.chat.context import ChatContext, Pressed, Reply
 from bot.chat.conversation import Conversation, unexpected
 from bot.discord import channel as dchannel
 from bot.discord import render
+from bot.discord.client import DiscordClient, Webhooks
 from bot.errors import UserError
 from bot.settings import SettingsError
 from engine.domain import Platform
@@ -48,21 +54,20 @@ class DiscordAdapter:
         *,
         gateway_url: str | None = None,
         guild_ids: tuple[int, ...] = (),
+        commands: cmd.Registry = cmd.COMMANDS,
     ) -> None:
-        # discord.py reads these class attributes for every request and connection: this is
-        # how a rate-limit proxy (or the tests' fake) is put in front of Discord.
-        discord.http.Route.BASE = api_url.rstrip("/")
-        if gateway_url:
-            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+        """``api_url`` and ``gateway_url`` put a rate-limit proxy (or the tests' fake) in front
+        of Discord for this client only; ``commands`` are the slash commands (every command)."""
         self.token, self.api_url, self.guild_ids = token, api_url, guild_ids
-        intents = discord.Intents.default()
-        self.client = discord.Client(intents=intents, guild_ready_timeout=0.05)
+        root = api_url.rstrip("/")
+        self.client = DiscordClient(root, yarl.URL(gateway_url) if gateway_url else None)
+        self._webhooks = Webhooks(root)
         self.tree = app_commands.CommandTree(self.client)
         self.channel = dchannel.DiscordChannel(self.client)
         self._conversation: Conversation | None = None
         self._task: asyncio.Task[None] | None = None
         self.client.event(self.on_interaction)
-        _register(self)
+        register(self.tree, commands, self.run, self.completions())
 
     async def __aenter__(self) -> DiscordAdapter:
         """Log in (checks the token) so a wrong one fails at start-up, by name."""
@@ -85,7 +90,7 @@ class DiscordAdapter:
     async def start(self, conversation: Conversation) -> None:
         """Connect to the gateway in the background, then sync the slash commands."""
         self._conversation = conversation
-        self._task = asyncio.create_task(self.client.connect(reconnect=True), name="discord")
+        self._task = self._connect()
         await self.client.wait_until_ready()
         try:
             if self.guild_ids:
@@ -108,12 +113,19 @@ class DiscordAdapter:
             if self.client.is_closed():
                 self.client.clear()
                 await self.client.login(self.token)
-            task = self._task = asyncio.create_task(
-                self.client.connect(reconnect=True), name="discord"
-            )
+            task = self._task = self._connect()
         await asyncio.shield(task)  # cancelling serve (shutdown) leaves the socket to stop()
         error = None if task.cancelled() else task.exception()
         raise error or RuntimeError("Discord gateway connection ended")
+
+    def _connect(self) -> asyncio.Task[None]:
+        """The gateway connection, in a context whose interaction answers go to our API URL:
+        discord.py sends those through the webhook adapter of the running context, and every
+        task it starts for an interaction inherits this one's."""
+        context = contextvars.copy_context()
+        context.run(async_context.set, self._webhooks)
+        connect = self.client.connect(reconnect=True)
+        return asyncio.create_task(connect, name="discord", context=context)
 
     async def stop(self) -> None:
         """Close the gateway and HTTP session (idempotent)."""
@@ -173,15 +185,14 @@ class DiscordAdapter:
         if interaction.type is not discord.InteractionType.component:
             return
         data = cast(dict[str, Any], interaction.data or {})
-        custom_id = str(data.get("custom_id", ""))
-        action, _, arg = custom_id.partition(":")
+        payload = str(data.get("custom_id", ""))
         if self._conversation is None:
             return
         try:
-            pressed = await self._conversation.press(self.context(interaction), action, arg)
+            pressed = await self._conversation.press(self.context(interaction), payload)
             await self._answer_button(interaction, pressed)
         except discord.DiscordException:
-            log.warning("Discord button %s could not be answered", action, exc_info=True)
+            log.warning("Discord button %r could not be answered", payload[:64], exc_info=True)
 
     async def _answer_button(self, interaction: discord.Interaction[Any], pressed: Pressed) -> None:
         if pressed.notice is not None:
@@ -200,6 +211,14 @@ class DiscordAdapter:
         await interaction.response.send_message(pressed.toast, ephemeral=True)
 
     # --- autocomplete ------------------------------------------------------------------------
+    def completions(self) -> dict[Completion, _Complete]:
+        """What each kind of argument offers while it is typed."""
+        return {
+            Completion.ACCOUNTS: _choices(self.labels),
+            Completion.ALERTS: _choices(self.alert_ids),
+            Completion.VENUES: _choices(_venues),
+        }
+
     async def labels(self, interaction: discord.Interaction[Any], current: str) -> list[str]:
         if self._conversation is None:
             return []
@@ -218,17 +237,18 @@ class DiscordAdapter:
 def _outbox_id(interaction: discord.Interaction[Any]) -> int:
     """The outbox row behind an alert message, read back from its own buttons."""
     message = interaction.message
-    for row in message.components if message else ():
-        for item in getattr(row, "children", ()):
-            action, _, arg = str(getattr(item, "custom_id", "") or "").partition(":")
-            if action in (Action.ACK.value, Action.SNOOZE.value) and arg.isdigit():
-                return int(arg)
-    return 0
+    rows = message.components if message else ()
+    return buttons.outbox_id(
+        getattr(item, "custom_id", None) for row in rows for item in getattr(row, "children", ())
+    )
 
 
-def _choices(
-    source: Callable[[discord.Interaction[Any], str], Awaitable[list[str]]],
-) -> Callable[[discord.Interaction[Any], str], Coroutine[Any, Any, list[app_commands.Choice[str]]]]:
+_Complete = Callable[
+    [discord.Interaction[Any], str], Coroutine[Any, Any, list[app_commands.Choice[str]]]
+]
+
+
+def _choices(source: Callable[[discord.Interaction[Any], str], Awaitable[list[str]]]) -> _Complete:
     async def complete(
         interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
@@ -253,145 +273,73 @@ def _text(*words: object) -> str:
     return " ".join(str(w) for w in words if w is not None and str(w) != "")
 
 
-def _register(bot: DiscordAdapter) -> None:  # noqa: C901 - one block per command
-    """The slash commands: the same set and names as the chat grammar."""
-    tree, run = bot.tree, bot.run
-    labels, alert_ids, venues = _choices(bot.labels), _choices(bot.alert_ids), _choices(_venues)
+# --- slash commands, read from the command specs -------------------------------------------
+Run = Callable[[discord.Interaction[Any], str], Awaitable[None]]
+_TYPES: dict[ArgType, type] = {ArgType.TEXT: str, ArgType.INTEGER: int}
 
-    def describe(name: str) -> str:
-        return cmd.SUMMARY[name][:100]
 
-    @tree.command(name="start", description=describe("start"))
-    async def start(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "/start")
-
-    @tree.command(name="help", description=describe("help"))
-    @app_commands.describe(command="A command to explain")
-    async def help_(interaction: discord.Interaction[Any], command: str | None = None) -> None:
-        await run(interaction, _text("/help", command))
-
-    @tree.command(name="link", description=describe("link"))
-    @app_commands.describe(
-        venue="ccxt id, e.g. binanceusdm", api_key="Read-only API key", secret="Its secret"
-    )
-    @app_commands.autocomplete(venue=venues)
-    async def link(
-        interaction: discord.Interaction[Any],
-        venue: str,
-        api_key: str,
-        secret: str,
-        passphrase: str | None = None,
-    ) -> None:
-        await run(interaction, _text("/link", venue, api_key, secret, passphrase))
-
-    @tree.command(name="watch", description=describe("watch"))
-    @app_commands.autocomplete(venue=venues)
-    async def watch(interaction: discord.Interaction[Any], venue: str, address: str) -> None:
-        await run(interaction, _text("/watch", venue, address))
-
-    def account_command(name: str, required: bool) -> None:
-        if required:
-
-            async def with_account(interaction: discord.Interaction[Any], account: str) -> None:
-                await run(interaction, _text(f"/{name}", account))
-
-            callback = with_account
-        else:
-
-            async def optional(
-                interaction: discord.Interaction[Any], account: str | None = None
-            ) -> None:
-                await run(interaction, _text(f"/{name}", account))
-
-            callback = optional
-        command: app_commands.Command[Any, Any, None] = app_commands.Command(
-            name=name, description=describe(name), callback=callback
-        )
-        command.autocomplete("account")(labels)
-        tree.add_command(command)
-
-    for name in ("unlink", "share", "unshare"):
-        account_command(name, True)
-    for name in ("positions", "risk"):
-        account_command(name, False)
-
-    @tree.command(name="accounts", description=describe("accounts"))
-    async def accounts(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "/accounts")
-
-    @tree.command(name="stress", description=describe("stress"))
-    @app_commands.describe(
-        shock="Price move in percent, e.g. -10%", asset="e.g. BTC (all if empty)"
-    )
-    async def stress(
-        interaction: discord.Interaction[Any], shock: str, asset: str | None = None
-    ) -> None:
-        await run(interaction, _text("/stress", asset, shock))
-
-    @tree.command(name="alerts", description=describe("alerts"))
-    async def alerts(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, "/alerts")
-
-    alert = app_commands.Group(name="alert", description=describe("alert"))
-
-    @alert.command(name="add", description="Add a rule, e.g. liq<5% BTC critical")
-    async def alert_add(interaction: discord.Interaction[Any], rule: str) -> None:
-        await run(interaction, _text("/alert add", rule))
-
-    for action in ("rm", "pause", "resume"):
-
-        async def change(
-            interaction: discord.Interaction[Any], rule_id: int, action: str = action
-        ) -> None:
-            await run(interaction, _text("/alert", action, rule_id))
-
-        alert.add_command(
-            app_commands.Command(
-                name=action, description=f"{action} an alert rule by its number", callback=change
+def register(
+    tree: app_commands.CommandTree[Any],
+    commands: Iterable[cmd.CommandSpec],
+    run: Run,
+    complete: dict[Completion, _Complete],
+) -> None:
+    """One slash command per spec (a group of them where the spec has verbs), its options
+    typed, with their choices and autocomplete; each runs as a line of the shared grammar."""
+    for spec in commands:
+        if not spec.subcommands:
+            tree.add_command(
+                _slash(spec.name, spec.summary, spec.args, f"/{spec.name}", run, complete)
             )
-        )
-    tree.add_command(alert)
+            continue
+        group = app_commands.Group(name=spec.name, description=spec.summary[:100])
+        for sub in spec.subcommands:
+            line = f"/{spec.name} {sub.name}"
+            group.add_command(_slash(sub.name, sub.description, sub.args, line, run, complete))
+        tree.add_command(group)
 
-    @tree.command(name="ack", description=describe("ack"))
-    @app_commands.autocomplete(alert=alert_ids)
-    async def ack(interaction: discord.Interaction[Any], alert: str) -> None:
-        await run(interaction, _text("/ack", alert))
 
-    @tree.command(name="snooze", description=describe("snooze"))
-    @app_commands.autocomplete(alert=alert_ids)
-    async def snooze(interaction: discord.Interaction[Any], alert: str, duration: str) -> None:
-        await run(interaction, _text("/snooze", alert, duration))
+def _slash(
+    name: str,
+    description: str,
+    args: Sequence[Arg],
+    line: str,
+    run: Run,
+    complete: dict[Completion, _Complete],
+) -> app_commands.Command[Any, Any, None]:
+    """A slash command whose options are ``args``: ``line`` followed by their values."""
 
-    @tree.command(name="quiet", description=describe("quiet"))
-    @app_commands.describe(window="e.g. 22:00-07:00 Europe/Paris, or off")
-    async def quiet(interaction: discord.Interaction[Any], window: str) -> None:
-        await run(interaction, _text("/quiet", window))
+    async def callback(interaction: discord.Interaction[Any], /, **options: Any) -> None:
+        await run(interaction, _text(line, *(options.get(arg.name) for arg in args)))
 
-    @tree.command(name="why", description=describe("why"))
-    @app_commands.autocomplete(alert=alert_ids)
-    async def why(interaction: discord.Interaction[Any], alert: str) -> None:
-        await run(interaction, _text("/why", alert))
-
-    @tree.command(name="silence", description=describe("silence"))
-    @app_commands.describe(args="e.g. kind=liq symbol=BTC 2h · rm 3 · empty to list")
-    async def silence(interaction: discord.Interaction[Any], args: str | None = None) -> None:
-        await run(interaction, _text("/silence", args))
-
-    @tree.command(name="chart", description=describe("chart"))
-    @app_commands.choices(
-        kind=[app_commands.Choice(name=k, value=k) for k in ("exposure", "ladder", "equity")]
+    # discord.py reads the options from the callback's signature, descriptions and choices
+    # from attributes its decorators set.
+    interaction = inspect.Parameter(
+        "interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=discord.Interaction
     )
-    @app_commands.autocomplete(account=labels)
-    async def chart(
-        interaction: discord.Interaction[Any], kind: str, account: str | None = None
-    ) -> None:
-        await run(interaction, _text("/chart", kind, account))
+    callback.__signature__ = inspect.Signature([interaction, *map(_option, args)])  # type: ignore[attr-defined]
+    app_commands.describe(**{arg.name: arg.description[:100] for arg in args})(callback)
+    choices = {
+        arg.name: [app_commands.Choice(name=c, value=c) for c in arg.choices]
+        for arg in args
+        if arg.choices
+    }
+    if choices:
+        app_commands.choices(**choices)(callback)
+    command: app_commands.Command[Any, Any, None] = app_commands.Command(
+        name=name, description=description[:100], callback=callback
+    )
+    for arg in args:
+        if arg.complete is not None:
+            command.autocomplete(arg.name)(complete[arg.complete])
+    return command
 
-    @tree.command(name="connect", description=describe("connect"))
-    @app_commands.describe(code="The code /connect gave you on the other platform, or list")
-    async def connect(interaction: discord.Interaction[Any], code: str | None = None) -> None:
-        await run(interaction, _text("/connect", code))
 
-    @tree.command(name="digest", description=describe("digest"))
-    async def digest(interaction: discord.Interaction[Any], args: str | None = None) -> None:
-        await run(interaction, _text("/digest", args))
+def _option(arg: Arg) -> inspect.Parameter:
+    kind = _TYPES[arg.type]
+    return inspect.Parameter(
+        arg.name,
+        inspect.Parameter.KEYWORD_ONLY,
+        annotation=kind if arg.required else kind | None,
+        default=inspect.Parameter.empty if arg.required else None,
+    )

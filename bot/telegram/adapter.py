@@ -30,8 +30,9 @@ from telegram.ext import (
     filters,
 )
 
+from bot.chat import buttons
 from bot.chat.commands import parse as cmd
-from bot.chat.context import Action, ChatContext, Pressed, Reply, chat_identity
+from bot.chat.context import ChatContext, Pressed, Reply, chat_identity
 from bot.chat.conversation import Conversation, unexpected
 from bot.settings import SettingsError
 from bot.telegram import render
@@ -44,17 +45,21 @@ log = logging.getLogger(__name__)
 ADMIN_CACHE_S = 60.0
 #: Longest a reply waits out Telegram's flood control before giving up on that reply.
 MAX_REPLY_WAIT_S = 30.0
-#: The commands a person can type (the menu and the handler list are both made from it).
-COMMANDS = tuple(cmd.USAGE)
-
 TelegramApp: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 
 
 class TelegramAdapter:
     """Owns the PTB application: build, start polling with a ``Conversation``, stop."""
 
-    def __init__(self, token: str, api_url: str, *, clock: Callable[[], float] = time.time) -> None:
-        quiet_libraries()
+    def __init__(
+        self,
+        token: str,
+        api_url: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        commands: cmd.Registry = cmd.COMMANDS,
+    ) -> None:
+        """``commands``: what the bot answers and lists in its menu (every command)."""
         root = self.api_url = api_url.rstrip("/")
         self.app: TelegramApp = (
             ApplicationBuilder()
@@ -67,7 +72,7 @@ class TelegramAdapter:
             .build()
         )
         self.channel = TelegramChannel(self.app.bot)
-        self.clock = clock
+        self.clock, self.commands = clock, commands
         self._admins: dict[tuple[int, int], tuple[float, bool]] = {}
         self._conversation: Conversation | None = None
 
@@ -94,13 +99,12 @@ class TelegramAdapter:
         """Register the handlers and the command menu, then start long polling."""
         self._conversation = conversation
         only_new = filters.UpdateType.MESSAGE  # an edited "/ack 3" must not run twice
-        self.app.add_handler(CommandHandler(list(COMMANDS), self._on_command, filters=only_new))
+        names = [spec.name for spec in self.commands]
+        self.app.add_handler(CommandHandler(names, self._on_command, filters=only_new))
         self.app.add_handler(CallbackQueryHandler(self._on_button))
         self.app.add_error_handler(self._on_error)
         try:
-            await self.app.bot.set_my_commands(
-                [BotCommand(name, cmd.SUMMARY[name][:256]) for name in COMMANDS]
-            )
+            await self.app.bot.set_my_commands(menu(self.commands))
         except TelegramError as exc:  # the menu is a convenience: never fatal
             log.warning("Telegram setMyCommands failed: %s", exc)
         await self.app.start()
@@ -206,7 +210,7 @@ class TelegramAdapter:
         if message is None or ctx is None or self._conversation is None:
             return
         text = message.text or ""
-        if cmd.command_word(text) == cmd.CommandName.LINK:
+        if self.commands.carries_secret(text):
             # The secret must not stay in the chat a moment longer than needed, and never in
             # a log: delete first (even if the command turns out malformed), then answer,
             # telling the conversation whether it is gone (the answer says only what happened).
@@ -246,8 +250,7 @@ class TelegramAdapter:
         ctx = self._context(update)
         if query is None or ctx is None or self._conversation is None:
             return
-        action, _, arg = (query.data or "").partition(":")
-        pressed = await self._conversation.press(ctx, action, arg)
+        pressed = await self._conversation.press(ctx, str(query.data or ""))
         await query.answer(pressed.toast[:200])
         message = query.message
         if pressed.notice is not None and isinstance(message, Message):
@@ -292,25 +295,16 @@ def _polling_task() -> asyncio.Task[Any] | None:
     return None
 
 
-def quiet_libraries() -> None:
-    """PTB logs every request and every update (a /link message with its secret included) at
-    DEBUG, and httpx every URL (with the bot token in it) at INFO: keep them above that,
-    whatever level liqwatch itself logs at."""
-    for name, level in (("telegram", logging.INFO), ("httpx", logging.WARNING)):
-        logger = logging.getLogger(name)
-        logger.setLevel(max(logger.level, level))
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+def menu(commands: cmd.Registry) -> list[BotCommand]:
+    """The command menu (setMyCommands): every command with its summary."""
+    return [BotCommand(spec.name, spec.summary[:256]) for spec in commands]
 
 
 def _outbox_id(message: Message) -> int:
-    """The outbox row an alert message came from, read back from its own ack/snooze buttons."""
+    """The outbox row an alert message came from, read back from its own buttons."""
     markup = message.reply_markup
-    for row in markup.inline_keyboard if markup else ():
-        for button in row:
-            action, _, arg = str(button.callback_data or "").partition(":")
-            if action in (Action.ACK.value, Action.SNOOZE.value) and arg.isdigit():
-                return int(arg)
-    return 0
+    rows = markup.inline_keyboard if markup else ()
+    return buttons.outbox_id(button.callback_data for row in rows for button in row)
 
 
 async def _patiently(send: Callable[[], Awaitable[object]], *, attempts: int = 3) -> None:

@@ -1,3 +1,5 @@
-"""The command grammar: one record per command, its words, usage and help text.
-May import: engine, bot.errors, bot.exchanges (the venue names a command offers).
+"""The commands: one spec per command (its record, parser, words, arguments and who may run it
+where) in one registry, read by the parser, /help and every platform's command menu.
+May import: engine, bot.errors, bot.exchanges (the venues a command offers), bot.alerting
+(what a rule action is).
 """

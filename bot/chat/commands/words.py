@@ -1,16 +1,14 @@
 """The words commands are made of, each checked on its own: ids, labels, time zones and
-/connect codes; every refusal is one sentence followed by the command's usage line."""
+/connect codes, and how user text is quoted back (cut short)."""
 
 from __future__ import annotations
 
 import functools
 import re
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import NoReturn
 
-from bot.chat.commands.text import EXAMPLE, MISSING, USAGE
 from bot.errors import UserError
 from bot.exchanges.venues import TESTED
 from engine.errors import GrammarError
@@ -20,18 +18,7 @@ VENUES = TESTED
 
 _ID = re.compile(r"#?(?P<n>[0-9]{1,12})")
 _LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
-_ALL = "all"
 Args = list[str]
-
-
-def usage_line(command: str) -> str:
-    """``Usage: …`` for one command, with its example when it has one."""
-    example = EXAMPLE.get(command)
-    return f"Usage: {USAGE[command]}" + (f", e.g. {example}" if example else "")
-
-
-def fail(command: str, problem: str) -> NoReturn:
-    raise UserError(f"{problem}\n{usage_line(command)}")
 
 
 def cut(text: str) -> str:
@@ -43,31 +30,20 @@ def quoted(text: str) -> str:
     return f"'{cut(text)}'"
 
 
-def arity(command: str, args: Args, low: int, high: int) -> None:
-    """Refuse missing and surplus words (never quoting them: /link's words are secrets)."""
-    if len(args) < low:
-        fail(command, MISSING.get(command, f"/{command} is missing an argument."))
-    if len(args) > high:
-        extra = "takes no arguments" if high == 0 else "got more than it takes"
-        fail(command, f"/{command} {extra}.")
+def either(words: Sequence[str]) -> str:
+    """``a, b or c``: the choices a sentence offers."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
-def number(command: str, word: str, what: str) -> int:
+def id_number(word: str) -> int | None:
+    """``12`` or ``#12`` (as /alerts lists them) as a number; None for anything else or 0."""
     match = _ID.fullmatch(word)
-    if match is None or int(match["n"]) == 0:
-        fail(command, f"{quoted(word)} is not {what} id: use a number like 12 or #12.")
-    return int(match["n"])
+    return None if match is None or int(match["n"]) == 0 else int(match["n"])
 
 
-def alert_target(command: str, word: str) -> int | None:
-    """An alert id, or None for ``all``."""
-    return None if word.lower() == _ALL else number(command, word, "an alert")
-
-
-def account_label(command: str, word: str) -> str:
-    if _LABEL.fullmatch(word) is None:
-        fail(command, f"{quoted(word)} is not an account label (letters, digits, _ . -).")
-    return word
+def is_label(word: str) -> bool:
+    """Whether ``word`` can be an account label (letters, digits, ``_ . -``, up to 32)."""
+    return _LABEL.fullmatch(word) is not None
 
 
 @contextmanager
@@ -91,14 +67,6 @@ def time_zone(name: str) -> str | None:
     with an OSError rather than saying "no such zone", so names are checked against the list.
     """
     return _zones().get(name.lower())
-
-
-def zone(command: str, word: str) -> str:
-    """The one time-zone check for every command that takes a zone (/quiet, /digest)."""
-    found = time_zone(word)
-    if found is None:
-        fail(command, f"{quoted(word)} is not a time zone like Europe/Paris or UTC.")
-    return found
 
 
 #: Connect codes are Crockford base32 (no I, L, O or U to misread), 16 characters = 80 bits,

@@ -2,45 +2,40 @@
 
 from __future__ import annotations
 
-import typing
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.chat.commands.parse import (
-    EXAMPLE,
-    SUMMARY,
-    USAGE,
-    Accounts,
+    COMMANDS,
     Ack,
-    AlertAdd,
-    AlertChange,
-    Alerts,
-    ChartRequest,
+    AddRule,
+    AddSilence,
+    ChangeRule,
     Command,
-    CommandName,
     Connect,
-    ConnectList,
-    ConnectRemove,
-    Digest,
+    DigestCommand,
+    ExplainAlert,
     Help,
     Link,
-    Positions,
-    Quiet,
-    Risk,
+    ListAccounts,
+    ListConnections,
+    ListSilences,
+    RemoveConnection,
+    RemoveSilence,
     RuleAction,
+    SetQuiet,
     Share,
-    Silence,
-    SilenceList,
-    SilenceRm,
+    ShowAlerts,
+    ShowChart,
+    ShowPositions,
+    ShowRisk,
     Snooze,
     Start,
-    Stress,
+    StressTest,
     Unlink,
     Unshare,
     Watch,
-    Why,
     help_text,
     parse,
 )
@@ -64,32 +59,32 @@ def _refused(text: str) -> str:
         ("/help alert", Help("alert")),
         ("/watch Hyperliquid 0xAbC", Watch("hyperliquid", "0xAbC")),
         ("/unlink main", Unlink("main")),
-        ("/accounts", Accounts()),
-        ("/positions", Positions()),
-        ("/positions main", Positions("main")),
-        ("/risk", Risk()),
-        ("/risk main", Risk("main")),
-        ("/alerts", Alerts()),
-        ("/alert rm 12", AlertChange(RuleAction.RM, 12)),
-        ("/alert pause 3", AlertChange(RuleAction.PAUSE, 3)),
-        ("/alert resume 3", AlertChange(RuleAction.RESUME, 3)),
+        ("/accounts", ListAccounts()),
+        ("/positions", ShowPositions()),
+        ("/positions main", ShowPositions("main")),
+        ("/risk", ShowRisk()),
+        ("/risk main", ShowRisk("main")),
+        ("/alerts", ShowAlerts()),
+        ("/alert rm 12", ChangeRule(RuleAction.RM, 12)),
+        ("/alert pause 3", ChangeRule(RuleAction.PAUSE, 3)),
+        ("/alert resume 3", ChangeRule(RuleAction.RESUME, 3)),
         ("/ack 7", Ack(7)),
         ("/ack all", Ack(None)),
         ("/snooze 7 1h", Snooze(7, 3_600.0)),
         ("/snooze all 90s", Snooze(None, 90.0)),
-        ("/quiet off", Quiet(None)),
-        ("/why 7", Why(7)),
-        ("/silence", SilenceList()),
-        ("/silence rm 2", SilenceRm(2)),
+        ("/quiet off", SetQuiet(None)),
+        ("/why 7", ExplainAlert(7)),
+        ("/silence", ListSilences()),
+        ("/silence rm 2", RemoveSilence(2)),
         ("/share main", Share("main")),
         ("/unshare main", Unshare("main")),
         ("/connect", Connect()),
-        ("/chart ladder", ChartRequest("ladder")),
-        ("/chart Equity main", ChartRequest("equity", "main")),
+        ("/chart ladder", ShowChart("ladder")),
+        ("/chart Equity main", ShowChart("equity", "main")),
         ("/connect abcd-efgh-jkmn-pqrs", Connect("ABCDEFGHJKMNPQRS")),
-        ("/connect list", ConnectList()),
-        ("/connect remove discord", ConnectRemove("discord")),
-        ("/digest", Digest()),
+        ("/connect list", ListConnections()),
+        ("/connect remove discord", RemoveConnection("discord")),
+        ("/digest", DigestCommand()),
     ],
 )
 def test_each_command_parses_to_its_record(text: str, command: Command) -> None:
@@ -97,17 +92,22 @@ def test_each_command_parses_to_its_record(text: str, command: Command) -> None:
     assert parse(text) == command
 
 
-def test_every_command_record_is_in_the_union_and_named() -> None:
-    """The Command union lists every record, and each carries a CommandName."""
-    records = typing.get_args(Command)
-    assert len(records) == 26
-    assert {r.name for r in records} == set(CommandName)
+def test_every_record_comes_from_exactly_one_command_word() -> None:
+    """Each record the parser returns is listed by a spec (so it has a word, an access and,
+    in the conversation, a handler); /alert list shares /alerts' record and its access."""
+    words = {spec.name: set(spec.forms) for spec in COMMANDS}
+    assert len(COMMANDS) == 21
+    assert len(COMMANDS.forms()) == 26
+    assert words["alert"] & words["alerts"] == {ShowAlerts}
+    assert COMMANDS.form(ShowAlerts())[0].name == "alerts"
 
 
-def test_tables_cover_every_command_name() -> None:
-    """USAGE and SUMMARY have one line per command word; examples only for known commands."""
-    assert set(USAGE) == set(SUMMARY) == {n.value for n in CommandName}
-    assert set(EXAMPLE) <= set(USAGE)
+def test_every_spec_has_a_usage_line_and_a_summary_for_the_menus() -> None:
+    """/help and the menus read the same spec: a usage starting with its word, and a summary
+    short enough for Discord's 100 characters."""
+    for spec in COMMANDS:
+        assert spec.usage.startswith(f"/{spec.name}")
+        assert 0 < len(spec.summary) <= 100
 
 
 # --- spelling --------------------------------------------------------------------------------
@@ -115,35 +115,35 @@ def test_tables_cover_every_command_name() -> None:
 
 def test_a_telegram_group_suffix_is_ignored() -> None:
     """`/positions@LiqwatchBot main` in a group is `/positions main`."""
-    assert parse("/positions@LiqwatchBot main") == Positions("main")
+    assert parse("/positions@LiqwatchBot main") == ShowPositions("main")
 
 
 def test_command_names_are_case_insensitive_and_spaces_do_not_matter() -> None:
     """`  /RISK    main  ` is `/risk main`."""
-    assert parse("  /RISK    main  ") == Risk("main")
+    assert parse("  /RISK    main  ") == ShowRisk("main")
 
 
 def test_the_slash_is_optional_for_the_console() -> None:
     """The console prompt accepts `positions` as well as `/positions`."""
-    assert parse("positions") == Positions()
+    assert parse("positions") == ShowPositions()
 
 
 @pytest.mark.parametrize("word", ["12", "#12"])
 def test_ids_take_an_optional_hash(word: str) -> None:
     """`12` and `#12` are the same id, as /alerts lists them."""
-    assert parse(f"/why {word}") == Why(12)
+    assert parse(f"/why {word}") == ExplainAlert(12)
 
 
 def test_alert_rm_has_word_aliases() -> None:
     """remove / delete / del all mean rm."""
     assert {parse(f"/alert {verb} 1") for verb in ("remove", "delete", "del")} == {
-        AlertChange(RuleAction.RM, 1)
+        ChangeRule(RuleAction.RM, 1)
     }
 
 
 def test_alert_list_is_alerts() -> None:
     """`/alert list` shows the same as `/alerts`."""
-    assert parse("/alert list") == Alerts()
+    assert parse("/alert list") == ShowAlerts()
 
 
 def test_help_names_a_command_with_or_without_its_slash() -> None:
@@ -153,10 +153,10 @@ def test_help_names_a_command_with_or_without_its_slash() -> None:
 
 def test_digest_actions_and_schedule() -> None:
     """/digest alone shows, now / unsubscribe act, subscribe takes accounts, a time, a zone."""
-    assert parse("/digest now") == Digest("now")
-    assert parse("/digest unsubscribe") == Digest("unsubscribe")
-    assert parse("/digest subscribe at 9") == Digest("subscribe", (), "09:00", "UTC")
-    assert parse("/digest subscribe main hl at 08:30 europe/paris") == Digest(
+    assert parse("/digest now") == DigestCommand("now")
+    assert parse("/digest unsubscribe") == DigestCommand("unsubscribe")
+    assert parse("/digest subscribe at 9") == DigestCommand("subscribe", (), "09:00", "UTC")
+    assert parse("/digest subscribe main hl at 08:30 europe/paris") == DigestCommand(
         "subscribe", ("main", "hl"), "08:30", "Europe/Paris"
     )
     for bad in ("/digest weekly", "/digest subscribe main", "/digest subscribe at 25:00",
@@ -213,7 +213,7 @@ def test_link_errors_never_echo_an_argument(text: str) -> None:
 def test_alert_add_parses_the_rule_with_the_shared_grammar() -> None:
     """Everything after `add` goes to the one rule grammar."""
     text = "liq < 5 % BTC critical for 3"
-    assert parse(f"/alert add {text}") == AlertAdd(parse_rule(text))
+    assert parse(f"/alert add {text}") == AddRule(parse_rule(text))
 
 
 def test_alert_add_errors_show_the_grammars_usage() -> None:
@@ -226,19 +226,21 @@ def test_alert_add_errors_show_the_grammars_usage() -> None:
 @pytest.mark.parametrize(
     ("text", "command"),
     [
-        ("/stress BTC -10%", Stress("BTC", -10.0)),
-        ("/stress eth +5 %", Stress("ETH", 5.0)),
-        ("/stress -20", Stress(None, -20.0)),
+        ("/stress BTC -10%", StressTest("BTC", -10.0)),
+        ("/stress eth +5 %", StressTest("ETH", 5.0)),
+        ("/stress -20", StressTest(None, -20.0)),
     ],
 )
-def test_stress_takes_an_optional_asset_and_a_signed_percentage(text: str, command: Stress) -> None:
+def test_stress_takes_an_optional_asset_and_a_signed_percentage(
+    text: str, command: StressTest
+) -> None:
     """The asset is upper-cased; no asset shocks every underlying."""
     assert parse(text) == command
 
 
 def test_quiet_hours_use_the_shared_grammar() -> None:
     """`/quiet 22:00 - 07:00 Europe/Paris all` holds even critical alerts."""
-    assert parse("/quiet 22:00 - 07:00 Europe/Paris all") == Quiet(
+    assert parse("/quiet 22:00 - 07:00 Europe/Paris all") == SetQuiet(
         QuietHours("22:00", "07:00", "Europe/Paris", allow_critical=False)
     )
 
@@ -264,14 +266,16 @@ def test_a_tzdata_folder_is_not_a_time_zone(folder: str, template: str, usage: s
 def test_zones_are_matched_without_regard_to_case() -> None:
     """A phone's capitalisation does not matter: the zone is stored as IANA spells it."""
     quiet = parse("/quiet 22:00-07:00 america/new_york")
-    assert isinstance(quiet, Quiet) and quiet.hours is not None
+    assert isinstance(quiet, SetQuiet) and quiet.hours is not None
     assert quiet.hours.tz == "America/New_York"
-    assert parse("/digest subscribe at 7 etc/utc") == Digest("subscribe", (), "07:00", "Etc/UTC")
+    assert parse("/digest subscribe at 7 etc/utc") == DigestCommand(
+        "subscribe", (), "07:00", "Etc/UTC"
+    )
 
 
 def test_silence_reads_matchers_then_a_duration() -> None:
     """The last word is the duration; matchers keep their order and canonical values."""
-    assert parse("/silence kind=liq symbol=btc 2h") == Silence(
+    assert parse("/silence kind=liq symbol=btc 2h") == AddSilence(
         (("kind", "liq"), ("symbol", "BTC")), 7_200.0
     )
 
@@ -325,7 +329,9 @@ def test_a_long_unknown_command_is_cut_short_in_the_reply() -> None:
     assert len(_refused("/" + "x" * 500)) < 100
 
 
-_WORDS = st.sampled_from([*USAGE, "add", "rm", "all", "#3", "12", "1h", "-10%", "kind=liq"])
+_WORDS = st.sampled_from(
+    [*(spec.name for spec in COMMANDS), "add", "rm", "all", "#3", "12", "1h", "-10%", "kind=liq"]
+)
 _MESSAGES = st.text(max_size=80) | st.lists(_WORDS | st.text(max_size=6), max_size=6).map(
     lambda words: "/" + " ".join(words)
 )
@@ -339,7 +345,7 @@ def test_any_text_gives_a_command_or_a_user_error(text: str) -> None:
         command = parse(text)
     except UserError:
         return
-    assert isinstance(command, typing.get_args(Command))
+    assert isinstance(command, Command) and type(command) in COMMANDS.forms()
 
 
 # --- help ------------------------------------------------------------------------------------
@@ -348,7 +354,7 @@ def test_any_text_gives_a_command_or_a_user_error(text: str) -> None:
 def test_help_lists_every_command_with_its_summary() -> None:
     """One line per command: usage and summary."""
     text = help_text()
-    assert all(f"{USAGE[name]} — {SUMMARY[name]}" in text for name in USAGE)
+    assert all(f"{spec.usage} — {spec.summary}" in text for spec in COMMANDS)
 
 
 def test_help_for_alert_explains_the_rule_grammar() -> None:

@@ -14,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.accounts.portfolio import PortfolioService
 from bot.accounts.service import AccountService
 from bot.alerting.service import AlertService
+from bot.chat import buttons
 from bot.chat.context import Action, ChatContext
 from bot.chat.conversation import Conversation
 from bot.digest.jobs import DigestJobs
@@ -96,37 +97,42 @@ async def _acked(env: Env) -> dict[int, bool]:
     return {v.alert.rule_id: v.alert.acked_at is not None for v in live}
 
 
+def _button(action: Action, row_or_account: int) -> str:
+    """The payload of a button naming an outbox row (ack, snooze) or an account (positions)."""
+    return buttons.encode(action, outbox_id=row_or_account, account_id=row_or_account)
+
+
 async def test_a_group_button_needs_the_owner_or_an_admin(env: Env) -> None:
     await env.conversation.handle(_ctx("1", DESK, admin=True), "/share main")
     private_row, group_row = await _fire(env)
     conv = env.conversation
 
-    stranger = await conv.press(_ctx("9", DESK), Action.ACK.value, str(group_row))
+    stranger = await conv.press(_ctx("9", DESK), _button(Action.ACK, group_row))
     assert stranger.notice is None and "owner or this chat's admins" in stranger.toast
     assert await _acked(env) == {1: False, 2: False}
 
     # The same row pressed from another chat is refused: a button's authority is its chat.
-    elsewhere = await conv.press(_ctx("1", "1"), Action.ACK.value, str(group_row))
+    elsewhere = await conv.press(_ctx("1", "1"), _button(Action.ACK, group_row))
     assert "not from this chat" in elsewhere.toast
 
-    admin = await conv.press(_ctx("9", DESK, admin=True), Action.ACK.value, str(group_row))
+    admin = await conv.press(_ctx("9", DESK, admin=True), _button(Action.ACK, group_row))
     assert admin.toast == "Acknowledged." and admin.state and "user9" in admin.state
     # Only what the message showed (the critical, rule 2), not the inhibited warning.
     assert await _acked(env) == {1: False, 2: True}
     assert admin.actions == (Action.POSITIONS,)
 
-    snoozed = await conv.press(_ctx("1", "1"), Action.SNOOZE.value, str(private_row))
+    snoozed = await conv.press(_ctx("1", "1"), _button(Action.SNOOZE, private_row))
     assert snoozed.toast == "Snoozed for 1 hour." and Action.ACK in snoozed.actions
 
 
 async def test_show_positions_only_for_accounts_visible_here(env: Env) -> None:
     conv = env.conversation
-    hidden = await conv.press(_ctx("9", DESK), Action.POSITIONS.value, str(env.account.id))
+    hidden = await conv.press(_ctx("9", DESK), _button(Action.POSITIONS, env.account.id))
     assert hidden.reply is None and "not shared" in hidden.toast
     await conv.handle(_ctx("1", DESK, admin=True), "/share main")
-    shown = await conv.press(_ctx("9", DESK), Action.POSITIONS.value, str(env.account.id))
+    shown = await conv.press(_ctx("9", DESK), _button(Action.POSITIONS, env.account.id))
     assert shown.reply is not None and "[main] not polled yet" in shown.reply.text
-    garbage = await conv.press(_ctx("9", DESK), "rm -rf", "x")
+    garbage = await conv.press(_ctx("9", DESK), "rm -rf:x")
     assert garbage.toast == "That button is not one of mine."
 
 

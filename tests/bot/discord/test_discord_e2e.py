@@ -56,10 +56,6 @@ async def world(
     with_telegram = bool(getattr(request, "param", False))
     monkeypatch.setenv("PTB_TIMEDELTA", "1")
     monkeypatch.chdir(tmp_path)
-    # The adapter points discord.py's class-level URLs at the fake: put them back afterwards.
-    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-    gateway = discord.gateway.DiscordWebSocket
-    monkeypatch.setattr(gateway, "DEFAULT_GATEWAY", yarl.URL(str(gateway.DEFAULT_GATEWAY)))
     async with FakeExchange() as exchange, FakeDiscord() as fake, FakeTelegram() as telegram:
         sol = Asset("SOL", 100.0, 150.0, _mark(30.0), 10, 40, isolated_margin=1500.0)
         exchange.add_wallet(ADDRESS, positions=(sol,))
@@ -81,6 +77,11 @@ async def world(
         task = asyncio.create_task(run(Settings.from_env(env), stop=stop))
         try:
             await fake.wait_for(lambda: fake.synced_commands.get(str(GUILD)), timeout=40)
+            # The fake is reached through this client's own URLs: discord.py's class-wide
+            # ones still name Discord, for any other client in the process.
+            assert discord.http.Route.BASE == "https://discord.com/api/v10"
+            gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+            assert gateway == yarl.URL("wss://gateway.discord.gg/")
             if with_telegram:
                 await telegram.wait_for(lambda: telegram.calls_to("getUpdates"), timeout=30)
             yield World(exchange, fake, telegram if with_telegram else None, stop)
