@@ -33,10 +33,13 @@ async def _liqwatch(env: dict[str, str], *args: str) -> asyncio.subprocess.Proce
     )  # fmt: skip
 
 
-async def _until_running(proc: asyncio.subprocess.Process) -> None:
+async def _until_running(proc: asyncio.subprocess.Process, timeout_s: float = 120.0) -> None:
+    """Read stderr until the run says it runs; fail if it exits first (end of its stderr) or
+    has not said so within ``timeout_s``."""
     assert proc.stderr is not None
-    while b"liqwatch running" not in await proc.stderr.readline():
-        assert proc.returncode is None, "liqwatch run exited before it started"
+    async with asyncio.timeout(timeout_s):
+        while b"liqwatch running" not in (line := await proc.stderr.readline()):
+            assert line, "liqwatch run exited before it started"
 
 
 async def _refusal(proc: asyncio.subprocess.Process) -> tuple[int, list[str]]:
@@ -52,7 +55,7 @@ async def test_a_second_run_and_rotate_key_are_refused_while_a_run_holds_the_dat
     db, key = tmp_path / "liqwatch.db", generate_key()
     first = await _liqwatch(_env(db, key), "run")
     try:
-        await asyncio.wait_for(_until_running(first), 120)
+        await _until_running(first)
         status, lines = await _refusal(await _liqwatch(_env(db, key), "run"))
         assert status == 2 and len(lines) == 1, lines
         assert lines[0].startswith("liqwatch: error:") and f"pid {first.pid}" in lines[0]
@@ -64,7 +67,7 @@ async def test_a_second_run_and_rotate_key_are_refused_while_a_run_holds_the_dat
         await first.wait()
     second = await _liqwatch(_env(db, key), "run")
     try:
-        await asyncio.wait_for(_until_running(second), 120)
+        await _until_running(second)
         second.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(second.wait(), 60) == 0
     finally:

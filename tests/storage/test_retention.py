@@ -178,8 +178,9 @@ async def test_a_big_prune_lets_other_writers_in_between_batches(db: Database) -
         return int(row[0]) if row else 0
 
     pruning = asyncio.create_task(Retention(db, batch=10).prune_outbox(CUTOFF))
-    while await sent() == 301:
-        await asyncio.sleep(0)
+    async with asyncio.timeout(10):  # the first batch is gone
+        while await sent() == 301:
+            await asyncio.sleep(0)
     async with db.transaction() as tx:  # queued behind at most the batch in progress
         row = await tx.fetchone("SELECT count(*) FROM outbox")
     assert row is not None and 1 < int(row[0]) < 301

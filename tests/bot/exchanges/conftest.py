@@ -28,10 +28,6 @@ def link(fake: FakeExchange, venue: str, n: int = 0, **account: object) -> Crede
     return Credentials(key, SECRET, passphrase)
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: a test that takes seconds (deselect: -m 'not slow')")
-
-
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeExchange]:
     async with FakeExchange() as server:

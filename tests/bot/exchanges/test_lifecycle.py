@@ -50,6 +50,7 @@ async def test_new_credentials_replace_the_instance(fake: FakeExchange, hub: Exc
     assert fake.requests[-1].headers["X-BAPI-API-KEY"] == "KEY-bybit-2"
 
 
+@pytest.mark.slow
 async def test_binance_accounts_share_one_rate_limiter(fake: FakeExchange) -> None:
     """Binance limits weight per IP: with rate limiting on, all its accounts share one bucket."""
     async with ExchangeHub(fake.url) as hub:

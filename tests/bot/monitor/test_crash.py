@@ -11,10 +11,13 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.bot.monitor.conftest import World
 
 ROOT = Path(__file__).resolve().parents[3]
 VENUES = ("binanceusdm", "bybit", "okx", "hyperliquid")
+pytestmark = pytest.mark.slow
 
 
 async def _start(world: World, key: str) -> asyncio.subprocess.Process:
@@ -37,11 +40,13 @@ async def _start(world: World, key: str) -> asyncio.subprocess.Process:
     )
 
 
-async def _until_running(proc: asyncio.subprocess.Process) -> None:
-    """Read stderr until the monitor says it runs (signal handlers are installed by then)."""
+async def _until_running(proc: asyncio.subprocess.Process, timeout_s: float = 120.0) -> None:
+    """Read stderr until the monitor says it runs (signal handlers are installed by then);
+    fail if it exits first (end of its stderr) or has not said so within ``timeout_s``."""
     assert proc.stderr is not None
-    while b"liqwatch running" not in await proc.stderr.readline():
-        assert proc.returncode is None, "liqwatch run exited before it started"
+    async with asyncio.timeout(timeout_s):
+        while b"liqwatch running" not in (line := await proc.stderr.readline()):
+            assert line, "liqwatch run exited before it started"
 
 
 def _check_whole(db_path: Path, expected: dict[int, int]) -> int:
@@ -71,16 +76,17 @@ async def test_kill_9_at_random_points_never_leaves_a_partial_snapshot(world: Wo
     rng = random.Random(7)
     for _ in range(5):
         proc = await _start(world, key)
-        await asyncio.wait_for(_until_running(proc), 120)  # polls start now: kill among them
+        await _until_running(proc)  # polls start now: kill among them
         await asyncio.sleep(rng.uniform(0.0, 3.0))
         proc.send_signal(signal.SIGKILL)
         await proc.wait()
         counts.append(_check_whole(world.db_path, expected))
     proc = await _start(world, key)
-    await asyncio.wait_for(_until_running(proc), 120)
-    while _check_whole(world.db_path, expected) <= counts[-1]:  # until it stored a new one
-        assert proc.returncode is None
-        await asyncio.sleep(0.5)
+    await _until_running(proc)
+    async with asyncio.timeout(60):
+        while _check_whole(world.db_path, expected) <= counts[-1]:  # until it stored a new one
+            assert proc.returncode is None
+            await asyncio.sleep(0.5)
     proc.send_signal(signal.SIGTERM)
     _, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, err.decode()

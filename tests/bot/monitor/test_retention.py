@@ -244,6 +244,7 @@ async def _year(db: Database, *, pruned: bool) -> tuple[_World, _Count, _Count]:
     return world, plateau, await _count(db)
 
 
+@pytest.mark.slow
 async def test_a_year_of_digests_and_alerts_stays_bounded(db: Database) -> None:
     """Pruned daily, a year ends with a month of messages, three months of resolved alerts,
     no chart left behind, and a file no bigger than at month six; the live alert, its
@@ -259,6 +260,7 @@ async def test_a_year_of_digests_and_alerts_stays_bounded(db: Database) -> None:
     assert len(refs) == 1  # its resolved notice will still reply to it
 
 
+@pytest.mark.slow
 async def test_without_pruning_the_same_year_breaks_every_bound(db: Database) -> None:
     """The control: the same year with the job never run outgrows every bound but the
     charts' (those go when sent, pruning or not), so the test above can fail."""

@@ -6,6 +6,8 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
+
 from bot.exchanges import Credentials
 from engine.domain import AccountStatus
 from tests.bot.exchanges.conftest import SECRET
@@ -33,6 +35,7 @@ async def _add_direct(world: World, venue: str, n: int) -> list[int]:
     return ids
 
 
+@pytest.mark.slow
 async def test_two_hundred_accounts_poll_concurrently(tmp_path: Path, fake: FakeExchange) -> None:
     """200 Bybit accounts polled at once with ccxt's rate limiter on: all succeed, the venue's
     markets load once, and each cycle's wall time is printed for the closing note."""

@@ -141,6 +141,7 @@ def test_a_file_that_is_not_a_database_is_one_line_not_a_traceback(
     assert "not a liqwatch database" in lines[0] and "check LIQWATCH_DB" in lines[0]
 
 
+@pytest.mark.slow
 def test_a_database_locked_past_the_busy_timeout_is_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
