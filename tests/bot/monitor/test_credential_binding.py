@@ -24,6 +24,7 @@ from storage.accounts import Accounts
 from storage.migrate import load_migrations
 from storage.users import Users
 from tests.bot.monitor.conftest import World
+from tests.fakes.exchange import FakeExchange
 
 ALICE = Credentials("KEY-alice-sentinel", "SECRET-alice-sentinel")
 BOB = Credentials("KEY-bob-sentinel", "SECRET-bob-sentinel")
@@ -99,15 +100,17 @@ async def test_old_credentials_are_re_sealed_bound_and_a_copied_one_then_fails(
 
 
 async def test_liqwatch_run_re_seals_at_start_up(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeExchange
 ) -> None:
-    """The migration's data half: the real `run` binds the old rows before it polls."""
+    """The migration's data half: the real `run` binds the old rows before it polls (the
+    fake exchange answers its first polls: no request leaves the machine)."""
     monkeypatch.chdir(tmp_path)
     path, key = tmp_path / "liqwatch.db", generate_key()
     await _old_database(path, key)
     stop = asyncio.Event()
     stop.set()  # start up, then stop at once
-    await run(Settings(db_path=path, master_key=Secret(key)), stop=stop)
+    settings = Settings(db_path=path, master_key=Secret(key), exchange_url_prefix=fake.url)
+    await run(settings, stop=stop)
     with sqlite3.connect(path) as conn:
         bound = [r[0] for r in conn.execute("SELECT bound FROM credentials")]
     conn.close()
