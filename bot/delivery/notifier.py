@@ -20,11 +20,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from bot.delivery.channel import Channel, Outgoing
+from bot.delivery.outcomes import Outcomes, SendResult
 from bot.delivery.pacing import ChatKey, SendQueue
 from bot.errors import DeliveryError
 from engine.domain import Platform
 from storage.chats import Chats
-from storage.db import Database, Transaction
+from storage.db import Database
 from storage.errors import StorageError
 from storage.outbox import Claimed, Outbox
 
@@ -55,14 +56,6 @@ class NotifierStats:
     dead: int = 0
     #: Database operations refused and retried (locked, disk full …).
     storage_errors: int = 0
-
-
-@dataclass(frozen=True)
-class _Result:
-    message: Outgoing
-    at: float
-    ref: str | None = None
-    error: DeliveryError | None = None
 
 
 def _outgoing(claimed: Claimed) -> Outgoing:
@@ -108,9 +101,9 @@ class Notifier:
         self._clock = clock
         self._sleep = sleep
         self._lease_s = lease_s
-        self._backoff_s = backoff_s
-        self._max_backoff_s = max_backoff_s
-        self._max_attempts = max_attempts
+        self._outcomes = Outcomes(
+            db, backoff_s=backoff_s, max_backoff_s=max_backoff_s, max_attempts=max_attempts
+        )
         self._queue = SendQueue(global_per_s=global_per_s)
         #: Rows leased by us, queued or being sent.
         self._held: dict[int, Outgoing] = {}
@@ -320,21 +313,21 @@ class Notifier:
             self._recording.pop(message.id, None)
             self._stuck.discard(message.id)
 
-    async def _attempt(self, message: Outgoing) -> _Result:
+    async def _attempt(self, message: Outgoing) -> SendResult:
         channel = self._channels[message.platform]
         try:
             ref = await channel.send(message)
         except DeliveryError as exc:
-            return _Result(message, self._clock(), error=exc)
+            return SendResult(message, self._clock(), error=exc)
         except Exception as exc:
             # A bug in an adapter must not stop delivery. Only the type is stored: an
             # HTTP library's message can carry a URL with the bot token in it.
             log.error("%s channel failed unexpectedly", message.platform, exc_info=True)
             error = DeliveryError(f"unexpected {type(exc).__name__}", retryable=True)
-            return _Result(message, self._clock(), error=error)
-        return _Result(message, self._clock(), ref=ref)
+            return SendResult(message, self._clock(), error=error)
+        return SendResult(message, self._clock(), ref=ref)
 
-    def _settle(self, result: _Result) -> None:
+    def _settle(self, result: SendResult) -> None:
         """Free (or pause, or drop) the chat at once; the database hears right after."""
         message, error = result.message, result.error
         key: ChatKey = (message.platform, message.chat_id)
@@ -348,14 +341,14 @@ class Notifier:
 
     # --- outcomes ---------------------------------------------------------------------------
 
-    async def _record(self, result: _Result) -> None:
+    async def _record(self, result: SendResult) -> None:
         """Write one send's outcome in its own transaction, retrying in place until the
         database takes it: the row stays held (never claimed twice) until then."""
         delay_s = STORAGE_BACKOFF_S
         while True:
             try:
                 async with self._db.transaction() as tx:
-                    counts = await self._write_outcome(tx, result)
+                    counted = await self._outcomes.write(result, tx=tx)
                 break
             except StorageError as exc:
                 self.stats.storage_errors += 1
@@ -364,62 +357,15 @@ class Notifier:
                 self._changed.set()
                 await self._sleep(delay_s)
                 delay_s = min(delay_s * 2, MAX_STORAGE_BACKOFF_S)
-        sent, retried, dead, retry_at = counts
-        self.stats.sent += sent
-        self.stats.retried += retried
-        self.stats.dead += dead
-        if retry_at is not None:
-            self._refill_at = min(self._refill_at, retry_at)
+        self.stats.sent += counted.sent
+        self.stats.retried += counted.retried
+        self.stats.dead += counted.dead
+        if counted.retry_at is not None:
+            self._refill_at = min(self._refill_at, counted.retry_at)
         self._forget(result)
         self._changed.set()
 
-    async def _write_outcome(
-        self, tx: Transaction, result: _Result
-    ) -> tuple[int, int, int, float | None]:
-        """(sent, retried, dead, retry at) — counted by the caller once the write commits."""
-        message, error, at = result.message, result.error, result.at
-        if error is None:
-            await self._outbox.mark_sent(message.id, at, result.ref, tx=tx)
-            return 1, 0, 0, None
-        attempt = message.attempts + 1
-        if error.chat_gone:
-            return 0, 0, await self._block(tx, message, str(error), at), None
-        if not error.retryable:
-            log.warning("outbox row %s refused for good: %s", message.id, error)
-            await self._outbox.dead(message.id, str(error), tx=tx)
-            return 0, 0, 1, None
-        if attempt >= self._max_attempts:
-            log.warning("outbox row %s: giving up after %d attempts", message.id, attempt)
-            await self._outbox.dead(message.id, f"gave up after {attempt} attempts: {error}", tx=tx)
-            return 0, 0, 1, None
-        next_at = at + self._delay_s(attempt, error)
-        await self._outbox.retry(message.id, next_at, str(error), tx=tx)
-        return 0, 1, 0, next_at
-
-    async def _block(self, tx: Transaction, message: Outgoing, error: str, at: float) -> int:
-        """A permanent failure: dead-letter it and everything else queued for that chat; how
-        many rows that ended."""
-        log.warning(
-            "outbox row %s: %s chat %s refused for good, blocking it: %s",
-            message.id,
-            message.platform,
-            message.chat_id,
-            error,
-        )
-        await self._outbox.dead(message.id, error, tx=tx)
-        await self._chats.block(message.platform, message.chat_id, error, at, tx=tx)
-        others = await self._outbox.dead_chat(
-            message.platform, message.chat_id, f"chat blocked: {error}", tx=tx
-        )
-        return 1 + others
-
-    def _delay_s(self, attempt: int, error: DeliveryError) -> float:
-        """The platform's retry_after when it gave one, else capped exponential backoff."""
-        if error.retry_after_s is not None:
-            return max(0.0, error.retry_after_s)
-        return float(min(self._backoff_s * 2 ** (attempt - 1), self._max_backoff_s))
-
-    def _forget(self, result: _Result) -> None:
+    def _forget(self, result: SendResult) -> None:
         message = result.message
         self._held.pop(message.id, None)
         if result.error is not None and result.error.chat_gone:
