@@ -100,9 +100,7 @@ class AccountService:
         await self._changed()
         return Linked(account, tuple(warnings))
 
-    async def _rejected(
-        self, owner_id: int, venue: str, label: str | None
-    ) -> LinkedAccount | None:
+    async def _rejected(self, owner_id: int, venue: str, label: str | None) -> LinkedAccount | None:
         """The owner's one ``auth_failed`` account on ``venue`` (with ``label`` if given)."""
         found = [
             a

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 import re
-import zoneinfo
 from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from typing import NoReturn
 
-from engine.alerts.quiet import QuietHours
+from engine.alerts.phrases import parse_duration
 from engine.alerts.rules import KINDS, Kind, Op, RuleSpec, Severity, state_spec
+from engine.alerts.words import BASE, KIND_WORDS, LABEL, MARKET, SEVERITIES, quoted
 from engine.errors import GrammarError
 
 #: A correct example per kind: the usage line of every error names the kind the user meant.
@@ -29,17 +29,11 @@ EXAMPLES: dict[Kind, str] = {
     Kind.AUTH: "auth critical",
 }
 RULE_USAGE = f"/alert add {EXAMPLES[Kind.LIQ]}"
-DURATION_USAGE = "/snooze 12 1h30m"
-QUIET_USAGE = "/quiet 22:00-07:00 Europe/Paris"
-SILENCE_USAGE = "/silence kind=liq symbol=BTC 2h"
 #: Durations (snooze, silence, ``for``) are capped so a typo cannot mute an account for years.
-MAX_DURATION_S = 30 * 86_400.0
 MAX_FOR_POLLS = 1_000
 
-_KIND_WORDS = {**{k.value: k for k in Kind}, "auth_failed": Kind.AUTH}
 _OPS = {"<": Op.BELOW, "<=": Op.BELOW, "≤": Op.BELOW, ">": Op.ABOVE, ">=": Op.ABOVE, "≥": Op.ABOVE}
-_SEVERITIES = frozenset(s.value for s in Severity)
-_KEYWORDS = ("for", "clear", "on", *sorted(_SEVERITIES))
+_KEYWORDS = ("for", "clear", "on", *sorted(SEVERITIES))
 _CONDITION = re.compile(
     r"\s*(?P<kind>[^\s<>=≤≥]*)\s*(?:(?P<op><=|>=|<|>|≤|≥|=+)\s*(?P<value>\S+)?)?(?P<rest>.*)",
     re.DOTALL,
@@ -47,22 +41,10 @@ _CONDITION = re.compile(
 _NUMBER = r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
 _VALUE = re.compile(rf"(?P<num>{_NUMBER})(?P<suffix>%|[kKmMxX])?")
 _POLLS = re.compile(r"(?P<n>[0-9]{1,9})(?:polls?)?", re.IGNORECASE)
-_DURATION_PART = re.compile(r"(?P<num>[0-9]+(?:\.[0-9]+)?)(?P<unit>[smhdw])")
-_UNIT_S = {"s": 1.0, "m": 60.0, "h": 3_600.0, "d": 86_400.0, "w": 604_800.0}
-_BASE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
-_MARKET = re.compile(r"[A-Za-z0-9._-]{1,32}/[A-Za-z0-9._-]{1,32}(?::[A-Za-z0-9._-]{1,32})?")
-_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
-_CLOCK = re.compile(r"(?P<h>[0-9]{1,2})(?::(?P<m>[0-9]{2}))?")
-_ZONE = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+){0,2}")
 _SCALE = {"k": 1e3, "m": 1e6}
 _NON_NEGATIVE = frozenset(
     {Kind.LIQ, Kind.PROB, Kind.MARGIN, Kind.LEVERAGE, Kind.EXPOSURE, Kind.EXPOSURE_ACCOUNT}
 )
-
-
-def _q(text: str) -> str:
-    """User text quoted in an error, cut short: a pasted paragraph must not flood the chat."""
-    return f"'{text}'" if len(text) <= 32 else f"'{text[:31]}…'"
 
 
 def _fail(problem: str, kind: Kind | None = None) -> NoReturn:
@@ -72,21 +54,21 @@ def _fail(problem: str, kind: Kind | None = None) -> NoReturn:
 def _kind(word: str) -> Kind:
     """The kind a word names, or an error that lists them all (and the nearest one)."""
     word = word.lower()
-    if word in _KIND_WORDS:
-        return _KIND_WORDS[word]
+    if word in KIND_WORDS:
+        return KIND_WORDS[word]
     names = [k.value for k in Kind]
     if not word:
         _fail(f"Start the rule with what to watch: one of {', '.join(names)}.")
     near = get_close_matches(word, names, n=1)
     hint = f" (did you mean {near[0]}?)" if near else ""
-    _fail(f"{_q(word)} is not an alert kind{hint}: use one of {', '.join(names)}.")
+    _fail(f"{quoted(word)} is not an alert kind{hint}: use one of {', '.join(names)}.")
 
 
 def _value(text: str, kind: Kind, what: str) -> float:
     """A number in the kind's unit: ``%`` for percent kinds, ``k``/``m`` for USD, ``x``."""
     match = _VALUE.fullmatch(text)
     if match is None:
-        _fail(f"The {what} of a {kind} rule must be a number, not {_q(text)}.", kind)
+        _fail(f"The {what} of a {kind} rule must be a number, not {quoted(text)}.", kind)
     suffix = (match["suffix"] or "").lower()
     unit = KINDS[kind].unit
     allowed = {
@@ -162,27 +144,28 @@ def _opt_on(tokens: list[str], i: int, draft: _Draft) -> int:
     label = _next(tokens, i, draft)
     if draft.account is not None:
         _fail("A rule watches all accounts or one: give 'on' once.", draft.kind)
-    if _LABEL.fullmatch(label) is None:
-        _fail(f"{_q(label)} is not an account label (letters, digits, _ . -).", draft.kind)
+    if LABEL.fullmatch(label) is None:
+        _fail(f"{quoted(label)} is not an account label (letters, digits, _ . -).", draft.kind)
     draft.account = label
     return i + 2
 
 
 def _symbol(word: str, draft: _Draft) -> str:
     """A base (``BTC``, upper-cased) or a ccxt symbol (kept as typed: venues mix case)."""
-    if _MARKET.fullmatch(word):
+    if MARKET.fullmatch(word):
         return word
-    if _BASE.fullmatch(word) is None or not any(c.isalpha() for c in word):
-        _fail(f"{_q(word)} is not a symbol, a severity or an option.", draft.kind)
+    if BASE.fullmatch(word) is None or not any(c.isalpha() for c in word):
+        _fail(f"{quoted(word)} is not a symbol, a severity or an option.", draft.kind)
     near = get_close_matches(word.lower(), _KEYWORDS, n=1, cutoff=0.8) if len(word) >= 5 else []
     if near:
-        _fail(f"{_q(word)} is not a word the grammar knows (did you mean {near[0]}?).", draft.kind)
+        problem = f"{quoted(word)} is not a word the grammar knows (did you mean {near[0]}?)."
+        _fail(problem, draft.kind)
     return word.upper()
 
 
 def _opt_word(tokens: list[str], i: int, draft: _Draft) -> int:
     word = tokens[i]
-    if word.lower() in _SEVERITIES:
+    if word.lower() in SEVERITIES:
         if draft.severity is not None:
             _fail("Give one severity: info, warning or critical.", draft.kind)
         draft.severity = Severity(word.lower())
@@ -276,149 +259,3 @@ def describe(spec: RuleSpec) -> str:
     if spec.account is not None:
         words.append(f"on {spec.account}")
     return " ".join(words)
-
-
-def parse_duration(text: str, *, usage: str = DURATION_USAGE) -> float:
-    """``90s``, ``5m``, ``1h30m``, ``2d``, ``1w`` → seconds (positive, at most 30 days)."""
-    compact = text.strip().lower()
-    parts = list(_DURATION_PART.finditer(compact))
-    if not parts or "".join(p[0] for p in parts) != compact:
-        raise GrammarError(
-            f"{_q(text.strip())} is not a duration like 90s, 5m, 1h30m or 2d.", usage=usage
-        )
-    seconds = sum(float(p["num"]) * _UNIT_S[p["unit"]] for p in parts)
-    # Below a second a duration is shorter than any poll: surely a typo.
-    if not 1.0 <= seconds <= MAX_DURATION_S:
-        raise GrammarError("A duration must be at least 1 second and at most 30 days.", usage=usage)
-    return seconds
-
-
-def _clock(text: str) -> str:
-    """``7`` or ``7:00`` → ``07:00``."""
-    match = _CLOCK.fullmatch(text)
-    if match is None or int(match["h"]) > 23 or int(match["m"] or 0) > 59:
-        raise GrammarError(f"{_q(text)} is not a time of day like 22:00.", usage=QUIET_USAGE)
-    return f"{int(match['h']):02d}:{match['m'] or '00'}"
-
-
-def _zone(name: str) -> str:
-    """An IANA zone name, matched without regard to case (phones capitalise at random)."""
-    if _ZONE.fullmatch(name) and ".." not in name:
-        try:
-            zoneinfo.ZoneInfo(name)
-            return name
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a tzdata folder
-            pass
-        known = {zone.lower(): zone for zone in zoneinfo.available_timezones()}
-        if name.lower() in known:
-            return known[name.lower()]
-    raise GrammarError(
-        f"{_q(name)} is not a time zone like Europe/Paris or UTC.", usage=QUIET_USAGE
-    )
-
-
-def parse_quiet(text: str) -> QuietHours:
-    """``22:00-07:00 [Europe/Paris] [critical|all]``; ``all`` holds critical alerts too."""
-    window, _, rest = re.sub(r"\s*-\s*", "-", text.strip(), count=1).partition(" ")
-    start, dash, end = window.partition("-")
-    if not dash:
-        raise GrammarError(
-            "Give quiet hours as a window from-to, like 22:00-07:00.", usage=QUIET_USAGE
-        )
-    hours = QuietHours(_clock(start), _clock(end))
-    if hours.start == hours.end:
-        raise GrammarError("Quiet hours must start and end at different times.", usage=QUIET_USAGE)
-    tz: str | None = None
-    scope: str | None = None
-    for word in rest.split():
-        if word.lower() in ("critical", "all") and scope is None:
-            scope = word.lower()
-        elif tz is None and word.lower() not in ("critical", "all"):
-            tz = _zone(word)
-        else:
-            raise GrammarError(f"{_q(word)} is one word too many here.", usage=QUIET_USAGE)
-    return replace(hours, tz=tz or "UTC", allow_critical=scope != "all")
-
-
-def _matcher_kind(value: str) -> str:
-    kind = _KIND_WORDS.get(value.lower())
-    if kind is None:
-        raise GrammarError(f"{_q(value)} is not an alert kind.", usage=SILENCE_USAGE)
-    return kind.value
-
-
-def _matcher_severity(value: str) -> str:
-    if value.lower() not in _SEVERITIES:
-        raise GrammarError("Severity is one of info, warning or critical.", usage=SILENCE_USAGE)
-    return value.lower()
-
-
-def _matcher_rule(value: str) -> str:
-    if re.fullmatch(r"#?[0-9]{1,12}", value) is None:
-        raise GrammarError(f"{_q(value)} is not a rule id like 12.", usage=SILENCE_USAGE)
-    return str(int(value.lstrip("#")))
-
-
-def _matcher_symbol(value: str) -> str:
-    """The same spelling a rule's symbols get: bases upper-cased, ccxt symbols as typed."""
-    if _MARKET.fullmatch(value):
-        return value
-    if _BASE.fullmatch(value) is None:
-        raise GrammarError(f"{_q(value)} is not a symbol like BTC.", usage=SILENCE_USAGE)
-    return value.upper()
-
-
-def _matcher_account(value: str) -> str:
-    if _LABEL.fullmatch(value) is None:
-        raise GrammarError(f"{_q(value)} is not an account label.", usage=SILENCE_USAGE)
-    return value
-
-
-_MATCHERS = {
-    "kind": _matcher_kind,
-    "symbol": _matcher_symbol,
-    "account": _matcher_account,
-    "severity": _matcher_severity,
-    "rule": _matcher_rule,
-}
-MATCHER_KEYS = tuple(_MATCHERS)
-
-
-def parse_matchers(text: str) -> dict[str, str]:
-    """``kind=liq symbol=BTC account=main severity=warning rule=12`` for a silence."""
-    matchers: dict[str, str] = {}
-    for word in re.sub(r"\s*=\s*", "=", text.strip()).split():
-        key, eq, value = word.partition("=")
-        key = key.lower()
-        if key not in MATCHER_KEYS or not eq or not value:
-            known = ", ".join(f"{k}=…" for k in MATCHER_KEYS)
-            raise GrammarError(f"{_q(word)} is not a matcher: use {known}.", usage=SILENCE_USAGE)
-        if key in matchers:
-            raise GrammarError(f"Give {key}= once.", usage=SILENCE_USAGE)
-        matchers[key] = _MATCHERS[key](value)
-    if not matchers:
-        raise GrammarError("A silence needs at least one matcher.", usage=SILENCE_USAGE)
-    return matchers
-
-
-DIGEST_USAGE = (
-    "/digest subscribe [accounts…] at HH:MM [time zone], e.g. /digest subscribe at 08:00 "
-    "Europe/Paris"
-)
-
-
-def parse_digest_schedule(words: list[str]) -> tuple[tuple[str, ...], str, str]:
-    """``[accounts…] at HH:MM [zone]`` → (account labels, "HH:MM", zone); labels may be none."""
-    lowered = [w.lower() for w in words]
-    if "at" not in lowered:
-        raise GrammarError("Say when, like: at 08:00 Europe/Paris.", usage=DIGEST_USAGE)
-    cut = lowered.index("at")
-    rest = words[cut + 1 :]
-    if not rest or len(rest) > 2:
-        raise GrammarError("After 'at' give a time and optionally a zone.", usage=DIGEST_USAGE)
-    try:
-        at = _clock(rest[0])
-        tz = _zone(rest[1]) if len(rest) == 2 else "UTC"
-    except GrammarError as exc:
-        raise GrammarError(str(exc), usage=DIGEST_USAGE) from None
-    return tuple(words[:cut]), at, tz

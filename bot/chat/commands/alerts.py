@@ -23,7 +23,8 @@ from bot.chat.commands.spec import (
     without_args,
 )
 from bot.chat.commands.words import grammar, quoted
-from engine.alerts.grammar import parse_duration, parse_matchers, parse_quiet, parse_rule
+from engine.alerts.grammar import parse_rule
+from engine.alerts.phrases import parse_duration, parse_matchers, parse_quiet
 from engine.alerts.quiet import QuietHours
 from engine.alerts.rules import RuleSpec
 

@@ -18,7 +18,7 @@ from bot.chat.commands.spec import (
     Place,
 )
 from bot.chat.commands.words import connect_code, either, grammar, quoted
-from engine.alerts.grammar import parse_digest_schedule
+from engine.alerts.phrases import parse_digest_schedule
 
 _ACCOUNT = Arg("account", "Account label", complete=Completion.ACCOUNTS)
 

@@ -9,15 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.alerts.grammar import (
-    EXAMPLES,
-    MAX_DURATION_S,
-    describe,
-    parse_duration,
-    parse_matchers,
-    parse_quiet,
-    parse_rule,
-)
+from engine.alerts.grammar import EXAMPLES, describe, parse_rule
+from engine.alerts.phrases import MAX_DURATION_S, parse_duration, parse_matchers, parse_quiet
 from engine.alerts.quiet import QuietHours
 from engine.alerts.rules import KINDS, Kind, Op, RuleSpec, Severity, state_spec
 from engine.errors import GrammarError
