@@ -76,7 +76,12 @@ async def test_kill_9_at_several_points_loses_no_message(tmp_path: Path) -> None
         assert await proc.wait() == -9
     # The scenario restarts at its calm phase (14 % from liquidation): what fired resolves.
     final = await _start(db, transcript, 7.0)
-    _, err = await final.communicate()
+    try:
+        _, err = await asyncio.wait_for(final.communicate(), 120)  # a 7 s demo, loaded
+    finally:
+        if final.returncode is None:
+            final.kill()
+            await final.wait()
     assert final.returncode == 0, err.decode()[-2000:]
     rows, firing = _state(db)
     delivered = Counter(

@@ -20,7 +20,12 @@ async def test_headless_demo_shows_warning_critical_and_resolved() -> None:
         cwd=ROOT, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    out, err = await proc.communicate()
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), 180)  # a 50 s demo, loaded
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
     text = out.decode()
     assert proc.returncode == 0, err.decode()[-2000:]
     warning = text.index("WARNING — desk-binance")
