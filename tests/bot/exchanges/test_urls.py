@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-import ccxt.async_support as ccxt
-import ccxt.pro as ccxtpro
+import ccxt.async_support as ccxt  # type: ignore[import-untyped]
+import ccxt.pro as ccxtpro  # type: ignore[import-untyped]
 import pytest
 
 from bot.exchanges import apply_prefix, rewrite
