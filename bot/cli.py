@@ -77,7 +77,6 @@ def _demo(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--poll", type=float, default=2.0, metavar="S", help="poll interval")
     parser.add_argument("--db", type=Path, help="keep the database in this file (default: temp)")
     parser.add_argument("--transcript", type=Path, help="append delivered messages as JSON lines")
-    parser.add_argument("--ack-delay", type=float, default=0.0, help=argparse.SUPPRESS)
 
 
 def _run_demo(args: argparse.Namespace) -> str:
@@ -94,7 +93,6 @@ def _run_demo(args: argparse.Namespace) -> str:
         poll_s=args.poll,
         db=args.db,
         transcript=args.transcript,
-        ack_delay_s=max(0.0, args.ack_delay),
         interactive=sys.stdin.isatty(),
     )
     # A slow machine makes APScheduler skip 1-2 s polls: worth a log line in production,

@@ -23,8 +23,9 @@ ROOT = Path(__file__).resolve().parents[3]
 
 async def _start(db: Path, transcript: Path, duration_s: float) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "demo", "--db", str(db), "--transcript", str(transcript),
-        "--duration", str(duration_s), "--poll", "0.5", "--seed", "3", "--ack-delay", "1.0",
+        sys.executable, "-m", "tests.bot.demo.slow_ack_demo", "--db", str(db),
+        "--transcript", str(transcript), "--duration", str(duration_s), "--poll", "0.5",
+        "--seed", "3",
         cwd=ROOT, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip
@@ -35,8 +36,8 @@ def _lines(transcript: Path) -> int:
 
 
 async def _kill_after_delivery(proc: asyncio.subprocess.Process, transcript: Path) -> None:
-    """Kill the moment a new message reached the channel: before it is marked sent (the demo
-    waits ``--ack-delay`` after delivering, like a slow platform acknowledgement)."""
+    """Kill the moment a new message reached the channel: before it is marked sent (the
+    platform of ``slow_ack_demo`` acknowledges a second after delivering)."""
     before = _lines(transcript)
     for _ in range(1200):
         if _lines(transcript) > before or proc.returncode is not None:
