@@ -25,7 +25,7 @@ from storage import Database
 from storage.accounts import Accounts
 from storage.alerts import Alerts
 from storage.users import Users
-from tests.fakes.clock import NOW
+from tests.fakes.clock import NOW, FakeClock
 
 GROUPED = re.compile(r"/connect ((?:[0-9A-HJKMNP-TV-Z]{4}-){3}[0-9A-HJKMNP-TV-Z]{4}) ")
 TELEGRAM = ChatContext(Platform.TELEGRAM, "1", "Ann", "1", True)
@@ -37,7 +37,7 @@ class Env:
     db: Database
     conversation: Conversation
     ann: int
-    now: list[float]
+    clock: FakeClock
     wakes: list[None]
 
     async def say(self, ctx: ChatContext, text: str) -> str:
@@ -52,16 +52,16 @@ class Env:
 
 @pytest.fixture
 async def env(tmp_path: Path) -> AsyncIterator[Env]:
-    now, wakes = [NOW], []
+    clock, wakes = FakeClock(NOW), []
     async with Database.open(str(tmp_path / "db.sqlite")) as db:
         ann = await Users(db).ensure(Platform.TELEGRAM, "1", "Ann", "1", now=NOW)
         await Accounts(db).add(ann.id, "bybit", "main", wallet_address="x", now=NOW)
         accounts = AccountService(db, None, Vault(Secret(generate_key())))  # type: ignore[arg-type]
         conversation = Conversation(
             db, accounts, AlertService(db), PortfolioService(accounts, {}),
-            clock=lambda: now[0], wake=lambda: wakes.append(None),
+            clock=clock, wake=lambda: wakes.append(None),
         )  # fmt: skip
-        yield Env(db, conversation, ann.id, now, wakes)
+        yield Env(db, conversation, ann.id, clock, wakes)
 
 
 async def test_a_code_is_80_bits_grouped_and_read_in_any_case(env: Env) -> None:
@@ -80,12 +80,12 @@ async def test_wrong_codes_are_limited_and_the_answer_says_when(env: Env) -> Non
     for left in (4, 3, 2, 1, 0):
         wrong = await env.say(DISCORD, "/connect 0000-0000-0000-0000")
         assert wrong.startswith("That code is unknown or expired") and f"({left} more" in wrong
-        env.now[0] += 60
+        env.clock.advance(60)
     refused = await env.say(DISCORD, f"/connect {await env.code()}")
     assert (
         refused == "Too many wrong codes from this chat: try again after 23:13:20 UTC (in 55 min)."
     )
-    env.now[0] = NOW + 3600
+    env.clock.now = NOW + 3600
     assert (await env.say(DISCORD, f"/connect {await env.code()}")).startswith("Connected")
 
 

@@ -67,6 +67,7 @@ async def _seed(db: Database, account: LinkedAccount) -> None:
             )
 
 
+@pytest.mark.slow
 async def test_a_digest_from_thirty_days_of_snapshots(db: Database) -> None:
     account = await _account(db)
     await _seed(db, account)

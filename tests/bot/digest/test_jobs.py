@@ -77,8 +77,8 @@ async def world(
         latest = {account.id: analyze(loaded.snapshot, volatility=loaded.volatility)}
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.start()
-        clock = [_utc("2026-11-26T12:00:00").timestamp()]
-        jobs = DigestJobs(db, scheduler, latest, clock=lambda: clock[0])
+        clock = FakeClock(_utc("2026-11-26T12:00:00").timestamp())
+        jobs = DigestJobs(db, scheduler, latest, clock=clock)
         try:
             yield db, jobs, scheduler, user.id
         finally:

@@ -325,7 +325,10 @@ async def test_subscribed_digests_arrive_on_schedule_on_both_platforms(world: Wo
         lambda: any("Linked hyperliquid" in m.plain for m in telegram.bot_messages(9101)),
         timeout=30,
     )
-    due = datetime.now(UTC) + timedelta(seconds=90)
+    # The first whole minute at least 15 s away: time to subscribe on both platforms, and a
+    # wait of 15-75 s (it was 30-90 s).
+    soon = datetime.now(UTC) + timedelta(seconds=15)
+    due = soon.replace(second=0, microsecond=0) + timedelta(minutes=1)
     at = due.strftime("%H:%M")
     asked = fake.slash(ANN, "digest", {"args": f"subscribe at {at} UTC"})
     await _answer(fake, asked, f"Daily digest at {at} UTC")

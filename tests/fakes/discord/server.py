@@ -1,7 +1,8 @@
 """The fake Discord: REST API under ``/api/v10`` and a gateway websocket at ``/gateway``.
 
-Point the real discord.py at it with ``discord.http.Route.BASE = f"{fake.url}/api/v10"`` and
-``discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.ws_url)``. Tests build the
+Point liqwatch's Discord adapter at it with ``DISCORD_API_URL = f"{fake.url}/api/v10"`` and
+``DISCORD_GATEWAY_URL = fake.ws_url`` (the adapter configures its own client: discord.py's class
+attributes are never rewritten). Tests build the
 world (``guild``, ``user``, ``set_permissions``), act as users (``slash``, ``autocomplete``,
 ``click``), inject faults (``fail``) and read back what the bot did (``calls``, ``responses``,
 ``channel_messages``, ``synced_commands``).
