@@ -210,14 +210,9 @@ def _severity(specs: Sequence[RuleSpec], p: PositionView, distance: float) -> Se
     breached = [
         spec.severity
         for spec in specs
-        if spec.breached(distance) and _covers(spec, p.symbol, p.underlying)
+        if spec.breached(distance) and spec.covers(p.symbol, p.underlying)
     ]
     return max(breached, key=lambda s: s.rank, default=None)
-
-
-def _covers(spec: RuleSpec, symbol: str, underlying: str) -> bool:
-    wanted = {s.upper() for s in spec.symbols}
-    return not wanted or symbol.upper() in wanted or underlying.upper() in wanted
 
 
 async def _history(db: Database, ids: Sequence[int], *, since: float, until: float) -> list[Point]:

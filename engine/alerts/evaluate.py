@@ -64,14 +64,7 @@ def _in_scope(rule: Rule, observation: Observation) -> bool:
 def _subjects(rule: Rule, observation: Observation) -> tuple[Subject, ...]:
     if KINDS[rule.kind].account_level:
         return (observation.account_subject,)
-    wanted = {s.upper() for s in rule.spec.symbols}
-    if not wanted:
-        return observation.positions
-    return tuple(
-        s
-        for s in observation.positions
-        if (s.symbol or "").upper() in wanted or (s.base or "").upper() in wanted
-    )
+    return tuple(s for s in observation.positions if rule.spec.covers(s.symbol, s.base))
 
 
 def _transition(run: _Pass, live: dict[tuple[int, str], Alert]) -> None:

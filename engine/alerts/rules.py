@@ -124,6 +124,11 @@ class RuleSpec:
         gap = abs(self.threshold) * info.clear_gap if info.relative else info.clear_gap
         return self.threshold + gap if self.op is Op.BELOW else self.threshold - gap
 
+    def covers(self, symbol: str | None, base: str | None) -> bool:
+        """Whether a position (its full symbol and its base) is one this rule watches."""
+        wanted = {s.upper() for s in self.symbols}
+        return not wanted or (symbol or "").upper() in wanted or (base or "").upper() in wanted
+
     def breached(self, value: float) -> bool:
         """The firing condition (NaN never breaches)."""
         return value < self.threshold if self.op is Op.BELOW else value > self.threshold
