@@ -73,16 +73,8 @@ class Conversation:
     def _wake(self) -> None:
         if self.wake is not None:
             self.wake()
-        elif self.digest_jobs is not None:
-            self.digest_jobs.wake()
-
-    @property
-    def digest_jobs(self) -> DigestJobs | None:
-        return self.digests.jobs
-
-    @digest_jobs.setter
-    def digest_jobs(self, jobs: DigestJobs | None) -> None:
-        self.digests.jobs = jobs
+        elif self.digests.jobs is not None:
+            self.digests.jobs.wake()
 
     async def user(self, ctx: ChatContext) -> int:
         """The sender's user id, registered on first contact; a private chat is remembered

@@ -28,7 +28,6 @@ EXAMPLES: dict[Kind, str] = {
     Kind.BLIND: "blind on main",
     Kind.AUTH: "auth critical",
 }
-RULE_USAGE = f"/alert add {EXAMPLES[Kind.LIQ]}"
 #: Durations (snooze, silence, ``for``) are capped so a typo cannot mute an account for years.
 MAX_FOR_POLLS = 1_000
 

@@ -290,7 +290,7 @@ async def test_an_ephemeral_answer_shows_own_and_shared_accounts_once(env: Env) 
 
     assert labels((await conv.handle(ann, "/accounts")).text) == ["hedge", "main", "bobs"]
     assert labels((await conv.handle(_ctx("1", DESK), "/accounts")).text) == ["main", "bobs"]
-    conv.digest_jobs = DigestJobs(env.db, AsyncIOScheduler(), {})
+    conv.digests.jobs = DigestJobs(env.db, AsyncIOScheduler(), {})
     assert (await conv.handle(ann, "/chart exposure hedge")).images
     refused = await conv.handle(_ctx("1", DESK), "/chart exposure hedge")
     assert not refused.images and 'No account "hedge" here' in refused.text
