@@ -76,7 +76,7 @@ def _transition(run: _Pass, live: dict[tuple[int, str], Alert]) -> None:
             value = subject.value(rule.kind)
             current = live.pop((rule.id, subject.key), None)
             if current is not None:
-                nxt = step(rule, current, value=value, at=obs.at)
+                nxt = step(rule, current, value=value, at=obs.at, poll=obs.poll)
                 if nxt is None:
                     run.dropped.append(current.id)
                 else:

@@ -47,6 +47,9 @@ class Observation:
     status: AccountStatus
     seen: bool
     subjects: tuple[Subject, ...] = field(default=())
+    #: From a poll (True) or a re-pricing at a streamed mark (False): ``for N polls`` counts
+    #: polls only, so a burst of ticks never fires such a rule sooner than N polls would.
+    poll: bool = True
 
     @property
     def account_subject(self) -> Subject:
@@ -79,8 +82,10 @@ def observe(
     *,
     at: float,
     funding: Mapping[str, float] | None = None,
+    poll: bool = True,
 ) -> Observation:
-    """A successful poll: the account's totals and every valid position's values."""
+    """A successful poll (or, ``poll=False``, the last poll's positions re-priced at streamed
+    marks): the account's totals and every valid position's values."""
     portfolio = analysis.portfolio
     totals = {
         **_health(AccountStatus.ACTIVE),
@@ -89,7 +94,9 @@ def observe(
         Kind.EXPOSURE_ACCOUNT: float(portfolio.gross_exposure_usd),
     }
     subjects = [Subject("", totals), *_positions(analysis, funding or {})]
-    return Observation(account, at, AccountStatus.ACTIVE, seen=True, subjects=tuple(subjects))
+    return Observation(
+        account, at, AccountStatus.ACTIVE, seen=True, subjects=tuple(subjects), poll=poll
+    )
 
 
 def _columns(analysis: Analysis) -> dict[Kind, np.ndarray]:

@@ -78,10 +78,11 @@ def _fire(alert: Alert, at: float) -> Alert:
     return replace(alert, status=AlertStatus.FIRING, fired_at=at)
 
 
-def step(rule: Rule, alert: Alert, *, value: float, at: float) -> Alert | None:
-    """The next state of a live episode given this poll's value; None drops a pending one.
+def step(rule: Rule, alert: Alert, *, value: float, at: float, poll: bool = True) -> Alert | None:
+    """The next state of a live episode given this look's value; None drops a pending one.
 
-    NaN (the value is unknown this poll) changes nothing but the timestamp of the reason.
+    NaN (the value is unknown this poll) changes nothing but the timestamp of the reason. A
+    look that is not a poll (a streamed mark) moves everything but the poll count.
     """
     if math.isnan(value):
         return alert
@@ -89,12 +90,12 @@ def step(rule: Rule, alert: Alert, *, value: float, at: float) -> Alert | None:
     if alert.status is AlertStatus.PENDING:
         if not rule.spec.breached(value):
             return None  # one wick: it never fired, nobody hears of it
-        polls = alert.polls + 1
+        polls = alert.polls + int(poll)
         pending = replace(alert, polls=polls, value=value, worst=worst)
         return _fire(pending, at) if _due(rule, polls, alert.since, at) else pending
     if rule.spec.cleared(value):
         return resolve(replace(alert, value=value, worst=worst), at=at)
-    return replace(alert, polls=alert.polls + 1, value=value, worst=worst)
+    return replace(alert, polls=alert.polls + int(poll), value=value, worst=worst)
 
 
 def resolve(alert: Alert, *, at: float, detail: str = "") -> Alert:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from engine.alerts.events import AlertStatus, Reason
 from engine.alerts.policy import Silence
 from engine.alerts.quiet import ChatSettings
@@ -43,6 +45,25 @@ def test_for_polls_fires_on_the_nth_consecutive_breach() -> None:
     out = run(seen(60, position(BTC, liq=4.0)))
     assert items(out) == [(1, "firing", "FIRST")]
     assert run.alerts[1].fired_at == 60
+
+
+def test_streamed_marks_never_count_as_polls_for_a_for_n_polls_rule() -> None:
+    """for 3 polls: a breach seen at a poll, then a burst of ticks, is still pending; the
+    second and third polls fire it (ticks move values, not the poll count)."""
+    run = Run([liq(1, 5.0, for_polls=3)])
+    run(seen(0, position(BTC, liq=4.0)))
+    for at in (0.25, 0.5, 0.75, 1.0):
+        out = run(replace(seen(at, position(BTC, liq=3.9)), poll=False))
+        assert not out.messages and run.alerts[1].status is AlertStatus.PENDING
+    assert not run(seen(30, position(BTC, liq=4.0))).messages
+    assert items(run(seen(60, position(BTC, liq=4.0)))) == [(1, "firing", "FIRST")]
+
+
+def test_a_rule_without_for_fires_on_the_first_streamed_breach() -> None:
+    """No ``for``: the first look that breaches fires, a tick as well as a poll."""
+    run = Run([liq(1, 5.0)])
+    out = run(replace(seen(0.25, position(BTC, liq=4.0)), poll=False))
+    assert items(out) == [(1, "firing", "FIRST")]
 
 
 def test_for_seconds_waits_for_the_duration_whatever_the_poll_count() -> None:
