@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 
 from bot.monitor.poller import PollEvent
-from engine.alerts.evaluate import Evaluation, evaluate
+from engine.alerts.evaluate import Evaluation, evaluate, material
 from engine.alerts.observe import Observation, observe, observe_failure
 from engine.alerts.policy import Policy
 from storage import Transaction
@@ -25,7 +25,9 @@ def observation(event: PollEvent) -> Observation:
     """What the rules see of one poll."""
     if event.analysis is None:
         return observe_failure(event.account, at=event.at, status=event.status)
-    return observe(event.analysis, event.account, at=event.at, funding=event.funding)
+    return observe(
+        event.analysis, event.account, at=event.at, funding=event.funding, poll=event.poll
+    )
 
 
 class AlertPipeline:
@@ -40,17 +42,27 @@ class AlertPipeline:
         self.queued = 0
 
     async def __call__(self, tx: Transaction, event: PollEvent) -> None:
-        owner = event.account.owner_id
+        await self.stage(tx, event)
+
+    async def stage(self, tx: Transaction, event: PollEvent) -> bool:
+        """Evaluate one event and write what it decided; whether it wrote anything. A poll
+        always writes (values, the decision log); a re-pricing at streamed marks writes only
+        what changes what anyone is told (``engine.alerts.evaluate.material``)."""
+        owner, alerts = event.account.owner_id, Alerts(tx.db)
+        live = await alerts.live(event.account.id, tx=tx)
         result = evaluate(
             observation(event),
             rules=await Rules(tx.db).in_scope(owner, event.account.id, tx=tx),
-            alerts=await Alerts(tx.db).live(event.account.id, tx=tx),
-            silences=await Alerts(tx.db).silences(owner, event.at, tx=tx),
-            chats=await Alerts(tx.db).recipients(owner, event.account.id, tx=tx),
-            next_id=await Alerts(tx.db).next_id(tx=tx),
+            alerts=live,
+            silences=await alerts.silences(owner, event.at, tx=tx),
+            chats=await alerts.recipients(owner, event.account.id, tx=tx),
+            next_id=await alerts.next_id(tx=tx),
             policy=self.policy,
         )
+        if not event.poll and not material(result, live):
+            return False
         await self.write(tx, result, at=event.at)
+        return True
 
     async def write(self, tx: Transaction, result: Evaluation, *, at: float) -> None:
         """Alert rows, decision log and outbox rows, inside the caller's transaction."""

@@ -56,6 +56,8 @@ class PollEvent:
     failure: ExchangeFailure | None = None
     #: Funding rate per symbol (a fraction per funding interval) when the venue reported it.
     funding: Mapping[str, float] = field(default_factory=dict)
+    #: From a poll (True), or the last poll's positions re-priced at streamed marks (False).
+    poll: bool = True
 
 
 class AlertStage(Protocol):

@@ -237,3 +237,22 @@ def _held(verdict: Verdict, *, delivered: bool, reachable: bool) -> Verdict:
     if verdict.reason is Reason.RESOLVED:
         return Verdict(Reason.RESOLVED_QUIET, "quiet hours or no reachable chat")
     return Verdict(Reason.QUIET if reachable else Reason.NO_RECIPIENT, verdict.detail)
+
+
+def material(evaluation: Evaluation, before: Sequence[Alert]) -> bool:
+    """Whether an evaluation changes what anyone is or will be told: an episode started,
+    dropped, fired, resolved or notified, or a message to send. A streamed mark that only moves
+    a firing alert's value changes nothing material (the next poll records the value), so the
+    caller can skip writing it: ticks come four times a second."""
+    if evaluation.messages or evaluation.dropped:
+        return True
+    old = {a.id: a for a in before}
+    for alert in evaluation.alerts:
+        prior = old.get(alert.id)
+        if prior is None or (prior.status, prior.last_notified_at, prior.fired_at) != (
+            alert.status,
+            alert.last_notified_at,
+            alert.fired_at,
+        ):
+            return True
+    return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from engine.alerts.evaluate import material
 from engine.alerts.events import AlertStatus, Reason
 from engine.alerts.policy import Silence
 from engine.alerts.quiet import ChatSettings
@@ -305,3 +306,24 @@ def test_auth_failure_fires_critical_and_clears_when_active_again() -> None:
         (Kind.AUTH, Severity.CRITICAL)
     ]
     assert items(run(seen(30)))[0][1:] == ("resolved", "RESOLVED")
+
+
+def test_a_tick_that_only_moves_a_firing_value_is_not_material() -> None:
+    """Firing at 4 %, a tick at 3.9 % (no repeat due, no escalation) tells nobody anything:
+    not material; a tick that resolves it is."""
+    run = Run([liq(1, 5.0)])
+    run(seen(0, position(BTC, liq=4.0)))
+    before = [a for a in run.alerts.values() if a.live]
+    quiet_tick = run(replace(seen(1.0, position(BTC, liq=3.9)), poll=False))
+    assert not material(quiet_tick, before)
+    before = [a for a in run.alerts.values() if a.live]
+    recovered = run(replace(seen(2.0, position(BTC, liq=20.0)), poll=False))
+    assert material(recovered, before) and items(recovered) == [(1, "resolved", "RESOLVED")]
+
+
+def test_a_tick_that_starts_an_episode_is_material() -> None:
+    """A first breach on a tick under ``for 60s`` sends nothing yet but starts a pending
+    episode, which must be stored."""
+    run = Run([liq(1, 5.0, for_s=60.0)])
+    out = run(replace(seen(0.25, position(BTC, liq=4.0)), poll=False))
+    assert not out.messages and material(out, [])
