@@ -48,6 +48,10 @@ class Settings:
     master_key: Secret | None = None
     poll_s: float = DEFAULT_POLL_S
     exchange_url_prefix: str | None = None
+    #: The same for exchange websockets: wss://HOST/PATH → PREFIX/HOST/PATH.
+    exchange_ws_url_prefix: str | None = None
+    #: Follow marks over the venues' websockets (False: REST polls only).
+    stream: bool = True
     blind_after: int = 5
     retention_days: float = 90.0
     log_level: str = "INFO"
@@ -92,6 +96,8 @@ class Settings:
             master_key=Secret(key) if key else None,
             poll_s=_number(merged, "LIQWATCH_POLL_SECONDS", DEFAULT_POLL_S, minimum=MIN_POLL_S),
             exchange_url_prefix=_url(merged, "LIQWATCH_EXCHANGE_URL_PREFIX"),
+            exchange_ws_url_prefix=_prefix(_ws_url(merged, "LIQWATCH_EXCHANGE_WS_URL_PREFIX")),
+            stream=_switch(merged, "LIQWATCH_STREAM", default=True),
             blind_after=int(_number(merged, "LIQWATCH_BLIND_AFTER", 5, minimum=1)),
             retention_days=_number(merged, "LIQWATCH_SNAPSHOT_RETENTION_DAYS", 90, minimum=1),
             log_level=_level(merged.get("LIQWATCH_LOG_LEVEL", "INFO")),
@@ -179,6 +185,22 @@ def _discord_token(raw: str) -> str:
     if any(c.isspace() for c in raw) or raw.lower().startswith("bot"):
         raise SettingsError("DISCORD_BOT_TOKEN does not look like a bot token")
     return raw
+
+
+def _prefix(url: str | None) -> str | None:
+    """A URL prefix without its trailing slash (the venue's host and path follow one)."""
+    return None if url is None else url.rstrip("/")
+
+
+def _switch(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("on", "true", "1", "yes"):
+        return True
+    if raw in ("off", "false", "0", "no"):
+        return False
+    raise SettingsError(f"{name} must be on or off, got {env[name]!r}")
 
 
 def _ws_url(env: Mapping[str, str], name: str) -> str | None:

@@ -15,6 +15,7 @@ def test_defaults_are_documented_values() -> None:
     assert settings.db_path == Path("./liqwatch.db")
     assert settings.poll_s == 30.0 and settings.master_key is None
     assert settings.exchange_url_prefix is None
+    assert settings.stream and settings.exchange_ws_url_prefix is None
 
 
 @pytest.mark.parametrize(
@@ -28,6 +29,11 @@ def test_defaults_are_documented_values() -> None:
         ({"TELEGRAM_BOT_TOKEN": "not a token"}, "TELEGRAM_BOT_TOKEN"),
         ({"TELEGRAM_BOT_TOKEN": "123456:"}, "TELEGRAM_BOT_TOKEN"),
         ({"TELEGRAM_API_URL": "api.telegram.org"}, "TELEGRAM_API_URL"),
+        ({"LIQWATCH_STREAM": "sometimes"}, "LIQWATCH_STREAM"),
+        (
+            {"LIQWATCH_EXCHANGE_WS_URL_PREFIX": "http://127.0.0.1:9"},
+            "LIQWATCH_EXCHANGE_WS_URL_PREFIX",
+        ),
     ],
 )
 def test_bad_values_fail_fast_naming_the_variable(env: dict[str, str], name: str) -> None:
@@ -85,3 +91,11 @@ def test_retention_periods_are_at_least_a_day_and_named_when_wrong(name: str) ->
 def _field(name: str) -> str:
     """LIQWATCH_OUTBOX_RETENTION_DAYS → outbox_retention_days."""
     return name.removeprefix("LIQWATCH_").lower()
+
+
+def test_streaming_is_on_by_default_and_can_be_turned_off() -> None:
+    """LIQWATCH_STREAM=off polls only; the websocket prefix takes ws:// for a local server."""
+    off = Settings.from_env({"LIQWATCH_STREAM": "off"})
+    on = Settings.from_env({"LIQWATCH_EXCHANGE_WS_URL_PREFIX": "ws://127.0.0.1:9/"})
+    assert not off.stream and on.stream
+    assert on.exchange_ws_url_prefix == "ws://127.0.0.1:9"
