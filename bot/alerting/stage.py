@@ -10,9 +10,10 @@ import logging
 from collections.abc import Callable
 
 from bot.monitor.poller import PollEvent
-from engine.alerts.evaluate import Evaluation, evaluate, material
+from engine.alerts.evaluate import Evaluation, breaches, evaluate, material
 from engine.alerts.observe import Observation, observe, observe_failure
 from engine.alerts.policy import Policy
+from engine.alerts.rules import Rule
 from storage import Transaction
 from storage.alerts import Alerts
 from storage.outbox import Outbox
@@ -40,7 +41,20 @@ class AlertPipeline:
         self.wake = wake
         #: Messages queued (the demo's summary reads it).
         self.queued = 0
+        #: Per account, the rules in scope and whether it has live alerts, as of its last
+        #: evaluation: what lets a streamed mark skip accounts nowhere near a threshold.
+        self._rules: dict[int, list[Rule]] = {}
+        self._live: dict[int, bool] = {}
 
+    def worth_a_look(self, event: PollEvent) -> bool:
+        """Whether a re-pricing at streamed marks needs the full evaluation: the account was
+        never evaluated, has live alerts (they may resolve, repeat or escalate), or breaches
+        a rule. Rules changed since its last poll are seen from its next one."""
+        account_id = event.account.id
+        rules = self._rules.get(account_id)
+        if rules is None or self._live.get(account_id, True):
+            return True
+        return breaches(observation(event), rules)
     async def __call__(self, tx: Transaction, event: PollEvent) -> None:
         await self.stage(tx, event)
 
@@ -50,9 +64,11 @@ class AlertPipeline:
         what changes what anyone is told (``engine.alerts.evaluate.material``)."""
         owner, alerts = event.account.owner_id, Alerts(tx.db)
         live = await alerts.live(event.account.id, tx=tx)
+        rules = await Rules(tx.db).in_scope(owner, event.account.id, tx=tx)
+        self._rules[event.account.id] = rules
         result = evaluate(
             observation(event),
-            rules=await Rules(tx.db).in_scope(owner, event.account.id, tx=tx),
+            rules=rules,
             alerts=live,
             silences=await alerts.silences(owner, event.at, tx=tx),
             chats=await alerts.recipients(owner, event.account.id, tx=tx),
@@ -60,8 +76,10 @@ class AlertPipeline:
             policy=self.policy,
         )
         if not event.poll and not material(result, live):
+            self._live[event.account.id] = bool(live)
             return False
         await self.write(tx, result, at=event.at)
+        self._live[event.account.id] = any(a.live for a in result.alerts)
         return True
 
     async def write(self, tx: Transaction, result: Evaluation, *, at: float) -> None:

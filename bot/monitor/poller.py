@@ -22,10 +22,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.analysis.snapshot import parse
 from bot.delivery.ops import OpsAlerts
 from bot.exchanges import AccountReader, Credentials, ExchangeFailure
+from bot.monitor.alarms import ProxyAlarm, state_changed
+from bot.monitor.book import Book
 from bot.monitor.summary import summarise
 from bot.security.vault import Vault, VaultError
-from engine.alerts.events import NoticeKind, OpsNotice
-from engine.alerts.rules import Severity
 from engine.analysis import Analysis, analyze
 from engine.domain import AccountStatus, LinkedAccount
 from storage import Database, Transaction
@@ -118,12 +118,11 @@ class Monitor:
         self.accounts, self.snapshots = Accounts(db), Snapshots(db)
         self.poll_s, self.blind_after, self.retention_days = poll_s, blind_after, retention_days
         self.alerts, self.ops, self.auth_grace_s, self.clock = alerts, ops, auth_grace_s, clock
-        #: Dedup keys of operator messages told this hour (the outbox dedups too, but this
-        #: spares it a write on every poll while a proxy keeps refusing us).
-        self._told: set[str] = set()
+        self._proxy = ProxyAlarm(self.accounts)
         self.stats = MonitorStats()
-        #: The latest analysis per account: what /risk and /stress answer from.
-        self.latest: dict[int, Analysis] = {}
+        #: The latest analysis per account (a poll's, re-priced at streamed marks since):
+        #: what /positions, /risk and /stress answer from.
+        self.latest = Book()
         #: Polls running now: ``stop`` lets them finish instead of cancelling mid-transaction.
         self._inflight = 0
         #: Told whenever a poll ends either way (``stop`` and ``first_round`` wait on it).
@@ -222,7 +221,7 @@ class Monitor:
         """Forget every account no longer polled (paused, auth_failed, removed by another
         process): its latest analysis, and its ccxt instance with the decrypted keys in it."""
         for account_id in [a for a in self.latest if a not in pollable]:
-            del self.latest[account_id]
+            self.latest.drop(account_id)
         for key in self.hub.account_keys():
             if key.isdigit() and int(key) not in pollable:
                 await self.hub.drop(key)
@@ -310,8 +309,8 @@ class Monitor:
         self.stats.polls += 1
         self._seen.add(account.id)
         self.stats.last_poll_at = self.stats.last_cycle_at = at
-        self.latest[account.id] = analysis
-        _state_changed(account, AccountStatus.ACTIVE)
+        self.latest.put(account, analysis)
+        state_changed(account, AccountStatus.ACTIVE)
         elapsed = self.clock() - started
         if elapsed > (account.poll_s or self.poll_s):
             self.stats.overruns += 1
@@ -330,9 +329,10 @@ class Monitor:
             event = PollEvent(account, at, status or account.status, failure=failure)
             await self.alerts(tx, event)
         log.warning("poll of account %s failed (%s): %s", account.id, failure.kind, failure)
-        _state_changed(account, event.status)
+        state_changed(account, event.status)
+        self.latest.set_status(account.id, event.status)  # not re-priced until polled again
         if failure.kind == "proxy":
-            await self._tell_proxy(account, failure, at, event.status)
+            await self._proxy.tell(self.ops, account, failure, at, event.status)
         if status == AccountStatus.AUTH_FAILED:
             await self.sync()  # its job goes: it is not polled again until re-linked
         return event
@@ -362,40 +362,5 @@ class Monitor:
             account.id, at, error, self.blind_after, key_rejected=True, tx=tx
         )
 
-    async def _tell_proxy(
-        self, account: LinkedAccount, failure: ExchangeFailure, at: float, status: AccountStatus
-    ) -> None:
-        """A proxy in front of the venue refused us: the operator's problem, not the owner's.
-        Told once an hour per venue, and again within the hour if it leaves accounts blind."""
-        if self.ops is None:
-            return
-        severity = Severity.CRITICAL if status == AccountStatus.BLIND else Severity.WARNING
-        hour = f"{int(at // OPS_REPEAT_S)}"
-        key = f"ops:proxy:{account.venue}:{severity.value}:{hour}"
-        if key in self._told:
-            return
-        self._told = {k for k in self._told if k.endswith(f":{hour}")} | {key}
-        venue = account.venue
-        watched = sum(1 for a in await self.accounts.all_pollable() if a.venue == venue)
-        detail = (
-            f"a proxy in front of {venue} refused liqwatch (HTTP {failure.status}): check its "
-            f"credentials and allow-list; the {venue} accounts cannot be watched until it lets "
-            "liqwatch through"
-        )
-        notice = OpsNotice(
-            NoticeKind.OPERATOR, at, severity, accounts=watched, subject=venue, detail=detail
-        )
-        await self.ops.tell(notice, key)
-
     def _on_skipped(self, event: JobExecutionEvent | Any) -> None:
         self.stats.skipped += 1
-
-
-def _state_changed(account: LinkedAccount, status: AccountStatus) -> None:
-    """An account's state change is what an operator reads the INFO log for (one line each,
-    not one per poll)."""
-    if status != account.status:
-        log.info(
-            "account %s (%s, %s) is now %s (was %s)",
-            account.id, account.label, account.venue, status, account.status,
-        )  # fmt: skip

@@ -256,3 +256,15 @@ def material(evaluation: Evaluation, before: Sequence[Alert]) -> bool:
         ):
             return True
     return False
+
+
+def breaches(observation: Observation, rules: Sequence[Rule]) -> bool:
+    """Whether any enabled rule in scope is breached by what ``observation`` saw: cheap, so a
+    stream of marks can skip the full evaluation for accounts nowhere near a threshold (an
+    account with live alerts needs the full one anyway: it may resolve or escalate)."""
+    return any(
+        rule.spec.breached(subject.value(rule.kind))
+        for rule in rules
+        if _in_scope(rule, observation)
+        for subject in _subjects(rule, observation)
+    )

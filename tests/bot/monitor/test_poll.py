@@ -87,7 +87,7 @@ async def test_each_state_change_is_one_info_line_and_polls_are_not(
 ) -> None:
     """An operator's INFO log says when an account went blind and came back: once each, not
     once per poll (the per-poll failure is a WARNING of its own)."""
-    caplog.set_level(logging.INFO, logger="bot.monitor.poller")
+    caplog.set_level(logging.INFO, logger="bot.monitor")
     account = await world.link("bybit")
     world.fake.fail("bybit", status=503, body="Service Unavailable", times=1000)
     for _ in range(5):

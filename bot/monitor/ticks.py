@@ -1,0 +1,139 @@
+"""Streamed marks into alerts: coalesce ticks, re-price the book, run the alert stage.
+
+Ticks arrive from the venues' streams many times a second. They are gathered per venue and
+applied at most every ``coalesce_s``: one re-pricing of the accounts holding a symbol that
+moved, then, in ONE transaction for the whole batch, the alert stage for the accounts worth a
+look (near a threshold, or with live alerts). A batch that changes nothing anyone is told
+writes nothing. Snapshots stay at poll cadence: ticks never store one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.monitor.book import Book
+from bot.monitor.poller import PollEvent
+from engine.domain import AccountStatus
+from storage import Database, Transaction
+
+log = logging.getLogger(__name__)
+
+#: At most one re-pricing per this many seconds (a venue pushes marks every 0.1-1 s per
+#: symbol; re-pricing more often than a phone can show buys nothing).
+COALESCE_S = 0.25
+
+
+class Tick(Protocol):
+    """One streamed mark (``bot.stream.MarkTick`` is one)."""
+
+    @property
+    def venue(self) -> str: ...
+
+    @property
+    def symbol(self) -> str: ...
+
+    @property
+    def mark(self) -> float: ...
+
+
+class Stage(Protocol):
+    """The alert stage's tick side (``bot.alerting.stage.AlertPipeline``)."""
+
+    def worth_a_look(self, event: PollEvent) -> bool: ...
+
+    async def stage(self, tx: Transaction, event: PollEvent) -> bool: ...
+
+
+@dataclass
+class TickStats:
+    """What the stream did to the book, since start (operators and benchmarks read it)."""
+
+    ticks: int = 0
+    batches: int = 0
+    repriced: int = 0
+    looked_at: int = 0
+    written: int = 0
+    last_tick_at: float | None = None
+    #: Seconds from the oldest tick of a batch to its alert stage's commit, last batch.
+    last_latency_s: float | None = None
+
+
+class TickStage:
+    """``on_ticks`` is the streams' callback (cheap, synchronous); ``run`` applies batches."""
+
+    def __init__(
+        self,
+        db: Database,
+        book: Book,
+        alerts: Stage,
+        *,
+        coalesce_s: float = COALESCE_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db, self.book, self.alerts = db, book, alerts
+        self.coalesce_s, self.clock = coalesce_s, clock
+        self.stats = TickStats()
+        #: Venue → symbol → latest mark not applied yet.
+        self._pending: dict[str, dict[str, float]] = {}
+        self._first_pending_at: float | None = None
+        self._arrived = asyncio.Event()
+
+    def on_ticks(self, ticks: Sequence[Tick]) -> None:
+        """Keep the latest finite mark per (venue, symbol); wake ``run``."""
+        for tick in ticks:
+            if math.isfinite(tick.mark) and tick.mark > 0:
+                self._pending.setdefault(tick.venue, {})[tick.symbol] = float(tick.mark)
+                self.stats.ticks += 1
+        if self._pending:
+            now = self.clock()
+            self.stats.last_tick_at = now
+            if self._first_pending_at is None:
+                self._first_pending_at = now
+            self._arrived.set()
+
+    async def run(self) -> None:
+        """Apply batches until cancelled, at most one per ``coalesce_s``."""
+        while True:
+            await self._arrived.wait()
+            self._arrived.clear()
+            await self.apply()
+            await asyncio.sleep(self.coalesce_s)
+
+    async def apply(self) -> int:
+        """Apply every pending mark now; the number of accounts whose alerts were written."""
+        batch, self._pending = self._pending, {}
+        first, self._first_pending_at = self._first_pending_at, None
+        if not batch:
+            return 0
+        self.stats.batches += 1
+        events = self._events(batch)
+        written = await self._stage(events) if events else 0
+        if first is not None:
+            self.stats.last_latency_s = self.clock() - first
+        return written
+
+    def _events(self, batch: dict[str, dict[str, float]]) -> list[PollEvent]:
+        at = self.clock()
+        events = []
+        for venue, marks in batch.items():
+            for account, analysis in self.book.reprice(venue, marks):
+                self.stats.repriced += 1
+                event = PollEvent(account, at, AccountStatus.ACTIVE, analysis=analysis, poll=False)
+                if self.alerts.worth_a_look(event):
+                    events.append(event)
+        return events
+
+    async def _stage(self, events: list[PollEvent]) -> int:
+        written = 0
+        async with self.db.transaction() as tx:
+            for event in events:
+                written += await self.alerts.stage(tx, event)
+        self.stats.looked_at += len(events)
+        self.stats.written += written
+        return written
