@@ -15,7 +15,7 @@ import numpy as np
 
 from engine.liquidation import binance, bitmex, bybit, deribit, generic, hyperliquid, okx
 from engine.liquidation.context import Context, Rule, build_context
-from engine.liquidation.legs import LegPlan, build_legs, effective_entry
+from engine.liquidation.legs import LegPlan, Legs, build_legs, effective_entry
 from engine.liquidation.notes import Notes
 from engine.liquidation.select import select
 from engine.liquidation.solve import Solution, ratio, ratio_at_mark, solve
@@ -23,7 +23,7 @@ from engine.model import FORMULAS, Formula, Positions, formula_code
 from engine.normalise import Snapshot
 from engine.types import BoolArray, FloatArray, IntArray
 
-__all__ = ["RULES", "Liquidation", "compute", "margin_ratio_at"]
+__all__ = ["RULES", "Liquidation", "Prepared", "compute", "margin_ratio_at", "planned_legs"]
 
 #: Formula → how it is priced. ``Formula.NONE`` has no rule.
 RULES: dict[Formula, Rule] = {
@@ -59,7 +59,10 @@ class Liquidation:
 
 
 @dataclass(frozen=True, eq=False)
-class _Prepared:
+class Prepared:
+    """A snapshot's equation per position before the solve: its legs and keys (``ctx``), its
+    formula, whether one applies (``active``), the outside terms and the notes so far."""
+
     ctx: Context
     formula: IntArray
     active: BoolArray
@@ -74,7 +77,7 @@ def compute(snapshot: Snapshot, *, mark: FloatArray | None = None) -> Liquidatio
     ``mark`` overrides ``snapshot.positions.mark`` (stress tests: shocked marks change the other
     positions' unrealised PnL in cross formulas).
     """
-    prep = _prepare(snapshot, mark)
+    prep = prepare(snapshot, mark)
     solution = solve(prep.ctx, prep.equity, prep.maint, prep.active)
     price = _in_range(prep, solution)
     return Liquidation(price=price, formula=prep.formula, notes=prep.notes.frozen())
@@ -89,15 +92,17 @@ def margin_ratio_at(
     In cross margin the legs of the position's symbol in its pool move together (one mark).
     NaN where no formula applies or an input is missing; +inf where equity is at or below 0.
     """
-    prep = _prepare(snapshot, mark)
+    prep = prepare(snapshot, mark)
     prices = _per_position(snapshot.positions, price, "price")
     return ratio(prep.ctx, prep.equity, prep.maint, prep.active, prices)
 
 
-def _prepare(snapshot: Snapshot, mark: FloatArray | None) -> _Prepared:
+def planned_legs(
+    snapshot: Snapshot, notes: Notes
+) -> tuple[IntArray, dict[Formula, BoolArray], Legs]:
+    """Each position's formula code, the formulas in use with their masks, and the legs as those
+    formulas plan them (brackets, maintenance fixed at entry, effective entry)."""
     positions = snapshot.positions
-    notes = Notes(len(positions))
-    marks = positions.mark if mark is None else _per_position(positions, mark, "mark")
     formula = select(positions, notes)
     entry = effective_entry(positions, notes)
     # Only the formulas some position uses run: an account holds one venue's two or three.
@@ -110,6 +115,16 @@ def _prepare(snapshot: Snapshot, mark: FloatArray | None) -> _Prepared:
     active = formula != formula_code(Formula.NONE)
     unknown_rate = np.isnan(legs.tiers.mmr[legs.tiers.table, 0])
     notes.add(active & ~plan.flat & unknown_rate, generic.MMR_UNKNOWN)
+    return formula, used, legs
+
+
+def prepare(snapshot: Snapshot, mark: FloatArray | None = None) -> Prepared:
+    """Everything ``compute`` solves, at ``mark`` (the snapshot's own marks when None)."""
+    positions = snapshot.positions
+    notes = Notes(len(positions))
+    marks = positions.mark if mark is None else _per_position(positions, mark, "mark")
+    formula, used, legs = planned_legs(snapshot, notes)
+    active = formula != formula_code(Formula.NONE)
     ctx = build_context(snapshot, marks, legs)
     equity = np.full(len(positions), np.nan)
     maint = np.full(len(positions), np.nan)
@@ -117,25 +132,38 @@ def _prepare(snapshot: Snapshot, mark: FloatArray | None) -> _Prepared:
         rule_equity, rule_maint = RULES[f].terms(ctx, mask, notes)
         np.copyto(equity, rule_equity, where=mask)
         np.copyto(maint, rule_maint, where=mask)
-    return _Prepared(ctx, formula, active, equity, maint, notes)
+    return Prepared(ctx, formula, active, equity, maint, notes)
 
 
-def _in_range(prep: _Prepared, solution: Solution) -> FloatArray:
-    """NaN where the equation has no positive finite root, with the notes that apply.
+def _in_range(prep: Prepared, solution: Solution) -> FloatArray:
+    """NaN where the equation has no positive finite root, with the notes that apply."""
+    price, past, none, unsettled = in_range(
+        prep.ctx, prep.equity, prep.maint, prep.active, solution
+    )
+    prep.notes.add(past, PAST)
+    prep.notes.add(none, NO_LIQUIDATION)
+    prep.notes.add(unsettled, UNSETTLED)
+    return price
+
+
+def in_range(
+    ctx: Context, equity: FloatArray, maint: FloatArray, active: BoolArray, solution: Solution
+) -> tuple[FloatArray, BoolArray, BoolArray, BoolArray]:
+    """The price where the root is positive and finite (else NaN) and the masks of the three
+    notes that may apply: already past liquidation, no liquidation price, not settled.
 
     A root far from the mark is kept: an over-collateralised short really does liquidate at
     many times the mark, and hiding it would hide the position's margin from the user.
     """
-    lp, notes = solution.price, prep.notes
+    lp = solution.price
     with np.errstate(invalid="ignore"):
         real = np.isfinite(lp) & (lp > 0)
-    at_mark = ratio_at_mark(prep.ctx, prep.equity, prep.maint, prep.active)
+    at_mark = ratio_at_mark(ctx, equity, maint, active)
     with np.errstate(invalid="ignore"):
         past = solution.defined & (at_mark >= 1.0)
-    notes.add(past, PAST)
-    notes.add(solution.defined & ~real & ~past, NO_LIQUIDATION)
-    notes.add(solution.defined & real & ~solution.settled, UNSETTLED)
-    return np.where(solution.defined & real, lp, np.nan)
+    none = solution.defined & ~real & ~past
+    unsettled = solution.defined & real & ~solution.settled
+    return np.where(solution.defined & real, lp, np.nan), past, none, unsettled
 
 
 def _per_position(positions: Positions, values: FloatArray, name: str) -> FloatArray:

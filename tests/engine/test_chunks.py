@@ -10,7 +10,7 @@ import pytest
 from benchmarks.synthetic import HORIZON_H, SIGMA, synthetic
 from engine import metrics
 from engine.analysis import analyze
-from engine.liquidation import _prepare
+from engine.liquidation import prepare
 from engine.liquidation.solve import solve
 from engine.model import CHUNK, chunks
 from engine.normalise import Snapshot
@@ -38,7 +38,7 @@ def test_chunks_cover_every_position_once() -> None:
 
 def test_chunked_solve_matches_the_whole_book_solve(book: Snapshot) -> None:
     """A one-way book solved chunk by chunk equals the general (grouped) solve to the bit."""
-    prep = _prepare(book, None)
+    prep = prepare(book)
     assert prep.ctx.singletons
     chunked = solve(prep.ctx, prep.equity, prep.maint, prep.active)
     whole = solve(replace(prep.ctx, singletons=False), prep.equity, prep.maint, prep.active)
