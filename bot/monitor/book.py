@@ -13,11 +13,9 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
-import numpy as np
-
 from engine.analysis import Analysis, analyze
 from engine.domain import AccountStatus, LinkedAccount
-from engine.normalise import Snapshot
+from engine.reprice import with_marks
 
 
 @dataclass
@@ -125,14 +123,6 @@ def _repriced(analysis: Analysis, marks: Mapping[str, float]) -> Analysis:
         horizon_hours=analysis.horizon_hours,
         target_distance_pct=float(analysis.advice.target_pct),
     )
-
-
-def with_marks(snapshot: Snapshot, marks: Mapping[str, float]) -> Snapshot:
-    """PLACEHOLDER until engine.reprice lands: the marks replaced, nothing else moved."""
-    positions = snapshot.positions
-    moved = np.array([marks.get(s, np.nan) for s in positions.symbol], dtype=np.float64)
-    mark = np.where(np.isnan(moved), positions.mark, moved)
-    return replace(snapshot, positions=replace(positions, mark=mark))
 
 
 def _with_status(account: LinkedAccount, status: AccountStatus) -> LinkedAccount:
