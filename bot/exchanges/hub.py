@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Self, TypeVar
@@ -286,6 +287,23 @@ class ExchangeHub:
             call=self._call_for(venue),
         )
 
+    async def fetch_marks(self, venue: str, symbols: Collection[str]) -> dict[str, float]:
+        """The mark price of each of ``symbols`` over REST on the shared public instance: one
+        request per group the venue answers at once (usually one: a market type, or Deribit's
+        currency). A symbol the venue does not list, or sends no finite positive mark for, is
+        left out; a failed request raises ``ExchangeFailure``."""
+        public = await self.public(venue)
+        marks: dict[str, float] = {}
+        for group in _mark_groups(venue, public.markets, symbols):
+            tickers = await self.call(venue, functools.partial(_fetch_marks, venue, public, group))
+            if not isinstance(tickers, dict):
+                raise ExchangeFailure("malformed", f"{venue} sent marks liqwatch could not read")
+            for symbol in group:
+                mark = _mark_of(venue, tickers.get(symbol))
+                if mark is not None:
+                    marks[symbol] = mark
+        return marks
+
     async def validate(self, venue: str, credentials: Credentials) -> list[str]:
         """Check credentials before linking: warnings, or ``LinkRefused`` with the reason."""
         return await validate.validate(self, venue, credentials)
@@ -306,3 +324,51 @@ def _wallet_params(venue: str, credentials: Credentials) -> dict[str, Any]:
     if not credentials.wallet_address:
         raise ExchangeFailure("auth", f"{venue} is tracked by wallet address, and none is set")
     return {"user": credentials.wallet_address}
+
+
+def _mark_groups(venue: str, markets: Any, symbols: Collection[str]) -> list[list[str]]:
+    """``symbols`` the venue lists, grouped by what one mark request can answer: a market type
+    (ccxt picks the endpoint from it), on Bybit also linear or inverse (its category), on
+    Deribit the base currency (its book summary is per currency)."""
+    groups: dict[tuple[Any, ...], list[str]] = {}
+    for symbol in sorted(set(symbols)):
+        market = markets.get(symbol) if isinstance(markets, dict) else None
+        if not isinstance(market, dict):
+            continue
+        key: tuple[Any, ...] = (market.get("type"),)
+        if venue == "deribit":
+            key = (market.get("base"),)
+        elif venue == "bybit":
+            key = (market.get("type"), bool(market.get("linear")))
+        groups.setdefault(key, []).append(symbol)
+    return list(groups.values())
+
+
+async def _fetch_marks(venue: str, public: Any, symbols: list[str]) -> Any:
+    """One request for the marks of ``symbols`` (one group of ``_mark_groups``)."""
+    if venue == "deribit":
+        # Every kind of the currency: with symbols ccxt would keep only the first one's kind.
+        base = public.markets[symbols[0]]["base"]
+        return await public.fetch_tickers(None, {"code": base})
+    if venue == "hyperliquid":
+        # metaAndAssetCtxs: the perps' contexts, each carrying its markPx.
+        return await public.fetch_tickers(symbols, {"type": "swap"})
+    if public.has.get("fetchMarkPrices") is True:
+        return await public.fetch_mark_prices(symbols)
+    return await public.fetch_tickers(symbols)
+
+
+def _mark_of(venue: str, ticker: Any) -> float | None:
+    """A REST ticker's mark: ``markPrice``, but Hyperliquid's context ``markPx`` (ccxt leaves
+    its ``markPrice`` empty). ``None`` unless finite and positive."""
+    if not isinstance(ticker, dict):
+        return None
+    raw: Any = ticker.get("markPrice")
+    info = ticker.get("info")
+    if venue == "hyperliquid" and isinstance(info, dict):
+        raw = info.get("markPx")
+    try:
+        mark = float(raw)
+    except (TypeError, ValueError):
+        return None
+    return mark if math.isfinite(mark) and mark > 0 else None

@@ -108,7 +108,7 @@ async def test_a_slow_sigma_read_delays_only_the_accounts_holding_the_symbol(
     assert "BTC/USD:BTC" in (await holder)["volatility"]
 
 
-@pytest.mark.parametrize("venue", ["okx", "deribit", "binancecoinm"])
+@pytest.mark.parametrize("venue", ["okx", "deribit"])
 async def test_venues_without_the_endpoints_still_poll(
     fake: FakeExchange, hub: ExchangeHub, venue: str
 ) -> None:

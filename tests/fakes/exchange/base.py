@@ -6,7 +6,7 @@ import hashlib
 import json
 import math
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal, Protocol
@@ -26,6 +26,9 @@ class Request:
     body: str
     venue: str
     at: float = field(default_factory=time.monotonic)
+    #: The venue's marks moved by ``FakeExchange.set_mark``, by market id: its public mark
+    #: endpoints serve them (and their own default for the other markets).
+    marks: Mapping[str, float] = field(default_factory=dict)
 
     def json(self) -> Any:
         """The body parsed as JSON (``{}`` when empty)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -204,13 +204,15 @@ def _kline_row(open_ms: int, close: float) -> list[Any]:
     return [open_ms, *ohlc, f"{volume}", open_ms + DAY_MS - 1, f"{volume * close}", 100, *taker]
 
 
-def _premium(market_id: str) -> dict[str, Any]:
-    mark = f"{daily_closes(market_id, 1)[0]}"
+def _premium(market_id: str, marks: Mapping[str, float]) -> dict[str, Any]:
+    """One premiumIndex row: the mark ``set_mark`` gave the market, else its last close."""
+    price = f"{daily_closes(market_id, 1)[0]}"
+    mark = decimal(marks[market_id]) if market_id in marks else price
     return {
         "symbol": market_id,
         "markPrice": mark,
-        "indexPrice": mark,
-        "estimatedSettlePrice": mark,
+        "indexPrice": price,
+        "estimatedSettlePrice": price,
         "lastFundingRate": f"{funding_rate(market_id):.8f}",
         "interestRate": "0.00010000",
         "nextFundingTime": TODAY_MS + DAY_MS,
@@ -222,10 +224,25 @@ def _premium_index(request: Request) -> Reply:
     """GET fapi/v1/premiumIndex: one object for ``symbol``, else a list of every market."""
     market_id = request.query.get("symbol")
     if market_id is None:
-        return Reply([_premium(i) for i in sorted(_usdm_ids())])
+        return Reply([_premium(i, request.marks) for i in sorted(_usdm_ids())])
     if market_id not in _usdm_ids():
         return error(-1121, "Invalid symbol.", 400)
-    return Reply(_premium(market_id))
+    return Reply(_premium(market_id, request.marks))
+
+
+def _coinm_premium_index(request: Request) -> Reply:
+    """GET dapi/v1/premiumIndex: always a list (of ``symbol``, of ``pair``'s contracts, or of
+    every market), each row with its ``pair``."""
+    symbol, pair = request.query.get("symbol"), request.query.get("pair")
+    ids = [
+        market_id
+        for market_id, _, _, _ in pb.COINM_MARKETS
+        if symbol in (None, market_id) and pair in (None, market_id.split("_")[0])
+    ]
+    if symbol is not None and not ids:
+        return error(-1121, "Invalid symbol.", 400)
+    rows = [_premium(i, request.marks) | {"pair": i.split("_")[0]} for i in ids]
+    return Reply(rows)
 
 
 #: Binance's ``incomeType`` of each flow kind the fake keeps.
@@ -282,6 +299,7 @@ def _income_row(flow: Flow, market_id: str) -> dict[str, Any]:
 QUERIED: dict[str, Callable[[Request], Reply]] = {
     "/fapi/v1/klines": _klines,
     "/fapi/v1/premiumIndex": _premium_index,
+    "/dapi/v1/premiumIndex": _coinm_premium_index,
 }
 PUBLIC: dict[str, Callable[[], Any]] = {
     "/fapi/v1/exchangeInfo": lambda: _exchange_info("binanceusdm"),

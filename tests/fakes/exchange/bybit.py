@@ -4,7 +4,7 @@ funding executions and closed PnL."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from tests.engine.normalise.payloads import bybit as pb
@@ -181,12 +181,14 @@ def _kline(request: Request) -> dict[str, Any]:
     return _envelope({"category": category, "symbol": found[0], "list": rows[::-1]})
 
 
-def _ticker(market_id: str) -> dict[str, Any]:
+def _ticker(market_id: str, marks: Mapping[str, float]) -> dict[str, Any]:
+    """One v5 ticker: the mark ``set_mark`` gave the market, else (like every other price
+    here) its last close."""
     price = f"{daily_closes(market_id, 1)[0]}"
     return {
         "symbol": market_id,
         "lastPrice": price,
-        "markPrice": price,
+        "markPrice": decimal(marks[market_id]) if market_id in marks else price,
         "indexPrice": price,
         "prevPrice24h": price,
         "price24hPcnt": "0",
@@ -205,7 +207,8 @@ def _ticker(market_id: str) -> dict[str, Any]:
 def _tickers(request: Request) -> dict[str, Any]:
     """v5/market/tickers: linear and inverse tickers carry the current funding rate."""
     category = request.query.get("category", "linear")
-    return _envelope({"category": category, "list": [_ticker(i) for i in _in_category(request)]})
+    tickers = [_ticker(i, request.marks) for i in _in_category(request)]
+    return _envelope({"category": category, "list": tickers})
 
 
 def _flow_page(

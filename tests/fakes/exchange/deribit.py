@@ -6,10 +6,12 @@ import re
 from typing import Any
 
 from tests.engine.normalise.payloads import deribit as pd
-from tests.fakes.exchange.base import NOW_MS, Lookup, Reply, Request, not_found
+from tests.fakes.exchange.base import NOW_MS, Lookup, Reply, Request, daily_closes, not_found
 
 HOSTS = {"www.deribit.com": "deribit"}
 OPTION_ID = pd.OPTION["id"]
+#: The option's mark (in BTC) until a test sets one.
+OPTION_MARK = 0.045
 _KEY = re.compile(r"id=([^,]+)")
 
 
@@ -101,6 +103,42 @@ def _currencies() -> list[dict[str, Any]]:
     ]
 
 
+def _summary(market_id: str, kind: str, marks: dict[str, float]) -> dict[str, Any]:
+    """One book summary row: the mark ``set_mark`` gave the instrument, else its default."""
+    default = OPTION_MARK if kind == "option" else daily_closes(market_id, 1)[0]
+    mark = marks.get(market_id, default)
+    linear = "_USDC" in market_id
+    return {
+        "instrument_name": market_id,
+        "base_currency": "BTC",
+        "quote_currency": "BTC" if kind == "option" else ("USDC" if linear else "USD"),
+        "mark_price": mark,
+        "mid_price": round(mark * 1.0001, 8),
+        "last": round(mark * 1.0003, 8),
+        "bid_price": round(mark * 0.9999, 8),
+        "ask_price": round(mark * 1.0003, 8),
+        "high": round(mark * 1.01, 8),
+        "low": round(mark * 0.99, 8),
+        "volume": 7871.02,
+        "open_interest": 502097590.0,
+        "estimated_delivery_price": mark,
+        "creation_timestamp": NOW_MS,
+    }
+
+
+def _book_summary(request: Request) -> Reply:
+    """public/get_book_summary_by_currency: every instrument of ``currency`` (of ``kind`` when
+    it is sent); an unknown currency is JSON-RPC's invalid-params error."""
+    currency, kind = request.query.get("currency"), request.query.get("kind")
+    if currency != "BTC":
+        error = {"message": "Invalid params", "code": -32602}
+        return Reply({"jsonrpc": "2.0", "error": error, "testnet": False}, status=400)
+    instruments = [(i, "future") for i, _, _, _ in pd.DERIBIT_MARKETS] + [(OPTION_ID, "option")]
+    marks = dict(request.marks)
+    rows = [_summary(i, k, marks) for i, k in instruments if kind in (None, k)]
+    return Reply(_envelope(rows))
+
+
 PUBLIC = {
     "/api/v2/public/get_instruments": lambda: _envelope(
         [_instrument(i, size) for i, _, size, _ in pd.DERIBIT_MARKETS] + [_option()]
@@ -115,6 +153,8 @@ PRIVATE = {
 
 
 def handle(request: Request, lookup: Lookup) -> Reply:
+    if request.path == "/api/v2/public/get_book_summary_by_currency":
+        return _book_summary(request)
     if request.path in PUBLIC:
         return Reply(PUBLIC[request.path]())
     if request.path not in PRIVATE:

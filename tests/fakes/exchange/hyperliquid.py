@@ -3,7 +3,7 @@ state, funding payments (``userFunding``) and closing fills (``userFills``, ``us
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -68,7 +68,9 @@ MAX_FUNDING, MAX_FILLS = 500, 2000
 ZERO_HASH = "0x" + "0" * 64
 
 
-def _context(coin: str) -> dict[str, Any]:
+def _context(coin: str, marks: Mapping[str, float]) -> dict[str, Any]:
+    """The coin's asset context: ``markPx`` is the mark ``set_mark`` gave it, else (like every
+    other price here) the default positions' mark."""
     mark = _mark(coin)
     return {
         "funding": decimal(FUNDING_RATE),
@@ -77,7 +79,7 @@ def _context(coin: str) -> dict[str, Any]:
         "dayNtlVlm": "1000000.0",
         "premium": "0.0001",
         "oraclePx": f"{mark}",
-        "markPx": f"{mark}",
+        "markPx": decimal(marks[coin]) if coin in marks else f"{mark}",
         "midPx": f"{mark}",
         "impactPxs": [f"{mark}", f"{mark}"],
         "dayBaseVlm": "100.0",
@@ -175,7 +177,7 @@ def _info(request: Request, lookup: Lookup) -> Any:
     if kind == "meta":
         return _meta()
     if kind == "metaAndAssetCtxs":
-        return [_meta(), [_context(coin) for coin, _, _ in UNIVERSE]]
+        return [_meta(), [_context(coin, request.marks) for coin, _, _ in UNIVERSE]]
     if kind == "spotMeta":
         return {"universe": [], "tokens": []}
     if kind == "clearinghouseState":

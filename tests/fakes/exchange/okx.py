@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from tests.engine.normalise.payloads import okx as po
-from tests.fakes.exchange.base import NOW_MS, Lookup, Reply, Request, not_found
+from tests.fakes.exchange.base import (
+    NOW_MS,
+    Lookup,
+    Reply,
+    Request,
+    daily_closes,
+    decimal,
+    not_found,
+)
 
 HOSTS = {"www.okx.com": "okx"}
 CONTRACT = {market_id: size for market_id, _, size, _ in po.OKX_MARKETS}
@@ -124,7 +132,27 @@ def _config(permissions: dict[str, Any]) -> dict[str, Any]:
     return _envelope([row | permissions])
 
 
+def _mark_price(request: Request) -> dict[str, Any]:
+    """public/mark-price: the marks of ``instType``'s instruments (narrowed to ``instId``):
+    the one ``set_mark`` gave an instrument, else its last close. The fake lists swaps only."""
+    if request.query.get("instType") not in ("SWAP", "FUTURES", "MARGIN", "OPTION"):
+        return {"code": "51000", "msg": "Parameter instType error", "data": []}
+    wanted = request.query.get("instId")
+    rows = [
+        {
+            "instType": "SWAP",
+            "instId": market_id,
+            "markPx": decimal(request.marks.get(market_id, daily_closes(market_id, 1)[0])),
+            "ts": str(NOW_MS),
+        }
+        for market_id, _, _, _ in po.OKX_MARKETS
+        if request.query["instType"] == "SWAP" and wanted in (None, market_id)
+    ]
+    return _envelope(rows)
+
+
 PUBLIC = {
+    "/api/v5/public/mark-price": _mark_price,
     "/api/v5/public/instruments": _instruments,
     "/api/v5/public/position-tiers": _tiers,
     "/api/v5/public/time": lambda request: _envelope([{"ts": str(NOW_MS)}]),

@@ -72,6 +72,8 @@ class FakeExchange:
     port: int = 0
     _refs: Iterator[int] = field(default_factory=lambda: itertools.count(FIRST_REF), repr=False)
     _flow_refs: set[tuple[str, str, str]] = field(default_factory=set, repr=False)
+    #: venue → market id → the mark ``set_mark`` gave it (the public mark endpoints serve it).
+    marks: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -165,9 +167,12 @@ class FakeExchange:
         self.accounts[api_key].revoked = True
 
     def set_mark(self, venue: str, symbol: str, price: float) -> None:
-        """Move the mark of unified ``symbol`` on every account of ``venue``; uPnL follows."""
+        """Move the mark of unified ``symbol`` on every account of ``venue`` (uPnL follows) and
+        on the venue's public mark endpoints (premiumIndex, tickers, mark-price, book summary,
+        metaAndAssetCtxs)."""
         module = VENUE_MODULES[venue]
         market_id = module.markets(venue)[symbol]
+        self.marks.setdefault(venue, {})[market_id] = price
         for account in self.accounts.values():
             if account.venue == venue:
                 account.positions = module.remark(venue, account.positions, market_id, price)
@@ -248,6 +253,7 @@ class FakeExchange:
             body=await http.text(),
             venue=venue,
             at=time.monotonic(),
+            marks=dict(self.marks.get(venue, {})),
         )
         self.requests.append(request)
         await self._stalled(request)
