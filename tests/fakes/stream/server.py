@@ -45,14 +45,15 @@ PROTOCOLS: dict[str, Venue] = {
 POLL_S = 0.02
 #: A subscription covering every market of a venue is counted under this symbol.
 EVERY = "*"
-EventKind = Literal["connect", "disconnect", "subscribe", "unsubscribe"]
+EventKind = Literal["connect", "disconnect", "subscribe", "unsubscribe", "refused"]
 
 
 @dataclass(frozen=True)
 class Event:
-    """Something a client did: connected, subscribed a topic, unsubscribed it, went away.
-    ``market_ids`` are the topic's (``None``: every market; empty: a topic the fake does not
-    push, e.g. another channel or an unknown symbol)."""
+    """Something a client did: connected, subscribed a topic, unsubscribed it, went away, or
+    was refused at the handshake (``refuse``; connection 0: there was none). ``market_ids``
+    are the topic's (``None``: every market; empty: a topic the fake does not push, e.g.
+    another channel or an unknown symbol)."""
 
     kind: EventKind
     venue: str
@@ -244,6 +245,10 @@ class FakeStream:
         """Connections ever opened (to ``venue``)."""
         return self.count("connect", venue)
 
+    def refused(self, venue: str | None = None) -> int:
+        """Handshakes ``refuse`` turned away (to ``venue``): attempts that never connected."""
+        return self.count("refused", venue)
+
     def open_connections(self, venue: str | None = None) -> int:
         return sum(1 for conn in self._conns if venue in (None, conn.venue))
 
@@ -388,6 +393,7 @@ class FakeStream:
             return web.Response(status=404, text=f"fake stream: nothing at {host}{path}")
         status = self._refused(venue)
         if status is not None:
+            self._record(Event("refused", venue, 0))
             return web.Response(status=status, text="fake stream: refused")
         ws = web.WebSocketResponse(autoping=False, max_msg_size=0)
         transport = request.transport
