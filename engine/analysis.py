@@ -78,13 +78,13 @@ def analyze(
     computed = compute(snapshot)
     upnl = np.where(positions.valid, metrics.unrealised_pnl(positions), np.nan)
     portfolio = build(positions, snapshot.account, upnl)
-    sigma = _sigma(snapshot, volatility or {})
+    sigma = position_sigma(snapshot, volatility or {})
     pool_ratio = lookup(positions.pool, portfolio.pool_margin_ratio)
     n = len(positions)
-    out = {name: np.empty(n) for name in _COLUMNS}
-    advice = _empty_advice(n, target_distance_pct)
+    out = {name: np.empty(n) for name in COLUMNS}
+    advice = empty_advice(n, target_distance_pct)
     for part in chunks(n):
-        columns, chunk_advice = _per_position(
+        columns, chunk_advice = position_metrics(
             positions.rows(part),
             computed.price[part],
             upnl[part],
@@ -95,7 +95,7 @@ def analyze(
         )
         for name, values in columns.items():
             out[name][part] = values
-        _put_advice(advice, part, chunk_advice)
+        put_advice(advice, part, chunk_advice)
     return Analysis(
         snapshot=snapshot,
         horizon_hours=horizon_hours,
@@ -108,8 +108,8 @@ def analyze(
     )
 
 
-#: Per-position ``Analysis`` fields computed chunk by chunk in ``_per_position``.
-_COLUMNS = (
+#: Per-position ``Analysis`` fields computed chunk by chunk in ``position_metrics``.
+COLUMNS = (
     "liquidation_price",
     "notional",
     "notional_usd",
@@ -124,7 +124,7 @@ _COLUMNS = (
 )
 
 
-def _per_position(
+def position_metrics(
     positions: Positions,
     computed: FloatArray,
     upnl: FloatArray,
@@ -134,7 +134,7 @@ def _per_position(
     horizon_hours: float,
     target_pct: float,
 ) -> tuple[dict[str, FloatArray], Advice]:
-    """Every ``_COLUMNS`` metric and the advice for one chunk of positions."""
+    """Every ``COLUMNS`` metric and the advice for one chunk of positions."""
     mark = positions.mark
     liq = np.where(np.isnan(positions.venue_liq), computed, positions.venue_liq)
     # A priced isolated position without a mark keeps its price; its distance stays NaN.
@@ -163,7 +163,8 @@ def _per_position(
     return columns, advise(positions, liq, target_pct=target_pct)
 
 
-def _empty_advice(n: int, target_pct: float) -> Advice:
+def empty_advice(n: int, target_pct: float) -> Advice:
+    """Advice arrays of ``n`` positions to be filled chunk by chunk."""
     return Advice(
         target_pct=target_pct,
         needed=np.empty(n, dtype=np.bool_),
@@ -174,12 +175,13 @@ def _empty_advice(n: int, target_pct: float) -> Advice:
     )
 
 
-def _put_advice(advice: Advice, part: slice, chunk: Advice) -> None:
+def put_advice(advice: Advice, part: slice, chunk: Advice) -> None:
+    """Copy one chunk's advice into ``advice`` at ``part``."""
     for name in ("needed", "target_price", "margin_to_add", "reduce_qty", "reduce_fraction"):
         getattr(advice, name)[part] = getattr(chunk, name)
 
 
-def _sigma(snapshot: Snapshot, volatility: Mapping[str, float]) -> FloatArray:
+def position_sigma(snapshot: Snapshot, volatility: Mapping[str, float]) -> FloatArray:
     """σ per position, looked up by symbol first, then by underlying (NaN when unknown)."""
     positions = snapshot.positions
     by_symbol = lookup(positions.symbol, volatility)

@@ -84,7 +84,7 @@ def build(positions: Positions, account: Account, upnl: FloatArray) -> Portfolio
     notes = list(account.diagnostics)
     rates = usd_rates(positions, account)
     equity_ccy = pool_equity(positions, account, upnl)
-    equity_usd = _usd_total(equity_ccy, rates, notes)
+    equity_usd = usd_total(equity_ccy, rates, notes)
     names, gross, net = exposure(positions)
     maint_usd = _maintenance_usd(positions, account, rates, notes)
     gross_total = float(gross.sum())
@@ -96,16 +96,17 @@ def build(positions: Positions, account: Account, upnl: FloatArray) -> Portfolio
         underlyings=names,
         gross_by_underlying=gross,
         net_by_underlying=net,
-        effective_leverage=_ratio(gross_total, equity_usd),
+        effective_leverage=ratio_of(gross_total, equity_usd),
         maintenance_usd=maint_usd,
-        margin_ratio=_ratio(maint_usd, equity_usd),
+        margin_ratio=ratio_of(maint_usd, equity_usd),
         pool_margin_ratio=_pool_ratios(positions, account, equity_ccy),
         usd_rate=rates,
         diagnostics=tuple(notes),
     )
 
 
-def _usd_total(amounts: Mapping[str, float], rates: Mapping[str, float], notes: list[str]) -> float:
+def usd_total(amounts: Mapping[str, float], rates: Mapping[str, float], notes: list[str]) -> float:
+    """Σ amount × USD rate; a currency without a rate is left out with a note."""
     if not amounts:
         notes.append("equity unknown: the snapshot has no balance")
         return math.nan
@@ -124,7 +125,7 @@ def _maintenance_usd(
 ) -> float:
     """The venue's account maintenance when reported, else the sum of the positions' own."""
     if account.maintenance_margin:
-        return _usd_total(account.maintenance_margin, rates, notes)
+        return usd_total(account.maintenance_margin, rates, notes)
     own = metrics.maintenance_margin(positions) * positions.settle_usd
     return float(np.nansum(np.where(positions.valid, own, 0.0)))
 
@@ -139,11 +140,12 @@ def _pool_ratios(
     for pool, maint in zip(names, summed, strict=True):
         reported = pool_amount(account.maintenance_margin, pool)
         own_or_reported = float(maint) if math.isnan(reported) else reported
-        out[pool] = _ratio(own_or_reported, pool_amount(equity, pool))
+        out[pool] = ratio_of(own_or_reported, pool_amount(equity, pool))
     return out
 
 
-def _ratio(numerator: float, denominator: float) -> float:
+def ratio_of(numerator: float, denominator: float) -> float:
+    """numerator / denominator; NaN when either is unknown, +inf when equity is at or below 0."""
     if denominator != denominator or numerator != numerator:
         return math.nan
     if denominator <= 0:

@@ -81,9 +81,10 @@ def with_marks(snapshot: Snapshot, marks: Mapping[str, float]) -> Snapshot:
     if not moved.any():
         return snapshot
     mark = np.where(moved, new, p.mark)
-    venue_upnl = moved_upnl(p, mark, moved)
+    upnl = moved_upnl(p.side, p.qty, p.kind, p.entry, p.mark, mark, p.venue_upnl)
+    venue_upnl = np.where(moved, upnl, p.venue_upnl)
     _formula, _used, legs = planned_legs(snapshot, Notes(len(p)))
-    d_upnl, d_maint = _changes(legs, p.mark, mark, venue_upnl)
+    d_upnl, d_maint = changes(legs, p.mark, mark, venue_upnl)
     counted = balance_counts(p)
     coin = _coin_marks(p, mark, moved)
     positions = replace(
@@ -103,23 +104,33 @@ def with_marks(snapshot: Snapshot, marks: Mapping[str, float]) -> Snapshot:
     return Snapshot(positions, account, snapshot.tiers)
 
 
-def moved_upnl(p: Positions, mark: FloatArray, moved: BoolArray) -> FloatArray:
-    """The venue's uPnL at ``mark`` where the position moved and the venue reported one."""
-    s, q = p.side, p.qty
-    inverse = p.kind == ContractType.INVERSE
+def moved_upnl(
+    side: FloatArray,
+    qty: FloatArray,
+    kind: IntArray,
+    entry: FloatArray,
+    old: FloatArray,
+    new: FloatArray,
+    venue_upnl: FloatArray,
+) -> FloatArray:
+    """The venue's uPnL of positions moved from ``old`` to ``new`` (NaN where it had none):
+    from the entry (linear, inverse), else shifted by the move (no entry, or an option)."""
+    s, q = side, qty
+    inverse = kind == ContractType.INVERSE
     with np.errstate(divide="ignore", invalid="ignore"):
-        own = np.where(inverse, s * q * (1.0 / p.entry - 1.0 / mark), s * q * (mark - p.entry))
-        shift = np.where(inverse, s * q * (1.0 / p.mark - 1.0 / mark), s * q * (mark - p.mark))
-    from_entry = (p.kind != ContractType.OPTION) & np.isfinite(p.entry)
-    recomputed = np.where(from_entry, own, p.venue_upnl + shift)
-    return np.where(moved & ~np.isnan(p.venue_upnl), recomputed, p.venue_upnl)
+        own = np.where(inverse, s * q * (1.0 / entry - 1.0 / new), s * q * (new - entry))
+        shift = np.where(inverse, s * q * (1.0 / old - 1.0 / new), s * q * (new - old))
+    from_entry = (kind != ContractType.OPTION) & np.isfinite(entry)
+    recomputed = np.where(from_entry, own, venue_upnl + shift)
+    return np.where(np.isnan(venue_upnl), venue_upnl, recomputed)
 
 
-def _changes(
+def changes(
     legs: Legs, old: FloatArray, new: FloatArray, venue_upnl: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
     """Per position, the change of uPnL and maintenance as the formulas count them (an unknown
-    value counts as 0, as ``cross_equity_terms`` does), 0.0 exactly where nothing moved."""
+    value counts as 0, as ``cross_equity_terms`` does), 0.0 exactly where nothing moved;
+    ``venue_upnl`` is the moved one (an option's uPnL is the venue's)."""
     moved_legs = replace(legs, frozen_upnl=np.nan_to_num(venue_upnl))
     d_upnl = np.nan_to_num(upnl_at(moved_legs, new)) - np.nan_to_num(upnl_at(legs, old))
     d_maint = np.nan_to_num(maint_at(legs, new)) - np.nan_to_num(maint_at(legs, old))

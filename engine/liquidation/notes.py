@@ -28,6 +28,15 @@ class Notes(Sequence[tuple[str, ...]]):
         if flagged.any():
             self._entries.append((message, flagged.copy()))
 
+    @classmethod
+    def joined(cls, notes: Notes, added: Sequence[tuple[str, BoolArray]]) -> Notes:
+        """``notes`` followed by ``added`` (sentence, mask) pairs, as if added after them."""
+        out = cls(len(notes))
+        out._entries = list(notes._entries)
+        for message, mask in added:
+            out.add(mask, message)
+        return out
+
     def frozen(self) -> Notes:
         """The notes as they stand (callers no longer add to them)."""
         return self
