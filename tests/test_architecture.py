@@ -62,6 +62,7 @@ LAYERS: dict[str, set[str]] = {
     "ops": {
         "engine", "errors", "settings", "storage", "exchanges", "security", "accounts", "render",
     },
+    "stream": {"engine", "errors", "exchanges", "delivery"},
 }  # fmt: skip
 ROOTS = {"runtime", "demo", "cli", "__main__", "__init__"}
 #: SQL statements in a string: only storage/ may hold them.
