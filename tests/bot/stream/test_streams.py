@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+import pytest
+
 from bot.stream import MarkTick
 from tests.bot.stream.conftest import Case, World, each_venue
 
@@ -136,3 +138,18 @@ async def test_a_consumer_that_raises_does_not_stop_the_stream(world: World) -> 
     await world.until(lambda: len(calls) >= 1, "the first call")
     world.stream.set_mark("deribit", "BTC/USD:BTC", 61000.5)
     await world.until(lambda: 61000.5 in world.marks("BTC/USD:BTC"), "a later mark")
+
+
+@pytest.mark.parametrize("venue", ["binanceusdm", "okx"])
+async def test_a_venue_limiting_client_frames_gets_one_subscribe_for_all(
+    world: World, venue: str
+) -> None:
+    """Binance drops a client over 10 frames a second, OKX limits subscribe requests: a new
+    client subscribes every symbol in one request, on one socket (ccxt would open a Binance
+    socket per symbol set)."""
+    symbols = ["BTC/USDT:USDT", "ETH/USDT:USDT"]
+    world.start({venue: symbols})
+    await world.until(lambda: all(world.marks(s) for s in symbols), "every symbol's tick")
+    (request,) = world.stream.received(venue)
+    assert len(request.get("params") or request.get("args")) == len(symbols)
+    assert world.stream.connected(venue) == 1
