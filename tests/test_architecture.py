@@ -47,7 +47,7 @@ LAYERS: dict[str, set[str]] = {
     "delivery": {"engine", "errors", "render", "storage"},
     "monitor": {
         "engine", "errors", "settings", "storage", "exchanges", "security", "analysis",
-        "delivery",
+        "delivery", "stream",
     },
     "alerting": {"engine", "errors", "storage", "monitor"},
     "accounts": {"engine", "errors", "storage", "exchanges", "security"},

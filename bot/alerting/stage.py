@@ -55,6 +55,7 @@ class AlertPipeline:
         if rules is None or self._live.get(account_id, True):
             return True
         return breaches(observation(event), rules)
+
     async def __call__(self, tx: Transaction, event: PollEvent) -> None:
         await self.stage(tx, event)
 

@@ -24,6 +24,7 @@ from bot.console.session import ConsoleSession
 from bot.delivery.channel import Channel, Outgoing
 from bot.demo.accounts import DEMO_ACCOUNTS
 from bot.demo.market import SCENARIO_S, Market
+from bot.demo.marks import SimulatedMarks
 from bot.demo.venue import SimulatedVenue
 from bot.runtime.assemble import Runtime, assemble
 from bot.security.vault import Vault, generate_key
@@ -115,8 +116,9 @@ async def demo(
         await _seed(db, venue)
         vault = Vault(Secret(generate_key()))
         async with assemble(
-            settings, db=db, hub=venue, vault=vault, channels={Platform.CONSOLE: channel}
-        ) as runtime:
+            settings, db=db, hub=venue, vault=vault, channels={Platform.CONSOLE: channel},
+            marks=lambda on_ticks, _ops: SimulatedMarks(venue, on_ticks),
+        ) as runtime:  # fmt: skip
             _banner(out, options)
             session = ConsoleSession(CHAT_ID, runtime.conversation)
             await _play(runtime, session, options, out)

@@ -31,7 +31,8 @@ class Book(Mapping[int, Analysis]):
         self._entries: dict[int, _Entry] = {}
         #: Venue → symbol → the accounts holding it (rebuilt when a poll changes holdings).
         self._holders: dict[str, dict[str, set[int]]] = {}
-        self._on_held_change = on_held_change
+        #: Called when the set of held symbols changes (the streams follow it).
+        self.on_held_change = on_held_change
 
     # --- the mapping the use cases read ---------------------------------------------------
     def __getitem__(self, account_id: int) -> Analysis:
@@ -97,7 +98,7 @@ class Book(Mapping[int, Analysis]):
         changed = _shape(holders) != _shape(self._holders)
         self._holders = holders
         if changed:
-            self._on_held_change()
+            self.on_held_change()
 
 
 def _symbols(analysis: Analysis) -> frozenset[str]:

@@ -13,12 +13,13 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from bot.monitor.book import Book
 from bot.monitor.poller import PollEvent
+from bot.stream.records import VenueStatus
 from engine.domain import AccountStatus
 from storage import Database, Transaction
 
@@ -40,6 +41,25 @@ class Tick(Protocol):
 
     @property
     def mark(self) -> float: ...
+
+
+class MarkSource(Protocol):
+    """Where marks come from: the venues' streams (``bot.stream.MarkStreams``), or the demo's
+    simulated market. It calls the ``on_ticks`` it was built with."""
+
+    def follow(self, held: Mapping[str, Collection[str]]) -> None:
+        """Stream these symbols per venue from now on (and stop the others)."""
+        ...
+
+    async def run(self) -> None:
+        """Stream until cancelled."""
+        ...
+
+    def status(self) -> Mapping[str, VenueStatus]:
+        """Per venue: live, degraded or off, and how old its last tick is."""
+        ...
+
+    async def close(self) -> None: ...
 
 
 class Stage(Protocol):

@@ -6,16 +6,20 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 
 from bot.chat.adapter import ChatAdapter
 from bot.delivery.channel import Channel
+from bot.delivery.ops import OpsAlerts
 from bot.discord.adapter import DiscordAdapter
 from bot.exchanges import ExchangeHub
-from bot.runtime.assemble import assemble
+from bot.runtime.assemble import Marks, assemble
 from bot.security import redact
 from bot.security.vault import Vault, bind_credentials
 from bot.settings import Settings
+from bot.stream import MarkStreams
+from bot.stream.records import MarkTick
 from bot.telegram.adapter import TelegramAdapter
 from engine.domain import Platform
 from storage import Database
@@ -112,7 +116,15 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
         for adapter in adapters:
             channels[adapter.channel.platform] = adapter.channel
         runtime = await stack.enter_async_context(
-            assemble(settings, db=db, hub=hub, flows=hub, vault=vault, channels=channels)
+            assemble(
+                settings,
+                db=db,
+                hub=hub,
+                flows=hub,
+                vault=vault,
+                channels=channels,
+                marks=_streams(settings, hub) if settings.stream else None,
+            )
         )
         # Commands are answered only once the services exist; stopped before they go. Each
         # connection is supervised (restarted, and told, if it ends), and unsupervised again
@@ -127,3 +139,12 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
         log.info("liqwatch running: watching %d accounts, database %s", count, settings.db_path)
         await stop.wait()
         log.info("liqwatch stopping")
+
+
+def _streams(settings: Settings, hub: ExchangeHub) -> Marks:
+    """The venues' mark streams (closed with the runtime, before the hub they read through)."""
+
+    def build(on_ticks: Callable[[Sequence[MarkTick]], None], ops: OpsAlerts) -> MarkStreams:
+        return MarkStreams(hub, on_ticks, ops=ops, ws_prefix=settings.exchange_ws_url_prefix)
+
+    return build

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -28,10 +28,12 @@ from bot.exchanges import AccountReader
 from bot.monitor.ledger import FlowReader, Ledger
 from bot.monitor.poller import Monitor
 from bot.monitor.retention import RetentionJob, RetentionPolicy
+from bot.monitor.ticks import MarkSource, TickStage
 from bot.monitor.watchdog import Heartbeat
 from bot.runtime.supervisor import Supervisor, job_listener
 from bot.security.vault import Vault
 from bot.settings import Settings
+from bot.stream.records import MarkTick
 from engine.domain import Platform
 from storage import Database
 from storage.outbox import Outbox
@@ -52,6 +54,9 @@ class Runtime:
     conversation: Conversation
     ops: OpsAlerts
     supervisor: Supervisor
+    ticks: TickStage
+    #: Where marks stream from (None: LIQWATCH_STREAM=off, polls only).
+    marks: MarkSource | None = None
     catching_up: asyncio.Task[int] | None = None
 
     async def settle(self) -> None:
@@ -66,8 +71,11 @@ class Runtime:
         await self.supervisor.stop_task(DELIVERY)
 
 
-#: The supervised tasks: the delivery loop, and the poll schedule's keeper.
-DELIVERY, SCHEDULE = "notifier", "poll scheduler"
+#: The supervised tasks: the delivery loop, the poll schedule's keeper, the mark streams and
+#: the re-pricing of the book at their ticks.
+DELIVERY, SCHEDULE, MARKS, TICKS = "notifier", "poll scheduler", "mark streams", "ticks"
+#: Builds the mark source around the callback that takes its ticks (and the operator's sink).
+Marks = Callable[[Callable[[Sequence[MarkTick]], None], OpsAlerts], MarkSource]
 
 
 @asynccontextmanager
@@ -79,12 +87,14 @@ async def assemble(
     vault: Vault,
     channels: Mapping[Platform, Channel],
     flows: FlowReader | None = None,
+    marks: Marks | None = None,
     clock: Callable[[], float] = time.time,
 ) -> AsyncIterator[Runtime]:
     """Build, start (scheduler + notifier task), yield, then stop in reverse order.
 
     ``hub`` reads the accounts (ccxt, or the demo's simulated venue); ``flows``, when given,
-    gets a ledger job reading realised PnL and funding for the digests.
+    gets a ledger job reading realised PnL and funding for the digests; ``marks``, when given,
+    builds the source of streamed marks that re-price the book between polls.
     """
     notifier = Notifier(db, channels, clock=clock)
     ops = OpsAlerts(db, settings.ops_chat, channels=channels, wake=notifier.wake, clock=clock)
@@ -117,9 +127,11 @@ async def assemble(
     conversation = Conversation(
         db, accounts, alerts, portfolio, clock=clock, digest_jobs=digests, wake=notifier.wake
     )
+    ticks = TickStage(db, monitor.latest, pipeline, clock=clock)
+    source = None if marks is None else marks(ticks.on_ticks, ops)
     runtime = Runtime(
         db, monitor, pipeline, notifier, heartbeat, accounts, alerts, portfolio, conversation,
-        ops, supervisor,
+        ops, supervisor, ticks, source,
     )  # fmt: skip
     # `run` and `demo` hold the database's process lock (storage/lock.py), so no other
     # notifier is alive on this file: every lease still set belongs to a process that died.
@@ -138,6 +150,8 @@ async def assemble(
     await install_jobs()
     supervisor.start(DELIVERY, notifier.run)
     supervisor.start(SCHEDULE, functools.partial(monitor.watch, reinstall=install_jobs))
+    if source is not None:
+        _stream(monitor, source, ticks, supervisor)
     runtime.catching_up = asyncio.create_task(_catch_up(monitor, digests), name="digest catch-up")
     try:
         yield runtime
@@ -149,6 +163,18 @@ async def assemble(
         await supervisor.stop_task(SCHEDULE)  # or it would restart the stopping scheduler
         await monitor.stop()
         await supervisor.stop()
+        if source is not None:
+            await source.close()
+
+
+def _stream(monitor: Monitor, source: MarkSource, ticks: TickStage, supervisor: Supervisor) -> None:
+    """Follow what the book holds (now, and whenever a poll changes it) and run the streams
+    and the re-pricing under the supervisor."""
+    book = monitor.latest
+    book.on_held_change = lambda: source.follow(book.held())
+    source.follow(book.held())
+    supervisor.start(MARKS, source.run)
+    supervisor.start(TICKS, ticks.run)
 
 
 async def _catch_up(monitor: Monitor, digests: DigestJobs) -> int:
