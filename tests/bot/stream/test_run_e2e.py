@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from bot.runtime.app import run
-from bot.settings import Settings
 from bot.security.vault import generate_key
+from bot.settings import Settings
 from tests.engine.normalise.payloads import binance as pb
 from tests.fakes.exchange import FakeExchange
 from tests.fakes.stream import FakeStream
@@ -48,7 +48,8 @@ class Stack:
 
 async def _running(tmp_path: Path, poll_s: int) -> AsyncIterator[Stack]:
     async with FakeExchange() as exchange, FakeTelegram() as telegram:
-        async with FakeStream(exchange=exchange) as stream:
+        stream = FakeStream(exchange=exchange)
+        async with stream:
             exchange.add_account(VENUE, api_key=KEY, secret=SECRET, positions=(SOL_LEG,))
             stream.set_mark(VENUE, SOL, _at(25.0))
             settings = Settings.from_env(
