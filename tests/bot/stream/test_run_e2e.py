@@ -143,10 +143,13 @@ async def test_positions_opened_and_closed_by_a_poll_change_what_is_streamed(
         account.positions = (SOL_LEG, pb.LEGS[1])
         await built.stream.wait_subscribed(VENUE, ETH, timeout=20)
         account.positions = (pb.LEGS[1],)
-        await built.stream.wait_until(
-            lambda: (
-                built.stream.unsubscribed(VENUE, SOL) >= 1 or built.stream.watchers(VENUE, SOL) == 0
-            ),
+        stream = built.stream
+
+        def sol_dropped(s: FakeStream = stream) -> bool:
+            return s.unsubscribed(VENUE, SOL) >= 1 or s.watchers(VENUE, SOL) == 0
+
+        await stream.wait_until(
+            sol_dropped,
             timeout=20,
             what="SOL dropped",
         )
