@@ -97,6 +97,10 @@ class SimulatedVenue:
         """None: a simulated account holds no client and no key (nothing to close)."""
         return []
 
+    def rest_use(self, venue: str) -> None:
+        """None: a simulated venue spends no REST budget."""
+        return None
+
     async def drop(self, account_key: str) -> None:
         """Forget an account key (the hub's unlink hook)."""
         self._bound.pop(account_key, None)

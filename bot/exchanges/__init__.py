@@ -7,6 +7,7 @@ import logging
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.errors import ExchangeFailure, FailureKind, LinkRefused
 from bot.exchanges.hub import ExchangeHub
+from bot.exchanges.meter import RestUse
 from bot.exchanges.port import AccountReader
 from bot.exchanges.urls import apply_prefix, rewrite
 from bot.exchanges.venues import TESTED
@@ -19,6 +20,7 @@ __all__ = [
     "ExchangeHub",
     "FailureKind",
     "LinkRefused",
+    "RestUse",
     "apply_prefix",
     "rewrite",
 ]

@@ -11,9 +11,12 @@ import ccxt.async_support as ccxt  # type: ignore[import-untyped]
 import certifi
 
 from bot.exchanges.credentials import Credentials
+from bot.exchanges.meter import Meter, cost_of
 from bot.exchanges.urls import apply_prefix
 from bot.exchanges.venues import exchange_class, spec_for
 
+#: The attribute of an instance holding its ``Meter`` (set by the hub).
+METER = "liqwatch_meter"
 #: (status, headers) of the last response seen by the current task; read when a call fails.
 _RESPONSE: ContextVar[tuple[int, Any] | None] = ContextVar("liqwatch_ccxt_response", default=None)
 
@@ -28,6 +31,23 @@ class _Observed:
     def on_rest_response(self, code: Any, reason: Any, url: Any, method: Any, *rest: Any) -> Any:
         _RESPONSE.set((int(code), rest[0] if rest else {}))
         return super().on_rest_response(code, reason, url, method, *rest)  # type: ignore[misc]
+
+    async def fetch2(
+        self,
+        path: Any,
+        api: Any = None,
+        method: Any = "GET",
+        params: Any = None,
+        config: Any = None,
+    ) -> Any:
+        """Every REST request: counted on the instance's meter (``hub.rest_use``), if any."""
+        api = ["public"] if api is None else api
+        params = {} if params is None else params
+        config = {} if config is None else config
+        meter: Meter | None = getattr(self, METER, None)
+        if meter is not None:
+            meter.add(cost_of(self, api, method, path, params, config))
+        return await super().fetch2(path, api, method, params, config)  # type: ignore[misc]
 
     async def fetch(
         self, url: str, method: str = "GET", headers: Any = None, body: Any = None

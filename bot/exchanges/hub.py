@@ -17,6 +17,7 @@ from bot.exchanges.credentials import Credentials
 from bot.exchanges.errors import ExchangeFailure, with_retries
 from bot.exchanges.flight import Flights
 from bot.exchanges.market_data import MarketData
+from bot.exchanges.meter import Meters, RestUse
 from bot.exchanges.tiers import RETRY_FAILED_S, Caller, TierCache
 from bot.exchanges.venues import VenueSpec, exchange_class, spec_for
 
@@ -71,6 +72,7 @@ class ExchangeHub:
         self._accounts: dict[str, _Account] = {}
         self._tiers = TierCache(ttl_s=markets_ttl_s, clock=clock, retry_s=retry_failed_s)
         self._market_data = MarketData(clock=clock)
+        self._meters = Meters(clock)
         self._closed = False
 
     async def __aenter__(self) -> Self:
@@ -109,6 +111,7 @@ class ExchangeHub:
         """Close one account's private instance (unlink, or credentials changed)."""
         account = self._accounts.pop(account_key, None)
         if account is not None:
+            self._meters.forget(account.venue, account_key)
             await account.exchange.close()
 
     # ------------------------------------------------------------------ calls
@@ -128,6 +131,7 @@ class ExchangeHub:
                 venue, prefix=self.url_prefix, rate_limit=self.rate_limit
             )
             exchange.timeout = int(self.timeout_s * 1000)
+            setattr(exchange, factory.METER, self._meters.get(venue, None))
             self._public[venue] = exchange
         await self._markets(venue, exchange)
         return exchange
@@ -167,6 +171,8 @@ class ExchangeHub:
             )
             exchange.timeout = int(self.timeout_s * 1000)
             _share_limiter(venue, exchange, public)
+            per_ip = spec_for(venue).limit_per_ip
+            setattr(exchange, factory.METER, self._meters.get(venue, None if per_ip else key))
             account = self._accounts[key] = _Account(venue, credentials, exchange)
         if account.generation != self._generation[venue]:
             account.exchange.set_markets_from_exchange(public)
@@ -183,6 +189,8 @@ class ExchangeHub:
         exchange.timeout = int(self.timeout_s * 1000)
         exchange.set_markets_from_exchange(public)
         _share_limiter(venue, exchange, public)
+        if spec_for(venue).limit_per_ip:  # the key's own budget is not the service's concern
+            setattr(exchange, factory.METER, self._meters.get(venue, None))
         try:
             yield exchange
         finally:
@@ -303,6 +311,15 @@ class ExchangeHub:
                 if mark is not None:
                     marks[symbol] = mark
         return marks
+
+    def rest_use(self, venue: str) -> RestUse | None:
+        """How much of ``venue``'s REST budget the last minute spent (``None``: no request)."""
+        public = self._public.get(venue)
+        if public is None:
+            return None
+        spec = spec_for(venue)
+        per_ip = spec.limit_per_ip or spec.wallet  # a wallet venue reads on the public instance
+        return self._meters.use(venue, rate_limit_ms=float(public.rateLimit), per_ip=per_ip)
 
     async def validate(self, venue: str, credentials: Credentials) -> list[str]:
         """Check credentials before linking: warnings, or ``LinkRefused`` with the reason."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from bot.exchanges.credentials import Credentials
+from bot.exchanges.meter import RestUse
 
 
 class AccountReader(Protocol):
@@ -27,4 +28,8 @@ class AccountReader(Protocol):
 
     async def drop(self, account_key: str) -> None:
         """Close and forget one account's client."""
+        ...
+
+    def rest_use(self, venue: str) -> RestUse | None:
+        """How much of the venue's REST budget the last minute spent (``None``: nothing to say)."""
         ...

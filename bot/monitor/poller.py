@@ -7,6 +7,7 @@ a crash or a cancellation mid-poll leaves the snapshot whole or absent, never ha
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import time
 import uuid
@@ -22,6 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.analysis.snapshot import parse
 from bot.delivery.ops import OpsAlerts
 from bot.exchanges import AccountReader, Credentials, ExchangeFailure
+from bot.exchanges.meter import Meter
 from bot.monitor.alarms import ProxyAlarm, state_changed
 from bot.monitor.book import Book
 from bot.monitor.summary import summarise
@@ -120,6 +122,10 @@ class Monitor:
         self.alerts, self.ops, self.auth_grace_s, self.clock = alerts, ops, auth_grace_s, clock
         self._proxy = ProxyAlarm(self.accounts)
         self.stats = MonitorStats()
+        #: Polls (either way) in the last minute, per venue: what operators see of the load.
+        self.polls: collections.defaultdict[str, Meter] = collections.defaultdict(
+            lambda: Meter(self.clock)
+        )
         #: The latest analysis per account (a poll's, re-priced at streamed marks since):
         #: what /positions, /risk and /stress answer from.
         self.latest = Book()
@@ -307,6 +313,7 @@ class Monitor:
             await self.accounts.record_poll_success(account.id, at, tx=tx)
             await self.alerts(tx, event)
         self.stats.polls += 1
+        self.polls[account.venue].add()
         self._seen.add(account.id)
         self.stats.last_poll_at = self.stats.last_cycle_at = at
         self.latest.put(account, analysis)
@@ -322,6 +329,7 @@ class Monitor:
     async def _failed(self, account: LinkedAccount, failure: ExchangeFailure) -> PollEvent:
         at = self.clock()
         self.stats.failures += 1
+        self.polls[account.venue].add()
         self._seen.add(account.id)
         self.stats.last_cycle_at = at
         async with self.db.transaction() as tx:

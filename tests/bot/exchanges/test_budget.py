@@ -1,0 +1,105 @@
+"""REST budget use (``ExchangeHub.rest_use``): every request the venue sees is counted at ccxt's
+cost over the last minute, shared by all accounts where the venue limits per IP, per key
+where it limits per key (docs/streaming.md, "Poll budget")."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import ccxt.async_support as ccxt  # type: ignore[import-untyped]
+import pytest
+
+from bot.exchanges import ExchangeHub
+from bot.exchanges.meter import Meter
+from tests.bot.exchanges.conftest import link
+from tests.fakes.clock import FakeClock
+from tests.fakes.exchange import FakeExchange
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def metered(fake: FakeExchange, clock: FakeClock) -> AsyncIterator[ExchangeHub]:
+    async with ExchangeHub(fake.url, rate_limit=False, backoff_s=0.01, clock=clock) as hub:
+        yield hub
+
+
+def test_a_meter_sums_the_last_minute_only(clock: FakeClock) -> None:
+    meter = Meter(clock)
+    meter.add(2)
+    clock.now += 30
+    meter.add(5)
+    assert meter.per_minute() == 7
+    clock.now += 31  # the first is 61 s old
+    assert meter.per_minute() == 5
+    clock.now += 30
+    assert meter.per_minute() == 0
+
+
+async def test_hyperliquid_polls_cost_what_ccxt_paces_them_at(
+    fake: FakeExchange, metered: ExchangeHub
+) -> None:
+    """Each /info request the fake answered counts at its type's cost (clearinghouseState 2,
+    the metadata reads 10, …) against 1,200 a minute, the IP's limit."""
+    wallets = [link(fake, "hyperliquid", n) for n in range(3)]
+    for n, wallet in enumerate(wallets):
+        await metered.fetch_snapshot(f"w{n}", "hyperliquid", wallet)
+    await metered.settle()
+    info = ccxt.hyperliquid().describe()["api"]["public"]["post"]["info"]
+    types = [r.json().get("type") for r in fake.requests if r.venue == "hyperliquid"]
+    expected = sum(info["byType"].get(kind, info["cost"]) for kind in types)
+    use = metered.rest_use("hyperliquid")
+    assert use is not None and use.per_ip and use.limit == 1200
+    assert types.count("clearinghouseState") >= 3
+    assert use.per_minute == pytest.approx(expected)
+
+
+async def test_binance_accounts_add_up_on_the_ip_budget(
+    fake: FakeExchange, metered: ExchangeHub
+) -> None:
+    """Binance limits weight per IP: every account's polls add to the one figure."""
+    keys = [link(fake, "binanceusdm", n) for n in range(3)]
+    for n, key in enumerate(keys):  # markets, tiers and brackets load on these
+        await metered.fetch_snapshot(f"a{n}", "binanceusdm", key)
+    await metered.settle()
+    before = _spent(metered, "binanceusdm")
+    await metered.fetch_snapshot("a0", "binanceusdm", keys[0])
+    one = _spent(metered, "binanceusdm") - before
+    for n, key in enumerate(keys[1:], start=1):
+        await metered.fetch_snapshot(f"a{n}", "binanceusdm", key)
+    assert one > 0
+    assert _spent(metered, "binanceusdm") == pytest.approx(before + 3 * one)
+    assert metered.rest_use("binanceusdm").per_ip  # type: ignore[union-attr]
+
+
+async def test_bybit_shows_the_busiest_key_and_forgets_a_dropped_one(
+    fake: FakeExchange, metered: ExchangeHub, clock: FakeClock
+) -> None:
+    """Bybit limits per key: more keys polling do not add up; the busiest key is shown."""
+    keys = [link(fake, "bybit", n) for n in range(3)]
+    await metered.fetch_snapshot("b0", "bybit", keys[0])
+    await metered.settle()
+    clock.now += 61  # the markets' load leaves the window: only polls remain
+    for _ in range(3):
+        await metered.fetch_snapshot("b0", "bybit", keys[0])
+    busiest = _spent(metered, "bybit")
+    for n, key in enumerate(keys[1:], start=1):
+        await metered.fetch_snapshot(f"b{n}", "bybit", key)
+    use = metered.rest_use("bybit")
+    assert use is not None and not use.per_ip and use.limit == 60_000 / 20
+    assert use.per_minute == pytest.approx(busiest) and busiest > 0
+    await metered.drop("b0")
+    assert 0 < _spent(metered, "bybit") < busiest
+
+
+async def test_a_venue_not_read_yet_has_nothing_to_say(metered: ExchangeHub) -> None:
+    assert metered.rest_use("okx") is None
+
+
+def _spent(hub: ExchangeHub, venue: str) -> float:
+    use = hub.rest_use(venue)
+    assert use is not None
+    return use.per_minute
