@@ -23,6 +23,7 @@ from engine.domain import LinkedAccount
 from storage import Database
 from storage.chats import Chats
 from storage.shares import Shares
+from storage.venues import VenueReports
 
 
 class Services(Protocol):
@@ -263,6 +264,13 @@ async def digest(ask: Ask, command: cmd.DigestCommand) -> Reply:
 @on(cmd.ShowChart)
 async def chart(ask: Ask, command: cmd.ShowChart) -> Reply:
     return await ask.services.digests.chart(ask.ctx, ask.owner, command)
+
+
+@on(cmd.ShowStatus)
+async def status(ask: Ask, command: cmd.ShowStatus) -> Reply:
+    venues = sorted({account.venue for account in await ask.readable()})
+    reports = await VenueReports(ask.services.db).all()
+    return Reply(replies.status(reports, venues, ask.services.clock()))
 
 
 async def connect(

@@ -10,12 +10,14 @@ from bot.accounts.service import Linked, short_address
 from bot.alerting.service import AlertView, RuleView, Why
 from bot.render import format as fmt
 from bot.render import positions as account_text
+from bot.render import venues as venue_text
 from bot.render.analysis import stress_text
 from bot.render.views import AccountView, account_view, stress_view
 from engine.alerts.policy import Silence, span
 from engine.alerts.quiet import QuietHours
 from engine.alerts.rules import KINDS
 from engine.domain import LinkedAccount
+from storage.venues import VenueReport
 
 
 def clock(at: float) -> str:
@@ -180,3 +182,15 @@ def acked(ids: list[int]) -> str:
 def snoozed(ids: list[int], duration_s: float) -> str:
     target = ", ".join(f"#{i}" for i in ids) or "new alerts"
     return f"Snoozed {target} for {span(duration_s)}."
+
+
+def status(reports: Sequence[VenueReport], venues: Sequence[str], now: float) -> str:
+    """/status: one line per venue of the accounts the chat sees, from the service's last
+    report (a venue it has not reported yet says so)."""
+    by_venue = {report.venue: report for report in reports}
+    shown = [by_venue[v] for v in venues if v in by_venue]
+    out = ["How your venues are watched:", *venue_text.lines(shown, now, accounts=False)]
+    out += [f"{v}: no report yet (the service writes one every few seconds)" for v in venues
+            if v not in by_venue]  # fmt: skip
+    warning = venue_text.staleness(shown, now)
+    return "\n".join([*out, warning] if warning else out)

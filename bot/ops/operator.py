@@ -12,6 +12,7 @@ from bot.accounts.service import AccountService
 from bot.errors import UserError
 from bot.exchanges import Credentials, ExchangeHub
 from bot.render import format as fmt
+from bot.render import venues as venue_text
 from bot.security.vault import Vault, generate_key
 from bot.settings import Secret, Settings
 from engine.domain import Platform
@@ -19,6 +20,7 @@ from storage import Database
 from storage.accounts import Accounts
 from storage.lock import ProcessLock
 from storage.users import Users
+from storage.venues import VenueReport, VenueReports
 
 #: The owner of accounts linked by an operator on the server (team accounts).
 OPERATOR = ("operator", "operator")
@@ -99,9 +101,11 @@ async def accounts_add(
 
 
 async def accounts_list(settings: Settings, clock: Callable[[], float] = time.time) -> str:
-    """Every account on the server, with owner, status and last poll."""
+    """Every account on the server, with owner, status and last poll; then each venue as the
+    running service last reported it (marks streaming, last tick, REST budget, polls)."""
     async with Database.open(str(settings.db_path)) as db:
         rows = await Accounts(db).all_accounts()
+        reports = await VenueReports(db).all()
     if not rows:
         return "no accounts linked"
     out = [f"{'ID':>4}  {'OWNER':>5}  {'VENUE':<13} {'LABEL':<20} {'STATUS':<11} LAST POLL"]
@@ -113,7 +117,18 @@ async def accounts_list(settings: Settings, clock: Callable[[], float] = time.ti
             f"{a.id:>4}  {a.owner_id:>5}  {a.venue:<13} {a.label:<20} {a.status:<11} {age}"
             + (f"  ({a.last_error})" if a.last_error else "")
         )
-    return "\n".join(out)
+    return "\n".join([*out, "", *_venues(reports, clock())])
+
+
+def _venues(reports: list[VenueReport], now: float) -> list[str]:
+    if not reports:
+        return ["VENUES: no report yet (`liqwatch run` writes one every few seconds)"]
+    warning = venue_text.staleness(reports, now)
+    return [
+        f"VENUES (as of {venue_text.age(now - max(r.reported_at for r in reports))} ago)",
+        *venue_text.lines(reports, now, accounts=True),
+        *([warning] if warning else []),
+    ]
 
 
 async def accounts_remove(settings: Settings, account_id: int) -> str:

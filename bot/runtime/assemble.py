@@ -29,6 +29,7 @@ from bot.monitor.ledger import FlowReader, Ledger
 from bot.monitor.poller import Monitor
 from bot.monitor.retention import RetentionJob, RetentionPolicy
 from bot.monitor.ticks import MarkSource, TickStage
+from bot.monitor.venues import VenueReporter
 from bot.monitor.watchdog import Heartbeat
 from bot.runtime.supervisor import Supervisor, job_listener
 from bot.security.vault import Vault
@@ -55,6 +56,7 @@ class Runtime:
     ops: OpsAlerts
     supervisor: Supervisor
     ticks: TickStage
+    venues: VenueReporter
     #: Where marks stream from (None: LIQWATCH_STREAM=off, polls only).
     marks: MarkSource | None = None
     catching_up: asyncio.Task[int] | None = None
@@ -129,9 +131,10 @@ async def assemble(
     )
     ticks = TickStage(db, monitor.latest, pipeline, clock=clock)
     source = None if marks is None else marks(ticks.on_ticks, ops)
+    venues = VenueReporter(db, monitor, hub, source, clock=clock)
     runtime = Runtime(
         db, monitor, pipeline, notifier, heartbeat, accounts, alerts, portfolio, conversation,
-        ops, supervisor, ticks, source,
+        ops, supervisor, ticks, venues, source,
     )  # fmt: skip
     # `run` and `demo` hold the database's process lock (storage/lock.py), so no other
     # notifier is alive on this file: every lease still set belongs to a process that died.
@@ -142,6 +145,7 @@ async def assemble(
         """Every scheduler job beside the monitor's own (again, if the scheduler restarts)."""
         heartbeat.install(settings.heartbeat_s)
         retention.install(monitor.scheduler)
+        venues.install(monitor.scheduler)
         if ledger is not None:
             ledger.install(monitor.scheduler)
         await digests.sync()

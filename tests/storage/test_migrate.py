@@ -13,6 +13,7 @@ from storage.migrate import Migration, check_sequence, load_migrations, split_st
 
 TABLES = {
     "users",
+    "venue_status",
     "shares",
     "connect_codes",
     "connect_failures",

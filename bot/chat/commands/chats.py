@@ -1,6 +1,6 @@
 """The commands about a chat itself, each as its records, its parser and its spec: /share and
 /unshare (what a group sees), /digest (its subscription), /connect (one person's chats on
-several platforms) and /chart."""
+several platforms), /chart and /status (how the venues of its accounts are watched)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from bot.chat.commands.spec import (
     Completion,
     Line,
     Place,
+    without_args,
 )
 from bot.chat.commands.words import connect_code, either, grammar, quoted
 from engine.alerts.phrases import parse_digest_schedule
@@ -205,4 +206,17 @@ CHART = CommandSpec(
 
 
 #: In menu order.
-SPECS = (SHARE, UNSHARE, DIGEST, CONNECT, CHART)
+@dataclass(frozen=True)
+class ShowStatus(Command):
+    """How the venues of the accounts this chat sees are watched."""
+
+
+STATUS = CommandSpec(
+    "status",
+    "Per venue: marks streaming live or not, last tick, REST budget, polls",
+    "/status",
+    without_args(ShowStatus),
+    {ShowStatus: READ},
+)
+
+SPECS = (SHARE, UNSHARE, DIGEST, CONNECT, CHART, STATUS)

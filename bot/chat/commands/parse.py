@@ -41,6 +41,7 @@ from bot.chat.commands.chats import (
     RemoveConnection,
     Share,
     ShowChart,
+    ShowStatus,
     Unshare,
 )
 from bot.chat.commands.registry import Registry, command_word
@@ -78,6 +79,7 @@ __all__ = [
     "ShowChart",
     "ShowPositions",
     "ShowRisk",
+    "ShowStatus",
     "Snooze",
     "Start",
     "StressTest",

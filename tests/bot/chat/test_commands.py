@@ -30,6 +30,7 @@ from bot.chat.commands.parse import (
     ShowChart,
     ShowPositions,
     ShowRisk,
+    ShowStatus,
     Snooze,
     Start,
     StressTest,
@@ -85,6 +86,7 @@ def _refused(text: str) -> str:
         ("/connect list", ListConnections()),
         ("/connect remove discord", RemoveConnection("discord")),
         ("/digest", DigestCommand()),
+        ("/status", ShowStatus()),
     ],
 )
 def test_each_command_parses_to_its_record(text: str, command: Command) -> None:
@@ -96,8 +98,8 @@ def test_every_record_comes_from_exactly_one_command_word() -> None:
     """Each record the parser returns is listed by a spec (so it has a word, an access and,
     in the conversation, a handler); /alert list shares /alerts' record and its access."""
     words = {spec.name: set(spec.forms) for spec in COMMANDS}
-    assert len(COMMANDS) == 21
-    assert len(COMMANDS.forms()) == 26
+    assert len(COMMANDS) == 22
+    assert len(COMMANDS.forms()) == 27
     assert words["alert"] & words["alerts"] == {ShowAlerts}
     assert COMMANDS.form(ShowAlerts())[0].name == "alerts"
 

@@ -7,6 +7,7 @@ a poll opens or closes change what is streamed."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.ops import operator
 from bot.runtime.app import run
 from bot.security.vault import generate_key
 from bot.settings import Settings
@@ -21,7 +23,7 @@ from tests.engine.normalise.payloads import binance as pb
 from tests.fakes.exchange import FakeExchange
 from tests.fakes.stream import FakeStream
 from tests.fakes.telegram import FakeTelegram
-from tests.fakes.telegram.model import Msg
+from tests.fakes.telegram.model import ChatRef, Msg
 
 pytestmark = pytest.mark.slow
 
@@ -41,6 +43,8 @@ class Stack:
     exchange: FakeExchange
     stream: FakeStream
     telegram: FakeTelegram
+    settings: Settings
+    chat: ChatRef
 
     def sent_to(self, chat: int, startswith: str) -> list[Msg]:
         return [m for m in self.telegram.bot_messages(chat) if m.plain.startswith(startswith)]
@@ -72,7 +76,7 @@ async def _running(tmp_path: Path, poll_s: int) -> AsyncIterator[Stack]:
                 chat = telegram.private_chat(USER, "Ann")
                 telegram.send(chat, f"/link {VENUE} {KEY} {SECRET}")
                 await stream.wait_subscribed(VENUE, SOL, timeout=30)
-                yield Stack(exchange, stream, telegram)
+                yield Stack(exchange, stream, telegram, settings, chat)
             finally:
                 stop.set()
                 await asyncio.wait_for(task, timeout=30)
@@ -129,6 +133,43 @@ async def test_a_silent_stream_degrades_to_rest_marks_and_tells_the_ops_chat_onc
     )
     degraded = [m for m in stack.telegram.bot_messages(OPS) if "degraded" in m.plain]
     assert len(told) == len(degraded) == 1 and VENUE in degraded[0].plain
+
+
+async def test_status_and_accounts_list_show_each_venues_stream_tick_age_and_budget(
+    stack: Stack,
+) -> None:
+    """/status in the chat and `liqwatch accounts list` on the server (another connection, as
+    the CLI is another process) say whether the venue's marks are live or degraded, how old its
+    last tick is, and how much of its REST budget the polls use."""
+    live = await _status_saying(stack, "marks live (1 symbol)")
+    assert re.search(rf"{VENUE}: marks live \(1 symbol\), last tick \d+\.\ds ago", live), live
+    assert re.search(
+        r"REST \d+% of the per-IP limit \(\d+/1200 a minute\), \d+ polls? a minute", live
+    )
+    listed = await operator.accounts_list(stack.settings)
+    assert re.search(rf"{VENUE}: marks live .*per-IP limit.*, 1 account$", listed, re.M), listed
+    stack.stream.silence(VENUE)
+    stack.exchange.set_mark(VENUE, SOL, _at(30.0))  # REST moves, the stream does not say so
+    await _status_saying(stack, "marks degraded (1 of 1 symbol read over REST)", timeout=40)
+    listed = await operator.accounts_list(stack.settings)
+    assert f"{VENUE}: marks degraded (1 of 1 symbol read over REST)" in listed, listed
+
+
+async def _status_saying(stack: Stack, text: str, *, timeout: float = 20.0) -> str:
+    """Send /status until its answer says ``text`` (the service reports every few seconds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        before = len(stack.sent_to(USER, "How your venues"))
+        stack.telegram.send(stack.chat, "/status")
+
+        def answered(n: int = before) -> list[Msg]:
+            return stack.sent_to(USER, "How your venues")[n:]
+
+        answers = await stack.telegram.wait_for(answered, timeout=10)
+        if text in answers[-1].plain:
+            return answers[-1].plain
+        assert time.monotonic() < deadline, f"/status never said {text!r}: {answers[-1].plain}"
+        await asyncio.sleep(0.5)
 
 
 async def test_positions_opened_and_closed_by_a_poll_change_what_is_streamed(
