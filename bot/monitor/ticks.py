@@ -118,12 +118,16 @@ class TickStage:
             self._arrived.set()
 
     async def run(self) -> None:
-        """Apply batches until cancelled, at most one per ``coalesce_s``."""
+        """Apply batches until cancelled, at most one per ``coalesce_s``: a tick after a quiet
+        spell is applied at once, one arriving during a batch waits for the rest of the window
+        (counted from the batch's start, so the wait never exceeds ``coalesce_s``)."""
+        loop = asyncio.get_running_loop()
         while True:
             await self._arrived.wait()
             self._arrived.clear()
+            started = loop.time()
             await self.apply()
-            await asyncio.sleep(self.coalesce_s)
+            await asyncio.sleep(max(0.0, self.coalesce_s - (loop.time() - started)))
 
     async def apply(self) -> int:
         """Apply every pending mark now; the number of accounts whose alerts were written."""
