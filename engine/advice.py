@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.model import ContractType, Positions
-from engine.types import BoolArray, FloatArray
+from engine.types import BoolArray, FloatArray, IntArray
 
 #: Default distance to liquidation, in percent of mark, that advice restores.
 DEFAULT_TARGET_PCT = 15.0
@@ -48,10 +48,11 @@ def advise(
     *,
     target_pct: float = DEFAULT_TARGET_PCT,
 ) -> Advice:
-    """Margin to add and size to cut, per position closer than ``target_pct`` to liquidation."""
-    s, q, mp, lp = positions.side, positions.qty, positions.mark, liquidation_price
-    mmr = np.nan_to_num(positions.mmr)
-    target = mp * (1.0 - s * target_pct / 100.0)
+    """Margin to add and size to cut, per position closer than ``target_pct`` to liquidation.
+
+    The formulas run on those positions alone (usually few): the rest get NaN.
+    """
+    s, mp, lp = positions.side, positions.mark, liquidation_price
     with np.errstate(divide="ignore", invalid="ignore"):
         distance = np.abs(mp - lp) / mp * 100.0
         needed = (
@@ -60,22 +61,37 @@ def advise(
             & (distance < target_pct)
             & (s * (mp - lp) > 0)
         )
-        inverse = positions.kind == ContractType.INVERSE
+    rows = np.flatnonzero(needed)
+    out = {name: np.full(len(positions), np.nan) for name in _FIGURES}
+    for name, values in _solved(positions, lp, rows, target_pct).items():
+        out[name][rows] = values
+    return Advice(target_pct=target_pct, needed=needed, **out)
+
+
+_FIGURES = ("target_price", "margin_to_add", "reduce_qty", "reduce_fraction")
+
+
+def _solved(
+    positions: Positions, liquidation_price: FloatArray, rows: IntArray, target_pct: float
+) -> dict[str, FloatArray]:
+    """The four figures of the positions at ``rows`` (see the module docstring)."""
+    s, q, mp = positions.side[rows], positions.qty[rows], positions.mark[rows]
+    lp = liquidation_price[rows]
+    mmr = np.nan_to_num(positions.mmr[rows])
+    inverse = positions.kind[rows] == ContractType.INVERSE
+    target = mp * (1.0 - s * target_pct / 100.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
         add_lin = (s - mmr) * q * (lp - target)
         add_inv = (s + mmr) * q * (1.0 / target - 1.0 / lp)
         a0_lin = (s - mmr) * q * (mp - lp)
         a0_inv = (s + mmr) * q * (1.0 / lp - 1.0 / mp)
         keep_lin = (a0_lin + mmr * mp * q) / ((s - mmr) * (mp - target) + mmr * mp)
         keep_inv = (a0_inv + mmr * q / mp) / ((s + mmr) * (1.0 / target - 1.0 / mp) + mmr / mp)
-    add = np.where(inverse, add_inv, add_lin)
-    keep = np.clip(np.where(inverse, keep_inv, keep_lin), 0.0, q)
-    cut = q - keep
-    nan = np.full(len(positions), np.nan)
-    return Advice(
-        target_pct=target_pct,
-        needed=needed,
-        target_price=np.where(needed, target, nan),
-        margin_to_add=np.where(needed, add, nan),
-        reduce_qty=np.where(needed, cut, nan),
-        reduce_fraction=np.where(needed, cut / q, nan),
-    )
+        keep = np.clip(np.where(inverse, keep_inv, keep_lin), 0.0, q)
+        cut = q - keep
+        return {
+            "target_price": target,
+            "margin_to_add": np.where(inverse, add_inv, add_lin),
+            "reduce_qty": cut,
+            "reduce_fraction": cut / q,
+        }

@@ -13,7 +13,7 @@ from engine.liquidation import Liquidation, compute
 from engine.model import MarginMode, Positions, chunks, lookup
 from engine.normalise import Snapshot
 from engine.portfolio import Portfolio, build
-from engine.probability import distance_sigma, hours_to_years, touch_probability
+from engine.probability import distance_and_touch, hours_to_years
 from engine.types import FloatArray
 
 #: Venue and engine liquidation prices further apart than this (percent of mark) are reported.
@@ -139,26 +139,27 @@ def position_metrics(
     liq = np.where(np.isnan(positions.venue_liq), computed, positions.venue_liq)
     # A priced isolated position without a mark keeps its price; its distance stays NaN.
     liq = np.where(positions.priceable, liq, np.nan)
-    years = hours_to_years(horizon_hours)
+    years = float(hours_to_years(horizon_hours))
+    in_sigma, probability = distance_and_touch(mark, liq, sigma, years)
     isolated = positions.margin_mode == MarginMode.ISOLATED
+    value = metrics.notional(positions)
+    initial = metrics.initial_margin(positions, value=value)
+    maintenance = metrics.maintenance_margin(positions, value=value)
+    own_ratio = metrics.isolated_margin_ratio(positions, upnl, maintenance=maintenance)
     columns = {
         "liquidation_price": liq,
-        "notional": metrics.notional(positions),
+        "notional": value,
         "notional_usd": metrics.notional_usd(positions),
-        "leverage": metrics.leverage(positions),
-        "roe": metrics.roe(positions, upnl),
-        "maintenance": metrics.maintenance_margin(positions),
-        "margin_ratio": np.where(
-            isolated, metrics.isolated_margin_ratio(positions, upnl), pool_ratio
-        ),
+        "leverage": metrics.leverage(positions, value=value, initial=initial),
+        "roe": metrics.roe(positions, upnl, initial=initial),
+        "maintenance": maintenance,
+        "margin_ratio": np.where(isolated, own_ratio, pool_ratio),
         "distance_pct": metrics.distance_pct(mark, liq),
         "disagreement_pct": metrics.distance_pct(mark, positions.venue_liq)
         - metrics.distance_pct(mark, computed),
-        "distance_sigma": distance_sigma(mark, liq, sigma, years),
+        "distance_sigma": in_sigma,
         # An unreadable position's risk is unknown, not zero ("no liquidation" is 0).
-        "probability": np.where(
-            positions.valid, touch_probability(mark, liq, sigma, years), np.nan
-        ),
+        "probability": np.where(positions.valid, probability, np.nan),
     }
     return columns, advise(positions, liq, target_pct=target_pct)
 

@@ -54,39 +54,51 @@ def notional_usd(positions: Positions) -> FloatArray:
     )
 
 
-def maintenance_margin(positions: Positions, mark: FloatArray | None = None) -> FloatArray:
-    """notional·MMR − maintenance amount, in settle currency, never below zero."""
-    value = notional(positions, mark) * positions.mmr - positions.maint_amount
+def maintenance_margin(
+    positions: Positions, mark: FloatArray | None = None, *, value: FloatArray | None = None
+) -> FloatArray:
+    """notional·MMR − maintenance amount, in settle currency, never below zero (``value``: the
+    notional at ``mark``, when the caller has it)."""
+    value = (notional(positions, mark) if value is None else value) * positions.mmr
+    value = value - positions.maint_amount
     return np.maximum(value, 0.0)
 
 
-def initial_margin(positions: Positions) -> FloatArray:
+def initial_margin(positions: Positions, *, value: FloatArray | None = None) -> FloatArray:
     """Margin posted for the position: isolated wallet, else the venue's, else notional/leverage."""
-    implied = notional(positions) / positions.leverage
+    implied = (notional(positions) if value is None else value) / positions.leverage
     venue = np.where(
         np.isnan(positions.venue_initial_margin), implied, positions.venue_initial_margin
     )
     return np.where(np.isnan(positions.isolated_wallet), venue, positions.isolated_wallet)
 
 
-def leverage(positions: Positions) -> FloatArray:
+def leverage(
+    positions: Positions, *, value: FloatArray | None = None, initial: FloatArray | None = None
+) -> FloatArray:
     """The venue's leverage setting, or notional / initial margin when the venue omits it."""
+    value = notional(positions) if value is None else value
+    initial = initial_margin(positions, value=value) if initial is None else initial
     with np.errstate(divide="ignore", invalid="ignore"):
-        derived = notional(positions) / initial_margin(positions)
+        derived = value / initial
     return np.where(np.isnan(positions.leverage), derived, positions.leverage)
 
 
-def roe(positions: Positions, upnl: FloatArray) -> FloatArray:
+def roe(positions: Positions, upnl: FloatArray, *, initial: FloatArray | None = None) -> FloatArray:
     """Return on equity: unrealised PnL / initial margin (a fraction, not percent)."""
+    initial = initial_margin(positions) if initial is None else initial
     with np.errstate(divide="ignore", invalid="ignore"):
-        return upnl / initial_margin(positions)
+        return upnl / initial
 
 
-def isolated_margin_ratio(positions: Positions, upnl: FloatArray) -> FloatArray:
+def isolated_margin_ratio(
+    positions: Positions, upnl: FloatArray, *, maintenance: FloatArray | None = None
+) -> FloatArray:
     """maintenance / (isolated wallet + uPnL); NaN for cross positions (see the account's)."""
     balance = positions.isolated_wallet + upnl
+    maintenance = maintenance_margin(positions) if maintenance is None else maintenance
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = maintenance_margin(positions) / balance
+        ratio = maintenance / balance
     return np.where(balance <= 0, np.inf, ratio)
 
 

@@ -230,10 +230,29 @@ class Tiers:
     cum: FloatArray
     count: IntArray
     table: IntArray
+    #: Positions of each multi-tier table, found once and reused by every bracket look-up of
+    #: the same positions (a solve looks brackets up several times).
+    _members: dict[int, IntArray] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def take(self, rows: IntArray | slice) -> Tiers:
         """The same tables for the positions at ``rows`` (repeats allowed)."""
         return Tiers(self.floor, self.cap, self.mmr, self.cum, self.count, self.table[rows])
+
+    def members(self) -> dict[int, IntArray]:
+        """Multi-tier table → the positions using it (only the tables some position uses)."""
+        if not self._members:
+            multi = np.flatnonzero(self.count > 1)
+            if len(self.count) == 1 and len(multi):
+                self._members[0] = np.arange(len(self.table), dtype=np.int64)
+            for t in multi.tolist() if len(self.count) > 1 else []:
+                rows = np.flatnonzero(self.table == t)
+                if len(rows):
+                    self._members[t] = rows
+            if not self._members:
+                self._members[-1] = np.zeros(0, dtype=np.int64)
+        return {t: rows for t, rows in self._members.items() if t >= 0}
 
 
 def codes(labels: Labels | Sequence[str]) -> tuple[tuple[str, ...], IntArray]:
@@ -246,11 +265,17 @@ def codes(labels: Labels | Sequence[str]) -> tuple[tuple[str, ...], IntArray]:
 def lookup(labels: Labels | Sequence[str], values: Mapping[str, float]) -> FloatArray:
     """Per position, ``values[label]`` (NaN where absent).
 
-    Costs one binary search per key of ``values`` (label names are sorted), not one dict
-    look-up per position: a million positions cost what ten do.
+    Costs one binary search per key of ``values`` (label names are sorted), or one dict look-up
+    per distinct label when there are fewer labels than keys, never one per position.
     """
     uniq, idx = codes(labels)
     table = np.full(len(uniq), np.nan)
+    if len(values) > len(uniq):
+        # A big mapping (σ of a whole venue) for a few labels: one dict look-up per label.
+        for k, name in enumerate(uniq):
+            if name in values:
+                table[k] = float(values[name])
+        return table[idx]
     for key, value in values.items():
         k = bisect.bisect_left(uniq, key)
         if k < len(uniq) and uniq[k] == key:

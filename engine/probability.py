@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.stats import FloatLike, norm_cdf, norm_logcdf
+from engine.stats import FloatLike, erfcx
 from engine.types import FloatArray
 
 # Crypto trades 24/7: a year is 365 full days, not 252 sessions.
 HOURS_PER_YEAR = 365.0 * 24.0
+_INV_SQRT2 = 1.0 / np.sqrt(2.0)
 
 
 def hours_to_years(hours: FloatLike) -> FloatArray:
@@ -41,16 +42,27 @@ def _gbm_touch(b: FloatArray, sig: FloatArray, t: FloatArray, nu: FloatArray) ->
     """First-passage probability of X = νt + σW to level b ≠ 0 by T (reflection principle).
 
     With η = sign(b) the down and up barriers are one expression (docs/risk.md#probability):
-    ``P = N((−|b| + ηνT)/(σ√T)) + e^{2νb/σ²}·N((−|b| − ηνT)/(σ√T))``, where
-    ``e^{2νb/σ²} = (H/S0)^(2ν/σ²)``. The second term is summed in log space because the
-    power can overflow exactly where its normal factor underflows (small σ, strong drift).
+    ``P = N((−|b| + ηνT)/(σ√T)) + e^{2νb/σ²}·N((−|b| − ηνT)/(σ√T))``. Written with
+    ``u, v = (|b|/(σ√T) ∓ ην√T/σ)/√2`` it is ``½·(erfc(u) + e^{2νb/σ²}·erfc(v))``, and since
+    ``2νb/σ² − v² = −u²`` (``v² − u² = 2νb/σ²``), for v ≥ 0 the second term is
+    ``e^{−u²}·erfcx(v)``: one exponential for both terms, no overflow where the power
+    ``e^{2νb/σ²}`` would (it is only taken for v < 0, where it is below 1).
     """
-    eta = np.sign(b)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        s_t = sig * np.sqrt(t)
-        first = norm_cdf((-np.abs(b) + eta * nu * t) / s_t)
-        log_second = 2.0 * nu * b / (sig * sig) + norm_logcdf((-np.abs(b) - eta * nu * t) / s_t)
-        p = first + np.exp(log_second)
+        root_t = np.sqrt(t)
+        a = np.abs(b) / (sig * root_t)
+        c = np.sign(b) * nu * root_t / sig
+        u = (a - c) * _INV_SQRT2
+        v = (a + c) * _INV_SQRT2
+        decay = np.exp(-u * u)
+        # erfc(u) = e^{−u²}·erfcx(u) for u ≥ 0, 2 − erfc(−u) below.
+        first = decay * erfcx(np.abs(u))
+        first = np.where(u < 0.0, 2.0 - first, first)
+        second = decay * erfcx(np.abs(v))
+        if np.any(v < 0.0):
+            power = np.exp(2.0 * nu * b / (sig * sig))
+            second = np.where(v < 0.0, 2.0 * power - second, second)
+        p = 0.5 * (first + second)
     out: FloatArray = np.clip(p, 0.0, 1.0)
     return out
 
@@ -82,13 +94,43 @@ def touch_probability(
     if side is not None:
         arrays.append(_f(side))
     mp, lp, sig, t, mu, *rest = np.broadcast_arrays(*arrays)
-    nu = mu - 0.5 * sig * sig
     with np.errstate(divide="ignore", invalid="ignore"):
         b = np.log(lp / mp)
-    p = np.where(sig > 0.0, _gbm_touch(b, sig, t, nu), _deterministic_touch(b, t, mu))
+    return _touch(b, mp, lp, sig, t, mu, rest[0] if rest else None)
+
+
+def distance_and_touch(
+    mark: FloatArray, barrier: FloatArray, sigma: FloatArray, horizon_years: float
+) -> tuple[FloatArray, FloatArray]:
+    """``distance_sigma`` and ``touch_probability`` (μ = 0, no side) of the same positions from
+    one logarithm of ``barrier / mark``: what ``analyze`` shows per position."""
+    mp, lp, sig, t = np.broadcast_arrays(mark, barrier, sigma, _f(horizon_years))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b = np.log(lp / mp)
+        log_gap = np.abs(b)
+        d = log_gap / (sig * np.sqrt(t))
+    d = np.where(log_gap == 0.0, 0.0, d)
+    distance: FloatArray = np.where(np.isnan(lp), np.inf, d)
+    return distance, _touch(b, mp, lp, sig, t, np.zeros(1), None)
+
+
+def _touch(
+    b: FloatArray,
+    mp: FloatArray,
+    lp: FloatArray,
+    sig: FloatArray,
+    t: FloatArray,
+    mu: FloatArray,
+    side: FloatArray | None,
+) -> FloatArray:
+    """``touch_probability`` from ``b = ln(H/S0)``, with its conventions for the edges."""
+    nu = mu - 0.5 * sig * sig
+    p = _gbm_touch(b, sig, t, nu)
+    if not np.all(sig > 0.0):
+        p = np.where(sig > 0.0, p, _deterministic_touch(b, t, mu))
     crossed = b == 0.0
-    if rest:
-        crossed |= ((rest[0] > 0) & (b > 0.0)) | ((rest[0] < 0) & (b < 0.0))
+    if side is not None:
+        crossed |= ((side > 0) & (b > 0.0)) | ((side < 0) & (b < 0.0))
     p = np.where(crossed, 1.0, p)
     valid = (mp > 0.0) & (sig >= 0.0) & (t >= 0.0) & np.isfinite(mp + sig + t + mu)
     p = np.where(valid, p, np.nan)

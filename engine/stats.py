@@ -71,20 +71,27 @@ def _erf_small(x: FloatArray) -> FloatArray:
 def _erfcx(y: FloatArray) -> FloatArray:
     """Scaled complement exp(y²)·erfc(y) for y ≥ 0, finite also where erfc underflows.
 
-    Each of Cody's three intervals is evaluated only on its own elements.
+    Cody's second and third intervals are both evaluated on every element and one is picked
+    (two rational functions cost less than gathering and scattering each interval's
+    elements); the first, which needs an exponential, only on its own (few) elements.
     """
-    out = np.full_like(y, np.nan)
-    small, big = y <= _THRESH, y > 4.0
-    mid = ~small & ~big & ~np.isnan(y)
     with np.errstate(all="ignore"):
-        ys = y[small]
-        out[small] = (1.0 - _erf_small(ys)) * np.exp(ys * ys)
-        ym = y[mid]
-        out[mid] = _horner(_C, ym) / _horner(_D, ym)
-        yb = y[big]
-        inv = 1.0 / (yb * yb)
-        out[big] = (_INV_SQRT_PI - inv * _horner(_P, inv) / _horner(_Q, inv)) / yb
+        out = _horner(_C, y) / _horner(_D, y)
+        inv = 1.0 / (y * y)
+        big = (_INV_SQRT_PI - inv * _horner(_P, inv) / _horner(_Q, inv)) / y
+        out = np.where(y > 4.0, big, out)
+        # Indices, not a boolean mask: gathering through a mask scans and branches per element.
+        small = np.flatnonzero(y <= _THRESH)
+        if len(small):
+            ys = y.reshape(-1)[small]
+            # ``out`` is a fresh contiguous array: its flat view writes through (0-d too).
+            out.reshape(-1)[small] = (1.0 - _erf_small(ys)) * np.exp(ys * ys)
     return out
+
+
+def erfcx(y: FloatLike) -> FloatArray:
+    """exp(y²)·erfc(y) for y ≥ 0 (Cody's CALERF, as ``erfc``): 0 at +inf, NaN for NaN."""
+    return _erfcx(_as_float(y))
 
 
 def erfc(x: FloatLike) -> FloatArray:

@@ -105,28 +105,58 @@ def bracket_notional(positions: Positions, price: FloatArray) -> FloatArray:
         return np.where(inverse, positions.qty / price, positions.qty * price)
 
 
+#: Above this many multi-tier tables in use a look-up compares every position with the j-th
+#: floor of its own table (K gathers) instead of counting each table's positions apart.
+_FEW_TABLES = 12
+#: Above this many brackets a table is searched (log K) instead of counted (K compares).
+_FEW_BRACKETS = 32
+
+
 def tier_index(tiers: Tiers, notional: FloatArray) -> IntArray:
     """Per position, the index of the bracket containing ``notional`` (NaN → first bracket).
 
-    One binary search per multi-tier table (a loop over tables, not positions); one-tier
-    positions are always in bracket 0. The bracket is the number of floors at or below the
-    notional, less one; counting the floors *above* it instead (searching the negated floors)
-    makes a NaN notional count every floor as above, which lands in bracket 0 without a mask.
+    The bracket is the number of floors above the first that are at or below the notional:
+    a NaN notional is at or above none, so lands in bracket 0 without a mask, and one-tier
+    positions are always in bracket 0. Counted with one comparison per floor (faster than a
+    binary search for a venue's ten or so brackets), per multi-tier table in use (its positions
+    found once per ``Tiers``); a book of many tables compares each position with its own
+    table's floors instead.
     """
+    members = tiers.members()
+    if len(members) > _FEW_TABLES and tiers.floor.shape[1] <= _FEW_BRACKETS:
+        return _counted_by_row(tiers, notional)
     out = np.zeros(len(notional), dtype=np.int64)
-    multi = np.flatnonzero(tiers.count > 1)
-    for t in multi.tolist():
-        count = int(tiers.count[t])
-        negated = -tiers.floor[t, :count][::-1]
-        rows = None if len(tiers.count) == 1 else np.flatnonzero(tiers.table == t)
-        values = notional if rows is None else notional[rows]
-        above = np.searchsorted(negated, -values, side="left")
-        found = np.maximum(count - 1 - above, 0)
-        if rows is None:
-            out = found
-        else:
-            out[rows] = found
+    for t, rows in members.items():
+        floors = tiers.floor[t, : int(tiers.count[t])]
+        if len(rows) == len(notional):
+            return _counted(floors, notional)
+        out[rows] = _counted(floors, notional[rows])
     return out
+
+
+def _counted(floors: FloatArray, values: FloatArray) -> IntArray:
+    """How many of the sorted ``floors`` past the first are at or below each value."""
+    if len(floors) > _FEW_BRACKETS:
+        above = np.searchsorted(-floors[::-1], -values, side="left")
+        return np.asarray(np.maximum(len(floors) - 1 - above, 0), dtype=np.int64)
+    # A small integer accumulator: the compares dominate, not the sums.
+    count = np.zeros(len(values), dtype=np.int8)
+    for floor in floors[1:].tolist():
+        count += values >= floor
+    return count.astype(np.int64)
+
+
+def _counted_by_row(tiers: Tiers, notional: FloatArray) -> IntArray:
+    """``_counted`` with each position's own table: its j-th floor gathered per position (a
+    padding NaN floor counts as above every notional)."""
+    width = tiers.floor.shape[1]
+    flat = tiers.floor.ravel()
+    base = tiers.table * width
+    count = np.zeros(len(notional), dtype=np.int8)
+    with np.errstate(invalid="ignore"):
+        for j in range(1, width):
+            count += notional >= np.take(flat, base + j)
+    return count.astype(np.int64)
 
 
 def tier_values(tiers: Tiers, index: IntArray) -> tuple[FloatArray, FloatArray]:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from engine.advice import DEFAULT_TARGET_PCT
-from engine.book.block import Block, prepare_block
+from engine.book.block import prepare_block
 from engine.book.pricing import price_view
 from engine.book.result import Repriced
 from engine.book.store import DYNAMIC, Store, compacted
@@ -54,9 +54,9 @@ class Book:
         self.horizon_hours = horizon_hours
         self.target_distance_pct = target_distance_pct
         self._store = Store()
-        #: Account id → its live record (-1 when it has none); record → account id.
+        #: Account id → its live record (-1 when it has none); record → account id is the
+        #: store's ``owner`` column.
         self._record: list[int] = []
-        self._owner: list[int] = []
 
     @classmethod
     def build(
@@ -72,9 +72,8 @@ class Book:
         book = cls(horizon_hours=horizon_hours, target_distance_pct=target_distance_pct)
         sigmas = _per_account(volatility, len(snapshots))
         blocks = [prepare_block(s, v) for s, v in zip(snapshots, sigmas, strict=True)]
-        records = book._store.append(blocks).tolist()
-        book._record = list(records)
-        book._owner = list(range(len(records)))
+        owners = np.arange(len(blocks), dtype=np.int64)
+        book._record = book._store.append(blocks, owners).tolist()
         return book
 
     def __len__(self) -> int:
@@ -101,9 +100,8 @@ class Book:
         self._record[account] = -1
         if snapshot is not None:
             block = prepare_block(snapshot, volatility or {})
-            (record,) = self._store.append([block]).tolist()
+            (record,) = self._store.append([block], np.array([account])).tolist()
             self._record[account] = record
-            self._owner.append(account)
         self._compact(COMPACT_AFTER)
 
     def reprice(
@@ -159,16 +157,16 @@ class Book:
         priced = price_view(
             view, horizon_hours=self.horizon_hours, target_pct=self.target_distance_pct
         )
-        owner = np.asarray(self._owner, dtype=np.int64)
+        owner = self._store.accounts["owner"]
         keys = {space: (view.base[space], view.count[space]) for space in view.count}
-        blocks: list[Block] = [self._store.blocks[r] for r in view.records.tolist()]
         return Repriced(
             accounts=owner[view.records],
             start=view.base["row"],
             count=view.count["row"],
             horizon_hours=self.horizon_hours,
             priced=priced,
-            _blocks=blocks,
+            _blocks=self._store.blocks,
+            _records=view.records,
             _keys=keys,
         )
 
@@ -180,9 +178,8 @@ class Book:
             return
         live = store.live()
         self._store = compacted(store, live, DYNAMIC)
-        self._owner = [self._owner[r] for r in live.tolist()]
         self._record = [-1] * len(self._record)
-        for record, account in enumerate(self._owner):
+        for record, account in enumerate(self._store.accounts["owner"].tolist()):
             self._record[account] = record
 
 

@@ -33,7 +33,9 @@ class Repriced:
     count: IntArray
     horizon_hours: float
     priced: Priced
+    #: The store's blocks (append-only) and, per re-priced account, its record among them.
     _blocks: Sequence[Block]
+    _records: IntArray
     _keys: dict[str, tuple[IntArray, IntArray]]
 
     def __len__(self) -> int:
@@ -100,7 +102,7 @@ class Repriced:
         """The account's ``Analysis``, as ``analyze`` of its re-priced snapshot returns it."""
         k = self.position(account)
         part = self.rows(account)
-        block, priced = self._blocks[k], self.priced
+        block, priced = self._blocks[int(self._records[k])], self.priced
         snapshot = self._snapshot(k, block, part)
         dynamic = (PAST, priced.past), (NO_LIQUIDATION, priced.none), (UNSETTLED, priced.unsettled)
         notes = Notes.joined(block.notes, [(message, mask[part]) for message, mask in dynamic])

@@ -185,8 +185,9 @@ class Store:
         self.dead_rows = 0
         self.dead_records = 0
 
-    def append(self, blocks: Sequence[Block]) -> IntArray:
-        """Append ``blocks`` as new account records; their record ids."""
+    def append(self, blocks: Sequence[Block], owners: IntArray) -> IntArray:
+        """Append ``blocks`` as new account records of the book's accounts ``owners``; their
+        record ids."""
         first = len(self.blocks)
         parts: dict[str, list[Columns]] = {name: [] for name in self.space}
         sizes: dict[str, list[int]] = {name: [] for name in self.space}
@@ -202,6 +203,7 @@ class Store:
         record: Columns = {f"{name}_start": starts[name] for name in self.space}
         record.update({f"{name}_n": np.asarray(sizes[name], np.int64) for name in self.space})
         record.update(_flags(blocks))
+        record["owner"] = np.asarray(owners, dtype=np.int64)
         self.accounts.append([record], [count])
         row_start = int(starts["row"][0]) if count else self.space["row"].n
         self.symbols.add(self.space["row"]["sym_g"][row_start:], row_start)
@@ -261,7 +263,7 @@ def _flags(blocks: Sequence[Block]) -> Columns:
 def compacted(store: Store, live: IntArray, dynamic: Mapping[str, tuple[str, ...]]) -> Store:
     """A store of ``live``'s blocks alone, in that order, carrying their moved columns over."""
     out = Store()
-    out.append([store.blocks[r] for r in live.tolist()])
+    out.append([store.blocks[r] for r in live.tolist()], store.accounts["owner"][live])
     for space, names in dynamic.items():
         old = ranges(store.accounts[f"{space}_start"][live], store.accounts[f"{space}_n"][live])
         for name in names:

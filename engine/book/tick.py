@@ -31,15 +31,25 @@ def apply_marks(view: View, new: FloatArray) -> BoolArray:
     d_upnl, d_maint = changes(view_legs(view, rows, venue_upnl[rows]), old, now, moved_pnl)
     _add_to("bal", "bal_l", view, rows, d_upnl)
     _add_to("mm", "mm_l", view, rows, d_maint)
-    coin = _coin_marks(view, rows, now)
-    view.write("venue_liq", np.where(_pools_moved(view, moved), np.nan, view.col("venue_liq")))
-    view.write("settle_usd", _settle_usd(view, coin))
+    if view.col("cross")[rows].any():
+        view.write("venue_liq", np.where(_pools_moved(view, moved), np.nan, view.col("venue_liq")))
+    _coin_values(view, rows, now)
     view.write("venue_upnl", _put(venue_upnl, rows, moved_pnl))
     view.write("mark", _put(mark, rows, now))
-    reported = view.slot("cur", "reported")
-    moves = view.slot("cur", "moves") & ~np.isnan(coin)
-    view.store.space["cur"]["reported"][view.index["cur"]] = np.where(moves, coin, reported)
     return moved
+
+
+def _coin_values(view: View, rows: IntArray, now: FloatArray) -> None:
+    """Settle-coin values and reported coin rates at the moved contracts' marks (most books
+    move stablecoin-settled contracts of accounts that report no coin rate: nothing to do)."""
+    settle_coin, moves = view.col("settle_coin"), view.slot("cur", "moves")
+    if not (settle_coin.any() or moves.any()) or not view.col("pricing")[rows].any():
+        return
+    coin = _coin_marks(view, rows, now)
+    view.write("settle_usd", _settle_usd(view, coin))
+    reported = view.slot("cur", "reported")
+    moved = moves & ~np.isnan(coin)
+    view.store.space["cur"]["reported"][view.index["cur"]] = np.where(moved, coin, reported)
 
 
 def view_legs(view: View, rows: IntArray | slice, venue_upnl: FloatArray) -> Legs:

@@ -56,6 +56,21 @@ class Context:
     #: Every group is one position (one-way mode): a group's sum is the position's own value.
     singletons: bool = False
 
+    def take(self, rows: IntArray) -> Context:
+        """The positions at ``rows`` (copies); like ``rows``, for ``singletons`` contexts."""
+        return replace(
+            self,
+            mark=self.mark[rows],
+            legs=self.legs.take(rows),
+            member=self.member[rows],
+            pool=self.pool[rows],
+            group=self.group[rows],
+            upnl=self.upnl[rows],
+            maint=self.maint[rows],
+            upnl_ref=self.upnl_ref[rows],
+            maint_ref=self.maint_ref[rows],
+        )
+
     def rows(self, part: slice) -> Context:
         """The positions in ``part`` (views), for chunked per-position work. Group ids keep
         their account-wide values, so only ``singletons`` contexts may be split."""

@@ -16,6 +16,7 @@ this settles instead of cycling.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,6 +67,9 @@ def _fixed_point(
     tiers = ctx.legs.tiers
     index = tier_index(tiers, notional_at(ctx.legs, np.where(mask, ctx.mark, np.nan)))
     price, defined = _closed_form(ctx, equity, maint, mask, index)
+    if ctx.singletons:
+        first = Solution(price, defined, ~defined)
+        return _settle_rows(ctx, equity, maint, mask, limit, first, index)
     settled = ~defined
     for attempt in range(limit + 1):
         landed = tier_index(tiers, notional_at(ctx.legs, price))
@@ -77,22 +81,73 @@ def _fixed_point(
     return Solution(price=price, defined=defined, settled=settled)
 
 
+def _settle_rows(
+    ctx: Context,
+    equity: FloatArray,
+    maint: FloatArray,
+    mask: BoolArray,
+    limit: int,
+    first: Solution,
+    index: IntArray,
+) -> Solution:
+    """The fixed point of one-way books, where each position's equation is its own: after the
+    first solve only the positions whose bracket moved are solved again (usually few), each
+    through the same sequence of brackets as a solve of the whole book."""
+    price, defined = first.price.copy(), first.defined.copy()
+    settled = np.ones(len(price), dtype=np.bool_)
+    rows = np.arange(len(price))
+    sub, sub_index = ctx, index
+    sub_price, sub_defined = price, defined
+    for attempt in range(limit + 1):
+        landed = tier_index(sub.legs.tiers, notional_at(sub.legs, sub_price))
+        moving = sub_defined & (landed != sub_index)
+        if not moving.any() or attempt == limit:
+            settled[rows] = ~moving
+            break
+        keep = np.flatnonzero(moving)
+        rows, sub = rows[keep], sub.take(keep)
+        sub_index = landed[keep]
+        sub_price, sub_defined = _closed_form(sub, equity[rows], maint[rows], mask[rows], sub_index)
+        price[rows], defined[rows] = sub_price, sub_defined
+    return Solution(price=price, defined=defined, settled=settled)
+
+
 def _closed_form(
     ctx: Context, equity: FloatArray, maint: FloatArray, mask: BoolArray, index: IntArray
 ) -> tuple[FloatArray, BoolArray]:
     legs = ctx.legs
     mmr, cum = tier_values(legs.tiers, index)
     sq = legs.side * legs.qty
+    pick = _Pick(legs.inverse)
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = group_sum(ctx, legs.qty * mmr, mask)
         sides = group_sum(ctx, sq, mask)
         amounts = equity - maint + group_sum(ctx, cum - legs.fixed, mask)
-        at_entry = group_sum(ctx, np.where(legs.inverse, sq / legs.entry, sq * legs.entry), mask)
-        num = np.where(legs.inverse, _sum(rate, sides), _sum(amounts, -at_entry))
-        den = np.where(legs.inverse, _sum(amounts, at_entry), _sum(rate, -sides))
+        at_entry = group_sum(ctx, pick(lambda: sq / legs.entry, lambda: sq * legs.entry), mask)
+        num = pick(lambda: _sum(rate, sides), lambda: _sum(amounts, -at_entry))
+        den = pick(lambda: _sum(amounts, at_entry), lambda: _sum(rate, -sides))
         price = num / den
     defined = mask & np.isfinite(num) & np.isfinite(den)
     return np.where(defined, price, np.nan), defined
+
+
+class _Pick:
+    """``np.where(inverse, inverse form, linear form)``, computing only the form in use when
+    every position is one kind (a venue's book usually is)."""
+
+    def __init__(self, inverse: BoolArray) -> None:
+        self.inverse = inverse
+        self.some = bool(inverse.any())
+        self.every = self.some and bool(inverse.all())
+
+    def __call__(
+        self, inverse: Callable[[], FloatArray], linear: Callable[[], FloatArray]
+    ) -> FloatArray:
+        if self.every:
+            return inverse()
+        if not self.some:
+            return linear()
+        return np.where(self.inverse, inverse(), linear())
 
 
 def _sum(a: FloatArray, b: FloatArray) -> FloatArray:
