@@ -215,3 +215,17 @@ def test_hours_to_years_uses_a_365_day_year() -> None:
     np.testing.assert_allclose(
         hours_to_years(np.array([8760.0, 24.0])), [1.0, 1.0 / 365.0], rtol=1e-15
     )
+
+
+def test_distance_and_touch_share_one_logarithm() -> None:
+    """``distance_and_touch`` gives ``touch_probability`` (μ = 0) to the last bit and
+    ``distance_sigma`` to rounding (ln(H/S0) against ln(S0/H): 1e-16 of a ratio near 1 is 1e-12
+    of its logarithm), for far, near, crossed, absent and at-the-mark barriers."""
+    from engine.probability import distance_and_touch
+
+    mark = np.array([100.0, 100.0, 100.0, 100.0, 100.0, 100.0, 0.0])
+    barrier = np.array([90.0, 99.99, 130.0, np.nan, 100.0, 1e9, 90.0])
+    sigma = np.array([0.8, 0.8, 0.3, 0.8, 0.8, 0.8, 0.8])
+    d, p = distance_and_touch(mark, barrier, sigma, DAY)
+    np.testing.assert_allclose(d, distance_sigma(mark, barrier, sigma, DAY), rtol=1e-11)
+    np.testing.assert_array_equal(p, touch_probability(mark, barrier, sigma, DAY))
