@@ -54,14 +54,14 @@ class _Pass:
     reachable: bool = False
 
 
-def _in_scope(rule: Rule, observation: Observation) -> bool:
+def in_scope(rule: Rule, observation: Observation) -> bool:
     account = observation.account
     return (
         rule.enabled and rule.owner_id == account.owner_id and rule.account_id in (None, account.id)
     )
 
 
-def _subjects(rule: Rule, observation: Observation) -> tuple[Subject, ...]:
+def subjects_of(rule: Rule, observation: Observation) -> tuple[Subject, ...]:
     if KINDS[rule.kind].account_level:
         return (observation.account_subject,)
     return tuple(s for s in observation.positions if rule.spec.covers(s.symbol, s.base))
@@ -71,7 +71,7 @@ def _transition(run: _Pass, live: dict[tuple[int, str], Alert]) -> None:
     """Move every (rule, subject) one step; close what lost its rule or its position."""
     obs = run.observation
     for rule in run.rules.values():
-        for subject in _subjects(rule, obs):
+        for subject in subjects_of(rule, obs):
             run.subjects[subject.key] = subject
             value = subject.value(rule.kind)
             current = live.pop((rule.id, subject.key), None)
@@ -124,7 +124,7 @@ def evaluate(
     every = {r.id: r for r in rules}
     run = _Pass(
         observation,
-        {r.id: r for r in rules if _in_scope(r, observation)},
+        {r.id: r for r in rules if in_scope(r, observation)},
         itertools.count(next_id),
         reachable=any(c.blocked_at is None for c in chats),
     )
@@ -265,6 +265,6 @@ def breaches(observation: Observation, rules: Sequence[Rule]) -> bool:
     return any(
         rule.spec.breached(subject.value(rule.kind))
         for rule in rules
-        if _in_scope(rule, observation)
-        for subject in _subjects(rule, observation)
+        if in_scope(rule, observation)
+        for subject in subjects_of(rule, observation)
     )

@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
 from engine.alerts.rules import Kind
 from engine.analysis import Analysis
 from engine.domain import AccountStatus, LinkedAccount
+from engine.types import FloatArray
 
 NAN = float("nan")
 
@@ -87,35 +89,67 @@ def observe(
     """A successful poll (or, ``poll=False``, the last poll's positions re-priced at streamed
     marks): the account's totals and every valid position's values."""
     portfolio = analysis.portfolio
-    totals = {
-        **_health(AccountStatus.ACTIVE),
-        Kind.MARGIN: float(portfolio.margin_ratio) * 100.0,
-        Kind.LEVERAGE: float(portfolio.effective_leverage),
-        Kind.EXPOSURE_ACCOUNT: float(portfolio.gross_exposure_usd),
-    }
+    money = account_values(
+        float(portfolio.margin_ratio),
+        float(portfolio.effective_leverage),
+        float(portfolio.gross_exposure_usd),
+    )
+    totals = {**_health(AccountStatus.ACTIVE), **money}
     subjects = [Subject("", totals), *_positions(analysis, funding or {})]
     return Observation(
         account, at, AccountStatus.ACTIVE, seen=True, subjects=tuple(subjects), poll=poll
     )
 
 
-def _columns(analysis: Analysis) -> dict[Kind, np.ndarray]:
-    """Every per-position kind as one array, in the kind's unit."""
+class Priced(Protocol):
+    """The engine's per-position columns rules read (an ``Analysis``, or a re-priced book's
+    ``engine.book.Repriced`` for many accounts at once)."""
+
+    @property
+    def distance_pct(self) -> FloatArray: ...
+    @property
+    def probability(self) -> FloatArray: ...
+    @property
+    def upnl(self) -> FloatArray: ...
+    @property
+    def roe(self) -> FloatArray: ...
+    @property
+    def notional(self) -> FloatArray: ...
+    @property
+    def notional_usd(self) -> FloatArray: ...
+
+
+def position_values(priced: Priced, mark: FloatArray) -> dict[Kind, FloatArray]:
+    """Every per-position kind as one array, in the kind's unit (one formula for the rules'
+    observation and for the streamed marks' screen, ``engine.alerts.screen``)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        usd_rate = analysis.notional_usd / analysis.notional
+        usd_rate = priced.notional_usd / priced.notional
     return {
-        Kind.LIQ: analysis.distance_pct,
-        Kind.PROB: analysis.probability * 100.0,
-        Kind.PNL: analysis.upnl * usd_rate,
-        Kind.ROE: analysis.roe * 100.0,
-        Kind.EXPOSURE: analysis.notional_usd,
-        Kind.PRICE: analysis.snapshot.positions.mark,
+        Kind.LIQ: priced.distance_pct,
+        Kind.PROB: priced.probability * 100.0,
+        Kind.PNL: priced.upnl * usd_rate,
+        Kind.ROE: priced.roe * 100.0,
+        Kind.EXPOSURE: priced.notional_usd,
+        Kind.PRICE: mark,
+    }
+
+
+def account_values(
+    margin_ratio: float | FloatArray,
+    effective_leverage: float | FloatArray,
+    gross_exposure_usd: float | FloatArray,
+) -> dict[Kind, Any]:
+    """The account-level kinds, in their units (one account's floats, or arrays of many)."""
+    return {
+        Kind.MARGIN: margin_ratio * 100.0,
+        Kind.LEVERAGE: effective_leverage,
+        Kind.EXPOSURE_ACCOUNT: gross_exposure_usd,
     }
 
 
 def _positions(analysis: Analysis, funding: Mapping[str, float]) -> list[Subject]:
     pos = analysis.snapshot.positions
-    columns = _columns(analysis)
+    columns = position_values(analysis, pos.mark)
     rows = np.flatnonzero(pos.valid)
     table = {kind: column[rows].tolist() for kind, column in columns.items()}
     out: list[Subject] = []
@@ -125,6 +159,9 @@ def _positions(analysis: Analysis, funding: Mapping[str, float]) -> list[Subject
         key = position_key(symbol, side)
         if key in seen:  # e.g. an isolated and a cross leg of one market on OKX
             key = f"{key}:{pos.margin_mode[i]}"
+        first, n = key, 2
+        while key in seen:  # a third leg (sub-positions the venue lists apart): one key each
+            key, n = f"{first}:{n}", n + 1
         seen.add(key)
         values = {kind: _finite(table[kind][j]) for kind in table}
         values[Kind.FUNDING] = _finite(funding.get(symbol, NAN) * 100.0)

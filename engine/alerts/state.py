@@ -111,7 +111,9 @@ def escalated(rule: Rule, alert: Alert, *, limit: float | None) -> bool:
     is, with a floor of 10 % of the threshold so noise around it does not count.
     """
     last = alert.notified_value
-    if last is None or math.isnan(alert.value):
+    # An infinite value (a margin ratio with no equity left) is as bad as it gets already:
+    # its gap to the limit cannot halve again, and inf - inf must not read as "it did".
+    if last is None or not math.isfinite(alert.value) or not math.isfinite(last):
         return False
     if limit is not None:
         return abs(limit - alert.value) <= abs(limit - last) / 2.0

@@ -135,6 +135,15 @@ def test_escalation_towards_a_margin_ratio_of_100_percent() -> None:
     assert items(run(seen(60, margin=92.0))) == [(1, "firing", "ESCALATED")]
 
 
+def test_an_infinite_margin_ratio_does_not_escalate_at_every_poll() -> None:
+    """No equity left: the margin ratio is infinite. Notified there once, it stays quiet (the
+    gap to the limit cannot halve; inf - inf once read as "it did", a message every poll)."""
+    run = Run([rule(1, RuleSpec(Kind.MARGIN, Op.ABOVE, 80.0, Severity.WARNING))])
+    assert items(run(seen(0, margin=float("inf")))) == [(1, "firing", "FIRST")]
+    for at in (30, 60, 90):
+        assert not run(seen(at, margin=float("inf"))).messages
+
+
 def test_firing_critical_inhibits_the_warning_for_the_same_position() -> None:
     """Both default liq rules fire on one position: only the critical is told."""
     run = Run(defaults())
