@@ -7,19 +7,34 @@ old alert state and no new messages, or the new state and all of its messages.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+import numpy as np
 
 from bot.monitor.poller import PollEvent
-from engine.alerts.evaluate import Evaluation, breaches, evaluate, material
+from engine.alerts.evaluate import Evaluation, evaluate, material
 from engine.alerts.observe import Observation, observe, observe_failure
-from engine.alerts.policy import Policy
+from engine.alerts.policy import Policy, Silence
 from engine.alerts.rules import Rule
+from engine.alerts.screen import Screen, watch
+from engine.alerts.state import Alert
+from engine.book import Repriced
+from engine.types import BoolArray, IntArray
 from storage import Transaction
 from storage.alerts import Alerts
 from storage.outbox import Outbox
 from storage.rules import Rules
 
 log = logging.getLogger(__name__)
+
+
+def _after(live: Sequence[Alert], result: Evaluation) -> list[Alert]:
+    """The account's live episodes once ``result`` is written."""
+    episodes = {alert.id: alert for alert in live}
+    episodes.update((alert.id, alert) for alert in result.alerts)
+    for gone in result.dropped:
+        episodes.pop(gone, None)
+    return [alert for alert in episodes.values() if alert.live]
 
 
 def observation(event: PollEvent) -> Observation:
@@ -41,20 +56,18 @@ class AlertPipeline:
         self.wake = wake
         #: Messages queued (the demo's summary reads it).
         self.queued = 0
-        #: Per account, the rules in scope and whether it has live alerts, as of its last
-        #: evaluation: what lets a streamed mark skip accounts nowhere near a threshold.
-        self._rules: dict[int, list[Rule]] = {}
-        self._live: dict[int, bool] = {}
+        #: What each account's last evaluation leaves to watch: which re-priced accounts a
+        #: streamed mark could change the alerts of (``engine.alerts.screen``).
+        self.screen = Screen()
 
-    def worth_a_look(self, event: PollEvent) -> bool:
-        """Whether a re-pricing at streamed marks needs the full evaluation: the account was
-        never evaluated, has live alerts (they may resolve, repeat or escalate), or breaches
-        a rule. Rules changed since its last poll are seen from its next one."""
-        account_id = event.account.id
-        rules = self._rules.get(account_id)
-        if rules is None or self._live.get(account_id, True):
-            return True
-        return breaches(observation(event), rules)
+    def due(
+        self, accounts: IntArray, generations: IntArray, repriced: Repriced, *, at: float
+    ) -> BoolArray:
+        """Per re-priced account: whether its evaluation at these marks may be material (never
+        evaluated, a value crossed a threshold, clear level or escalation point, or a repeat,
+        ``for``, snooze or silence is due). Rules changed since its last evaluation are seen
+        from its next one."""
+        return self.screen.due(accounts, generations, repriced, at=at)
 
     async def __call__(self, tx: Transaction, event: PollEvent) -> None:
         await self.stage(tx, event)
@@ -66,22 +79,42 @@ class AlertPipeline:
         owner, alerts = event.account.owner_id, Alerts(tx.db)
         live = await alerts.live(event.account.id, tx=tx)
         rules = await Rules(tx.db).in_scope(owner, event.account.id, tx=tx)
-        self._rules[event.account.id] = rules
+        silences = await alerts.silences(owner, event.at, tx=tx)
+        seen = observation(event)
         result = evaluate(
-            observation(event),
+            seen,
             rules=rules,
             alerts=live,
-            silences=await alerts.silences(owner, event.at, tx=tx),
+            silences=silences,
             chats=await alerts.recipients(owner, event.account.id, tx=tx),
             next_id=await alerts.next_id(tx=tx),
             policy=self.policy,
         )
-        if not event.poll and not material(result, live):
-            self._live[event.account.id] = bool(live)
+        written = event.poll or material(result, live)
+        after = _after(live, result) if written else live
+        self._watch(event, seen, rules, after, silences)
+        if not written:
             return False
         await self.write(tx, result, at=event.at)
-        self._live[event.account.id] = any(a.live for a in result.alerts)
         return True
+
+    def _watch(
+        self,
+        event: PollEvent,
+        seen: Observation,
+        rules: Sequence[Rule],
+        alerts: Sequence[Alert],
+        silences: Sequence[Silence],
+    ) -> None:
+        """Leave the screen what this evaluation says to watch (nothing for a failed poll:
+        its account is not re-priced until polled again)."""
+        account = event.account.id
+        if event.analysis is None:
+            self.screen.forget(account)
+            return
+        rows = np.flatnonzero(event.analysis.snapshot.positions.valid).tolist()
+        found = watch(seen, rows, rules, alerts, silences, policy=self.policy)
+        self.screen.put(account, found, event.generation)
 
     async def write(self, tx: Transaction, result: Evaluation, *, at: float) -> None:
         """Alert rows, decision log and outbox rows, inside the caller's transaction."""

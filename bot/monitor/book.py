@@ -3,8 +3,9 @@
 A poll puts an account's analysis in; a mark tick re-prices, at the new marks, the accounts of
 that venue holding a symbol that moved — all of them in one vectorised pass of
 ``engine.book.Book``, which moves marks as ``engine.reprice.with_marks`` does and re-solves the
-touched pools as ``analyze`` would — and the result replaces the stored analysis, so /positions
-and /risk read the freshest numbers.
+touched pools as ``analyze`` would. A re-priced account's ``Analysis`` is assembled only when
+someone reads it (/positions, /risk, or the alert stage for the accounts the screen picks), so
+a tick touching thousands of accounts builds no Python object per account.
 Only accounts whose last poll succeeded are re-priced: a blind account's positions may have
 changed, and pricing stale positions at live marks would alarm about what is gone.
 """
@@ -15,24 +16,61 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from engine.analysis import Analysis
 from engine.book import Book as PricingBook
+from engine.book import Repriced
 from engine.domain import AccountStatus, LinkedAccount
+from engine.types import IntArray
+
+#: (horizon hours, advice target %): what an engine book prices all its accounts with.
+Terms = tuple[float, float]
 
 
 @dataclass
 class _Entry:
     account: LinkedAccount
-    analysis: Analysis
-    #: Where the engine's book prices it: (its horizon and advice target, its id there).
-    priced_in: tuple[float, float]
+    #: The latest analysis, or None while a re-pricing has not been assembled (``moved``).
+    analysis: Analysis | None
+    #: Where the engine's book prices it: its terms and its id there.
+    terms: Terms
     priced_as: int
+    #: Bumped by every poll: a re-pricing belongs to the positions of one generation.
+    generation: int
+    #: The symbols of its readable positions (what the streams follow for it).
+    symbols: frozenset[str]
+    moved: Repriced | None = None
 
 
-def _terms(analysis: Analysis) -> tuple[float, float]:
-    """The settings an analysis was priced with, which an engine book holds for all its
-    accounts (the default ones for every poll today: one book)."""
+@dataclass(frozen=True)
+class Moved:
+    """One engine book's re-pricing at a tick: ``repriced``'s k-th account is our account
+    ``accounts[k]``, at its entry's ``generations[k]``."""
+
+    repriced: Repriced
+    accounts: IntArray
+    generations: IntArray
+
+
+def _terms(analysis: Analysis) -> Terms:
     return float(analysis.horizon_hours), float(analysis.advice.target_pct)
+
+
+class _Priced:
+    """One engine book and which of our accounts each of its ids is."""
+
+    def __init__(self, terms: Terms) -> None:
+        self.book = PricingBook(horizon_hours=terms[0], target_distance_pct=terms[1])
+        self.account = np.zeros(0, dtype=np.int64)
+        self.generation = np.zeros(0, dtype=np.int64)
+
+    def place(self, priced_as: int, account: int, generation: int) -> None:
+        if priced_as >= len(self.account):
+            grow = max(priced_as + 1, 2 * len(self.account))
+            self.account = np.resize(self.account, grow)
+            self.generation = np.resize(self.generation, grow)
+        self.account[priced_as], self.generation[priced_as] = account, generation
 
 
 class Book(Mapping[int, Analysis]):
@@ -40,10 +78,8 @@ class Book(Mapping[int, Analysis]):
 
     def __init__(self, *, on_held_change: Callable[[], None] = lambda: None) -> None:
         self._entries: dict[int, _Entry] = {}
-        #: The engine's books, by the terms their accounts were priced with.
-        self._pricing: dict[tuple[float, float], PricingBook] = {}
-        #: Per engine book, its ids → our account ids.
-        self._accounts: dict[tuple[float, float], dict[int, int]] = {}
+        self._pricing: dict[Terms, _Priced] = {}
+        self._generations = 0
         #: Venue → symbol → the accounts holding it (rebuilt when a poll changes holdings).
         self._holders: dict[str, dict[str, set[int]]] = {}
         #: Called when the set of held symbols changes (the streams follow it).
@@ -51,7 +87,11 @@ class Book(Mapping[int, Analysis]):
 
     # --- the mapping the use cases read ---------------------------------------------------
     def __getitem__(self, account_id: int) -> Analysis:
-        return self._entries[account_id].analysis
+        entry = self._entries[account_id]
+        if entry.analysis is None:
+            assert entry.moved is not None  # one of the two is always set
+            entry.analysis, entry.moved = entry.moved.analysis(entry.priced_as), None
+        return entry.analysis
 
     def __iter__(self) -> Iterator[int]:
         return iter(self._entries)
@@ -59,47 +99,55 @@ class Book(Mapping[int, Analysis]):
     def __len__(self) -> int:
         return len(self._entries)
 
+    def account(self, account_id: int) -> LinkedAccount:
+        return self._entries[account_id].account
+
+    def generation(self, account_id: int) -> int:
+        """Which poll's positions the account's figures are of (see ``Moved``)."""
+        return self._entries[account_id].generation
+
     # --- what polls change ----------------------------------------------------------------
-    def put(self, account: LinkedAccount, analysis: Analysis) -> None:
-        """A poll's analysis of ``account`` (ACTIVE: its positions are current)."""
-        before = self._symbols(account.id)
+    def put(self, account: LinkedAccount, analysis: Analysis) -> int:
+        """A successful poll's analysis of ``account``, re-priced from now on; its generation."""
+        account = replace(account, status=AccountStatus.ACTIVE)
         old = self._entries.get(account.id)
+        before = frozenset() if old is None else old.symbols
         terms = _terms(analysis)
-        if old is not None and old.priced_in != terms:
-            self._pricing[old.priced_in].replace(old.priced_as, None)
+        if old is not None and old.terms != terms:
+            self._pricing[old.terms].book.replace(old.priced_as, None)
             old = None
-        book = self._pricing.get(terms)
-        if book is None:
-            book = self._pricing[terms] = PricingBook(
-                horizon_hours=terms[0], target_distance_pct=terms[1]
-            )
-            self._accounts[terms] = {}
+        priced = self._pricing.get(terms) or self._pricing.setdefault(terms, _Priced(terms))
         sigma = _sigma(analysis)
         if old is None:
-            priced_as = book.add(analysis.snapshot, volatility=sigma)
+            priced_as = priced.book.add(analysis.snapshot, volatility=sigma)
         else:
             priced_as = old.priced_as
-            book.replace(priced_as, analysis.snapshot, volatility=sigma)
-        self._accounts[terms][priced_as] = account.id
-        self._entries[account.id] = _Entry(account, analysis, terms, priced_as)
-        if _symbols(analysis) != before or (old is not None and old.account != account):
+            priced.book.replace(priced_as, analysis.snapshot, volatility=sigma)
+        self._generations += 1
+        priced.place(priced_as, account.id, self._generations)
+        symbols = _symbols(analysis)
+        self._entries[account.id] = _Entry(
+            account, analysis, terms, priced_as, self._generations, symbols
+        )
+        if symbols != before or (old is not None and old.account != account):
             self._reindex()
+        return self._generations
 
     def set_status(self, account_id: int, status: AccountStatus) -> None:
         """A failed poll: the account keeps its figures but is not re-priced until it is
         polled again successfully."""
         entry = self._entries.get(account_id)
         if entry is not None and entry.account.status != status:
-            entry.account = _with_status(entry.account, status)
+            entry.account = replace(entry.account, status=status)
             if status is not AccountStatus.ACTIVE:
-                self._pricing[entry.priced_in].replace(entry.priced_as, None)
+                entry.analysis = self[account_id]  # its last figures, assembled before they go
+                self._pricing[entry.terms].book.replace(entry.priced_as, None)
             self._reindex()
 
     def drop(self, account_id: int) -> None:
         entry = self._entries.pop(account_id, None)
         if entry is not None:
-            self._pricing[entry.priced_in].replace(entry.priced_as, None)
-            self._accounts[entry.priced_in].pop(entry.priced_as, None)
+            self._pricing[entry.terms].book.replace(entry.priced_as, None)
             self._reindex()
 
     def held(self) -> dict[str, set[str]]:
@@ -107,26 +155,24 @@ class Book(Mapping[int, Analysis]):
         return {venue: set(symbols) for venue, symbols in self._holders.items()}
 
     # --- what ticks change ----------------------------------------------------------------
-    def reprice(
-        self, venue: str, marks: Mapping[str, float]
-    ) -> list[tuple[LinkedAccount, Analysis]]:
+    def reprice(self, venue: str, marks: Mapping[str, float]) -> list[Moved]:
         """Re-price, at ``marks`` (symbol → mark), every account of ``venue`` holding one of
-        those symbols; each new analysis replaces the stored one. The accounts re-priced."""
+        those symbols: their figures are the re-priced ones from now on."""
         holders = self._holders.get(venue, {})
         if not any(symbol in holders for symbol in marks):
             return []
-        moved = []
-        for terms, book in self._pricing.items():
-            ids = self._accounts[terms]
-            for priced_as, analysis in book.reprice(marks, venue=venue).analyses():
-                entry = self._entries[ids[priced_as]]
-                entry.analysis = analysis
-                moved.append((entry.account, analysis))
-        return sorted(moved, key=lambda pair: pair[0].id)
-
-    def _symbols(self, account_id: int) -> frozenset[str]:
-        entry = self._entries.get(account_id)
-        return frozenset() if entry is None else _symbols(entry.analysis)
+        out = []
+        for priced in self._pricing.values():
+            repriced = priced.book.reprice(marks, venue=venue)
+            if not len(repriced):
+                continue
+            ids = repriced.accounts
+            moved = Moved(repriced, priced.account[ids], priced.generation[ids])
+            for account_id in moved.accounts.tolist():
+                entry = self._entries[account_id]
+                entry.analysis, entry.moved = None, repriced
+            out.append(moved)
+        return out
 
     def _reindex(self) -> None:
         holders: dict[str, dict[str, set[int]]] = {}
@@ -134,7 +180,7 @@ class Book(Mapping[int, Analysis]):
             if entry.account.status is not AccountStatus.ACTIVE:
                 continue
             venue = holders.setdefault(entry.account.venue, {})
-            for symbol in _symbols(entry.analysis):
+            for symbol in entry.symbols:
                 venue.setdefault(symbol, set()).add(account_id)
         changed = _shape(holders) != _shape(self._holders)
         self._holders = holders
@@ -159,7 +205,3 @@ def _sigma(analysis: Analysis) -> dict[str, float]:
         for symbol, s in zip(positions.symbol, analysis.sigma, strict=True)
         if math.isfinite(s)
     }
-
-
-def _with_status(account: LinkedAccount, status: AccountStatus) -> LinkedAccount:
-    return replace(account, status=status)

@@ -60,6 +60,9 @@ class PollEvent:
     funding: Mapping[str, float] = field(default_factory=dict)
     #: From a poll (True), or the last poll's positions re-priced at streamed marks (False).
     poll: bool = True
+    #: The book entry the analysis is of (``Book.generation``; -1: none), which the alert
+    #: stage's screen of streamed marks keys its watch by.
+    generation: int = -1
 
 
 class AlertStage(Protocol):
@@ -307,7 +310,12 @@ class Monitor:
     ) -> PollEvent:
         at = self.clock()
         summary = summarise(analysis, account_id=account.id, taken_at=at)
-        event = PollEvent(account, at, AccountStatus.ACTIVE, analysis=analysis, funding=funding)
+        # Into the book first: the stage's watch is of this generation of positions.
+        generation = self.latest.put(account, analysis)
+        event = PollEvent(
+            account, at, AccountStatus.ACTIVE, analysis=analysis, funding=funding,
+            generation=generation,
+        )  # fmt: skip
         async with self.db.transaction() as tx:
             await Snapshots(tx.db).insert(summary, tx=tx)
             await self.accounts.record_poll_success(account.id, at, tx=tx)
@@ -316,7 +324,6 @@ class Monitor:
         self.polls[account.venue].add()
         self._seen.add(account.id)
         self.stats.last_poll_at = self.stats.last_cycle_at = at
-        self.latest.put(account, analysis)
         state_changed(account, AccountStatus.ACTIVE)
         elapsed = self.clock() - started
         if elapsed > (account.poll_s or self.poll_s):

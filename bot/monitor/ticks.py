@@ -17,10 +17,14 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
 from bot.monitor.book import Book
 from bot.monitor.poller import PollEvent
 from bot.stream.records import VenueStatus
+from engine.book import Repriced
 from engine.domain import AccountStatus
+from engine.types import BoolArray, IntArray
 from storage import Database, Transaction
 
 log = logging.getLogger(__name__)
@@ -65,7 +69,11 @@ class MarkSource(Protocol):
 class Stage(Protocol):
     """The alert stage's tick side (``bot.alerting.stage.AlertPipeline``)."""
 
-    def worth_a_look(self, event: PollEvent) -> bool: ...
+    def due(
+        self, accounts: IntArray, generations: IntArray, repriced: Repriced, *, at: float
+    ) -> BoolArray:
+        """Per re-priced account: whether its evaluation may be material."""
+        ...
 
     async def stage(self, tx: Transaction, event: PollEvent) -> bool: ...
 
@@ -143,14 +151,22 @@ class TickStage:
         return written
 
     def _events(self, batch: dict[str, dict[str, float]]) -> list[PollEvent]:
+        """The re-pricings worth a full evaluation: only their analyses are assembled."""
         at = self.clock()
         events = []
         for venue, marks in batch.items():
-            for account, analysis in self.book.reprice(venue, marks):
-                self.stats.repriced += 1
-                event = PollEvent(account, at, AccountStatus.ACTIVE, analysis=analysis, poll=False)
-                if self.alerts.worth_a_look(event):
-                    events.append(event)
+            for moved in self.book.reprice(venue, marks):
+                self.stats.repriced += len(moved.accounts)
+                due = self.alerts.due(moved.accounts, moved.generations, moved.repriced, at=at)
+                for k in np.flatnonzero(due).tolist():
+                    account_id = int(moved.accounts[k])
+                    events.append(
+                        PollEvent(
+                            self.book.account(account_id), at, AccountStatus.ACTIVE,
+                            analysis=self.book[account_id], poll=False,
+                            generation=int(moved.generations[k]),
+                        )
+                    )  # fmt: skip
         return events
 
     async def _stage(self, events: list[PollEvent]) -> int:

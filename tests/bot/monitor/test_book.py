@@ -46,6 +46,11 @@ def _expected(polled: Analysis, marks: dict[str, float]) -> Analysis:
     )  # fmt: skip
 
 
+def _moved(book: Book, venue: str, marks: dict[str, float]) -> list[int]:
+    """Re-price; the accounts moved (their figures are then read through the book)."""
+    return sorted(a for moved in book.reprice(venue, marks) for a in moved.accounts.tolist())
+
+
 def _same(got: Analysis, want: Analysis) -> None:
     np.testing.assert_array_equal(got.snapshot.positions.mark, want.snapshot.positions.mark)
     for name in (*COLUMNS, "upnl"):
@@ -62,18 +67,16 @@ async def test_a_tick_reprices_every_holder_as_analyze_of_its_own_snapshot(world
     btc_only = await _polled(world, 2, (pb.LEGS[0],))
     polled = {a: book[a] for a in (everything, sol_only, btc_only)}
     marks = {SOL: 139.0}
-    moved = book.reprice("binanceusdm", marks)
-    assert [account.id for account, _ in moved] == sorted([everything, sol_only])
-    for account, analysis in moved:
-        _same(analysis, _expected(polled[account.id], marks))
-        assert book[account.id] is analysis  # /positions reads the re-priced figures
+    assert _moved(book, "binanceusdm", marks) == sorted([everything, sol_only])
+    for account in (everything, sol_only):  # /positions reads the re-priced figures
+        _same(book[account], _expected(polled[account], marks))
     assert book[btc_only] is polled[btc_only]
     # A second tick starts from the first's marks: BTC moves, SOL stays at 139.
-    again = book.reprice("binanceusdm", {BTC: 58_000.0})
-    assert [account.id for account, _ in again] == sorted([everything, btc_only])
+    assert _moved(book, "binanceusdm", {BTC: 58_000.0}) == sorted([everything, btc_only])
     both = {SOL: 139.0, BTC: 58_000.0}
-    for account, analysis in again:
-        _same(analysis, _expected(polled[account.id], both))
+    for account in (everything, btc_only):
+        _same(book[account], _expected(polled[account], both))
+    _same(book[sol_only], _expected(polled[sol_only], marks))
     assert book.reprice("okx", {SOL: 120.0}) == []  # another venue's SOL
 
 
@@ -83,9 +86,13 @@ async def test_a_failed_poll_stops_repricing_until_the_next_success(world: World
     book.set_status(account, AccountStatus.BLIND)
     assert book.reprice("binanceusdm", {SOL: 139.0}) == []
     assert book.held() == {}
+    before = book.generation(account)
     await world.monitor.poll(account)  # succeeds: re-priced again, from the new poll
+    assert book.generation(account) > before
     polled = book[account]
-    ((_, analysis),) = book.reprice("binanceusdm", {SOL: 139.0})
-    _same(analysis, _expected(polled, {SOL: 139.0}))
+    (moved,) = book.reprice("binanceusdm", {SOL: 139.0})
+    assert moved.accounts.tolist() == [account]
+    assert moved.generations.tolist() == [book.generation(account)]
+    _same(book[account], _expected(polled, {SOL: 139.0}))
     book.drop(account)
     assert book.reprice("binanceusdm", {SOL: 138.0}) == [] and account not in book

@@ -102,8 +102,9 @@ async def test_ticks_far_from_every_threshold_write_nothing(alerting: World) -> 
 
 
 async def test_a_firing_alert_whose_value_only_moves_writes_nothing(alerting: World) -> None:
-    """Critical at 3 %, then ticks at 2.9 % and 2.8 % (no repeat due, no escalation): looked
-    at (it is live) but nothing is written."""
+    """Critical at 3 %, then ticks at 2.9 % and 2.8 % (no repeat due, no escalation, which
+    would take 1.5 %): the screen sees no threshold, clear level or escalation point crossed,
+    so the account is not even evaluated, and nothing is written."""
     await _sol_account(alerting)
     stage = _stage(alerting)
     stage.on_ticks([_Tick("binanceusdm", SOL, _at(3.0))])
@@ -112,7 +113,8 @@ async def test_a_firing_alert_whose_value_only_moves_writes_nothing(alerting: Wo
     for distance in (2.9, 2.8):
         stage.on_ticks([_Tick("binanceusdm", SOL, _at(distance))])
         assert await stage.apply() == 0
-    assert await _counts(alerting) == before and stage.stats.looked_at == 3
+    assert await _counts(alerting) == before and stage.stats.looked_at == 1
+    assert stage.stats.repriced == 3
 
 
 async def test_many_accounts_are_one_transaction_and_a_blind_one_is_left_alone(
