@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.alerts.evaluate import in_scope, subjects_of
-from engine.alerts.events import AlertStatus
+from engine.alerts.events import AlertStatus, Reason
 from engine.alerts.observe import Observation, account_values, position_values
 from engine.alerts.policy import Policy, Silence
 from engine.alerts.rules import KINDS, Kind, Rule
@@ -36,9 +36,13 @@ POSITION_KINDS = (Kind.LIQ, Kind.PROB, Kind.PNL, Kind.ROE, Kind.EXPOSURE, Kind.P
 ACCOUNT_KINDS = (Kind.MARGIN, Kind.LEVERAGE, Kind.EXPOSURE_ACCOUNT)
 _POSITION = {kind: i for i, kind in enumerate(POSITION_KINDS)}
 _ACCOUNT = {kind: i for i, kind in enumerate(ACCOUNT_KINDS)}
-#: A firing alert no chat has heard of yet (quiet hours, no reachable chat) is looked at
-#: again this often: the hour that lets it through is not a value a mark moves.
+#: A firing alert held by quiet hours is looked at again this often: the hour that lets it
+#: through is not a value a mark moves.
 UNHEARD_LOOK_S = 5.0
+#: Why a firing alert may be unheard and still change with the clock alone. An inhibited
+#: one changes when its inhibitor resolves (a value the inhibitor's own wires watch, or a
+#: poll); one with no chat, when a chat is linked (the next poll sees it, as it sees rules).
+_CLOCK_HELD = frozenset({None, Reason.QUIET})
 #: The side of a boundary a value is on: below, on it, above; or not a number.
 NAN_SIDE = 2
 
@@ -116,7 +120,7 @@ def _due_at(rule: Rule, alert: Alert, at: float, policy: Policy) -> float:
     if alert.status is AlertStatus.PENDING:
         due = alert.since + rule.spec.for_s
     elif alert.last_notified_at is None:
-        due = at + UNHEARD_LOOK_S
+        due = at + UNHEARD_LOOK_S if alert.reason in _CLOCK_HELD else math.inf
     else:
         due = alert.last_notified_at + policy.repeat_s[rule.severity]
     if alert.snoozed_until is not None and alert.snoozed_until > at:

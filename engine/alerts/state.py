@@ -116,7 +116,10 @@ def escalated(rule: Rule, alert: Alert, *, limit: float | None) -> bool:
     if last is None or not math.isfinite(alert.value) or not math.isfinite(last):
         return False
     if limit is not None:
-        return abs(limit - alert.value) <= abs(limit - last) / 2.0
+        # Notified at the limit itself (0 % from liquidation): nothing is closer; a gap of
+        # 0 "halving" to 0 would escalate on every evaluation.
+        gap = abs(limit - last)
+        return gap > 0 and abs(limit - alert.value) <= gap / 2.0
     threshold = rule.spec.threshold
     past, before = abs(alert.value - threshold), abs(last - threshold)
     floor = 0.1 * abs(threshold)

@@ -144,6 +144,15 @@ def test_an_infinite_margin_ratio_does_not_escalate_at_every_poll() -> None:
         assert not run(seen(at, margin=float("inf"))).messages
 
 
+def test_a_position_at_its_liquidation_price_does_not_escalate_at_every_poll() -> None:
+    """Notified at 0 % from liquidation: nothing can be twice as close, so no escalation
+    follows while it stays there (0 <= 0 / 2 once read as "it did")."""
+    run = Run([rule(1, RuleSpec(Kind.LIQ, Op.BELOW, 5.0, Severity.CRITICAL))])
+    assert items(run(seen(0, position("BTC/USDT:USDT", liq=0.0)))) == [(1, "firing", "FIRST")]
+    for at in (30, 60, 90):
+        assert not run(seen(at, position("BTC/USDT:USDT", liq=0.0))).messages
+
+
 def test_firing_critical_inhibits_the_warning_for_the_same_position() -> None:
     """Both default liq rules fire on one position: only the critical is told."""
     run = Run(defaults())
