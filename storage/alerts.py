@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from engine.alerts.evaluate import Decision, Evaluation
 from engine.alerts.events import AlertStatus, Reason
@@ -21,6 +21,10 @@ _FIELDS = (
 )  # fmt: skip
 _SELECT = f"SELECT {', '.join('al.' + f for f in _FIELDS)} FROM alerts al"
 _LIVE = "al.status IN ('pending', 'firing')"
+#: A chat's delivery settings, as ``chat_settings`` reads them.
+_CHAT = (
+    "c.quiet_from, c.quiet_to, c.quiet_tz, c.quiet_allow_critical, c.blocked_at, c.blocked_reason"
+)
 
 
 def _nan(value: float | None) -> float:
@@ -49,6 +53,14 @@ def _alert(row: sqlite3.Row) -> Alert:
     )
 
 
+def _grouped(rows: Sequence[sqlite3.Row]) -> dict[int, list[sqlite3.Row]]:
+    """Rows by their ``whose`` column, each group in the rows' order."""
+    out: dict[int, list[sqlite3.Row]] = {}
+    for row in rows:
+        out.setdefault(int(row["whose"]), []).append(row)
+    return out
+
+
 def _row(alert: Alert) -> tuple[object, ...]:
     values = [getattr(alert, f) for f in _FIELDS]
     return tuple(
@@ -67,10 +79,21 @@ class Alerts:
 
     # --- the poll's transaction (pass it as ``tx``) -------------------------------------------
     async def live(self, account_id: int, *, tx: Transaction | None = None) -> list[Alert]:
+        return (await self.live_many([account_id], tx=tx))[account_id]
+
+    async def live_many(
+        self, account_ids: Collection[int], *, tx: Transaction | None = None
+    ) -> dict[int, list[Alert]]:
+        """Each account's live episodes, in one read (a tick batch's accounts)."""
         rows = await self._db.reads(tx).fetchall(
-            f"{_SELECT} WHERE al.account_id = ? AND {_LIVE}", (account_id,)
+            f"{_SELECT} WHERE al.account_id IN (SELECT value FROM json_each(?)) AND {_LIVE}"
+            " ORDER BY al.id",
+            (json.dumps(sorted(set(account_ids))),),
         )
-        return [_alert(r) for r in rows]
+        out: dict[int, list[Alert]] = {a: [] for a in account_ids}
+        for row in rows:
+            out[int(row["account_id"])].append(_alert(row))
+        return out
 
     async def next_id(self, *, tx: Transaction | None = None) -> int:
         """Ids for new episodes; safe inside BEGIN IMMEDIATE (no other writer)."""
@@ -105,12 +128,21 @@ class Alerts:
         self, owner_id: int, at: float, *, tx: Transaction | None = None
     ) -> list[Silence]:
         """The owner's silences still in force at ``at``, oldest first."""
+        return (await self.silences_many([owner_id], at, tx=tx))[owner_id]
+
+    async def silences_many(
+        self, owner_ids: Collection[int], at: float, *, tx: Transaction | None = None
+    ) -> dict[int, list[Silence]]:
+        """Each owner's silences still in force at ``at``, oldest first, in one read."""
         rows = await self._db.reads(tx).fetchall(
             "SELECT id, owner_id, matchers_json, starts_at, ends_at FROM silences"
-            " WHERE owner_id = ? AND ends_at > ? ORDER BY id",
-            (owner_id, at),
+            " WHERE owner_id IN (SELECT value FROM json_each(?)) AND ends_at > ? ORDER BY id",
+            (json.dumps(sorted(set(owner_ids))), at),
         )
-        return [_silence(r) for r in rows]
+        out: dict[int, list[Silence]] = {o: [] for o in owner_ids}
+        for row in rows:
+            out[int(row["owner_id"])].append(_silence(row))
+        return out
 
     async def recipients(
         self, owner_id: int, account_id: int | None = None, *, tx: Transaction | None = None
@@ -118,23 +150,40 @@ class Alerts:
         """Who hears about the owner's account: the owner's private chats on every platform,
         then the groups the account is shared with (in the topic it was shared from), with
         quiet hours and blocked state."""
-        rows = await self._db.reads(tx).fetchall(
-            "SELECT ci.platform, ci.chat_id, c.quiet_from, c.quiet_to, c.quiet_tz,"
-            " c.quiet_allow_critical, c.blocked_at, c.blocked_reason"
+        return (await self.recipients_many([(owner_id, account_id)], tx=tx))[(owner_id, account_id)]
+
+    async def recipients_many(
+        self, pairs: Collection[tuple[int, int | None]], *, tx: Transaction | None = None
+    ) -> dict[tuple[int, int | None], list[ChatSettings]]:
+        """``recipients`` of each (owner, account), in two reads for all of them."""
+        reads = self._db.reads(tx)
+        owners = sorted({owner for owner, _a in pairs})
+        accounts = sorted({a for _o, a in pairs if a is not None})
+        private = await reads.fetchall(
+            f"SELECT ci.user_id AS whose, ci.platform, ci.chat_id, {_CHAT}"
             " FROM chat_identities ci LEFT JOIN chats c"
             " ON c.platform = ci.platform AND c.chat_id = ci.chat_id"
-            " WHERE ci.user_id = ? AND ci.chat_id IS NOT NULL"
-            " UNION ALL"
-            " SELECT s.platform, s.target, c.quiet_from, c.quiet_to, c.quiet_tz,"
-            " c.quiet_allow_critical, c.blocked_at, c.blocked_reason"
-            " FROM (SELECT platform, CASE WHEN thread_id IS NULL THEN chat_id"
-            " ELSE chat_id || '#' || thread_id END AS target FROM shares"
-            " WHERE account_id = ?) s"
-            " LEFT JOIN chats c ON c.platform = s.platform AND c.chat_id = s.target",
-            (owner_id, account_id),
+            " WHERE ci.user_id IN (SELECT value FROM json_each(?)) AND ci.chat_id IS NOT NULL",
+            (json.dumps(owners),),
         )
-        unique = {(r["platform"], r["chat_id"]): r for r in rows}
-        return [chat_settings(r) for r in unique.values()]
+        shared = await reads.fetchall(
+            f"SELECT s.account_id AS whose, s.platform, s.target AS chat_id, {_CHAT}"
+            " FROM (SELECT account_id, platform, CASE WHEN thread_id IS NULL THEN chat_id"
+            " ELSE chat_id || '#' || thread_id END AS target FROM shares"
+            " WHERE account_id IN (SELECT value FROM json_each(?))) s"
+            " LEFT JOIN chats c ON c.platform = s.platform AND c.chat_id = s.target",
+            (json.dumps(accounts),),
+        )
+        by_owner = _grouped(private)
+        by_account = _grouped(shared)
+        out: dict[tuple[int, int | None], list[ChatSettings]] = {}
+        for owner, account in pairs:
+            rows = by_owner.get(owner, []) + (
+                [] if account is None else by_account.get(account, [])
+            )
+            unique = {(r["platform"], r["chat_id"]): r for r in rows}
+            out[(owner, account)] = [chat_settings(r) for r in unique.values()]
+        return out
 
     # --- owner-scoped ------------------------------------------------------------------------
     async def get(self, owner_id: int, alert_id: int) -> Alert | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Collection
 
 from engine.alerts.rules import Kind, Op, Rule, RuleSpec, Severity, default_specs
 from storage.db import Database, Transaction
@@ -94,11 +95,23 @@ class Rules:
         self, owner_id: int, account_id: int, *, tx: Transaction | None = None
     ) -> list[Rule]:
         """Every rule (enabled or not) that covers this account (read inside the poll)."""
+        return (await self.in_scope_many([(owner_id, account_id)], tx=tx))[(owner_id, account_id)]
+
+    async def in_scope_many(
+        self, pairs: Collection[tuple[int, int]], *, tx: Transaction | None = None
+    ) -> dict[tuple[int, int], list[Rule]]:
+        """``in_scope`` of each (owner, account), in one read, each list by rule id."""
         rows = await self._db.reads(tx).fetchall(
-            f"{_SELECT} WHERE owner_id = ? AND (account_id IS NULL OR account_id = ?) ORDER BY id",
-            (owner_id, account_id),
+            f"{_SELECT} WHERE owner_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+            (json.dumps(sorted({owner for owner, _a in pairs})),),
         )
-        return [_rule(r) for r in rows]
+        rules = [_rule(r) for r in rows]
+        return {
+            (owner, account): [
+                r for r in rules if r.owner_id == owner and r.account_id in (None, account)
+            ]
+            for owner, account in pairs
+        }
 
     async def remove(self, owner_id: int, rule_id: int) -> bool:
         async with self._db.transaction() as tx:

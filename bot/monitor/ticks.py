@@ -75,7 +75,9 @@ class Stage(Protocol):
         """Per re-priced account: whether its evaluation may be material."""
         ...
 
-    async def stage(self, tx: Transaction, event: PollEvent) -> bool: ...
+    async def stage_many(self, tx: Transaction, events: Sequence[PollEvent]) -> int:
+        """Evaluate and write each event; how many wrote."""
+        ...
 
 
 @dataclass
@@ -170,10 +172,8 @@ class TickStage:
         return events
 
     async def _stage(self, events: list[PollEvent]) -> int:
-        written = 0
         async with self.db.transaction() as tx:
-            for event in events:
-                written += await self.alerts.stage(tx, event)
+            written = await self.alerts.stage_many(tx, events)
         self.stats.looked_at += len(events)
         self.stats.written += written
         return written
