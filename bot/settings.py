@@ -8,10 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import UserError
+from engine.cadence import Bands
 from engine.domain import Platform
 
 DEFAULT_DB = "./liqwatch.db"
 DEFAULT_POLL_S = 30.0
+DEFAULT_POLL_NEAR_S = 5.0
+DEFAULT_POLL_FAR_S = 300.0
+DEFAULT_SNAPSHOT_S = 300.0
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
 DEFAULT_DISCORD_API_URL = "https://discord.com/api/v10"
 MIN_POLL_S = 1.0
@@ -47,6 +51,14 @@ class Settings:
     db_path: Path = Path(DEFAULT_DB)
     master_key: Secret | None = None
     poll_s: float = DEFAULT_POLL_S
+    #: Poll each account by how close it is to trouble (engine/cadence.py): near accounts
+    #: every ``poll_near_s``, far ones every ``poll_far_s``, the rest every ``poll_s``.
+    poll_bands: bool = True
+    poll_near_s: float = DEFAULT_POLL_NEAR_S
+    poll_far_s: float = DEFAULT_POLL_FAR_S
+    #: A poll's snapshot is stored when the positions changed or this long after the last
+    #: stored one (0: every poll).
+    snapshot_s: float = DEFAULT_SNAPSHOT_S
     exchange_url_prefix: str | None = None
     #: The same for exchange websockets: wss://HOST/PATH → PREFIX/HOST/PATH.
     exchange_ws_url_prefix: str | None = None
@@ -95,6 +107,14 @@ class Settings:
             db_path=Path(merged.get("LIQWATCH_DB", "").strip() or DEFAULT_DB),
             master_key=Secret(key) if key else None,
             poll_s=_number(merged, "LIQWATCH_POLL_SECONDS", DEFAULT_POLL_S, minimum=MIN_POLL_S),
+            poll_bands=_switch(merged, "LIQWATCH_POLL_BANDS", default=True),
+            poll_near_s=_number(
+                merged, "LIQWATCH_POLL_NEAR_SECONDS", DEFAULT_POLL_NEAR_S, minimum=MIN_POLL_S
+            ),
+            poll_far_s=_number(
+                merged, "LIQWATCH_POLL_FAR_SECONDS", DEFAULT_POLL_FAR_S, minimum=MIN_POLL_S
+            ),
+            snapshot_s=_number(merged, "LIQWATCH_SNAPSHOT_SECONDS", DEFAULT_SNAPSHOT_S, minimum=0),
             exchange_url_prefix=_url(merged, "LIQWATCH_EXCHANGE_URL_PREFIX"),
             exchange_ws_url_prefix=_prefix(_ws_url(merged, "LIQWATCH_EXCHANGE_WS_URL_PREFIX")),
             stream=_switch(merged, "LIQWATCH_STREAM", default=True),
@@ -112,6 +132,17 @@ class Settings:
             discord_api_url=_url(merged, "DISCORD_API_URL") or DEFAULT_DISCORD_API_URL,
             discord_gateway_url=_ws_url(merged, "DISCORD_GATEWAY_URL"),
             discord_guild_ids=_ids(merged, "DISCORD_GUILD_IDS"),
+        )
+
+    def bands(self) -> Bands | None:
+        """The poll bands (None: every account at ``poll_s``); the middle band is ``poll_s``,
+        and the near and far ones never cross it."""
+        if not self.poll_bands:
+            return None
+        return Bands(
+            near_s=min(self.poll_near_s, self.poll_s),
+            middle_s=self.poll_s,
+            far_s=max(self.poll_far_s, self.poll_s),
         )
 
     def require_master_key(self) -> Secret:

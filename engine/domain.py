@@ -83,6 +83,10 @@ class LinkedAccount:
     last_error: str | None
     last_polled_at: float | None
     created_at: float
+    #: How often the running service polls it and why (``engine.cadence``); None until chosen.
+    poll_band: str | None = None
+    poll_every_s: float | None = None
+    poll_reason: str | None = None
 
 
 @dataclass(frozen=True)

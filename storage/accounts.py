@@ -35,6 +35,9 @@ def account_from_row(row: sqlite3.Row) -> LinkedAccount:
         last_error=row["last_error"],
         last_polled_at=None if row["last_polled_at"] is None else float(row["last_polled_at"]),
         created_at=float(row["created_at"]),
+        poll_band=row["poll_band"],
+        poll_every_s=None if row["poll_every_s"] is None else float(row["poll_every_s"]),
+        poll_reason=row["poll_reason"],
     )
 
 
@@ -197,6 +200,17 @@ class Accounts:
                 (at, AccountStatus.BLIND, AccountStatus.ACTIVE, account_id),
             )
         return changed == 1
+
+    async def set_cadence(
+        self, account_id: int, band: str, every_s: float, reason: str, *,
+        tx: Transaction | None = None,
+    ) -> None:  # fmt: skip
+        """The band the running service now polls the account in (``engine.cadence``)."""
+        async with self._db.joining(tx) as write:
+            await write.execute(
+                "UPDATE accounts SET poll_band = ?, poll_every_s = ?, poll_reason = ? WHERE id = ?",
+                (band, every_s, reason[:MAX_ERROR_CHARS], account_id),
+            )
 
     async def record_poll_failure(
         self,

@@ -19,6 +19,7 @@ from engine.alerts.rules import Rule
 from engine.alerts.screen import Screen, watch
 from engine.alerts.state import Alert
 from engine.book import Repriced
+from engine.cadence import AlertHint, alerting, warning_distance
 from engine.types import BoolArray, IntArray
 from storage import Transaction
 from storage.alerts import Alerts
@@ -59,6 +60,12 @@ class AlertPipeline:
         #: What each account's last evaluation leaves to watch: which re-priced accounts a
         #: streamed mark could change the alerts of (``engine.alerts.screen``).
         self.screen = Screen()
+        #: Per account, what its last evaluation says about how often to poll it
+        #: (``engine.cadence``: its warning distance, whether an alert on its money is live).
+        self.hints: dict[int, AlertHint] = {}
+
+    def hint(self, account_id: int) -> AlertHint | None:
+        return self.hints.get(account_id)
 
     def due(
         self, accounts: IntArray, generations: IntArray, repriced: Repriced, *, at: float
@@ -124,6 +131,9 @@ class AlertPipeline:
             wrote = event.poll or material(result, mine)
             after = _after(mine, result) if wrote else mine
             self._watch(event, seen, rules[pair], after, silences)
+            self.hints[event.account.id] = AlertHint(
+                warning_distance(rules[pair]), alerting(rules[pair], after)
+            )
             if wrote:
                 await self.write(tx, result, at=event.at)
                 written += 1

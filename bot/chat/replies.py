@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from bot.accounts.portfolio import AccountAnalysis, AccountStress
 from bot.accounts.service import Linked, short_address
 from bot.alerting.service import AlertView, RuleView, Why
+from bot.render import cadence as cadence_text
 from bot.render import format as fmt
 from bot.render import positions as account_text
 from bot.render import venues as venue_text
@@ -86,7 +87,12 @@ def accounts(found: Sequence[LinkedAccount]) -> str:
         return (
             "No linked accounts yet: /link <venue> <apiKey> <secret> or /watch <venue> <address>."
         )
-    lines = [f"#{a.id} {a.label} ({a.venue}) — {a.status}" for a in found]
+    lines = []
+    for a in found:
+        lines.append(f"#{a.id} {a.label} ({a.venue}) — {a.status}")
+        polled = cadence_text.line(a)
+        if polled is not None:
+            lines.append(f"  {polled}")
     return "\n".join(lines)
 
 

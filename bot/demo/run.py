@@ -107,7 +107,10 @@ async def demo(
     """Run the demo until its duration ends (or /quit at the prompt); ``wrap`` puts a layer
     between the notifier and the console (a test's slow platform)."""
     venue = SimulatedVenue(Market(options.seed), time.time, DEMO_ACCOUNTS)
-    settings = Settings(db_path=options.db or Path("demo.db"), poll_s=options.poll_s)
+    # Fixed polls: the demo's story is the streamed mark, at a poll interval the console names.
+    settings = Settings(
+        db_path=options.db or Path("demo.db"), poll_s=options.poll_s, poll_bands=False
+    )
     channel: Channel = ConsoleChannel(out)
     if options.transcript is not None:
         channel = TranscriptChannel(channel, options.transcript)

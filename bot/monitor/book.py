@@ -96,6 +96,9 @@ class Book(Mapping[int, Analysis]):
     def __iter__(self) -> Iterator[int]:
         return iter(self._entries)
 
+    def __contains__(self, account_id: object) -> bool:
+        return account_id in self._entries
+
     def __len__(self) -> int:
         return len(self._entries)
 

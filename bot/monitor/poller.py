@@ -25,11 +25,12 @@ from bot.delivery.ops import OpsAlerts
 from bot.exchanges import AccountReader, Credentials, ExchangeFailure
 from bot.exchanges.meter import Meter
 from bot.monitor.alarms import ProxyAlarm, state_changed
-from bot.monitor.book import Book
-from bot.monitor.summary import summarise
+from bot.monitor.book import Book, Moved
+from bot.monitor.cadence import Cadences
+from bot.monitor.summary import holdings, summarise
 from bot.security.vault import Vault, VaultError
 from engine.analysis import Analysis, analyze
-from engine.domain import AccountStatus, LinkedAccount
+from engine.domain import AccountStatus, LinkedAccount, SnapshotSummary
 from storage import Database, Transaction
 from storage.accounts import Accounts
 from storage.flows import Flows
@@ -118,6 +119,8 @@ class Monitor:
         ops: OpsAlerts | None = None,
         auth_grace_s: float = AUTH_GRACE_S,
         clock: Callable[[], float] = time.time,
+        cadences: Cadences | None = None,
+        snapshot_s: float = 0.0,
     ) -> None:
         self.db, self.hub, self.vault = db, hub, vault
         self.accounts, self.snapshots = Accounts(db), Snapshots(db)
@@ -125,6 +128,13 @@ class Monitor:
         self.alerts, self.ops, self.auth_grace_s, self.clock = alerts, ops, auth_grace_s, clock
         self._proxy = ProxyAlarm(self.accounts)
         self.stats = MonitorStats()
+        #: Each account's poll band and interval (None bands: every account at its fixed one).
+        self.cadences = cadences or Cadences(None)
+        #: A poll stores its snapshot when the holdings changed or this long after the last
+        #: one stored (0: every poll). Near accounts are polled every few seconds; a row each
+        #: time would grow the database by millions of rows a day for no chart's sake.
+        self.snapshot_s = snapshot_s
+        self._stored: dict[int, tuple[float, tuple[object, ...]]] = {}
         #: Polls (either way) in the last minute, per venue: what operators see of the load.
         self.polls: collections.defaultdict[str, Meter] = collections.defaultdict(
             lambda: Meter(self.clock)
@@ -210,7 +220,7 @@ class Monitor:
                 job.remove()
         await self._release({a.id for a in wanted.values()})
         for job_id, account in wanted.items():
-            interval = timedelta(seconds=account.poll_s or self.poll_s)
+            interval = timedelta(seconds=self.cadences.interval(account, self.poll_s))
             job = self.scheduler.get_job(job_id)
             if job is not None and getattr(job.trigger, "interval", None) == interval:
                 continue
@@ -231,6 +241,8 @@ class Monitor:
         process): its latest analysis, and its ccxt instance with the decrypted keys in it."""
         for account_id in [a for a in self.latest if a not in pollable]:
             self.latest.drop(account_id)
+            self.cadences.forget(account_id)
+            self._stored.pop(account_id, None)
         for key in self.hub.account_keys():
             if key.isdigit() and int(key) not in pollable:
                 await self.hub.drop(key)
@@ -316,17 +328,29 @@ class Monitor:
             account, at, AccountStatus.ACTIVE, analysis=analysis, funding=funding,
             generation=generation,
         )  # fmt: skip
+        store = self._store_snapshot(account.id, summary)
         async with self.db.transaction() as tx:
-            await Snapshots(tx.db).insert(summary, tx=tx)
+            if store:
+                await Snapshots(tx.db).insert(summary, tx=tx)
             await self.accounts.record_poll_success(account.id, at, tx=tx)
             await self.alerts(tx, event)
+            # After the stage: its evaluation (a live alert, the warning level) picks the band.
+            changed = self.cadences.after_poll(account, analysis)
+            if changed is not None:
+                await self.accounts.set_cadence(
+                    account.id, changed.band, changed.every_s, changed.reason, tx=tx
+                )
+        if store:
+            self._stored[account.id] = (summary.taken_at, holdings(summary))
+        if changed is not None:
+            self._reschedule(account.id, changed.every_s, at + changed.every_s)
         self.stats.polls += 1
         self.polls[account.venue].add()
         self._seen.add(account.id)
         self.stats.last_poll_at = self.stats.last_cycle_at = at
         state_changed(account, AccountStatus.ACTIVE)
         elapsed = self.clock() - started
-        if elapsed > (account.poll_s or self.poll_s):
+        if elapsed > self.cadences.interval(account, self.poll_s):
             self.stats.overruns += 1
             log.warning(
                 "poll of account %s took %.1fs, longer than its interval", account.id, elapsed
@@ -375,6 +399,37 @@ class Monitor:
         )
         return await self.accounts.record_poll_failure(
             account.id, at, error, self.blind_after, key_rejected=True, tx=tx
+        )
+
+    def _store_snapshot(self, account_id: int, summary: SnapshotSummary) -> bool:
+        """Whether this poll's snapshot is stored: the first, a change of holdings, or one
+        ``snapshot_s`` after the last stored."""
+        last = self._stored.get(account_id)
+        return (
+            last is None
+            or summary.taken_at - last[0] >= self.snapshot_s
+            or holdings(summary) != last[1]
+        )
+
+    def quicken(self, moved: Moved) -> int:
+        """Streamed marks re-priced ``moved``: accounts they brought near their warning level
+        are polled now, then at the near band's interval (the poll stores the band)."""
+        book = self.latest
+        quickened = self.cadences.quicken(moved, lambda a: book.account(a) if a in book else None)
+        for q in quickened:
+            self._reschedule(q.account_id, q.cadence.every_s, self.clock())
+        return len(quickened)
+
+    def _reschedule(self, account_id: int, every_s: float, next_at: float) -> None:
+        """Poll ``account_id`` every ``every_s`` from ``next_at`` on (if it has a job)."""
+        job_id = f"poll:{account_id}"
+        if self.scheduler.get_job(job_id) is None:
+            return
+        self.scheduler.modify_job(
+            job_id,
+            trigger=IntervalTrigger(seconds=every_s),
+            next_run_time=datetime.fromtimestamp(next_at, UTC),
+            misfire_grace_time=max(1, int(every_s)),
         )
 
     def _on_skipped(self, event: JobExecutionEvent | Any) -> None:

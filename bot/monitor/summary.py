@@ -42,3 +42,9 @@ def summarise(analysis: Analysis, *, account_id: int, taken_at: float) -> Snapsh
         margin_ratio=_opt(portfolio.margin_ratio),
         positions=positions,
     )
+
+
+def holdings(summary: SnapshotSummary) -> tuple[tuple[str, str, float, str], ...]:
+    """What a snapshot holds (symbol, side, size, margin mode): a change of it is always
+    stored, whatever the snapshot cadence."""
+    return tuple((p.symbol, p.side, p.contracts, p.margin_mode) for p in summary.positions)

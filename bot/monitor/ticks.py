@@ -2,8 +2,9 @@
 
 Ticks arrive from the venues' streams many times a second. They are gathered per venue and
 applied at most every ``coalesce_s``: one re-pricing of the accounts holding a symbol that
-moved, then, in ONE transaction for the whole batch, the alert stage for the accounts worth a
-look (near a threshold, or with live alerts). A batch that changes nothing anyone is told
+moved, then, in ONE transaction for the whole batch, the alert stage for the accounts the
+screen says are due (a value crossed a threshold, a clear level or an escalation point, or a
+timer ran out: ``engine.alerts.screen``). A batch that changes nothing anyone is told
 writes nothing. Snapshots stay at poll cadence: ticks never store one.
 """
 
@@ -19,7 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
-from bot.monitor.book import Book
+from bot.monitor.book import Book, Moved
 from bot.monitor.poller import PollEvent
 from bot.stream.records import VenueStatus
 from engine.book import Repriced
@@ -105,8 +106,11 @@ class TickStage:
         *,
         coalesce_s: float = COALESCE_S,
         clock: Callable[[], float] = time.time,
+        on_moved: Callable[[Moved], object] | None = None,
     ) -> None:
         self.db, self.book, self.alerts = db, book, alerts
+        #: Told of every re-pricing (the monitor polls accounts a mark brought near at once).
+        self.on_moved = on_moved
         self.coalesce_s, self.clock = coalesce_s, clock
         self.stats = TickStats()
         #: Venue → symbol → latest mark not applied yet.
@@ -159,6 +163,8 @@ class TickStage:
         for venue, marks in batch.items():
             for moved in self.book.reprice(venue, marks):
                 self.stats.repriced += len(moved.accounts)
+                if self.on_moved is not None:
+                    self.on_moved(moved)
                 due = self.alerts.due(moved.accounts, moved.generations, moved.repriced, at=at)
                 for k in np.flatnonzero(due).tolist():
                     account_id = int(moved.accounts[k])

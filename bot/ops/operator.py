@@ -11,6 +11,7 @@ from collections.abc import Callable
 from bot.accounts.service import AccountService
 from bot.errors import UserError
 from bot.exchanges import Credentials, ExchangeHub
+from bot.render import cadence as cadence_text
 from bot.render import format as fmt
 from bot.render import venues as venue_text
 from bot.security.vault import Vault, generate_key
@@ -117,6 +118,9 @@ async def accounts_list(settings: Settings, clock: Callable[[], float] = time.ti
             f"{a.id:>4}  {a.owner_id:>5}  {a.venue:<13} {a.label:<20} {a.status:<11} {age}"
             + (f"  ({a.last_error})" if a.last_error else "")
         )
+        polled = cadence_text.line(a)
+        if polled is not None:
+            out.append(f"{'':>6}{polled}")
     return "\n".join([*out, "", *_venues(reports, clock())])
 
 

@@ -25,6 +25,7 @@ from bot.delivery.notifier import Notifier
 from bot.delivery.ops import OpsAlerts
 from bot.digest.jobs import DigestJobs
 from bot.exchanges import AccountReader
+from bot.monitor.cadence import Cadences
 from bot.monitor.ledger import FlowReader, Ledger
 from bot.monitor.poller import Monitor
 from bot.monitor.retention import RetentionJob, RetentionPolicy
@@ -111,6 +112,8 @@ async def assemble(
         alerts=pipeline,
         ops=ops,
         clock=clock,
+        cadences=Cadences(settings.bands(), pipeline),
+        snapshot_s=settings.snapshot_s,
     )
     heartbeat = Heartbeat(
         db, monitor, ops, stall_s=settings.stall_s, delivery_stall_s=settings.delivery_stall_s,
@@ -129,7 +132,7 @@ async def assemble(
     conversation = Conversation(
         db, accounts, alerts, portfolio, clock=clock, digest_jobs=digests, wake=notifier.wake
     )
-    ticks = TickStage(db, monitor.latest, pipeline, clock=clock)
+    ticks = TickStage(db, monitor.latest, pipeline, clock=clock, on_moved=monitor.quicken)
     source = None if marks is None else marks(ticks.on_ticks, ops)
     venues = VenueReporter(db, monitor, hub, source, clock=clock)
     runtime = Runtime(

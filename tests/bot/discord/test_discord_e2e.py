@@ -65,6 +65,7 @@ async def world(
             "LIQWATCH_DB": str(tmp_path / "liqwatch.db"),
             "LIQWATCH_MASTER_KEY": generate_key(),
             "LIQWATCH_POLL_SECONDS": "1",
+            "LIQWATCH_POLL_BANDS": "off",  # these tests move REST marks between polls
             "LIQWATCH_EXCHANGE_URL_PREFIX": exchange.url,
             "DISCORD_BOT_TOKEN": fake.token,
             "DISCORD_API_URL": f"{fake.url}/api/v10",

@@ -61,6 +61,7 @@ async def _running(tmp_path: Path, poll_s: int) -> AsyncIterator[Stack]:
                     "LIQWATCH_DB": str(tmp_path / "liqwatch.db"),
                     "LIQWATCH_MASTER_KEY": generate_key(),
                     "LIQWATCH_POLL_SECONDS": str(poll_s),
+                    "LIQWATCH_POLL_BANDS": "off",  # fixed polls: the streamed mark is the test
                     "LIQWATCH_EXCHANGE_URL_PREFIX": exchange.url,
                     "LIQWATCH_EXCHANGE_WS_URL_PREFIX": stream.url,
                     "LIQWATCH_OPS_CHAT": f"telegram:{OPS}",

@@ -78,6 +78,7 @@ async def app(
                 "LIQWATCH_DB": str(tmp_path / "liqwatch.db"),
                 "LIQWATCH_MASTER_KEY": generate_key(),
                 "LIQWATCH_POLL_SECONDS": "1",
+                "LIQWATCH_POLL_BANDS": "off",  # these tests move REST marks between polls
                 "LIQWATCH_EXCHANGE_URL_PREFIX": exchange.url,
                 "TELEGRAM_BOT_TOKEN": telegram.token,
                 "TELEGRAM_API_URL": telegram.url,

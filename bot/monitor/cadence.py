@@ -1,0 +1,134 @@
+"""Each account's poll interval, from how close it is to trouble (``engine.cadence``).
+
+After every successful poll the account's band is chosen again from its analysis and what the
+alert stage's evaluation said (its warning distance, a live alert); between polls, a streamed
+mark that brings an account near its warning level moves it to the near band at once, so its
+positions are read within seconds instead of at its old, slower interval. Moving to a slower
+band waits for a poll: a mark bouncing off a boundary must not thrash the schedule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from bot.monitor.book import Moved
+from engine.analysis import Analysis
+from engine.cadence import (
+    DEFAULT_WARN_PCT,
+    AlertHint,
+    Band,
+    Bands,
+    Cadence,
+    Risk,
+    cadence,
+    closest,
+)
+from engine.domain import LinkedAccount
+
+_RANK = {Band.NEAR: 0, Band.MIDDLE: 1, Band.FAR: 2}
+
+
+class Hints(Protocol):
+    """The alert stage's last word on an account (``bot.alerting.stage.AlertPipeline``)."""
+
+    def hint(self, account_id: int) -> AlertHint | None: ...
+
+
+class _NoHints:
+    def hint(self, account_id: int) -> AlertHint | None:
+        return None
+
+
+@dataclass(frozen=True)
+class Quickened:
+    """An account a streamed mark brought near: poll it now, then every ``cadence.every_s``."""
+
+    account_id: int
+    cadence: Cadence
+
+
+class Cadences:
+    """The band and interval of every polled account; ``bands`` None polls every account at
+    its fixed interval (``LinkedAccount.poll_s`` or the monitor's), as before bands existed."""
+
+    def __init__(self, bands: Bands | None, hints: Hints | None = None) -> None:
+        self.bands = bands
+        self.hints: Hints = hints or _NoHints()
+        self._now: dict[int, Cadence] = {}
+
+    def __getitem__(self, account_id: int) -> Cadence | None:
+        return self._now.get(account_id)
+
+    def forget(self, account_id: int) -> None:
+        self._now.pop(account_id, None)
+
+    def interval(self, account: LinkedAccount, default_s: float) -> float:
+        """How often to poll ``account`` now: its current band's interval; at start, the band
+        the last run stored; for a new account, the middle band."""
+        if self.bands is None:
+            return account.poll_s or default_s
+        known = self._now.get(account.id)
+        if known is not None:
+            return known.every_s
+        if account.poll_every_s is not None:
+            return account.poll_every_s
+        return self.bands.every_s(Band.MIDDLE, account.poll_s)
+
+    def after_poll(self, account: LinkedAccount, analysis: Analysis) -> Cadence | None:
+        """The account's band after a successful poll; None when bands are off or it did not
+        change (nothing to store or reschedule)."""
+        if self.bands is None:
+            return None
+        symbol, pct = closest(analysis.distance_pct, list(analysis.snapshot.positions.symbol))
+        found = self._choose(account, symbol, pct)
+        if found == self._now.get(account.id) and account.poll_band == found.band:
+            return None
+        self._now[account.id] = found
+        return found
+
+    def quicken(
+        self, moved: Moved, account_of: Callable[[int], LinkedAccount | None]
+    ) -> list[Quickened]:
+        """Accounts a re-pricing at streamed marks moved into a faster band than they are in."""
+        if self.bands is None or not len(moved.accounts):
+            return []
+        repriced, out = moved.repriced, []
+        distance = repriced.distance_pct
+        finite = np.where(np.isfinite(distance), distance, np.inf)
+        has = repriced.count > 0
+        nearest = np.full(len(moved.accounts), np.inf)
+        if has.any():
+            nearest[has] = np.minimum.reduceat(finite, repriced.start[has])
+        limit = self.bands.near_factor * max(self._warn_levels(moved.accounts.tolist()))
+        for k in np.flatnonzero(nearest < limit).tolist():
+            account_id = int(moved.accounts[k])
+            account, now = account_of(account_id), self._now.get(account_id)
+            if account is None or (now is not None and now.band is Band.NEAR):
+                continue
+            rows = slice(int(repriced.start[k]), int(repriced.start[k] + repriced.count[k]))
+            symbols = list(repriced.analysis(k).snapshot.positions.symbol)
+            found = self._choose(account, *closest(distance[rows], symbols))
+            if now is None or _RANK[found.band] < _RANK[now.band]:
+                self._now[account_id] = found
+                out.append(Quickened(account_id, found))
+        return out
+
+    def _choose(self, account: LinkedAccount, symbol: str | None, pct: float) -> Cadence:
+        assert self.bands is not None
+        hint = self.hints.hint(account.id) or AlertHint(None, False)
+        risk = Risk(symbol, pct, hint.warn_pct, hint.alerting)
+        return cadence(risk, self.bands, account.poll_s)
+
+    def _warn_levels(self, account_ids: list[int]) -> list[float]:
+        """Every warning distance among these accounts (a coarse first cut: exact per account
+        after it)."""
+        levels = {DEFAULT_WARN_PCT}
+        for account_id in account_ids:
+            hint = self.hints.hint(account_id)
+            if hint is not None and hint.warn_pct is not None:
+                levels.add(hint.warn_pct)
+        return list(levels)

@@ -1,0 +1,130 @@
+"""How often an account is polled: the closer to trouble, the more often.
+
+Marks stream between polls (docs/streaming.md), so what a poll adds is the *positions*: size,
+margin, a position opened or closed. An account with a position near its warning level, or
+with an alert live, must have those fresh within seconds; one far from every threshold can wait
+minutes — which is what lets one box watch thousands of accounts inside each venue's REST budget
+(docs/polling.md). Pure: the bands and the account's figures in, the interval and its reason out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+from engine.alerts.rules import KINDS, Kind, Op, Rule
+from engine.alerts.state import Alert
+from engine.types import FloatArray
+
+#: With no liquidation rule in scope, "near" is measured against the default warning (10 %).
+DEFAULT_WARN_PCT = 10.0
+
+
+class Band(StrEnum):
+    NEAR = "near"
+    MIDDLE = "middle"
+    FAR = "far"
+
+
+@dataclass(frozen=True)
+class Bands:
+    """The poll interval of each band, and where the bands start, as multiples of the account's
+    warning distance (near: within ``near_factor`` × it; far: every position beyond
+    ``far_factor`` × it, and no alert live)."""
+
+    near_s: float = 5.0
+    middle_s: float = 30.0
+    far_s: float = 300.0
+    near_factor: float = 2.0
+    far_factor: float = 4.0
+
+    def every_s(self, band: Band, fixed_s: float | None = None) -> float:
+        """A band's interval; an account's own interval (``accounts add --poll-seconds``)
+        replaces the middle band's and bounds the others (never slower when near, never
+        faster when far)."""
+        middle = self.middle_s if fixed_s is None else fixed_s
+        if band is Band.NEAR:
+            return min(self.near_s, middle)
+        if band is Band.FAR:
+            return max(self.far_s, middle)
+        return middle
+
+
+@dataclass(frozen=True)
+class Cadence:
+    band: Band
+    every_s: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class AlertHint:
+    """What the alert stage's last evaluation of an account says about its cadence: its
+    warning distance (the largest ``liq <`` rule in scope and enabled; None: none) and whether
+    an alert on its money (not its health: blind, auth) is pending or firing."""
+
+    warn_pct: float | None
+    alerting: bool
+
+
+def warning_distance(rules: Iterable[Rule]) -> float | None:
+    """The distance (%) at which the account's earliest liquidation warning fires."""
+    levels = [
+        r.spec.threshold
+        for r in rules
+        if r.enabled and r.kind is Kind.LIQ and r.spec.op is Op.BELOW and r.spec.threshold > 0
+    ]
+    return max(levels) if levels else None
+
+
+def alerting(rules: Iterable[Rule], live: Iterable[Alert]) -> bool:
+    """An alert on the account's money is pending or firing (health states do not count: a
+    blind account polled faster only spends budget on a venue that is failing)."""
+    money = {r.id for r in rules if not KINDS[r.kind].state}
+    return any(a.live and a.rule_id in money for a in live)
+
+
+@dataclass(frozen=True)
+class Risk:
+    """What the band is chosen from: the position closest to liquidation (its symbol and
+    distance in %, NaN when no position has a liquidation price), the account's warning
+    distance (its largest ``liq <`` rule in scope; None: the default), whether an alert is live."""
+
+    closest_symbol: str | None
+    closest_pct: float
+    warn_pct: float | None
+    alerting: bool
+
+
+def cadence(risk: Risk, bands: Bands, fixed_s: float | None = None) -> Cadence:
+    """The band ``risk`` falls in, its interval and a one-line reason an operator can read."""
+    warn = DEFAULT_WARN_PCT if risk.warn_pct is None else risk.warn_pct
+    near, far = bands.near_factor * warn, bands.far_factor * warn
+    closest = risk.closest_pct
+    where = f"{risk.closest_symbol} {closest:.1f}% from liquidation"
+
+    def band(b: Band, reason: str) -> Cadence:
+        return Cadence(b, bands.every_s(b, fixed_s), reason)
+
+    if risk.alerting:
+        return band(Band.NEAR, "an alert is live")
+    if math.isfinite(closest) and closest < near:
+        return band(Band.NEAR, f"{where}, within {near:g}% ({bands.near_factor:g}× the warning)")
+    if not math.isfinite(closest):
+        return band(Band.FAR, "no position with a liquidation price")
+    if closest > far:
+        return band(Band.FAR, f"closest: {where}, beyond {far:g}%")
+    return band(Band.MIDDLE, f"closest: {where}")
+
+
+def closest(distance_pct: FloatArray, symbols: list[str]) -> tuple[str | None, float]:
+    """The position nearest liquidation: its symbol and distance (None, NaN: none has one)."""
+    finite = np.isfinite(distance_pct)
+    if not finite.any():
+        return None, math.nan
+    k = int(np.argmin(np.where(finite, distance_pct, np.inf)))
+    return symbols[k], float(distance_pct[k])

@@ -1,0 +1,156 @@
+"""Risk-driven poll intervals through the real monitor, alert stage and scheduler: a poll picks
+the account's band (stored with its reason), and a streamed mark that brings an account near
+its warning level has it polled now and then at the near band."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.alerting.stage import AlertPipeline
+from bot.chat import replies
+from bot.monitor.cadence import Cadences
+from bot.monitor.ticks import TickStage
+from bot.ops.operator import accounts_list
+from bot.settings import Settings
+from engine.cadence import Bands
+from engine.domain import LinkedAccount
+from storage.accounts import Accounts
+from tests.bot.exchanges.conftest import link
+from tests.bot.monitor.conftest import World, make_world
+from tests.engine.normalise.payloads import binance as pb
+from tests.fakes.exchange import FakeExchange
+
+SOL = "SOL/USDT:USDT"
+SOL_LEG = pb.LEGS[2]
+SOL_LIQ = pb.liquidation_price((SOL_LEG,), "SOLUSDT")
+BANDS = Bands(near_s=5.0, middle_s=30.0, far_s=300.0)
+
+
+@dataclass(frozen=True)
+class _Tick:
+    venue: str
+    symbol: str
+    mark: float
+
+
+def _at(distance_pct: float) -> float:
+    return SOL_LIQ / (1 - distance_pct / 100)
+
+
+@pytest.fixture
+async def banded(tmp_path: Path, fake: FakeExchange) -> AsyncIterator[World]:
+    pipeline = AlertPipeline()
+    async for world in make_world(tmp_path, fake, alerts=pipeline):
+        world.monitor.cadences = Cadences(BANDS, pipeline)
+        world.monitor.scheduler.start(paused=True)  # jobs exist; nothing runs by itself
+        yield world
+
+
+async def _account(world: World, distance_pct: float) -> LinkedAccount:
+    creds = link(world.fake, "binanceusdm", 0, positions=(SOL_LEG,))
+    world.fake.set_mark("binanceusdm", SOL, _at(distance_pct))
+    linked = await world.service.link(world.owner_id, "binanceusdm", creds, label="sol")
+    await world.monitor.sync()
+    return linked.account
+
+
+def _interval(world: World, account: LinkedAccount) -> float:
+    job = world.monitor.scheduler.get_job(f"poll:{account.id}")
+    assert job is not None
+    interval = job.trigger.interval
+    assert isinstance(interval, timedelta)
+    return interval.total_seconds()
+
+
+async def _stored(world: World, account: LinkedAccount) -> tuple[str | None, float | None, str]:
+    row = await Accounts(world.db).system_get(account.id)
+    assert row is not None
+    return row.poll_band, row.poll_every_s, row.poll_reason or ""
+
+
+async def test_a_poll_picks_the_band_and_stores_it_with_its_reason(banded: World) -> None:
+    """A new account starts in the middle band; 60 % away it is far (300 s), 15 % away near
+    (5 s, within twice the default 10 % warning); the job follows each time."""
+    account = await _account(banded, 60.0)
+    assert _interval(banded, account) == 30.0
+    await banded.monitor.poll(account.id)
+    band, every, reason = await _stored(banded, account)
+    assert (band, every) == ("far", 300.0) and _interval(banded, account) == 300.0
+    assert reason.startswith("closest: SOL/USDT:USDT 60.0% from liquidation")
+    banded.fake.set_mark("binanceusdm", SOL, _at(15.0))
+    await banded.monitor.poll(account.id)
+    band, every, reason = await _stored(banded, account)
+    assert (band, every) == ("near", 5.0) and _interval(banded, account) == 5.0
+    assert "15.0% from liquidation, within 20%" in reason
+
+
+async def test_a_firing_alert_keeps_the_account_near(banded: World) -> None:
+    """Critical at 3 % away: an alert is live, the account is near whatever else."""
+    account = await _account(banded, 3.0)
+    await banded.monitor.poll(account.id)
+    assert await _stored(banded, account) == ("near", 5.0, "an alert is live")
+
+
+async def test_a_streamed_mark_near_the_warning_polls_the_account_now(banded: World) -> None:
+    """Far at 60 %, then a tick at 12 %: the job is due at once and then every 5 s, without
+    waiting out the 300 s it was on; a tick back to 60 % does not slow it (a poll decides)."""
+    account = await _account(banded, 60.0)
+    await banded.monitor.poll(account.id)
+    assert _interval(banded, account) == 300.0
+    stage = TickStage(
+        banded.db, banded.monitor.latest, banded.monitor.alerts,  # type: ignore[arg-type]
+        on_moved=banded.monitor.quicken,
+    )  # fmt: skip
+    before = time.time()
+    stage.on_ticks([_Tick("binanceusdm", SOL, _at(12.0))])
+    await stage.apply()
+    job = banded.monitor.scheduler.get_job(f"poll:{account.id}")
+    assert job is not None and job.next_run_time.timestamp() <= time.time() + 0.01
+    assert job.next_run_time.timestamp() >= before - 0.01
+    assert _interval(banded, account) == 5.0
+    stage.on_ticks([_Tick("binanceusdm", SOL, _at(60.0))])
+    await stage.apply()
+    assert _interval(banded, account) == 5.0
+
+
+async def test_accounts_list_and_slash_accounts_show_the_interval_and_why(
+    banded: World, tmp_path: Path
+) -> None:
+    account = await _account(banded, 15.0)
+    await banded.monitor.poll(account.id)
+    listed = await accounts_list(Settings(db_path=banded.db_path))
+    assert "polled every 5s (near: SOL/USDT:USDT 15.0% from liquidation" in listed
+    mine = await Accounts(banded.db).list_for(banded.owner_id)
+    assert "polled every 5s (near: SOL/USDT:USDT 15.0%" in replies.accounts(mine)
+
+
+async def test_snapshots_are_stored_when_the_holdings_change_or_at_the_snapshot_cadence(
+    banded: World,
+) -> None:
+    """Polled every few seconds near liquidation, an account must not add a row each time:
+    three polls of the same positions store one snapshot; a position opened stores the next
+    at once; with the cadence elapsed, the next poll stores again."""
+    banded.monitor.snapshot_s = 300.0
+    account = await _account(banded, 15.0)
+    for _ in range(3):
+        await banded.monitor.poll(account.id)
+    assert await _snapshots(banded) == 1
+    held = banded.fake.lookup("binanceusdm", "KEY-binanceusdm-0")
+    assert held is not None
+    held.positions = (SOL_LEG, pb.LEGS[0])
+    await banded.monitor.poll(account.id)
+    assert await _snapshots(banded) == 2
+    banded.monitor.snapshot_s = 0.0
+    await banded.monitor.poll(account.id)
+    assert await _snapshots(banded) == 3
+
+
+async def _snapshots(world: World) -> int:
+    row = await world.db.fetchone("SELECT COUNT(*) FROM account_snapshots")
+    return int(row[0]) if row else 0
