@@ -42,7 +42,7 @@ from bot.alerting.stage import AlertPipeline
 from bot.delivery.channel import Channel, Outgoing
 from bot.delivery.notifier import Notifier
 from bot.monitor.book import Book
-from bot.monitor.poller import PollEvent
+from bot.monitor.events import PollEvent
 from bot.monitor.ticks import TickStage
 from bot.stream.records import MarkTick
 from bot.telegram.channel import TelegramChannel

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from engine.domain import AccountStatus, LinkedAccount
 from storage.credentials import CredentialRow, CredentialStore
@@ -35,10 +36,21 @@ def account_from_row(row: sqlite3.Row) -> LinkedAccount:
         last_error=row["last_error"],
         last_polled_at=None if row["last_polled_at"] is None else float(row["last_polled_at"]),
         created_at=float(row["created_at"]),
-        poll_band=row["poll_band"],
-        poll_every_s=None if row["poll_every_s"] is None else float(row["poll_every_s"]),
-        poll_reason=row["poll_reason"],
+        **_cadence(row),
     )
+
+
+def _cadence(row: sqlite3.Row) -> dict[str, Any]:
+    """The poll band columns (migration 0013), absent from a database not yet migrated to
+    it (a migration's own data step reads accounts too)."""
+    if "poll_band" not in row.keys():  # noqa: SIM118 (a Row's `in` looks at its values)
+        return {}
+    every = row["poll_every_s"]
+    return {
+        "poll_band": row["poll_band"],
+        "poll_every_s": None if every is None else float(every),
+        "poll_reason": row["poll_reason"],
+    }
 
 
 class Accounts:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from bot.monitor.poller import PollEvent
+from bot.monitor.events import PollEvent
 from engine.alerts.evaluate import Evaluation, evaluate, material
 from engine.alerts.observe import Observation, observe, observe_failure
 from engine.alerts.policy import Policy, Silence

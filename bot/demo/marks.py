@@ -35,6 +35,9 @@ class SimulatedMarks:
     def follow(self, held: Mapping[str, Collection[str]]) -> None:
         self._held = {venue: tuple(sorted(symbols)) for venue, symbols in held.items()}
 
+    def tell_traders(self, handler: Callable[[str, Collection[str]], object]) -> None:
+        """The simulated market's trades name no one."""
+
     async def run(self) -> None:
         while True:
             self.push()

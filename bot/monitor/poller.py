@@ -11,10 +11,9 @@ import collections
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -27,10 +26,12 @@ from bot.exchanges.meter import Meter
 from bot.monitor.alarms import ProxyAlarm, state_changed
 from bot.monitor.book import Book, Moved
 from bot.monitor.cadence import Cadences
-from bot.monitor.summary import holdings, summarise
+from bot.monitor.events import AlertStage, MonitorStats, PollEvent, no_alerts
+from bot.monitor.schedule import SnapshotCadence, Wallets, reschedule, run_now
+from bot.monitor.summary import summarise
 from bot.security.vault import Vault, VaultError
 from engine.analysis import Analysis, analyze
-from engine.domain import AccountStatus, LinkedAccount, SnapshotSummary
+from engine.domain import AccountStatus, LinkedAccount
 from storage import Database, Transaction
 from storage.accounts import Accounts
 from storage.flows import Flows
@@ -46,49 +47,6 @@ RESYNC_S = 30.0
 AUTH_GRACE_S = 60.0
 #: The operator hears that a proxy refuses a venue once per venue and severity this often.
 OPS_REPEAT_S = 3600.0
-
-
-@dataclass(frozen=True)
-class PollEvent:
-    """What one poll saw: an analysis, or the failure that stopped it, and the new status."""
-
-    account: LinkedAccount
-    at: float
-    status: AccountStatus
-    analysis: Analysis | None = None
-    failure: ExchangeFailure | None = None
-    #: Funding rate per symbol (a fraction per funding interval) when the venue reported it.
-    funding: Mapping[str, float] = field(default_factory=dict)
-    #: From a poll (True), or the last poll's positions re-priced at streamed marks (False).
-    poll: bool = True
-    #: The book entry the analysis is of (``Book.generation``; -1: none), which the alert
-    #: stage's screen of streamed marks keys its watch by.
-    generation: int = -1
-
-
-class AlertStage(Protocol):
-    """The next stage, called inside the poll's transaction (``bot.alerting.stage``)."""
-
-    async def __call__(self, tx: Transaction, event: PollEvent) -> None: ...
-
-
-async def no_alerts(tx: Transaction, event: PollEvent) -> None:
-    """A stage that decides nothing: the default of a ``Monitor`` built without the alert stage."""
-
-
-@dataclass
-class MonitorStats:
-    """Counters an operator (and the heartbeat) reads."""
-
-    polls: int = 0
-    failures: int = 0
-    #: Polls that took longer than their interval (the next one was coalesced, not stacked).
-    overruns: int = 0
-    #: Runs APScheduler skipped because the previous poll of that account was still running.
-    skipped: int = 0
-    last_poll_at: float | None = None
-    #: Last poll that finished either way (the watchdog's "the loop is alive" signal).
-    last_cycle_at: float | None = None
 
 
 class _QuietCancellation(logging.Filter):
@@ -130,11 +88,9 @@ class Monitor:
         self.stats = MonitorStats()
         #: Each account's poll band and interval (None bands: every account at its fixed one).
         self.cadences = cadences or Cadences(None)
-        #: A poll stores its snapshot when the holdings changed or this long after the last
-        #: one stored (0: every poll). Near accounts are polled every few seconds; a row each
-        #: time would grow the database by millions of rows a day for no chart's sake.
-        self.snapshot_s = snapshot_s
-        self._stored: dict[int, tuple[float, tuple[object, ...]]] = {}
+        self.snapshot_cadence = SnapshotCadence(snapshot_s)
+        #: The watched wallets, for re-polls when a public trade names one.
+        self._wallets = Wallets()
         #: Polls (either way) in the last minute, per venue: what operators see of the load.
         self.polls: collections.defaultdict[str, Meter] = collections.defaultdict(
             lambda: Meter(self.clock)
@@ -214,7 +170,9 @@ class Monitor:
     async def sync(self) -> None:
         """One ``poll:<id>`` job per pollable account, with its interval; others removed, with
         their latest analysis and exchange client."""
-        wanted = {f"poll:{a.id}": a for a in await self.accounts.all_pollable()}
+        pollable = await self.accounts.all_pollable()
+        wanted = {f"poll:{a.id}": a for a in pollable}
+        self._wallets.update(pollable)
         for job in self.scheduler.get_jobs():
             if job.id.startswith("poll:") and job.id not in wanted:
                 job.remove()
@@ -242,7 +200,7 @@ class Monitor:
         for account_id in [a for a in self.latest if a not in pollable]:
             self.latest.drop(account_id)
             self.cadences.forget(account_id)
-            self._stored.pop(account_id, None)
+            self.snapshot_cadence.forget(account_id)
         for key in self.hub.account_keys():
             if key.isdigit() and int(key) not in pollable:
                 await self.hub.drop(key)
@@ -328,7 +286,7 @@ class Monitor:
             account, at, AccountStatus.ACTIVE, analysis=analysis, funding=funding,
             generation=generation,
         )  # fmt: skip
-        store = self._store_snapshot(account.id, summary)
+        store = self.snapshot_cadence.due(summary)
         async with self.db.transaction() as tx:
             if store:
                 await Snapshots(tx.db).insert(summary, tx=tx)
@@ -341,9 +299,9 @@ class Monitor:
                     account.id, changed.band, changed.every_s, changed.reason, tx=tx
                 )
         if store:
-            self._stored[account.id] = (summary.taken_at, holdings(summary))
+            self.snapshot_cadence.stored(summary)
         if changed is not None:
-            self._reschedule(account.id, changed.every_s, at + changed.every_s)
+            reschedule(self.scheduler, account.id, changed.every_s, at + changed.every_s)
         self.stats.polls += 1
         self.polls[account.venue].add()
         self._seen.add(account.id)
@@ -401,36 +359,21 @@ class Monitor:
             account.id, at, error, self.blind_after, key_rejected=True, tx=tx
         )
 
-    def _store_snapshot(self, account_id: int, summary: SnapshotSummary) -> bool:
-        """Whether this poll's snapshot is stored: the first, a change of holdings, or one
-        ``snapshot_s`` after the last stored."""
-        last = self._stored.get(account_id)
-        return (
-            last is None
-            or summary.taken_at - last[0] >= self.snapshot_s
-            or holdings(summary) != last[1]
-        )
-
     def quicken(self, moved: Moved) -> int:
         """Streamed marks re-priced ``moved``: accounts they brought near their warning level
         are polled now, then at the near band's interval (the poll stores the band)."""
         book = self.latest
         quickened = self.cadences.quicken(moved, lambda a: book.account(a) if a in book else None)
         for q in quickened:
-            self._reschedule(q.account_id, q.cadence.every_s, self.clock())
+            reschedule(self.scheduler, q.account_id, q.cadence.every_s, self.clock())
         return len(quickened)
 
-    def _reschedule(self, account_id: int, every_s: float, next_at: float) -> None:
-        """Poll ``account_id`` every ``every_s`` from ``next_at`` on (if it has a job)."""
-        job_id = f"poll:{account_id}"
-        if self.scheduler.get_job(job_id) is None:
-            return
-        self.scheduler.modify_job(
-            job_id,
-            trigger=IntervalTrigger(seconds=every_s),
-            next_run_time=datetime.fromtimestamp(next_at, UTC),
-            misfire_grace_time=max(1, int(every_s)),
-        )
+    def traded(self, venue: str, addresses: Collection[str]) -> int:
+        """A venue's public trades named these addresses: the watched wallets among them are
+        polled now (their positions just changed); how many."""
+        due = self._wallets.among(venue, addresses)
+        run_now(self.scheduler, due, self.clock())
+        return len(due)
 
     def _on_skipped(self, event: JobExecutionEvent | Any) -> None:
         self.stats.skipped += 1

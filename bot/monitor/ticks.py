@@ -21,7 +21,7 @@ from typing import Protocol
 import numpy as np
 
 from bot.monitor.book import Book, Moved
-from bot.monitor.poller import PollEvent
+from bot.monitor.events import PollEvent
 from bot.stream.records import VenueStatus
 from engine.book import Repriced
 from engine.domain import AccountStatus
@@ -62,6 +62,11 @@ class MarkSource(Protocol):
 
     def status(self) -> Mapping[str, VenueStatus]:
         """Per venue: live, degraded or off, and how old its last tick is."""
+        ...
+
+    def tell_traders(self, handler: Callable[[str, Collection[str]], object]) -> None:
+        """Who hears the addresses a venue's public trades name (a source without such
+        trades never calls it)."""
         ...
 
     async def close(self) -> None: ...

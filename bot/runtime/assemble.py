@@ -134,6 +134,8 @@ async def assemble(
     )
     ticks = TickStage(db, monitor.latest, pipeline, clock=clock, on_moved=monitor.quicken)
     source = None if marks is None else marks(ticks.on_ticks, ops)
+    if source is not None:
+        source.tell_traders(monitor.traded)
     venues = VenueReporter(db, monitor, hub, source, clock=clock)
     runtime = Runtime(
         db, monitor, pipeline, notifier, heartbeat, accounts, alerts, portfolio, conversation,

@@ -14,7 +14,7 @@ from bot.exchanges import ExchangeFailure, apply_prefix
 from bot.exchanges.factory import shared_ssl_context
 from bot.exchanges.urls import apply_ws_prefix
 from bot.exchanges.venues import spec_for
-from bot.stream.venues import StreamSpec, read_mark, stream_spec
+from bot.stream.venues import StreamSpec, read_mark, stream_spec, traders
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ class Session:
         answer_timeout_s: float,
         on_mark: Callable[[str, float], None],
         stale: Callable[[str], bool],
+        on_traders: Callable[[Collection[str]], None] | None = None,
     ) -> None:
         self.venue, self.exchange = venue, exchange
         self.spec: StreamSpec = stream_spec(venue)
@@ -74,6 +75,9 @@ class Session:
         #: Every symbol the session serves, listed by the venue or not.
         self.symbols: frozenset[str] = frozenset()
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        #: Per symbol, the watch of its public trades (``StreamSpec.trades`` venues).
+        self._trade_tasks: dict[str, asyncio.Task[None]] = {}
+        self._on_traders = on_traders if self.spec.trades else None
         self._primed = False
 
     async def start(self, symbols: Collection[str]) -> None:
@@ -116,6 +120,12 @@ class Session:
             task = asyncio.create_task(watch, name=f"marks:{self.venue}:{symbol}")
             task.add_done_callback(self._ended)
             self._tasks[symbol] = task
+            if self._on_traders is not None:
+                trades = asyncio.create_task(
+                    self._trades(symbol, self._on_traders), name=f"trades:{self.venue}:{symbol}"
+                )
+                trades.add_done_callback(self._ended)
+                self._trade_tasks[symbol] = trades
         self.symbols |= frozenset(symbols)
 
     async def drop(self, symbols: Collection[str]) -> bool:
@@ -123,7 +133,8 @@ class Session:
         (no un-watch, an error, no answer): then only a new client drops them."""
         self.symbols -= frozenset(symbols)
         ended = [task for s in symbols if (task := self._tasks.pop(s, None)) is not None]
-        await _cancel(ended)
+        trading = [t for s in symbols if (t := self._trade_tasks.pop(s, None)) is not None]
+        await _cancel(ended + trading)
         if self.spec.unwatch is None:
             return False
         unwatch = getattr(self.exchange, self.spec.unwatch)
@@ -131,6 +142,8 @@ class Session:
             async with asyncio.timeout(self._answer_timeout_s):
                 for symbol in sorted(s for s in symbols if s in (self.exchange.markets or {})):
                     await unwatch(symbol)
+                    if self._on_traders is not None:
+                        await self.exchange.un_watch_trades(symbol)
         except EXPECTED as exc:
             log.warning("%s: un-watching failed (%s): restarting", self.venue, type(exc).__name__)
             return False
@@ -139,7 +152,8 @@ class Session:
     async def close(self) -> None:
         """Cancel every watch and close the instance (ccxt keeps an abandoned one's sockets
         and subscriptions alive)."""
-        tasks, self._tasks = list(self._tasks.values()), {}
+        tasks = [*self._tasks.values(), *self._trade_tasks.values()]
+        self._tasks, self._trade_tasks = {}, {}
         await _cancel(tasks)
         try:
             await self.exchange.close()
@@ -161,6 +175,20 @@ class Session:
                     raise StreamSilent(f"{self.venue}: {symbol} is stale") from None
                 continue
             self._deliver(symbol, ticker)
+
+    async def _trades(self, symbol: str, tell: Callable[[Collection[str]], None]) -> None:
+        """Tell who trades ``symbol`` from now on (a quiet market is no fault here: the
+        mark's own watch judges the socket)."""
+        since_ms = self.exchange.milliseconds()
+        while True:
+            try:
+                async with asyncio.timeout(self._watch_timeout_s):
+                    trades = await self.exchange.watch_trades(symbol)
+            except TimeoutError:
+                continue
+            named = traders(trades, since_ms=since_ms)
+            if named:
+                tell(named)
 
     def _deliver(self, symbol: str, ticker: Any) -> None:
         # A watch resolves once per wait: a second push of the symbol before its task waits

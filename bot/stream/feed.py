@@ -41,8 +41,10 @@ class VenueFeed:
         tuning: Tuning,
         ws_prefix: str | None,
         clock: Callable[[], float],
+        traders: Callable[[str, Collection[str]], object] | None = None,
     ) -> None:
         self.venue, self.hub, self.ops, self.tuning = venue, hub, ops, tuning
+        self._traders = traders
         self._emit_to, self._ws_prefix, self._clock = emit, ws_prefix, clock
         self.spec = stream_spec(venue)
         self.fresh = Freshness(periodic=self.spec.periodic, stale_after_s=tuning.stale_after_s)
@@ -53,6 +55,10 @@ class VenueFeed:
         self._last_tick_at: float | None = None
         self._degraded_since: float | None = None
         self._telling: set[asyncio.Task[bool]] = set()
+
+    def _traded(self, addresses: Collection[str]) -> None:
+        if self._traders is not None:
+            self._traders(self.venue, addresses)
 
     def follow(self, symbols: Collection[str]) -> None:
         self.fresh.follow(symbols, self._clock())
@@ -110,6 +116,7 @@ class VenueFeed:
                 answer_timeout_s=self.tuning.stale_after_s,
                 on_mark=self._pushed,
                 stale=self.fresh.is_stale,
+                on_traders=self._traded if self._traders is not None else None,
             )
             await session.start(self.fresh.symbols())
             await self._follow(session)

@@ -51,6 +51,7 @@ class MarkStreams:
         )
         self._feeds: dict[str, VenueFeed] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._on_traders: Callable[[str, Collection[str]], object] | None = None
         self._running = False
         self._closed = asyncio.Event()
 
@@ -67,6 +68,16 @@ class MarkStreams:
                 if self._running:
                     self._start(feed)
             feed.follow(symbols)
+
+    def tell_traders(self, handler: Callable[[str, Collection[str]], object]) -> None:
+        """Who hears the addresses a venue's public trades name (venue, addresses): the
+        monitor re-polls the watched wallets among them at once. Venues whose trades name no
+        one (all but Hyperliquid) never call it."""
+        self._on_traders = handler
+
+    def _traded(self, venue: str, addresses: Collection[str]) -> None:
+        if self._on_traders is not None:
+            self._on_traders(venue, addresses)
 
     async def run(self) -> None:
         """Stream until cancelled or closed; closes every client on the way out."""
@@ -103,6 +114,7 @@ class MarkStreams:
             tuning=self.tuning,
             ws_prefix=self.ws_prefix,
             clock=self.clock,
+            traders=self._traded,
         )
 
     def _start(self, feed: VenueFeed) -> None:

@@ -40,6 +40,10 @@ class StreamSpec:
     periodic: bool = False
     #: ccxt.pro options on top of the venue's REST options (``venues.spec_for``).
     options: Mapping[str, Any] = field(default_factory=dict)
+    #: The venue's public trades name both parties (Hyperliquid's ``users``): watching each
+    #: held symbol's trades tells which watched wallets just traded, to re-poll them at once
+    #: (one subscription per coin, not per wallet; docs/polling.md).
+    trades: bool = False
 
 
 # ccxt gives each new set of Binance symbols a stream of its own (a new connection per
@@ -78,7 +82,9 @@ SPECS: dict[str, StreamSpec] = {
     "deribit": StreamSpec("watch_ticker"),
     # activeAssetCtx: ccxt leaves markPrice empty and keeps the mark in info.markPx
     # (watch_tickers rides allMids, which are mids, not marks).
-    "hyperliquid": StreamSpec("watch_ticker", mark=_mark_px, unwatch="un_watch_ticker"),
+    "hyperliquid": StreamSpec(
+        "watch_ticker", mark=_mark_px, unwatch="un_watch_ticker", trades=True
+    ),
 }
 
 #: Venues without realistic stream fakes: their ticker's markPrice, restarted on change.
@@ -98,3 +104,21 @@ def read_mark(spec: StreamSpec, ticker: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return mark if math.isfinite(mark) and mark > 0 else None
+
+
+def traders(trades: Any, *, since_ms: float) -> set[str]:
+    """The addresses (lower case) named by ``trades`` (ccxt's parsed trades, the venue's own
+    record in ``info``) at or after ``since_ms``: the trades a new subscription replays
+    happened before it, and were seen by the poll that made us follow the coin."""
+    found: set[str] = set()
+    for trade in trades if isinstance(trades, list) else ():
+        if not isinstance(trade, Mapping):
+            continue
+        stamp = trade.get("timestamp")
+        if not isinstance(stamp, int | float) or stamp < since_ms:
+            continue
+        info = trade.get("info")
+        users = info.get("users") if isinstance(info, Mapping) else None
+        if isinstance(users, list):
+            found.update(u.lower() for u in users if isinstance(u, str) and u)
+    return found

@@ -11,7 +11,8 @@ import pytest
 
 from bot.accounts.service import AccountService
 from bot.exchanges import Credentials, ExchangeHub
-from bot.monitor.poller import AlertStage, Monitor, no_alerts
+from bot.monitor.events import AlertStage, no_alerts
+from bot.monitor.poller import Monitor
 from bot.security.vault import Vault, generate_key
 from bot.settings import Secret
 from engine.domain import LinkedAccount, Platform

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.alerting.stage import AlertPipeline
-from bot.monitor.poller import PollEvent
+from bot.monitor.events import PollEvent
 from engine.alerts.events import AlertNotice, from_payload
 from engine.domain import LinkedAccount
 from storage import Transaction

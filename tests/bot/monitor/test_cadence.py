@@ -136,7 +136,7 @@ async def test_snapshots_are_stored_when_the_holdings_change_or_at_the_snapshot_
     """Polled every few seconds near liquidation, an account must not add a row each time:
     three polls of the same positions store one snapshot; a position opened stores the next
     at once; with the cadence elapsed, the next poll stores again."""
-    banded.monitor.snapshot_s = 300.0
+    banded.monitor.snapshot_cadence.every_s = 300.0
     account = await _account(banded, 15.0)
     for _ in range(3):
         await banded.monitor.poll(account.id)
@@ -146,7 +146,7 @@ async def test_snapshots_are_stored_when_the_holdings_change_or_at_the_snapshot_
     held.positions = (SOL_LEG, pb.LEGS[0])
     await banded.monitor.poll(account.id)
     assert await _snapshots(banded) == 2
-    banded.monitor.snapshot_s = 0.0
+    banded.monitor.snapshot_cadence.every_s = 0.0
     await banded.monitor.poll(account.id)
     assert await _snapshots(banded) == 3
 

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.monitor.poller import PollEvent
+from bot.monitor.events import PollEvent
 from engine.domain import AccountStatus
 from storage import Transaction
 from storage.snapshots import Snapshots

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.monitor.poller import PollEvent
+from bot.monitor.events import PollEvent
 from bot.runtime.supervisor import Supervisor
 from storage import Transaction
 from storage.snapshots import Snapshots

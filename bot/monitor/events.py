@@ -1,0 +1,56 @@
+"""What a poll hands on: the event the alert stage reads, the stage's port, and the counters
+operators read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.exchanges import ExchangeFailure
+from engine.analysis import Analysis
+from engine.domain import AccountStatus, LinkedAccount
+from storage import Transaction
+
+
+@dataclass(frozen=True)
+class PollEvent:
+    """What one poll saw: an analysis, or the failure that stopped it, and the new status."""
+
+    account: LinkedAccount
+    at: float
+    status: AccountStatus
+    analysis: Analysis | None = None
+    failure: ExchangeFailure | None = None
+    #: Funding rate per symbol (a fraction per funding interval) when the venue reported it.
+    funding: Mapping[str, float] = field(default_factory=dict)
+    #: From a poll (True), or the last poll's positions re-priced at streamed marks (False).
+    poll: bool = True
+    #: The book entry the analysis is of (``Book.generation``; -1: none), which the alert
+    #: stage's screen of streamed marks keys its watch by.
+    generation: int = -1
+
+
+class AlertStage(Protocol):
+    """The next stage, called inside the poll's transaction (``bot.alerting.stage``)."""
+
+    async def __call__(self, tx: Transaction, event: PollEvent) -> None: ...
+
+
+async def no_alerts(tx: Transaction, event: PollEvent) -> None:
+    """A stage that decides nothing: the default of a ``Monitor`` built without the alert stage."""
+
+
+@dataclass
+class MonitorStats:
+    """Counters an operator (and the heartbeat) reads."""
+
+    polls: int = 0
+    failures: int = 0
+    #: Polls that took longer than their interval (the next one was coalesced, not stacked).
+    overruns: int = 0
+    #: Runs APScheduler skipped because the previous poll of that account was still running.
+    skipped: int = 0
+    last_poll_at: float | None = None
+    #: Last poll that finished either way (the watchdog's "the loop is alive" signal).
+    last_cycle_at: float | None = None
