@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import numpy as np
@@ -128,3 +128,61 @@ def closest(distance_pct: FloatArray, symbols: list[str]) -> tuple[str | None, f
         return None, math.nan
     k = int(np.argmin(np.where(finite, distance_pct, np.inf)))
     return symbols[k], float(distance_pct[k])
+
+
+#: The share of a venue's REST budget polls may plan for: the rest absorbs ledger reads,
+#: candles, retries and the venue's own accounting (its minute is not ours).
+PLAN_SHARE = 0.8
+
+
+@dataclass(frozen=True)
+class Fit:
+    """What a venue's budget does to the bands: the bands it can serve (far, then middle,
+    stretched first; near never), and how many accounts it allows in each band alone."""
+
+    bands: Bands
+    stretched: bool
+    allows: dict[Band, int]
+    demand_per_min: float
+    budget_per_min: float
+
+
+def fit(bands: Bands, counts: dict[Band, int], *, poll_cost: float, budget_per_min: float) -> Fit:
+    """Stretch ``bands`` until polling ``counts`` accounts per band costs at most
+    ``PLAN_SHARE`` of ``budget_per_min`` (each poll costing ``poll_cost`` in the venue's
+    units): the far band first, then the middle; the near band is never stretched (if the near
+    accounts alone exceed the budget, the venue's pacing queues the rest, near first)."""
+    budget = PLAN_SHARE * budget_per_min
+
+    def rate(n: int, every_s: float) -> float:
+        return poll_cost * 60.0 * n / every_s
+
+    near, middle, far = (counts.get(b, 0) for b in (Band.NEAR, Band.MIDDLE, Band.FAR))
+    demand = rate(near, bands.near_s) + rate(middle, bands.middle_s) + rate(far, bands.far_s)
+    allows = {
+        band: int(budget * every / (poll_cost * 60.0)) if poll_cost > 0 else 1 << 30
+        for band, every in ((Band.NEAR, bands.near_s), (Band.MIDDLE, bands.middle_s),
+                            (Band.FAR, bands.far_s))
+    }  # fmt: skip
+    if demand <= budget or poll_cost <= 0:
+        return Fit(bands, False, allows, demand, budget_per_min)
+    left = budget - rate(near, bands.near_s) - rate(middle, bands.middle_s)
+    if far and left > 0 and rate(far, bands.far_s) > left:
+        return Fit(
+            _with(bands, far_s=poll_cost * 60.0 * far / left), True, allows, demand,
+            budget_per_min,
+        )  # fmt: skip
+    # The middle band must give way too: it gets what the near band leaves, shared with the
+    # far band in proportion to today's ratio of their intervals.
+    spare = max(budget - rate(near, bands.near_s), 1e-9)
+    ratio = bands.far_s / bands.middle_s
+    middle_s = poll_cost * 60.0 * (middle + far / ratio) / spare
+    middle_s = max(middle_s, bands.middle_s)
+    return Fit(
+        _with(bands, middle_s=middle_s, far_s=max(bands.far_s, middle_s * ratio)), True, allows,
+        demand, budget_per_min,
+    )  # fmt: skip
+
+
+def _with(bands: Bands, **changes: float) -> Bands:
+    return replace(bands, **changes)

@@ -8,6 +8,7 @@ from bot.delivery.ops import OpsAlerts
 from bot.exchanges import ExchangeFailure
 from engine.alerts.events import NoticeKind, OpsNotice
 from engine.alerts.rules import Severity
+from engine.cadence import Fit
 from engine.domain import AccountStatus, LinkedAccount
 from storage.accounts import Accounts
 
@@ -55,6 +56,29 @@ class ProxyAlarm:
             NoticeKind.OPERATOR, at, severity, accounts=watched, subject=venue, detail=detail
         )
         await ops.tell(notice, key)
+
+
+async def budget_alarm(ops: OpsAlerts | None, venue: str, found: Fit, at: float) -> None:
+    """The operator hears, once per venue, state and hour, when a venue's REST budget cannot
+    poll every account at its band's interval (and when it can again), with how many accounts
+    it allows in each band alone."""
+    if ops is None:
+        return
+    allows = ", ".join(f"{n:,} {band}" for band, n in found.allows.items())
+    if found.stretched:
+        bands = found.bands
+        detail = (
+            f"polls would need {found.demand_per_min:,.4g} of the {venue} REST budget's "
+            f"{found.budget_per_min:,.4g} a minute: far accounts are polled every "
+            f"{bands.far_s:,.0f}s and middle ones every {bands.middle_s:,.0f}s (near ones "
+            f"unchanged). Alone, the budget allows {allows} accounts"
+        )
+    else:
+        detail = f"the {venue} REST budget polls every account at its band's interval again"
+    severity = Severity.WARNING if found.stretched else Severity.INFO
+    key = f"ops:budget:{venue}:{found.stretched}:{int(at // OPS_REPEAT_S)}"
+    notice = OpsNotice(NoticeKind.OPERATOR, at, severity, 0, subject=venue, detail=detail)
+    await ops.tell(notice, key)
 
 
 def state_changed(account: LinkedAccount, status: AccountStatus) -> None:

@@ -23,9 +23,11 @@ from engine.cadence import (
     Band,
     Bands,
     Cadence,
+    Fit,
     Risk,
     cadence,
     closest,
+    fit,
 )
 from engine.domain import LinkedAccount
 
@@ -59,12 +61,62 @@ class Cadences:
         self.bands = bands
         self.hints: Hints = hints or _NoHints()
         self._now: dict[int, Cadence] = {}
+        self._venue: dict[int, str] = {}
+        #: Each account's own interval (``--poll-seconds``), bounding its bands.
+        self._fixed: dict[int, float | None] = {}
+        #: Per venue, the bands its REST budget can serve (``engine.cadence.fit``).
+        self.fitted: dict[str, Fit] = {}
 
     def __getitem__(self, account_id: int) -> Cadence | None:
         return self._now.get(account_id)
 
     def forget(self, account_id: int) -> None:
         self._now.pop(account_id, None)
+        self._venue.pop(account_id, None)
+        self._fixed.pop(account_id, None)
+
+    def bands_of(self, venue: str) -> Bands | None:
+        """The bands ``venue``'s budget can serve (stretched, or the configured ones)."""
+        found = self.fitted.get(venue)
+        return self.bands if found is None else found.bands
+
+    def refit(self, costs: Callable[[str], tuple[float, float] | None]) -> list[tuple[str, Fit]]:
+        """Fit each venue's bands to its budget (``costs(venue)``: one poll's cost and the
+        budget a minute, in the venue's units; None: unknown, not fitted) for the accounts in
+        each band now; the venues whose fit changed, with it."""
+        if self.bands is None:
+            return []
+        counts: dict[str, dict[Band, int]] = {}
+        for account_id, now in self._now.items():
+            per = counts.setdefault(self._venue[account_id], {})
+            per[now.band] = per.get(now.band, 0) + 1
+        changed = []
+        for venue, per in counts.items():
+            known = costs(venue)
+            if known is None:
+                continue
+            found = fit(self.bands, per, poll_cost=known[0], budget_per_min=known[1])
+            if self.fitted.get(venue) != found:
+                before = self.fitted.get(venue)
+                self.fitted[venue] = found
+                # A first fit that stretches nothing is no news.
+                if (before.bands if before is not None else self.bands) != found.bands:
+                    changed.append((venue, found))
+        return changed
+
+    def retime(self, venue: str) -> list[tuple[int, float]]:
+        """After a refit: each account of ``venue`` whose band's interval changed, with the
+        new interval."""
+        bands = self.bands_of(venue)
+        out = []
+        for account_id, now in list(self._now.items()):
+            if bands is None or self._venue.get(account_id) != venue or now.band is Band.NEAR:
+                continue
+            every = bands.every_s(now.band, self._fixed.get(account_id))
+            if every != now.every_s:
+                self._now[account_id] = Cadence(now.band, every, now.reason)
+                out.append((account_id, every))
+        return out
 
     def interval(self, account: LinkedAccount, default_s: float) -> float:
         """How often to poll ``account`` now: its current band's interval; at start, the band
@@ -76,7 +128,8 @@ class Cadences:
             return known.every_s
         if account.poll_every_s is not None:
             return account.poll_every_s
-        return self.bands.every_s(Band.MIDDLE, account.poll_s)
+        bands = self.bands_of(account.venue) or self.bands
+        return bands.every_s(Band.MIDDLE, account.poll_s)
 
     def after_poll(self, account: LinkedAccount, analysis: Analysis) -> Cadence | None:
         """The account's band after a successful poll; None when bands are off or it did not
@@ -85,6 +138,7 @@ class Cadences:
             return None
         symbol, pct = closest(analysis.distance_pct, list(analysis.snapshot.positions.symbol))
         found = self._choose(account, symbol, pct)
+        self._venue[account.id], self._fixed[account.id] = account.venue, account.poll_s
         if found == self._now.get(account.id) and account.poll_band == found.band:
             return None
         self._now[account.id] = found
@@ -114,14 +168,16 @@ class Cadences:
             found = self._choose(account, *closest(distance[rows], symbols))
             if now is None or _RANK[found.band] < _RANK[now.band]:
                 self._now[account_id] = found
+                self._venue[account_id], self._fixed[account_id] = account.venue, account.poll_s
                 out.append(Quickened(account_id, found))
         return out
 
     def _choose(self, account: LinkedAccount, symbol: str | None, pct: float) -> Cadence:
-        assert self.bands is not None
+        bands = self.bands_of(account.venue)
+        assert bands is not None
         hint = self.hints.hint(account.id) or AlertHint(None, False)
         risk = Risk(symbol, pct, hint.warn_pct, hint.alerting)
-        return cadence(risk, self.bands, account.poll_s)
+        return cadence(risk, bands, account.poll_s)
 
     def _warn_levels(self, account_ids: list[int]) -> list[float]:
         """Every warning distance among these accounts (a coarse first cut: exact per account

@@ -23,7 +23,7 @@ from bot.analysis.snapshot import parse
 from bot.delivery.ops import OpsAlerts
 from bot.exchanges import AccountReader, Credentials, ExchangeFailure
 from bot.exchanges.meter import Meter
-from bot.monitor.alarms import ProxyAlarm, state_changed
+from bot.monitor.alarms import ProxyAlarm, budget_alarm, state_changed
 from bot.monitor.book import Book, Moved
 from bot.monitor.cadence import Cadences
 from bot.monitor.events import AlertStage, MonitorStats, PollEvent, no_alerts
@@ -79,6 +79,7 @@ class Monitor:
         clock: Callable[[], float] = time.time,
         cadences: Cadences | None = None,
         snapshot_s: float = 0.0,
+        budget_costs: Callable[[str], tuple[float, float] | None] | None = None,
     ) -> None:
         self.db, self.hub, self.vault = db, hub, vault
         self.accounts, self.snapshots = Accounts(db), Snapshots(db)
@@ -89,6 +90,8 @@ class Monitor:
         #: Each account's poll band and interval (None bands: every account at its fixed one).
         self.cadences = cadences or Cadences(None)
         self.snapshot_cadence = SnapshotCadence(snapshot_s)
+        #: Per venue, one poll's cost and the REST budget a minute (the bands are fitted to it).
+        self.budget_costs = budget_costs
         #: The watched wallets, for re-polls when a public trade names one.
         self._wallets = Wallets()
         #: Polls (either way) in the last minute, per venue: what operators see of the load.
@@ -144,6 +147,8 @@ class Monitor:
             if not self.scheduler.running:
                 raise RuntimeError("the poll scheduler stopped")
             await self.sync()
+            if self.budget_costs is not None:
+                await self.rebalance(self.budget_costs)
 
     async def stop(self, *, grace_s: float = 5.0) -> None:
         """Stop scheduling, let running polls finish for up to ``grace_s``, then cancel the rest
@@ -367,6 +372,20 @@ class Monitor:
         for q in quickened:
             reschedule(self.scheduler, q.account_id, q.cadence.every_s, self.clock())
         return len(quickened)
+
+    async def rebalance(self, costs: Callable[[str], tuple[float, float] | None]) -> int:
+        """Fit each venue's bands to its REST budget (``costs(venue)``: one poll's cost and
+        the budget a minute): where every account cannot be polled at its band's interval,
+        far accounts stretch first, then middle ones, never near ones; their jobs follow, and
+        the operator hears once per venue and hour; how many accounts were re-timed."""
+        moved = 0
+        for venue, found in self.cadences.refit(costs):
+            retimed = self.cadences.retime(venue)
+            for account_id, every_s in retimed:
+                reschedule(self.scheduler, account_id, every_s, self.clock() + every_s)
+            moved += len(retimed)
+            await budget_alarm(self.ops, venue, found, self.clock())
+        return moved
 
     def traded(self, venue: str, addresses: Collection[str]) -> int:
         """A venue's public trades named these addresses: the watched wallets among them are

@@ -11,7 +11,16 @@ import pytest
 from engine.alerts.events import AlertStatus
 from engine.alerts.rules import Kind, Op, Rule, RuleSpec, Severity, state_spec
 from engine.alerts.state import Alert
-from engine.cadence import Band, Bands, Risk, alerting, cadence, closest, warning_distance
+from engine.cadence import (
+    Band,
+    Bands,
+    Risk,
+    alerting,
+    cadence,
+    closest,
+    fit,
+    warning_distance,
+)
 
 BANDS = Bands(near_s=5.0, middle_s=30.0, far_s=300.0)
 
@@ -92,3 +101,37 @@ def test_closest_skips_positions_without_a_liquidation_price() -> None:
     assert closest(np.array([np.nan, 30.0, 12.5]), ["A", "B", "C"]) == ("C", 12.5)
     symbol, pct = closest(np.array([np.nan, np.inf]), ["A", "B"])
     assert symbol is None and math.isnan(pct)
+
+
+def _cost(bands: Bands, counts: dict[Band, int], poll_cost: float) -> float:
+    return (
+        poll_cost
+        * 60.0
+        * sum(counts.get(b, 0) / bands.every_s(b) for b in (Band.NEAR, Band.MIDDLE, Band.FAR))
+    )
+
+
+def test_a_budget_that_serves_every_band_stretches_nothing() -> None:
+    """1,000 Hyperliquid wallets, all far (clearinghouseState costs 2 of 1,200 a minute): 400 a
+    minute, inside 80 % of the budget; it would allow 40 near, 240 middle or 2,400 far alone."""
+    found = fit(BANDS, {Band.FAR: 1000}, poll_cost=2.0, budget_per_min=1200.0)
+    assert not found.stretched and found.bands == BANDS
+    assert found.allows == {Band.NEAR: 40, Band.MIDDLE: 240, Band.FAR: 2400}
+    assert found.demand_per_min == pytest.approx(400.0)
+
+
+def test_far_accounts_stretch_first_and_the_plan_fits_the_budget() -> None:
+    counts = {Band.NEAR: 10, Band.MIDDLE: 100, Band.FAR: 2000}
+    found = fit(BANDS, counts, poll_cost=2.0, budget_per_min=1200.0)
+    assert found.stretched
+    assert found.bands.near_s == 5.0 and found.bands.middle_s == 30.0
+    assert found.bands.far_s > 300.0
+    assert _cost(found.bands, counts, 2.0) == pytest.approx(0.8 * 1200.0)
+
+
+def test_the_middle_band_gives_way_when_stretching_far_is_not_enough() -> None:
+    counts = {Band.NEAR: 20, Band.MIDDLE: 400, Band.FAR: 1000}
+    found = fit(BANDS, counts, poll_cost=2.0, budget_per_min=1200.0)
+    assert found.bands.near_s == 5.0
+    assert found.bands.middle_s > 30.0 and found.bands.far_s >= 300.0
+    assert _cost(found.bands, counts, 2.0) == pytest.approx(0.8 * 1200.0)

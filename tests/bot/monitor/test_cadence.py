@@ -14,12 +14,13 @@ import pytest
 
 from bot.alerting.stage import AlertPipeline
 from bot.chat import replies
+from bot.delivery.ops import OpsAlerts
 from bot.monitor.cadence import Cadences
 from bot.monitor.ticks import TickStage
 from bot.ops.operator import accounts_list
 from bot.settings import Settings
 from engine.cadence import Bands
-from engine.domain import LinkedAccount
+from engine.domain import LinkedAccount, Platform
 from storage.accounts import Accounts
 from tests.bot.exchanges.conftest import link
 from tests.bot.monitor.conftest import World, make_world
@@ -154,3 +155,32 @@ async def test_snapshots_are_stored_when_the_holdings_change_or_at_the_snapshot_
 async def _snapshots(world: World) -> int:
     row = await world.db.fetchone("SELECT COUNT(*) FROM account_snapshots")
     return int(row[0]) if row else 0
+
+
+async def test_a_venue_budget_too_small_stretches_far_accounts_and_tells_the_operator(
+    banded: World,
+) -> None:
+    """Three far Binance accounts (60 % away) on a budget of 3 polls a minute: polled every
+    300 s they would need 0.6 a minute, inside 80 % of 3 — nothing moves; at 0.4 a minute the
+    far band stretches to 562.5 s (3 polls in 0.32 a minute), the jobs follow and the ops chat
+    hears once with what the budget allows; a budget back to 3 a minute restores 300 s."""
+    banded.monitor.ops = OpsAlerts(banded.db, (Platform.TELEGRAM, "ops"))
+    accounts = []
+    for n in range(3):
+        creds = link(banded.fake, "binanceusdm", n, positions=(SOL_LEG,))
+        linked = await banded.service.link(banded.owner_id, "binanceusdm", creds, label=f"a{n}")
+        accounts.append(linked.account)
+    banded.fake.set_mark("binanceusdm", SOL, _at(60.0))
+    await banded.monitor.sync()
+    for account in accounts:
+        await banded.monitor.poll(account.id)
+    assert await banded.monitor.rebalance(lambda venue: (1.0, 3.0)) == 0
+    assert {_interval(banded, a) for a in accounts} == {300.0}
+    assert await banded.monitor.rebalance(lambda venue: (1.0, 0.4)) == 3
+    assert [_interval(banded, a) for a in accounts] == pytest.approx([562.5] * 3)
+    assert await banded.monitor.rebalance(lambda venue: (1.0, 0.4)) == 0
+    told = await banded.db.fetchall("SELECT payload_json FROM outbox")
+    assert len(told) == 1
+    assert "far accounts are polled every 562s" in told[0]["payload_json"]
+    assert await banded.monitor.rebalance(lambda venue: (1.0, 3.0)) == 3
+    assert {_interval(banded, a) for a in accounts} == {300.0}
