@@ -9,7 +9,7 @@ computes its liquidation price independently from the same raw fields, so the tw
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import ccxt.async_support as ccxt  # type: ignore[import-untyped]
@@ -18,6 +18,7 @@ from bot.demo import payloads
 from bot.demo.accounts import DemoAccount
 from bot.demo.market import VOLATILITY, Market, crash_log_move
 from bot.demo.payloads import Leg, Raw
+from bot.exchanges.budget import BudgetState
 from bot.exchanges.errors import ExchangeFailure
 
 #: Timestamps in the payloads: this fixed instant plus the demo's elapsed time.
@@ -100,6 +101,10 @@ class SimulatedVenue:
     def rest_use(self, venue: str) -> None:
         """None: a simulated venue spends no REST budget."""
         return None
+
+    def budgets(self, venues: Iterable[str] | None = None) -> list[BudgetState]:
+        """Empty: a simulated venue has no REST budget."""
+        return []
 
     async def drop(self, account_key: str) -> None:
         """Forget an account key (the hub's unlink hook)."""

@@ -4,6 +4,7 @@ May import: engine, bot.errors.
 
 import logging
 
+from bot.exchanges.budget import Budgets, BudgetState, Priority, priority
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.errors import ExchangeFailure, FailureKind, LinkRefused
 from bot.exchanges.hub import ExchangeHub
@@ -15,13 +16,17 @@ from bot.exchanges.venues import TESTED
 __all__ = [
     "TESTED",
     "AccountReader",
+    "BudgetState",
+    "Budgets",
     "Credentials",
     "ExchangeFailure",
     "ExchangeHub",
     "FailureKind",
     "LinkRefused",
+    "Priority",
     "RestUse",
     "apply_prefix",
+    "priority",
     "rewrite",
 ]
 

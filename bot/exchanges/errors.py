@@ -57,6 +57,15 @@ class LinkRefused(UserError):
     """Linking an account was refused; the message tells the user what to change."""
 
 
+class VenuePaused(Exception):
+    """The venue's budget is paused (its Retry-After) for longer than a call should wait: the
+    call fails at once, not sent, and is not retried (the pause outlasts any retry)."""
+
+    def __init__(self, paused_s: float) -> None:
+        super().__init__(f"paused for {paused_s:.0f} s")
+        self.paused_s = paused_s
+
+
 def retryable(exc: BaseException) -> bool:
     """Network errors, and any error answered with HTTP 429 or 5xx whatever ccxt made of it.
 
@@ -64,9 +73,18 @@ def retryable(exc: BaseException) -> bool:
     not in the shape it expects; the status still says "later".
     """
     status = http_status(exc)
-    if isinstance(exc, _AUTH) or status in PROXY_STATUSES:
+    if isinstance(exc, (*_AUTH, VenuePaused)) or status in PROXY_STATUSES:
         return False
     return isinstance(exc, ccxt.NetworkError) or status == 429 or (status or 0) >= 500
+
+
+def rate_limited(exc: BaseException) -> bool:
+    """The venue said "too many requests": HTTP 429, or 418 (Binance's IP ban), or what ccxt
+    made of a venue's own code for it (Binance -1003 is RateLimitExceeded whatever the status).
+    """
+    return http_status(exc) in (418, 429) or isinstance(
+        exc, ccxt.RateLimitExceeded | ccxt.DDoSProtection
+    )
 
 
 def http_status(exc: BaseException) -> int | None:
@@ -84,7 +102,7 @@ def kind_of(exc: BaseException) -> FailureKind:
         return "proxy"
     if isinstance(exc, _AUTH):
         return "auth"
-    if retryable(exc):
+    if retryable(exc) or isinstance(exc, VenuePaused):
         return "network"
     if isinstance(exc, _MALFORMED):
         return "malformed"
@@ -103,7 +121,9 @@ def as_failure(exc: BaseException, venue: str) -> ExchangeFailure:
     )
 
 
-def retry_after_s(value: str | None, *, now: float | None = None) -> float | None:
+def retry_after_s(
+    value: str | None, *, now: float | None = None, cap_s: float = MAX_RETRY_AFTER_S
+) -> float | None:
     """Seconds to wait from a Retry-After header (delta seconds or an HTTP date), capped."""
     if not value:
         return None
@@ -115,7 +135,7 @@ def retry_after_s(value: str | None, *, now: float | None = None) -> float | Non
         except (TypeError, ValueError):
             return None
         seconds = when - (time.time() if now is None else now)
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
+    return min(max(seconds, 0.0), cap_s)
 
 
 def backoff(exc: BaseException, attempt: int, base_s: float) -> float:
@@ -129,6 +149,11 @@ async def with_retries(
 ) -> T:
     """Await ``call()``, retrying network errors; anything else becomes an ``ExchangeFailure``.
 
+    A timeout is not retried: the request has already spent its cost and ``timeout_s`` (the
+    venue may well have answered it, late), a slow venue is not sped up by asking again, and a
+    retry would take budget from the polls waiting behind it — the account's next poll, seconds
+    away when it is near risk, is the retry.
+
     Raised ``from None``: the ccxt exception (signed URL in its text) must not ride along in a
     logged traceback.
     """
@@ -138,7 +163,8 @@ async def with_retries(
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            if not retryable(exc) or attempt >= retries:
+            timed_out = isinstance(exc, ccxt.RequestTimeout)
+            if not retryable(exc) or timed_out or attempt >= retries:
                 raise as_failure(exc, venue) from None
             await asyncio.sleep(backoff(exc, attempt, backoff_s))
     raise AssertionError("unreachable")  # pragma: no cover

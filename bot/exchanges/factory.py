@@ -10,13 +10,17 @@ from typing import Any
 import ccxt.async_support as ccxt  # type: ignore[import-untyped]
 import certifi
 
+from bot.exchanges.budget import MAX_PAUSE_S, Budget
 from bot.exchanges.credentials import Credentials
+from bot.exchanges.errors import rate_limited, retry_after_s
 from bot.exchanges.meter import Meter, cost_of
 from bot.exchanges.urls import apply_prefix
 from bot.exchanges.venues import exchange_class, spec_for
 
 #: The attribute of an instance holding its ``Meter`` (set by the hub).
 METER = "liqwatch_meter"
+#: The attribute of an instance holding the ``Budget`` it spends (set by the hub).
+BUDGET = "liqwatch_budget"
 #: (status, headers) of the last response seen by the current task; read when a call fails.
 _RESPONSE: ContextVar[tuple[int, Any] | None] = ContextVar("liqwatch_ccxt_response", default=None)
 
@@ -40,14 +44,27 @@ class _Observed:
         params: Any = None,
         config: Any = None,
     ) -> Any:
-        """Every REST request: counted on the instance's meter (``hub.rest_use``), if any."""
+        """Every REST request: paid for on the instance's budget before it is sent, counted on
+        its meter (``hub.rest_use``), and a 429/418 slows and pauses that budget — every
+        instance spending it — not only this one."""
         api = ["public"] if api is None else api
         params = {} if params is None else params
         config = {} if config is None else config
+        cost = cost_of(self, api, method, path, params, config)
+        budget: Budget | None = getattr(self, BUDGET, None)
+        sent_at = await budget.acquire(cost) if budget is not None else 0.0
         meter: Meter | None = getattr(self, METER, None)
         if meter is not None:
-            meter.add(cost_of(self, api, method, path, params, config))
-        return await super().fetch2(path, api, method, params, config)  # type: ignore[misc]
+            meter.add(cost)
+        try:
+            return await super().fetch2(path, api, method, params, config)  # type: ignore[misc]
+        except Exception as exc:
+            if budget is not None and rate_limited(exc):
+                # Retry-After from this request's own response (``_annotate``): the instance's
+                # last_response_headers may be another concurrent request's.
+                wait_s = retry_after_s(getattr(exc, "retry_after", None), cap_s=MAX_PAUSE_S)
+                budget.throttled(sent_at, wait_s)
+            raise
 
     async def fetch(
         self, url: str, method: str = "GET", headers: Any = None, body: Any = None
@@ -98,6 +115,10 @@ def _build(venue: str, config: dict[str, Any], prefix: str | None) -> Any:
 
 
 def _config(venue: str, rate_limit: bool) -> dict[str, Any]:
+    """``rate_limit``: ccxt's own per-instance throttle. The hub turns it off on every instance
+    it builds, since its shared ``Budget`` paces them: ccxt's FIFO queue behind it would only
+    add a second wait, undo the budget's priority order, and charge requests whose caller gave
+    up while they waited."""
     return {"enableRateLimit": rate_limit, "options": dict(spec_for(venue).options)}
 
 

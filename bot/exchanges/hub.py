@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Self, TypeVar
 
-from bot.exchanges import factory, flows, validate
+from bot.exchanges import clearinghouse, factory, flows, marks, validate
+from bot.exchanges.budget import Budget, Budgets, BudgetState, Priority, priority
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.errors import ExchangeFailure, with_retries
 from bot.exchanges.flight import Flights
@@ -41,6 +41,10 @@ class ExchangeHub:
     (concurrent polls share it); after ``markets_ttl_s`` one reload runs in the background while
     polls go on with the loaded markets (a failed reload is tried again after
     ``retry_failed_s``). Network errors retry with exponential backoff (or Retry-After).
+
+    Every request waits for its venue's ``Budget`` (``budgets``, one per IP or per key as the
+    venue limits it) at the priority of the caller's ``budget.priority`` context; with
+    ``rate_limit`` off (tests) the default budgets do not pace, but a 429 still pauses them.
     """
 
     def __init__(
@@ -54,6 +58,7 @@ class ExchangeHub:
         retry_failed_s: float = RETRY_FAILED_S,
         timeout_s: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
+        budgets: Budgets | None = None,
     ) -> None:
         self.url_prefix = url_prefix
         #: Each HTTP request's time limit (ccxt's own default is 10 s).
@@ -73,6 +78,8 @@ class ExchangeHub:
         self._tiers = TierCache(ttl_s=markets_ttl_s, clock=clock, retry_s=retry_failed_s)
         self._market_data = MarketData(clock=clock)
         self._meters = Meters(clock)
+        # Their own clock: a budget waits in real time, whatever clock a test gives the TTLs.
+        self._budgets = Budgets(pace=rate_limit) if budgets is None else budgets
         self._closed = False
 
     async def __aenter__(self) -> Self:
@@ -102,6 +109,7 @@ class ExchangeHub:
         await self._loads.close()
         await self._tiers.close()
         await self._market_data.close()
+        self._budgets.close()
         live = self.instances()
         self._public.clear()
         self._accounts.clear()
@@ -112,6 +120,7 @@ class ExchangeHub:
         account = self._accounts.pop(account_key, None)
         if account is not None:
             self._meters.forget(account.venue, account_key)
+            self._budgets.forget(account.venue, account_key)
             await account.exchange.close()
 
     # ------------------------------------------------------------------ calls
@@ -121,20 +130,48 @@ class ExchangeHub:
 
     async def public(self, venue: str) -> Any:
         """The shared public instance of ``venue`` with markets loaded and fresh."""
+        exchange = self._public_instance(venue)
+        await self._markets(venue, exchange)
+        return exchange
+
+    def _public_instance(self, venue: str) -> Any:
+        """The shared public instance of ``venue``, built if need be (no request)."""
         if self._closed:
             raise RuntimeError("the exchange hub is closed")
         exchange = self._public.get(venue)
         if exchange is None:
             if exchange_class(venue) is None:
                 raise ExchangeFailure("exchange", f"{venue[:40]} is not a venue liqwatch knows")
-            exchange = factory.build_public(
-                venue, prefix=self.url_prefix, rate_limit=self.rate_limit
-            )
+            # ccxt's own throttle off: the budget paces (``factory._config`` says why).
+            exchange = factory.build_public(venue, prefix=self.url_prefix, rate_limit=False)
             exchange.timeout = int(self.timeout_s * 1000)
             setattr(exchange, factory.METER, self._meters.get(venue, None))
+            setattr(exchange, factory.BUDGET, self._budget(venue, None, exchange))
             self._public[venue] = exchange
-        await self._markets(venue, exchange)
         return exchange
+
+    def _budget(self, venue: str, key: str | None, exchange: Any) -> Budget:
+        """The budget ``key``'s instance spends: the venue's own where the venue limits per
+        IP (and a wallet venue's, read on the public instance), else the key's."""
+        spec = spec_for(venue)
+        per_ip = spec.limit_per_ip or spec.wallet
+        return self._budgets.get(
+            venue,
+            None if per_ip else key,
+            per_minute=60_000.0 / float(exchange.rateLimit),
+            per_ip=per_ip,
+        )
+
+    def budgets(self, venues: Iterable[str] | None = None) -> list[BudgetState]:
+        """Each venue's REST budget: its limit, current pace, pause and queue by priority.
+        ``None``: the venues read so far; else ``venues``' (set up without a request, so it
+        can be shown at start-up). Unknown venues are left out."""
+        if venues is not None:
+            known = [v for v in dict.fromkeys(venues) if exchange_class(v) is not None]
+            for venue in known:
+                self._public_instance(venue)
+            return self._budgets.describe(known)
+        return self._budgets.describe()
 
     async def _markets(self, venue: str, exchange: Any) -> None:
         """Awaits the first load (shared by concurrent callers); starts a due reload in the
@@ -167,12 +204,12 @@ class ExchangeHub:
             account = None
         if account is None:
             exchange = factory.build_private(
-                venue, credentials, prefix=self.url_prefix, rate_limit=self.rate_limit
+                venue, credentials, prefix=self.url_prefix, rate_limit=False
             )
             exchange.timeout = int(self.timeout_s * 1000)
-            _share_limiter(venue, exchange, public)
             per_ip = spec_for(venue).limit_per_ip
             setattr(exchange, factory.METER, self._meters.get(venue, None if per_ip else key))
+            setattr(exchange, factory.BUDGET, self._budget(venue, key, exchange))
             account = self._accounts[key] = _Account(venue, credentials, exchange)
         if account.generation != self._generation[venue]:
             account.exchange.set_markets_from_exchange(public)
@@ -184,13 +221,13 @@ class ExchangeHub:
         """A throw-away private instance with markets set (for validation); closed on exit."""
         public = await self.public(venue)
         exchange = factory.build_private(
-            venue, credentials, prefix=self.url_prefix, rate_limit=self.rate_limit
+            venue, credentials, prefix=self.url_prefix, rate_limit=False
         )
         exchange.timeout = int(self.timeout_s * 1000)
         exchange.set_markets_from_exchange(public)
-        _share_limiter(venue, exchange, public)
         if spec_for(venue).limit_per_ip:  # the key's own budget is not the service's concern
             setattr(exchange, factory.METER, self._meters.get(venue, None))
+            setattr(exchange, factory.BUDGET, getattr(public, factory.BUDGET))
         try:
             yield exchange
         finally:
@@ -214,13 +251,22 @@ class ExchangeHub:
         (best effort, omitted when unknown) volatility and funding_rates of the held symbols."""
         spec = spec_for(venue)
         public, reader, params = await self._reader(account_key, venue, credentials)
-        positions = await self._positions(venue, spec, reader, params)
+        balance: Any = None
+        if spec.clearinghouse:  # one request for both
+            positions, balance = await self.call(
+                venue, functools.partial(clearinghouse.read, reader, params)
+            )
+            _check_positions(venue, positions)
+        else:
+            positions = await self._positions(venue, spec, reader, params)
         symbols = [str(p.get("symbol")) for p in positions]
         # σ and funding are public and best effort: fetched while the account calls run, and
         # abandoned if they fail (the poll fails on those, not on market data).
         extras = asyncio.create_task(self._market_data.extras(venue, public, symbols))
         try:
-            balance, tiers = await self._account_data(venue, spec, public, reader, params, symbols)
+            balance, tiers = await self._account_data(
+                venue, spec, public, reader, params, symbols, balance
+            )
         except BaseException:
             extras.cancel()
             raise
@@ -240,11 +286,13 @@ class ExchangeHub:
         reader: Any,
         params: dict[str, Any],
         symbols: list[str],
+        balance: Any = None,
     ) -> tuple[Any, Any]:
-        """Balance, then the leverage tiers of ``symbols`` (sequential, as before)."""
-        balance = await self.call(
-            venue, lambda: reader.fetch_balance({**spec.balance_params, **params})
-        )
+        """Balance (unless read already), then the leverage tiers of ``symbols``."""
+        if balance is None:
+            balance = await self.call(
+                venue, lambda: reader.fetch_balance({**spec.balance_params, **params})
+            )
         if not (isinstance(balance, dict) and isinstance(balance.get("info"), dict | list)):
             raise ExchangeFailure("malformed", f"{venue} sent a balance liqwatch could not read")
         tiers = await self._tiers.get(
@@ -263,11 +311,7 @@ class ExchangeHub:
             found = await self.call(
                 venue, functools.partial(reader.fetch_positions, None, {**extra, **params})
             )
-            if not isinstance(found, list) or not all(_readable(p) for p in found):
-                raise ExchangeFailure(
-                    "malformed", f"{venue} sent positions liqwatch could not read"
-                )
-            positions.extend(found)
+            positions.extend(_check_positions(venue, found))
         return positions
 
     async def fetch_flows(
@@ -281,19 +325,21 @@ class ExchangeHub:
         until_ms: int,
     ) -> list[flows.Flow]:
         """The account's realised PnL or funding flows in the window (``flows.reported(venue)``
-        says which kinds a venue has; an empty list for the others)."""
+        says which kinds a venue has; an empty list for the others). Read at background
+        priority: a ledger read, however long its backfill, never delays a poll."""
         if kind not in flows.reported(venue):
             return []
-        _, reader, params = await self._reader(account_key, venue, credentials)
-        return await flows.fetch(
-            reader,
-            venue,
-            kind,
-            params,
-            since_ms=since_ms,
-            until_ms=until_ms,
-            call=self._call_for(venue),
-        )
+        with priority(Priority.BACKGROUND):
+            _, reader, params = await self._reader(account_key, venue, credentials)
+            return await flows.fetch(
+                reader,
+                venue,
+                kind,
+                params,
+                since_ms=since_ms,
+                until_ms=until_ms,
+                call=self._call_for(venue),
+            )
 
     async def fetch_marks(self, venue: str, symbols: Collection[str]) -> dict[str, float]:
         """The mark price of each of ``symbols`` over REST on the shared public instance: one
@@ -301,16 +347,16 @@ class ExchangeHub:
         currency). A symbol the venue does not list, or sends no finite positive mark for, is
         left out; a failed request raises ``ExchangeFailure``."""
         public = await self.public(venue)
-        marks: dict[str, float] = {}
-        for group in _mark_groups(venue, public.markets, symbols):
-            tickers = await self.call(venue, functools.partial(_fetch_marks, venue, public, group))
+        found: dict[str, float] = {}
+        for group in marks.groups(venue, public.markets, symbols):
+            tickers = await self.call(venue, functools.partial(marks.fetch, venue, public, group))
             if not isinstance(tickers, dict):
                 raise ExchangeFailure("malformed", f"{venue} sent marks liqwatch could not read")
             for symbol in group:
-                mark = _mark_of(venue, tickers.get(symbol))
+                mark = marks.mark_of(venue, tickers.get(symbol))
                 if mark is not None:
-                    marks[symbol] = mark
-        return marks
+                    found[symbol] = mark
+        return found
 
     def rest_use(self, venue: str) -> RestUse | None:
         """How much of ``venue``'s REST budget the last minute spent (``None``: no request)."""
@@ -326,10 +372,11 @@ class ExchangeHub:
         return await validate.validate(self, venue, credentials)
 
 
-def _share_limiter(venue: str, exchange: Any, public: Any) -> None:
-    """Per-IP venues: one token bucket for the whole venue, however many accounts poll it."""
-    if spec_for(venue).limit_per_ip:
-        exchange.throttler = public.throttler
+def _check_positions(venue: str, found: Any) -> list[dict[str, Any]]:
+    """``found`` if ccxt parsed a list of venue objects, else a "malformed" failure."""
+    if not isinstance(found, list) or not all(_readable(p) for p in found):
+        raise ExchangeFailure("malformed", f"{venue} sent positions liqwatch could not read")
+    return found
 
 
 def _readable(position: Any) -> bool:
@@ -341,51 +388,3 @@ def _wallet_params(venue: str, credentials: Credentials) -> dict[str, Any]:
     if not credentials.wallet_address:
         raise ExchangeFailure("auth", f"{venue} is tracked by wallet address, and none is set")
     return {"user": credentials.wallet_address}
-
-
-def _mark_groups(venue: str, markets: Any, symbols: Collection[str]) -> list[list[str]]:
-    """``symbols`` the venue lists, grouped by what one mark request can answer: a market type
-    (ccxt picks the endpoint from it), on Bybit also linear or inverse (its category), on
-    Deribit the base currency (its book summary is per currency)."""
-    groups: dict[tuple[Any, ...], list[str]] = {}
-    for symbol in sorted(set(symbols)):
-        market = markets.get(symbol) if isinstance(markets, dict) else None
-        if not isinstance(market, dict):
-            continue
-        key: tuple[Any, ...] = (market.get("type"),)
-        if venue == "deribit":
-            key = (market.get("base"),)
-        elif venue == "bybit":
-            key = (market.get("type"), bool(market.get("linear")))
-        groups.setdefault(key, []).append(symbol)
-    return list(groups.values())
-
-
-async def _fetch_marks(venue: str, public: Any, symbols: list[str]) -> Any:
-    """One request for the marks of ``symbols`` (one group of ``_mark_groups``)."""
-    if venue == "deribit":
-        # Every kind of the currency: with symbols ccxt would keep only the first one's kind.
-        base = public.markets[symbols[0]]["base"]
-        return await public.fetch_tickers(None, {"code": base})
-    if venue == "hyperliquid":
-        # metaAndAssetCtxs: the perps' contexts, each carrying its markPx.
-        return await public.fetch_tickers(symbols, {"type": "swap"})
-    if public.has.get("fetchMarkPrices") is True:
-        return await public.fetch_mark_prices(symbols)
-    return await public.fetch_tickers(symbols)
-
-
-def _mark_of(venue: str, ticker: Any) -> float | None:
-    """A REST ticker's mark: ``markPrice``, but Hyperliquid's context ``markPx`` (ccxt leaves
-    its ``markPrice`` empty). ``None`` unless finite and positive."""
-    if not isinstance(ticker, dict):
-        return None
-    raw: Any = ticker.get("markPrice")
-    info = ticker.get("info")
-    if venue == "hyperliquid" and isinstance(info, dict):
-        raw = info.get("markPx")
-    try:
-        mark = float(raw)
-    except (TypeError, ValueError):
-        return None
-    return mark if math.isfinite(mark) and mark > 0 else None

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.exchanges.budget import Priority, priority
 from bot.exchanges.flight import Flights
 from engine.errors import EngineError
 from engine.volatility import periods_per_year, realised_volatility
@@ -151,10 +152,13 @@ class MarketData:
     async def _sigmas(self, public: Any, symbols: list[str]) -> dict[str, float]:
         if not public.has.get("fetchOHLCV"):
             raise NotImplementedError("fetchOHLCV")
-        candles = await asyncio.gather(
-            *(public.fetch_ohlcv(s, TIMEFRAME, None, CANDLES) for s in symbols),
-            return_exceptions=True,
-        )
+        # A month of candles per symbol, every 6 h: the dearest public read, and the one a
+        # poll can best go without, so it waits behind every poll for the venue's budget.
+        with priority(Priority.BACKGROUND):
+            candles = await asyncio.gather(
+                *(public.fetch_ohlcv(s, TIMEFRAME, None, CANDLES) for s in symbols),
+                return_exceptions=True,
+            )
         out: dict[str, float] = {}
         for symbol, ohlcv in zip(symbols, candles, strict=True):
             if isinstance(ohlcv, BaseException):

@@ -1,9 +1,10 @@
 """How much of a venue's REST budget liqwatch spends: ccxt's own cost of each request, summed
 over the last minute (docs/streaming.md, "Poll budget").
 
-ccxt paces every instance at ``rateLimit`` milliseconds per cost unit and gives each endpoint a
+ccxt paces an instance at ``rateLimit`` milliseconds per cost unit and gives each endpoint a
 cost in those units (the venue's request weight, scaled): 60,000 / ``rateLimit`` units a minute
-is the most it lets through before it queues requests — the point where polls fall behind.
+is the venue's limit. The shared budget (``budget.py``) paces every instance of the venue at
+``SHARE`` of it and queues the rest — the point where polls fall behind.
 """
 
 from __future__ import annotations

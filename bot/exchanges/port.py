@@ -3,8 +3,10 @@ the demo (and what a test may put in their place)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Protocol
 
+from bot.exchanges.budget import BudgetState
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.meter import RestUse
 
@@ -32,4 +34,8 @@ class AccountReader(Protocol):
 
     def rest_use(self, venue: str) -> RestUse | None:
         """How much of the venue's REST budget the last minute spent (``None``: nothing to say)."""
+        ...
+
+    def budgets(self, venues: Iterable[str] | None = None) -> list[BudgetState]:
+        """Each venue's REST budget now (those read so far, or ``venues``'); may be empty."""
         ...

@@ -29,8 +29,11 @@ class VenueSpec:
     #: Tracked read-only by a public wallet address (no API key, no private instance).
     wallet: bool = False
     #: The venue limits request weight per IP, not per key: every account of the venue shares
-    #: the public instance's rate limiter.
+    #: one budget (``budget.py``).
     limit_per_ip: bool = False
+    #: Positions and balance come from one Hyperliquid ``clearinghouseState`` request
+    #: (``clearinghouse.py``), not ccxt's ``fetch_positions`` and ``fetch_balance``.
+    clearinghouse: bool = False
 
 
 # Private currency endpoints are never needed: markets carry every code we read.
@@ -61,11 +64,13 @@ SPECS: dict[str, VenueSpec] = {
         },
         tiers="market",
     ),
-    # The perp clearinghouse state is what the engine reads; skip the unified-account probe.
+    # The perp clearinghouse state is what the engine reads, once a poll; should ccxt's
+    # fetch_balance be called, it skips the unified-account probe.
     "hyperliquid": VenueSpec(
         balance_params={"enableUnifiedMargin": False},
         options={"fetchMarkets": {"types": ["swap"]}},
         wallet=True,
+        clearinghouse=True,
     ),
     # get_positions / get_account_summaries without a currency return every currency at once.
     "deribit": VenueSpec(),

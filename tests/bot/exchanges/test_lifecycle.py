@@ -8,6 +8,7 @@ import time
 import pytest
 
 from bot.exchanges import Credentials, ExchangeFailure, ExchangeHub
+from bot.exchanges.factory import BUDGET
 from tests.bot.exchanges.conftest import VENUES, link
 from tests.bot.exchanges.test_snapshot import markets_loads
 from tests.fakes.exchange import FakeExchange
@@ -52,7 +53,8 @@ async def test_new_credentials_replace_the_instance(fake: FakeExchange, hub: Exc
 
 @pytest.mark.slow
 async def test_binance_accounts_share_one_rate_limiter(fake: FakeExchange) -> None:
-    """Binance limits weight per IP: with rate limiting on, all its accounts share one bucket."""
+    """Binance limits weight per IP: with rate limiting on, all its accounts share one budget
+    (Bybit's is per key); ccxt's own per-instance throttle is off everywhere."""
     async with ExchangeHub(fake.url) as hub:
         accounts = [link(fake, "binanceusdm", n) for n in range(4)]
         started = time.monotonic()
@@ -63,10 +65,11 @@ async def test_binance_accounts_share_one_rate_limiter(fake: FakeExchange) -> No
         public, *private = hub.instances()
         bybit = link(fake, "bybit")
         await hub.fetch_snapshot("b", "bybit", bybit)
-        assert all(ex.throttler is public.throttler for ex in private)
-        assert hub.instances()[-1].throttler is not hub.instances()[-2].throttler
+        assert all(getattr(ex, BUDGET) is getattr(public, BUDGET) for ex in private)
+        assert getattr(hub.instances()[-1], BUDGET) is not getattr(hub.instances()[-2], BUDGET)
+        assert not any(ex.enableRateLimit for ex in hub.instances())
     sent = fake.count("binanceusdm")
-    # ccxt's binance bucket: one request per 50 ms, no burst, whatever the number of accounts.
+    # The budget paces like ccxt's binance bucket (a unit per 50 ms, no burst), a bit slower.
     assert elapsed >= (sent - 1) * 0.05 * 0.9
     assert fake.peak_rate("binanceusdm", 1.0) <= 21
 

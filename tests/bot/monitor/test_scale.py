@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.exchanges import Credentials
+from bot.exchanges.factory import BUDGET
 from engine.domain import AccountStatus
 from tests.bot.exchanges.conftest import SECRET
 from tests.bot.monitor.conftest import World, make_world
@@ -56,7 +57,7 @@ async def test_binance_accounts_share_one_per_ip_rate_limit(
     tmp_path: Path, fake: FakeExchange
 ) -> None:
     """Binance limits request weight per IP: every account's private instance draws on the
-    venue's one rolling window (1200 weight a minute in ccxt), which counts all their calls."""
+    venue's one budget (1200 weight a minute in ccxt), which counts all their calls."""
     async for world in make_world(tmp_path, fake, rate_limit=True):
         ids = await _add_direct(world, "binanceusdm", 6)
         events = await asyncio.gather(*(world.monitor.poll(i) for i in ids))
@@ -64,7 +65,7 @@ async def test_binance_accounts_share_one_per_ip_rate_limit(
         public = await world.hub.public("binanceusdm")
         privates = [e for e in world.hub.instances() if e is not public and e.id == "binanceusdm"]
         assert len(privates) == 6
-        assert all(e.throttler is public.throttler for e in privates)
+        assert all(getattr(e, BUDGET) is getattr(public, BUDGET) for e in privates)
         # A leaky bucket of capacity 1 refilling one unit per 50 ms: over the whole run, the
         # requests (each costing ≥ 1 unit) never outpace one per 50 ms plus the burst of 1.
         times = sorted(r.at for r in fake.requests if r.venue == "binanceusdm")

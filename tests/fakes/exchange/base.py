@@ -40,6 +40,17 @@ class Request:
         query = "&".join(f"{k}={v}" for k, v in self.query.items())
         return f"{self.host}{self.path}?{query}"
 
+    @property
+    def endpoint(self) -> str:
+        """The path, and the ``type`` a JSON body names after a colon: Hyperliquid's one
+        ``/info`` path serves every read by type ("/info:clearinghouseState")."""
+        try:
+            body = self.json()
+        except ValueError:
+            body = None
+        kind = body.get("type") if isinstance(body, dict) else None
+        return f"{self.path}:{kind}" if isinstance(kind, str) else self.path
+
 
 @dataclass(frozen=True)
 class Reply:

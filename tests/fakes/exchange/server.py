@@ -8,7 +8,7 @@ import itertools
 import math
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Self
@@ -239,6 +239,24 @@ class FakeExchange:
 
     def per_venue(self) -> Counter[str]:
         return Counter(r.venue for r in self.requests)
+
+    def per_endpoint(self, venue: str, since: int = 0) -> Counter[str]:
+        """Requests to ``venue`` by ``Request.endpoint``, from ``requests[since]`` on."""
+        return Counter(r.endpoint for r in self.requests[since:] if r.venue == venue)
+
+    def peak_weight(self, venue: str, window_s: float, weight: Callable[[Request], float]) -> float:
+        """The most weight (``weight`` of each request) ``venue`` received inside any
+        ``window_s`` sliding window: what the venue's own limiter would count."""
+        seen = sorted((r.at, weight(r)) for r in self.requests if r.venue == venue)
+        best = total = 0.0
+        start = 0
+        for at, amount in seen:
+            total += amount
+            while at - seen[start][0] > window_s:
+                total -= seen[start][1]
+                start += 1
+            best = max(best, total)
+        return best
 
     # ----------------------------------------------------------------- serving
     async def _serve(self, http: web.Request) -> web.Response:
