@@ -15,6 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
+from bot.exchanges import Priority
 from bot.monitor.book import Moved
 from engine.analysis import Analysis
 from engine.cadence import (
@@ -32,6 +33,7 @@ from engine.cadence import (
 from engine.domain import LinkedAccount
 
 _RANK = {Band.NEAR: 0, Band.MIDDLE: 1, Band.FAR: 2}
+_PRIORITY = {Band.NEAR: Priority.NEAR, Band.MIDDLE: Priority.MIDDLE, Band.FAR: Priority.FAR}
 
 
 class Hints(Protocol):
@@ -69,6 +71,12 @@ class Cadences:
 
     def __getitem__(self, account_id: int) -> Cadence | None:
         return self._now.get(account_id)
+
+    def priority(self, account_id: int) -> Priority:
+        """Where the account's requests queue for its venue's budget: by its band (middle
+        until its first poll, or with bands off)."""
+        now = self._now.get(account_id)
+        return _PRIORITY[Band.MIDDLE if now is None else now.band]
 
     def forget(self, account_id: int) -> None:
         self._now.pop(account_id, None)

@@ -21,7 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.analysis.snapshot import parse
 from bot.delivery.ops import OpsAlerts
-from bot.exchanges import AccountReader, Credentials, ExchangeFailure
+from bot.exchanges import AccountReader, Credentials, ExchangeFailure, priority
 from bot.exchanges.meter import Meter
 from bot.monitor.alarms import ProxyAlarm, budget_alarm, state_changed
 from bot.monitor.book import Book, Moved
@@ -242,9 +242,11 @@ class Monitor:
             return None
         started = self.clock()
         try:
-            raw = await self.hub.fetch_snapshot(
-                str(account.id), account.venue, await self.credentials(account)
-            )
+            # Near accounts' requests go before far ones' when the venue's budget is queued.
+            with priority(self.cadences.priority(account.id)):
+                raw = await self.hub.fetch_snapshot(
+                    str(account.id), account.venue, await self.credentials(account)
+                )
             loaded = parse(raw, source=f"{account.venue} account {account.id}")
             analysis = analyze(
                 loaded.snapshot, volatility=loaded.volatility, horizon_hours=loaded.horizon_hours

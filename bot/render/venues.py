@@ -101,3 +101,28 @@ def lines(reports: Sequence[Report], now: float, *, accounts: bool) -> list[str]
             + (watched if accounts else "")
         )
     return out
+
+
+class Budget(Protocol):
+    """A venue's REST budget (``bot.exchanges.BudgetState`` is one)."""
+
+    @property
+    def venue(self) -> str: ...
+    @property
+    def per_ip(self) -> bool: ...
+    @property
+    def limit_per_minute(self) -> float: ...
+    @property
+    def pace_per_minute(self) -> float: ...
+    @property
+    def paused_s(self) -> float: ...
+
+
+def budget_state(state: Budget) -> str:
+    """A venue's REST budget as `liqwatch run` prints it at start-up."""
+    whose = "per IP, shared by its accounts" if state.per_ip else "per API key"
+    paused = f"; paused {duration(state.paused_s)}" if state.paused_s > 0 else ""
+    return (
+        f"{state.venue}: REST budget {state.limit_per_minute:,.0f} a minute {whose}, paced "
+        f"at {state.pace_per_minute:,.0f}{paused}"
+    )

@@ -14,6 +14,7 @@ from bot.delivery.channel import Channel
 from bot.delivery.ops import OpsAlerts
 from bot.discord.adapter import DiscordAdapter
 from bot.exchanges import ExchangeHub
+from bot.render import venues as venue_text
 from bot.runtime.assemble import Marks, assemble
 from bot.security import redact
 from bot.security.vault import Vault, bind_credentials
@@ -137,6 +138,9 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
             stack.push_async_callback(runtime.supervisor.stop_task, name)
         count = runtime.heartbeat.watched()
         log.info("liqwatch running: watching %d accounts, database %s", count, settings.db_path)
+        venues = {a.venue for a in await Accounts(db).all_pollable()}
+        for state in hub.budgets(sorted(venues)):
+            log.info("%s", venue_text.budget_state(state))
         await stop.wait()
         log.info("liqwatch stopping")
 

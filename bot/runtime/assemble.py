@@ -115,6 +115,7 @@ async def assemble(
         cadences=Cadences(settings.bands(), pipeline),
         snapshot_s=settings.snapshot_s,
     )
+    monitor.budget_costs = functools.partial(poll_costs, hub, monitor)
     heartbeat = Heartbeat(
         db, monitor, ops, stall_s=settings.stall_s, delivery_stall_s=settings.delivery_stall_s,
         platforms=tuple(channels), storage_failing=notifier.storage_trouble_since,
@@ -174,6 +175,17 @@ async def assemble(
         await supervisor.stop()
         if source is not None:
             await source.close()
+
+
+def poll_costs(hub: AccountReader, monitor: Monitor, venue: str) -> tuple[float, float] | None:
+    """What one poll of ``venue`` costs on average over the last minute (every request its
+    accounts made: positions, balance, tiers, funding, candles; ccxt's cost units) and the
+    venue's budget a minute — for venues whose limit is the IP's, shared by all accounts.
+    None where the limit is per key (each account has its own) or nothing was polled yet."""
+    use, polls = hub.rest_use(venue), monitor.polls[venue].per_minute()
+    if use is None or not use.per_ip or polls <= 0:
+        return None
+    return use.per_minute / polls, use.limit
 
 
 def _stream(monitor: Monitor, source: MarkSource, ticks: TickStage, supervisor: Supervisor) -> None:

@@ -136,7 +136,7 @@ async def open_stack(
     ops = FakeChannel(Platform.DISCORD, clock=time.time)
     channels: dict[Platform, Channel] = {Platform.TELEGRAM: wrap(chat), Platform.DISCORD: ops}
     chosen = Settings(
-        db_path=db_path, poll_s=1.0, poll_bands=False, blind_after=3,
+        db_path=db_path, poll_s=1.0, poll_bands=False, snapshot_s=0.0, blind_after=3,
         ops_chat=(Platform.DISCORD, OPS_CHAT),
         stall_s=10.0, delivery_stall_s=10.0, **settings,  # type: ignore[arg-type]
     )  # fmt: skip

@@ -26,6 +26,9 @@ async def _start(world: World, key: str) -> asyncio.subprocess.Process:
         "LIQWATCH_DB": str(world.db_path),
         "LIQWATCH_MASTER_KEY": key,
         "LIQWATCH_POLL_SECONDS": "1",
+        # Every poll stores a snapshot, every second: the kills land among writes.
+        "LIQWATCH_POLL_BANDS": "off",
+        "LIQWATCH_SNAPSHOT_SECONDS": "0",
         "LIQWATCH_EXCHANGE_URL_PREFIX": world.fake.url,
     }
     return await asyncio.create_subprocess_exec(
