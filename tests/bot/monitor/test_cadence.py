@@ -15,9 +15,12 @@ import pytest
 from bot.alerting.stage import AlertPipeline
 from bot.chat import replies
 from bot.delivery.ops import OpsAlerts
+from bot.exchanges import BudgetState
 from bot.monitor.cadence import Cadences
 from bot.monitor.ticks import TickStage
 from bot.ops.operator import accounts_list
+from bot.render import venues as venue_text
+from bot.runtime.assemble import poll_costs
 from bot.settings import Settings
 from engine.cadence import Bands
 from engine.domain import LinkedAccount, Platform
@@ -184,3 +187,27 @@ async def test_a_venue_budget_too_small_stretches_far_accounts_and_tells_the_ope
     assert "far accounts are polled every 562s" in told[0]["payload_json"]
     assert await banded.monitor.rebalance(lambda venue: (1.0, 3.0)) == 3
     assert {_interval(banded, a) for a in accounts} == {300.0}
+
+
+async def test_a_polls_cost_is_measured_per_ip_venue_and_unknown_per_key(banded: World) -> None:
+    """What the bands are fitted to: Hyperliquid's limit is the IP's (1,200 a minute in ccxt's
+    units) and a poll costs at least its clearinghouseState (2); Bybit's limit is each key's,
+    so fitting its accounts together means nothing (None)."""
+    for venue in ("hyperliquid", "bybit"):
+        creds = link(banded.fake, venue, 0)
+        linked = await banded.service.link(banded.owner_id, venue, creds, label=venue)
+        for _ in range(2):
+            await banded.monitor.poll(linked.account.id)
+    measured = poll_costs(banded.hub, banded.monitor, "hyperliquid")
+    assert measured is not None
+    cost, limit = measured
+    assert limit == 1200.0 and cost >= 2.0
+    assert poll_costs(banded.hub, banded.monitor, "bybit") is None
+    assert poll_costs(banded.hub, banded.monitor, "okx") is None
+
+
+def test_the_start_up_line_says_whose_budget_and_its_pace() -> None:
+    state = BudgetState("hyperliquid", True, 1200.0, 1080.0, 0.0, {})
+    assert venue_text.budget_state(state) == (
+        "hyperliquid: REST budget 1,200 a minute per IP, shared by its accounts, paced at 1,080"
+    )
