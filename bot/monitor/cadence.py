@@ -66,6 +66,9 @@ class Cadences:
         self._venue: dict[int, str] = {}
         #: Each account's own interval (``--poll-seconds``), bounding its bands.
         self._fixed: dict[int, float | None] = {}
+        #: The largest warning distance any account was chosen a band with (a cheap first cut
+        #: of a tick's accounts before each one's own).
+        self._max_warn = DEFAULT_WARN_PCT
         #: Per venue, the bands its REST budget can serve (``engine.cadence.fit``).
         self.fitted: dict[str, Fit] = {}
 
@@ -136,7 +139,8 @@ class Cadences:
             return known.every_s
         if account.poll_every_s is not None:
             return account.poll_every_s
-        bands = self.bands_of(account.venue) or self.bands
+        bands = self.bands_of(account.venue)
+        assert bands is not None
         return bands.every_s(Band.MIDDLE, account.poll_s)
 
     def after_poll(self, account: LinkedAccount, analysis: Analysis) -> Cadence | None:
@@ -147,9 +151,14 @@ class Cadences:
         symbol, pct = closest(analysis.distance_pct, list(analysis.snapshot.positions.symbol))
         found = self._choose(account, symbol, pct)
         self._venue[account.id], self._fixed[account.id] = account.venue, account.poll_s
-        if found == self._now.get(account.id) and account.poll_band == found.band:
+        before = self._now.get(account.id)
+        self._now[account.id] = found  # the newest reason, for the next comparison
+        # Only a new band or interval is stored and rescheduled: the reason quotes a distance
+        # that moves with every poll, and is kept as of the band's choice.
+        if account.poll_band == found.band and account.poll_every_s == found.every_s:
             return None
-        self._now[account.id] = found
+        if before is not None and (before.band, before.every_s) == (found.band, found.every_s):
+            return None
         return found
 
     def quicken(
@@ -165,11 +174,15 @@ class Cadences:
         nearest = np.full(len(moved.accounts), np.inf)
         if has.any():
             nearest[has] = np.minimum.reduceat(finite, repriced.start[has])
-        limit = self.bands.near_factor * max(self._warn_levels(moved.accounts.tolist()))
-        for k in np.flatnonzero(nearest < limit).tolist():
+        # A coarse cut with the largest warning distance seen, then each account's own.
+        for k in np.flatnonzero(nearest < self.bands.near_factor * self._max_warn).tolist():
             account_id = int(moved.accounts[k])
             account, now = account_of(account_id), self._now.get(account_id)
             if account is None or (now is not None and now.band is Band.NEAR):
+                continue
+            hint = self.hints.hint(account_id)
+            own = hint.warn_pct if hint is not None else None
+            if nearest[k] >= self.bands.near_factor * (DEFAULT_WARN_PCT if own is None else own):
                 continue
             rows = slice(int(repriced.start[k]), int(repriced.start[k] + repriced.count[k]))
             symbols = list(repriced.analysis(k).snapshot.positions.symbol)
@@ -184,15 +197,7 @@ class Cadences:
         bands = self.bands_of(account.venue)
         assert bands is not None
         hint = self.hints.hint(account.id) or AlertHint(None, False)
+        if hint.warn_pct is not None:
+            self._max_warn = max(self._max_warn, hint.warn_pct)
         risk = Risk(symbol, pct, hint.warn_pct, hint.alerting)
         return cadence(risk, bands, account.poll_s)
-
-    def _warn_levels(self, account_ids: list[int]) -> list[float]:
-        """Every warning distance among these accounts (a coarse first cut: exact per account
-        after it)."""
-        levels = {DEFAULT_WARN_PCT}
-        for account_id in account_ids:
-            hint = self.hints.hint(account_id)
-            if hint is not None and hint.warn_pct is not None:
-                levels.add(hint.warn_pct)
-        return list(levels)
