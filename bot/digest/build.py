@@ -12,13 +12,16 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.digest.cashflows import Cashflow, cashflows
+from bot.digest.cashflows import AccountDay, Cashflow, cashflows, per_account
+from bot.digest.figures import AccountLine, account_line, is_stale, usd_rates
+from bot.digest.open_alerts import OpenAlert, open_alerts
 from bot.render.views import AccountView, AdviceView, PositionView, account_view
 from engine.alerts.rules import Kind, RuleSpec, Severity
 from engine.analysis import Analysis
 from engine.domain import AccountStatus, LinkedAccount
 from storage import Database
 from storage.alerts import Alerts
+from storage.freshness import last_good
 from storage.rules import Rules
 from storage.snapshots import Snapshots
 
@@ -32,6 +35,8 @@ class Exposure:
     underlying: str
     long_usd: float
     short_usd: float
+    #: The part of long + short that comes from accounts whose figures are stale.
+    stale_usd: float = 0.0
 
     @property
     def net_usd(self) -> float:
@@ -53,6 +58,8 @@ class Closest:
     advice: AdviceView | None
     horizon_hours: float
     severity: Severity | None
+    #: The account's figures are old (its venue is failing): when they were read.
+    stale_as_of: float | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,18 @@ class Digest:
     funding: Cashflow
     #: The thresholds (% from liquidation) of the accounts' enabled liquidation-distance rules.
     levels: tuple[float, ...] = ()
+    #: One line per account, in the order given.
+    lines: tuple[AccountLine, ...] = ()
+    #: Each account's flows over the day (only the kinds read whole).
+    days: tuple[AccountDay, ...] = ()
+    #: USD per unit of each settle currency (dollars 1, coins from the accounts' positions).
+    rates: tuple[tuple[str, float], ...] = ()
+    open_alerts: tuple[OpenAlert, ...] = ()
+
+    @property
+    def stale(self) -> tuple[AccountLine, ...]:
+        """Accounts whose old figures are in the totals."""
+        return tuple(line for line in self.lines if line.stale)
 
     @property
     def empty(self) -> bool:
@@ -113,6 +132,10 @@ async def build(
     ids = [a.id for a in accounts]
     history = await _history(db, ids, since=at - history_days * DAY_S, until=at + 1)
     views = [(a, account_view(latest[a.id], a.venue)) for a in accounts if a.id in latest]
+    good = await last_good(db, ids)
+    stale = {a.id: good.get(a.id) for a, _ in views if is_stale(a, good.get(a.id), at)}
+    rates = usd_rates(v for _, v in views)
+    by_id = {a.id: v for a, v in views}
     rules = await _liq_rules(db, accounts)
     equity, gross, net = _totals([v for _, v in views])
     realised, funding = await cashflows(db, accounts, since=at - DAY_S, until=at)
@@ -126,8 +149,8 @@ async def build(
         leverage_24h_ago=_at(history, at - DAY_S, "leverage"),
         gross_usd=gross,
         net_usd=net,
-        exposure=_exposure([v for _, v in views]),
-        closest=_closest(views, rules),
+        exposure=_exposure([(v, a.id in stale) for a, v in views]),
+        closest=_closest(views, rules, stale),
         alerts=await _alerts(db, ids, since=at - DAY_S),
         blind=tuple(
             a.label
@@ -138,6 +161,13 @@ async def build(
         realised=realised,
         funding=funding,
         levels=tuple(sorted({spec.threshold for specs in rules.values() for spec in specs})),
+        lines=tuple(
+            account_line(a, by_id.get(a.id), as_of=good.get(a.id), now=at, rates=rates)
+            for a in accounts
+        ),
+        days=tuple(await per_account(db, accounts, since=at - DAY_S, until=at)),
+        rates=tuple(sorted(rates.items())),
+        open_alerts=await open_alerts(db, accounts),
     )
 
 
@@ -150,22 +180,27 @@ def _totals(views: Sequence[AccountView]) -> tuple[float, float, float]:
     )
 
 
-def _exposure(views: Sequence[AccountView]) -> tuple[Exposure, ...]:
-    """Long and short USD per underlying over every account (gross ± net, halved)."""
+def _exposure(views: Sequence[tuple[AccountView, bool]]) -> tuple[Exposure, ...]:
+    """Long and short USD per underlying over every account (gross ± net, halved), and how
+    much of it is from stale accounts (each view comes with whether it is stale)."""
     long: dict[str, float] = {}
     short: dict[str, float] = {}
-    for view in views:
+    old: dict[str, float] = {}
+    for view, stale in views:
         for e in view.exposure:
             if e.gross_usd is not None and e.net_usd is not None:
                 name = e.underlying
                 long[name] = long.get(name, 0.0) + (e.gross_usd + e.net_usd) / 2
                 short[name] = short.get(name, 0.0) + (e.gross_usd - e.net_usd) / 2
-    rows = [Exposure(k, long[k], short[k]) for k in long]
+                old[name] = old.get(name, 0.0) + (e.gross_usd if stale else 0.0)
+    rows = [Exposure(k, long[k], short[k], old[k]) for k in long]
     return tuple(sorted(rows, key=lambda e: -(e.long_usd + e.short_usd)))
 
 
 def _closest(
-    views: Sequence[tuple[LinkedAccount, AccountView]], rules: Mapping[int, Sequence[RuleSpec]]
+    views: Sequence[tuple[LinkedAccount, AccountView]],
+    rules: Mapping[int, Sequence[RuleSpec]],
+    stale: Mapping[int, float | None],
 ) -> tuple[Closest, ...]:
     """The ``CLOSEST`` positions nearest liquidation over every account."""
     found: list[Closest] = []
@@ -185,6 +220,8 @@ def _closest(
                     advice=p.advice,
                     horizon_hours=view.horizon_hours,
                     severity=_severity(rules.get(account.id, ()), p, p.distance_pct),
+                    # 0.0: stale with no known read time (still drawn and said as stale)
+                    stale_as_of=(stale[account.id] or 0.0) if account.id in stale else None,
                 )
             )
     return tuple(sorted(found, key=lambda c: c.distance_pct)[:CLOSEST])

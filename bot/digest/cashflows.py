@@ -63,3 +63,45 @@ async def cashflows(
             )
         )
     return out[0], out[1]
+
+
+#: The kinds of the day's PnL, in the order the digest shows them. Trading fees and transfers
+#: count once the ledger reads them (``reported`` names them for a venue); until then they
+#: show as not read, never as zero.
+DAY_KINDS = ("realised", "funding", "fee")
+TRANSFER = "transfer"
+
+
+@dataclass(frozen=True)
+class AccountDay:
+    """One account's flows over the window, per kind (trader's side, + received)."""
+
+    label: str
+    #: kind → (currency, amount) pairs; a kind missing here was not read whole (or its venue
+    #: does not report it), which is not the same as none.
+    flows: dict[str, tuple[tuple[str, float], ...]]
+
+
+async def per_account(
+    db: Database, accounts: Sequence[LinkedAccount], *, since: float, until: float
+) -> list[AccountDay]:
+    """Each account's day, only the kinds its ledger has read whole over the window."""
+    flows = Flows(db)
+    coverage = {(c.account_id, c.kind): c for c in await flows.coverage([a.id for a in accounts])}
+    out = []
+    for account in accounts:
+        kinds = {str(k) for k in reported(account.venue)}
+        read = {
+            kind
+            for kind in (*DAY_KINDS, TRANSFER)
+            if kind in kinds
+            and (known := coverage.get((account.id, kind))) is not None
+            and known.covered_from <= since
+            and known.covered_to >= until - STALE_S
+        }
+        found: dict[str, list[tuple[str, float]]] = {kind: [] for kind in read}
+        for total in await flows.totals([account.id], since=since, until=until):
+            if total.kind in found:
+                found[total.kind].append((total.currency, total.amount))
+        out.append(AccountDay(account.label, {k: tuple(v) for k, v in found.items()}))
+    return out

@@ -9,6 +9,7 @@ is sent once at start-up, not once per missed day.
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -27,6 +28,7 @@ from engine.alerts.rules import Severity
 from engine.analysis import Analysis
 from engine.domain import LinkedAccount, Platform
 from storage import Database
+from storage.chats import Chats
 from storage.digests import Digests, Subscription
 from storage.outbox import NewMessage, Outbox
 
@@ -110,7 +112,7 @@ class DigestJobs:
         await self.queue(
             subscription.owner_id, subscription.platform, subscription.chat_id,
             await self.accounts_for(subscription),
-            title=f"Daily digest · {subscription.local_time} {subscription.timezone}",
+            title="Daily digest", tz=subscription.timezone,
             key=f"digest:{subscription.id}:{int(now // 60)}", subscription_id=subscription.id,
         )  # fmt: skip
         await self.digests.mark_sent(subscription.id, now)
@@ -126,23 +128,35 @@ class DigestJobs:
         title: str,
         key: str,
         subscription_id: int = 0,
+        tz: str | None = None,
     ) -> None:
-        """Build a digest (text and charts) and queue it for one chat."""
+        """Build a digest (text and charts) and queue it for one chat, its times in ``tz``
+        (None: the chat's own, ``chat_zone``). The notice's title is the header line and its
+        text the rest, so no platform shows a title twice."""
         if self.refresh is not None:  # the day's cash flows, read up to this minute
             await self.refresh(accounts)
+        zone = tz or await self.chat_zone(platform, chat_id)
         now = self.clock()
         built = await digest.build(self.db, accounts, self.latest, now=now)
         notice = DigestNotice(
             subscription_id=subscription_id,
             at=now,
-            title=title,
-            text=digest_text.text(built),
-            charts=() if built.empty else await self.charts(built),
+            title=title if built.empty else digest_text.header(built, title=title, tz=zone),
+            text=digest_text.body(built, tz=zone),
+            charts=() if built.empty else await self.charts(built, tz=zone),
         )
         message = NewMessage(key, owner_id, platform, chat_id, Severity.INFO, notice)
         async with self.db.transaction() as tx:
             await Outbox(tx.db).enqueue([message], now=now, tx=tx)
         self.wake()
+
+    async def chat_zone(self, platform: Platform, chat_id: str) -> str:
+        """The chat's time zone: its digest subscription's, else its quiet hours', else UTC."""
+        subscription = await self.digests.for_chat(platform, chat_id)
+        if subscription is not None:
+            return subscription.timezone
+        quiet = (await Chats(self.db).get(platform, chat_id)).quiet
+        return "UTC" if quiet is None else quiet.tz
 
     async def accounts_for(self, subscription: Subscription) -> list[LinkedAccount]:
         """What the chat may see now (``bot.accounts.visibility``), narrowed to the named
@@ -157,12 +171,12 @@ class DigestJobs:
         # digest even if the subscriber owns it (a named id is not a share).
         return _named(pool, subscription.account_ids)
 
-    async def charts(self, built: digest.Digest) -> tuple[Chart, ...]:
+    async def charts(self, built: digest.Digest, *, tz: str = "UTC") -> tuple[Chart, ...]:
         """Exposure, liquidation ladder and equity/leverage for a digest."""
-        return tuple([await self.chart(built, name) for name in CHARTS])
+        return tuple([await self.chart(built, name, tz=tz) for name in CHARTS])
 
     async def chart(
-        self, built: digest.Digest, kind: str, *, version: float | None = None
+        self, built: digest.Digest, kind: str, *, version: float | None = None, tz: str = "UTC"
     ) -> Chart:
         """One chart, rendered off the event loop; cached per (accounts, snapshot version):
         the same snapshot never renders twice."""
@@ -173,9 +187,9 @@ class DigestJobs:
             render, data = charts.exposure_png, _bars(built)
         elif kind == "ladder":  # coloured and lined by the accounts' own liq rules
             render, data = charts.ladder_chart, built
-        else:
-            render, data = charts.equity_png, _points(built)
-        key = (kind, built.accounts, built.at if version is None else version)
+        else:  # the history's start is noted in the chat's time zone
+            render, data = functools.partial(charts.equity_chart, tz=tz), built
+        key = (kind, built.accounts, built.at if version is None else version, tz)
         png = await self.cache.get_or_render(key, render, data)
         return Chart(name, title, base64.b64encode(png).decode("ascii"))
 
@@ -195,8 +209,7 @@ def _named(pool: Sequence[LinkedAccount], ids: Sequence[int]) -> list[LinkedAcco
 
 
 def _bars(built: digest.Digest) -> list[charts.ExposureBar]:
-    return [charts.ExposureBar(e.underlying, e.long_usd, e.short_usd) for e in built.exposure]
-
-
-def _points(built: digest.Digest) -> list[charts.EquityPoint]:
-    return [charts.EquityPoint(p.at, p.equity_usd, p.leverage) for p in built.history]
+    return [
+        charts.ExposureBar(e.underlying, e.long_usd, e.short_usd, e.stale_usd)
+        for e in built.exposure
+    ]

@@ -1,20 +1,30 @@
-"""The digest as plain text (pure): one screen on a phone, numbers rounded per magnitude."""
+"""The digest as plain text (pure): a header in the chat's time zone, then the desk's view.
+
+Order: what may be wrong with the figures (stale accounts), the totals, one line per account,
+the day's PnL, the alerts still open, the positions nearest liquidation, exposure, the day's
+alert statistics and the flows per currency.
+"""
 
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 from bot.digest.build import Digest
-from bot.digest.cashflows import Cashflow
+from bot.digest.cashflows import TRANSFER, Cashflow
+from bot.digest.figures import in_usd
+from bot.digest.tables import account_lines, age, as_of, clock, pnl_lines
 from bot.render import format as fmt
 from bot.render.notices import duration
 from bot.render.positions import advice
+from bot.render.symbols import short_symbol
 
 NOTHING = (
     "Nothing to report: no account here yet. Link one in a private chat (/link, /watch), "
     "or a member shares one with this chat (/share <account>)."
 )
+MAX_OPEN_LISTED = 8
 
 
 def _change(now: float, before: float | None) -> str:
@@ -23,21 +33,21 @@ def _change(now: float, before: float | None) -> str:
     return fmt.pct((now - before) / abs(before) * 100, signed=True)
 
 
-def text(digest: Digest) -> str:
-    """Totals with their change, exposure per underlying, nearest liquidations, alerts."""
+def header(digest: Digest, *, title: str = "Digest", tz: str = "UTC") -> str:
+    """ "Daily digest · 3 accounts · Mon 07 Dec 08:00 CET", in the chat's time zone."""
+    when = datetime.fromtimestamp(digest.at, ZoneInfo(tz)).strftime("%a %d %b %H:%M %Z")
+    count = len(digest.accounts)
+    return f"{title} · {count} account{'' if count == 1 else 's'} · {when}"
+
+
+def body(digest: Digest, *, tz: str = "UTC") -> str:
+    """Everything under the header."""
     if digest.empty:
         return NOTHING
-    when = datetime.fromtimestamp(digest.at, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    count = len(digest.accounts)
-    lines = [
-        f"Digest · {count} account{'' if count == 1 else 's'} · {when}",
-        f"Equity {fmt.money(digest.equity_usd)} USD (24h "
-        f"{_change(digest.equity_usd, digest.equity_24h_ago)} · 7d "
-        f"{_change(digest.equity_usd, digest.equity_7d_ago)})",
-        f"Leverage {fmt.ratio(digest.leverage)} (24h ago {fmt.ratio(digest.leverage_24h_ago)})"
-        f" · gross {fmt.money(digest.gross_usd)} · net {fmt.money(digest.net_usd, signed=True)}",
-    ]
-    lines += _exposure_lines(digest) + _closest_lines(digest)
+    zone = ZoneInfo(tz)
+    lines = _stale_lines(digest, zone) + _totals(digest)
+    lines += account_lines(digest, zone) + pnl_lines(digest)
+    lines += _open_lines(digest, zone) + _closest_lines(digest, zone) + _exposure_lines(digest)
     stats = digest.alerts
     median = f" (median {duration(stats.median_ack_s)})" if stats.median_ack_s is not None else ""
     lines.append(
@@ -50,17 +60,73 @@ def text(digest: Digest) -> str:
     return "\n".join(lines)
 
 
+def text(digest: Digest, *, title: str = "Digest", tz: str = "UTC") -> str:
+    """The header and the body, as one text (the console, and /digest where nothing queues)."""
+    if digest.empty:
+        return NOTHING
+    return f"{header(digest, title=title, tz=tz)}\n{body(digest, tz=tz)}"
+
+
+def _stale_lines(digest: Digest, tz: tzinfo) -> list[str]:
+    stale = digest.stale
+    if not stale:
+        return []
+    named = ", ".join(f"{s.label} ({as_of(s.as_of, digest.at, tz)})" for s in stale)
+    return [f"⚠ Totals include stale figures: {named}"]
+
+
+def _totals(digest: Digest) -> list[str]:
+    return [
+        f"Equity {fmt.money(digest.equity_usd)} USD · 24h {_equity_change(digest)} · 7d "
+        f"{_change(digest.equity_usd, digest.equity_7d_ago)}",
+        f"Leverage {fmt.ratio(digest.leverage)} (24h ago {fmt.ratio(digest.leverage_24h_ago)})"
+        f" · gross {fmt.money(digest.gross_usd)} · net {fmt.money(digest.net_usd, signed=True)}",
+    ]
+
+
+def _equity_change(digest: Digest) -> str:
+    """The 24 h change in USD net of deposits and withdrawals where the ledger read them all;
+    otherwise the raw change, said to be so."""
+    before = digest.equity_24h_ago
+    if before is None or not math.isfinite(digest.equity_usd):
+        return "n/a"
+    change = digest.equity_usd - before
+    read = [d for d in digest.days if TRANSFER in d.flows]
+    if digest.days and len(read) == len(digest.days):
+        moved, unpriced = in_usd(
+            (pair for d in read for pair in d.flows[TRANSFER]), dict(digest.rates)
+        )
+        if not unpriced:
+            return f"{fmt.money(change - moved, signed=True)} USD net of transfers"
+    pct = _change(digest.equity_usd, before)
+    return f"{fmt.money(change, signed=True)} USD ({pct}, transfers not read)"
+
+
+def _open_lines(digest: Digest, tz: tzinfo) -> list[str]:
+    found = digest.open_alerts
+    if not found:
+        return ["Open alerts: none"]
+    lines = [f"Open alerts ({len(found)}):"]
+    for a in found[:MAX_OPEN_LISTED]:
+        what = f"{short_symbol(a.symbol)} {a.side}" if a.symbol else "account"
+        since = f"since {clock(a.since, tz)} ({age(digest.at - a.since)})"
+        lines.append(f"  {a.severity.value:<8} {a.account} {what} {a.kind.value} {since}")
+    if len(found) > MAX_OPEN_LISTED:
+        lines.append(f"  … and {len(found) - MAX_OPEN_LISTED} more (/alerts)")
+    return lines
+
+
 def _exposure_lines(digest: Digest) -> list[str]:
     if not digest.exposure:
         return []
     return ["Exposure (long / short / net USD):"] + [
         f"  {e.underlying:<6} {fmt.money(e.long_usd)} / {fmt.money(e.short_usd)} / "
-        f"{fmt.money(e.net_usd, signed=True)}"
+        f"{fmt.money(e.net_usd, signed=True)}{' (part stale)' if e.stale_usd > 0 else ''}"
         for e in digest.exposure[:8]
     ]
 
 
-def _closest_lines(digest: Digest) -> list[str]:
+def _closest_lines(digest: Digest, tz: tzinfo) -> list[str]:
     """The positions nearest liquidation, each with the advice that makes it safe again."""
     lines = ["Closest to liquidation:"] if digest.closest else []
     for c in digest.closest:
@@ -70,9 +136,11 @@ def _closest_lines(digest: Digest) -> list[str]:
             else f", P {fmt.probability(c.probability)} in {c.horizon_hours:g}h"
         )
         lines.append(
-            f"  {c.account} {c.symbol} {c.side} {fmt.pct(c.distance_pct)} away"
+            f"  {c.account} {short_symbol(c.symbol)} {c.side} {fmt.pct(c.distance_pct)} away"
             f" (mark {fmt.price(c.mark)}, liq {fmt.price(c.liquidation)}{chance})"
         )
+        if c.stale_as_of is not None:
+            lines.append(f"    stale: {as_of(c.stale_as_of, digest.at, tz)}")
         if c.advice is not None:
             lines.append(f"    {advice(c.advice)}")
     return lines

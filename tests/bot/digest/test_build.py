@@ -193,8 +193,8 @@ async def test_the_default_rules_colour_the_ladder_as_before(db: Database) -> No
     found = await digest.build(db, [account], {account.id: _analysis()}, now=NOW)
     rows = charts.ladder_rows(found)
     assert [(r.label, r.severity) for r in rows[:2]] == [
-        ("desk SOL long", "warning"),
-        ("desk BTC long", None),
+        ("desk SOL-PERP long", "warning"),
+        ("desk BTC-PERP long", None),
     ]
     assert found.levels == (5.0, 10.0)
 
@@ -225,4 +225,4 @@ async def test_the_chance_is_given_over_the_analysis_horizon(db: Database) -> No
     twelve = analyze(loaded.snapshot, volatility=loaded.volatility, horizon_hours=12)
     text = digest_text.text(await digest.build(db, [account], {account.id: twelve}, now=NOW))
     closest = text.split("Closest to liquidation:\n")[1].splitlines()[0]
-    assert closest.startswith("  desk SOL/USDT:USDT long 5.99% away") and " in 12h)" in closest
+    assert closest.startswith("  desk SOL-PERP long 5.99% away") and " in 12h)" in closest
