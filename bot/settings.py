@@ -64,6 +64,9 @@ class Settings:
     exchange_ws_url_prefix: str | None = None
     #: Follow marks over the venues' websockets (False: REST polls only).
     stream: bool = True
+    #: Linked keys on venues that push position changes (Binance, OKX, Bybit) are followed
+    #: over their private streams as well as polled (LIQWATCH_PUSH; needs LIQWATCH_STREAM).
+    push: bool = True
     blind_after: int = 5
     retention_days: float = 90.0
     log_level: str = "INFO"
@@ -118,6 +121,7 @@ class Settings:
             exchange_url_prefix=_url(merged, "LIQWATCH_EXCHANGE_URL_PREFIX"),
             exchange_ws_url_prefix=_prefix(_ws_url(merged, "LIQWATCH_EXCHANGE_WS_URL_PREFIX")),
             stream=_switch(merged, "LIQWATCH_STREAM", default=True),
+            push=_switch(merged, "LIQWATCH_PUSH", default=True),
             blind_after=int(_number(merged, "LIQWATCH_BLIND_AFTER", 5, minimum=1)),
             retention_days=_number(merged, "LIQWATCH_SNAPSHOT_RETENTION_DAYS", 90, minimum=1),
             log_level=_level(merged.get("LIQWATCH_LOG_LEVEL", "INFO")),

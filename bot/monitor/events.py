@@ -46,6 +46,8 @@ class MonitorStats:
     """Counters an operator (and the heartbeat) reads."""
 
     polls: int = 0
+    #: Position pushes applied between polls (``Monitor.pushed``).
+    pushes: int = 0
     failures: int = 0
     #: Polls that took longer than their interval (the next one was coalesced, not stacked).
     overruns: int = 0

@@ -27,12 +27,14 @@ from bot.monitor.alarms import ProxyAlarm, budget_alarm, state_changed
 from bot.monitor.book import Book, Moved
 from bot.monitor.cadence import Cadences
 from bot.monitor.events import AlertStage, MonitorStats, PollEvent, no_alerts
-from bot.monitor.schedule import SnapshotCadence, Wallets, reschedule, run_now
+from bot.monitor.failures import read_credentials, record_failure
+from bot.monitor.push import Pushes
+from bot.monitor.schedule import QUIET, SnapshotCadence, Wallets, reschedule, run_now
 from bot.monitor.summary import summarise
 from bot.security.vault import Vault, VaultError
 from engine.analysis import Analysis, analyze
 from engine.domain import AccountStatus, LinkedAccount
-from storage import Database, Transaction
+from storage import Database
 from storage.accounts import Accounts
 from storage.flows import Flows
 from storage.snapshots import Snapshots
@@ -42,23 +44,10 @@ log = logging.getLogger(__name__)
 POLLABLE = (AccountStatus.ACTIVE, AccountStatus.BLIND)
 #: How often the job list is re-read, to pick up accounts linked by another process.
 RESYNC_S = 30.0
-#: How long the venue must keep rejecting an account's key, on every poll, before the account
-#: is ``auth_failed`` (and no longer polled): one 401 is not a revoked key.
+#: How long the venue must reject an account's key on every poll before it is auth_failed.
 AUTH_GRACE_S = 60.0
 #: The operator hears that a proxy refuses a venue once per venue and severity this often.
 OPS_REPEAT_S = 3600.0
-
-
-class _QuietCancellation(logging.Filter):
-    """``stop`` cancels jobs still running after its grace period, on purpose (their
-    transactions roll back); APScheduler would log each one as an ERROR with a traceback."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        error = record.exc_info[1] if record.exc_info else None
-        return not isinstance(error, asyncio.CancelledError)
-
-
-_QUIET = _QuietCancellation()
 
 
 class Monitor:
@@ -94,12 +83,15 @@ class Monitor:
         self.budget_costs = budget_costs
         #: The watched wallets, for re-polls when a public trade names one.
         self._wallets = Wallets()
+        #: ``follow_pushes`` (``bot.stream.PositionStreams.follow``) is told the keyed accounts
+        #: and returns those whose venue pushes positions; the pushes come through ``pushed``.
+        self.pushes = Pushes()
+        self.follow_pushes: Callable[[Mapping[int, str]], Mapping[int, str]] | None = None
         #: Polls (either way) in the last minute, per venue: what operators see of the load.
         self.polls: collections.defaultdict[str, Meter] = collections.defaultdict(
             lambda: Meter(self.clock)
         )
-        #: The latest analysis per account (a poll's, re-priced at streamed marks since):
-        #: what /positions, /risk and /stress answer from.
+        #: The latest analysis per account, re-priced at streamed marks: what /positions reads.
         self.latest = Book()
         #: Polls running now: ``stop`` lets them finish instead of cancelling mid-transaction.
         self._inflight = 0
@@ -108,7 +100,7 @@ class Monitor:
         #: Accounts polled (either way) since start: ``first_round`` waits for all of them.
         self._seen: set[int] = set()
         self.scheduler = AsyncIOScheduler(timezone=UTC)
-        logging.getLogger("apscheduler.executors.default").addFilter(_QUIET)
+        logging.getLogger("apscheduler.executors.default").addFilter(QUIET)
         self.scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES)
 
     async def start(self) -> None:
@@ -178,6 +170,9 @@ class Monitor:
         pollable = await self.accounts.all_pollable()
         wanted = {f"poll:{a.id}": a for a in pollable}
         self._wallets.update(pollable)
+        if self.follow_pushes is not None:
+            keyed = {a.id: a.venue for a in pollable if not a.wallet_address}
+            self.pushes.follow(self.follow_pushes(keyed))
         for job in self.scheduler.get_jobs():
             if job.id.startswith("poll:") and job.id not in wanted:
                 job.remove()
@@ -206,6 +201,7 @@ class Monitor:
             self.latest.drop(account_id)
             self.cadences.forget(account_id)
             self.snapshot_cadence.forget(account_id)
+            self.pushes.forget(account_id)
         for key in self.hub.account_keys():
             if key.isdigit() and int(key) not in pollable:
                 await self.hub.drop(key)
@@ -218,10 +214,10 @@ class Monitor:
         return await self._until(lambda: wanted <= self._seen, timeout_s)
 
     async def prune(self) -> int:
-        """Delete snapshots older than the retention period."""
+        """Delete snapshots (and the ledger's cash flows) older than the retention period."""
         cutoff = self.clock() - self.retention_days * 86400.0
         removed = await self.snapshots.prune(cutoff)
-        await Flows(self.db).prune(cutoff)  # the ledger's cash flows: same retention
+        await Flows(self.db).prune(cutoff)
         if removed:
             log.info("pruned %d snapshots older than %g days", removed, self.retention_days)
         return removed
@@ -251,6 +247,12 @@ class Monitor:
             analysis = analyze(
                 loaded.snapshot, volatility=loaded.volatility, horizon_hours=loaded.horizon_hours
             )
+            disagree = self.pushes.polled(account.id, raw, started)
+            if disagree:
+                log.warning(
+                    "account %s: the poll disagrees with what was pushed before it (the poll "
+                    "wins): %s", account.id, "; ".join(disagree),
+                )  # fmt: skip
         except ExchangeFailure as failure:
             return await self._failed(account, failure)
         except VaultError as exc:
@@ -265,17 +267,31 @@ class Monitor:
 
     async def credentials(self, account: LinkedAccount) -> Credentials:
         """What the hub needs to read the account: its wallet address or decrypted keys."""
-        if account.wallet_address:
-            return Credentials.wallet(account.wallet_address)
-        row = await self.accounts.system_credentials(account.id)
-        if row is None:
-            raise VaultError(f"account {account.id} has no stored credentials: link it again")
-        if not row.bound:  # `run` re-seals these at start-up; one appearing since is suspect
-            raise VaultError(
-                f"credentials of account {account.id} are not bound to it: restart "
-                "`liqwatch run` to re-seal them, or link the account again"
+        return await read_credentials(self.accounts, self.vault, account)
+
+    async def pushed(self, account_id: int, positions: list[dict[str, Any]]) -> PollEvent | None:
+        """The venue pushed these changed positions (ccxt's records): merged into the last
+        poll's snapshot, priced, stored and staged as a poll would be. A push that opens a
+        symbol (whose tiers only a poll reads), or one before any poll, also polls it now."""
+        if account_id not in self.latest or account_id not in self.pushes.followed:
+            return None
+        account = self.latest.account(account_id)
+        merged = self.pushes.apply(account_id, account.venue, positions, self.clock())
+        if merged is None or merged.opened:
+            run_now(self.scheduler, [account_id], self.clock())
+        if merged is None:
+            return None
+        try:
+            loaded = parse(merged.raw, source=f"{account.venue} account {account.id} (pushed)")
+            analysis = analyze(
+                loaded.snapshot, volatility=loaded.volatility, horizon_hours=loaded.horizon_hours
             )
-        return self.vault.decrypt(row.ciphertext, row.key_id, account_id=account.id)
+        except Exception:  # a push the engine cannot read waits for the poll, which can
+            log.exception("account %s: a pushed position update could not be priced", account_id)
+            return None
+        return await self._succeeded(
+            account, analysis, self.clock(), funding=loaded.funding, polled=False
+        )
 
     async def _succeeded(
         self,
@@ -284,6 +300,7 @@ class Monitor:
         started: float,
         *,
         funding: Mapping[str, float],
+        polled: bool = True,
     ) -> PollEvent:
         at = self.clock()
         summary = summarise(analysis, account_id=account.id, taken_at=at)
@@ -297,7 +314,8 @@ class Monitor:
         async with self.db.transaction() as tx:
             if store:
                 await Snapshots(tx.db).insert(summary, tx=tx)
-            await self.accounts.record_poll_success(account.id, at, tx=tx)
+            if polled:
+                await self.accounts.record_poll_success(account.id, at, tx=tx)
             await self.alerts(tx, event)
             # After the stage: its evaluation (a live alert, the warning level) picks the band.
             changed = self.cadences.after_poll(account, analysis)
@@ -309,6 +327,9 @@ class Monitor:
             self.snapshot_cadence.stored(summary)
         if changed is not None:
             reschedule(self.scheduler, account.id, changed.every_s, at + changed.every_s)
+        if not polled:
+            self.stats.pushes += 1
+            return event
         self.stats.polls += 1
         self.polls[account.venue].add()
         self._seen.add(account.id)
@@ -329,7 +350,10 @@ class Monitor:
         self._seen.add(account.id)
         self.stats.last_cycle_at = at
         async with self.db.transaction() as tx:
-            status = await self._record_failure(tx, account, failure, at)
+            status = await record_failure(
+                self.accounts, tx, account, failure, at,
+                auth_grace_s=self.auth_grace_s, blind_after=self.blind_after,
+            )  # fmt: skip
             event = PollEvent(account, at, status or account.status, failure=failure)
             await self.alerts(tx, event)
         log.warning("poll of account %s failed (%s): %s", account.id, failure.kind, failure)
@@ -340,31 +364,6 @@ class Monitor:
         if status == AccountStatus.AUTH_FAILED:
             await self.sync()  # its job goes: it is not polled again until re-linked
         return event
-
-    async def _record_failure(
-        self, tx: Transaction, account: LinkedAccount, failure: ExchangeFailure, at: float
-    ) -> AccountStatus | None:
-        """Count the failed poll; a key the venue has rejected on every poll for
-        ``auth_grace_s`` makes the account AUTH_FAILED. None if the account is gone."""
-        if failure.kind != "auth":
-            return await self.accounts.record_poll_failure(
-                account.id, at, str(failure), self.blind_after, tx=tx
-            )
-        since = await self.accounts.note_key_rejected(account.id, at, tx=tx)
-        if since is None:
-            return None
-        lasted = at - since
-        if lasted >= self.auth_grace_s:
-            error = f"{failure}, on every poll for {lasted:.0f} s: link the account again"
-            await self.accounts.mark_auth_failed(account.id, error, tx=tx)
-            return AccountStatus.AUTH_FAILED
-        error = (
-            f"{failure}, on every poll for {lasted:.0f} s: still polled, and marked auth_failed"
-            f" if the key is still rejected after {self.auth_grace_s:.0f} s"
-        )
-        return await self.accounts.record_poll_failure(
-            account.id, at, error, self.blind_after, key_rejected=True, tx=tx
-        )
 
     def quicken(self, moved: Moved) -> int:
         """Streamed marks re-priced ``moved``: accounts they brought near their warning level

@@ -3,6 +3,8 @@ now, the wallets a public trade can name, and which polls store their snapshot."
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 
@@ -76,3 +78,15 @@ class SnapshotCadence:
 
     def forget(self, account_id: int) -> None:
         self._stored.pop(account_id, None)
+
+
+class _QuietCancellation(logging.Filter):
+    """``stop`` cancels jobs still running after its grace period, on purpose (their
+    transactions roll back); APScheduler would log each one as an ERROR with a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, asyncio.CancelledError)
+
+
+QUIET = _QuietCancellation()

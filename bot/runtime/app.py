@@ -15,11 +15,12 @@ from bot.delivery.ops import OpsAlerts
 from bot.discord.adapter import DiscordAdapter
 from bot.exchanges import ExchangeHub
 from bot.render import venues as venue_text
-from bot.runtime.assemble import Marks, assemble
+from bot.runtime.assemble import Marks, Pushes, assemble
 from bot.security import redact
 from bot.security.vault import Vault, bind_credentials
 from bot.settings import Settings
 from bot.stream import MarkStreams
+from bot.stream.positions import Keys, OnPositions, PositionStreams
 from bot.stream.records import MarkTick
 from bot.telegram.adapter import TelegramAdapter
 from engine.domain import Platform
@@ -125,6 +126,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
                 vault=vault,
                 channels=channels,
                 marks=_streams(settings, hub) if settings.stream else None,
+                pushes=_pushes(settings, hub) if settings.stream and settings.push else None,
             )
         )
         # Commands are answered only once the services exist; stopped before they go. Each
@@ -150,5 +152,14 @@ def _streams(settings: Settings, hub: ExchangeHub) -> Marks:
 
     def build(on_ticks: Callable[[Sequence[MarkTick]], None], ops: OpsAlerts) -> MarkStreams:
         return MarkStreams(hub, on_ticks, ops=ops, ws_prefix=settings.exchange_ws_url_prefix)
+
+    return build
+
+
+def _pushes(settings: Settings, hub: ExchangeHub) -> Pushes:
+    """Linked keys' position streams (Binance user data, OKX and Bybit private channels)."""
+
+    def build(on_positions: OnPositions, keys: Keys) -> PositionStreams:
+        return PositionStreams(hub, on_positions, keys, ws_prefix=settings.exchange_ws_url_prefix)
 
     return build

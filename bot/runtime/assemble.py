@@ -24,7 +24,7 @@ from bot.delivery.channel import Channel
 from bot.delivery.notifier import Notifier
 from bot.delivery.ops import OpsAlerts
 from bot.digest.jobs import DigestJobs
-from bot.exchanges import AccountReader
+from bot.exchanges import AccountReader, Credentials
 from bot.monitor.cadence import Cadences
 from bot.monitor.ledger import FlowReader, Ledger
 from bot.monitor.poller import Monitor
@@ -33,8 +33,9 @@ from bot.monitor.ticks import MarkSource, TickStage
 from bot.monitor.venues import VenueReporter
 from bot.monitor.watchdog import Heartbeat
 from bot.runtime.supervisor import Supervisor, job_listener
-from bot.security.vault import Vault
+from bot.security.vault import Vault, VaultError
 from bot.settings import Settings
+from bot.stream.positions import Keys, OnPositions, PositionStreams
 from bot.stream.records import MarkTick
 from engine.domain import Platform
 from storage import Database
@@ -77,8 +78,11 @@ class Runtime:
 #: The supervised tasks: the delivery loop, the poll schedule's keeper, the mark streams and
 #: the re-pricing of the book at their ticks.
 DELIVERY, SCHEDULE, MARKS, TICKS = "notifier", "poll scheduler", "mark streams", "ticks"
+PUSHES = "position pushes"
 #: Builds the mark source around the callback that takes its ticks (and the operator's sink).
 Marks = Callable[[Callable[[Sequence[MarkTick]], None], OpsAlerts], MarkSource]
+#: Builds the position streams around the monitor's push handler and a reader of keys.
+Pushes = Callable[[OnPositions, Keys], PositionStreams]
 
 
 @asynccontextmanager
@@ -91,13 +95,15 @@ async def assemble(
     channels: Mapping[Platform, Channel],
     flows: FlowReader | None = None,
     marks: Marks | None = None,
+    pushes: Pushes | None = None,
     clock: Callable[[], float] = time.time,
 ) -> AsyncIterator[Runtime]:
     """Build, start (scheduler + notifier task), yield, then stop in reverse order.
 
     ``hub`` reads the accounts (ccxt, or the demo's simulated venue); ``flows``, when given,
     gets a ledger job reading realised PnL and funding for the digests; ``marks``, when given,
-    builds the source of streamed marks that re-price the book between polls.
+    builds the source of streamed marks that re-price the book between polls; ``pushes``,
+    when given, the private streams that push linked keys' position changes to the monitor.
     """
     notifier = Notifier(db, channels, clock=clock)
     ops = OpsAlerts(db, settings.ops_chat, channels=channels, wake=notifier.wake, clock=clock)
@@ -156,12 +162,18 @@ async def assemble(
             ledger.install(monitor.scheduler)
         await digests.sync()
 
+    position_streams = None
+    if pushes is not None:  # before the first sync, which tells it the accounts to follow
+        position_streams = pushes(monitor.pushed, functools.partial(_keys, monitor))
+        monitor.follow_pushes = position_streams.follow
     await monitor.start()
     await install_jobs()
     supervisor.start(DELIVERY, notifier.run)
     supervisor.start(SCHEDULE, functools.partial(monitor.watch, reinstall=install_jobs))
     if source is not None:
         _stream(monitor, source, ticks, supervisor)
+    if position_streams is not None:
+        supervisor.start(PUSHES, position_streams.run)
     runtime.catching_up = asyncio.create_task(_catch_up(monitor, digests), name="digest catch-up")
     try:
         yield runtime
@@ -175,6 +187,14 @@ async def assemble(
         await supervisor.stop()
         if source is not None:
             await source.close()
+
+
+async def _keys(monitor: Monitor, account_id: int) -> Credentials:
+    """An account's decrypted keys for its position stream (as its poll reads them)."""
+    account = await monitor.accounts.system_get(account_id)
+    if account is None:
+        raise VaultError(f"account {account_id} is gone")
+    return await monitor.credentials(account)
 
 
 def poll_costs(hub: AccountReader, monitor: Monitor, venue: str) -> tuple[float, float] | None:

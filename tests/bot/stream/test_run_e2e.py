@@ -145,7 +145,7 @@ async def test_status_and_accounts_list_show_each_venues_stream_tick_age_and_bud
     live = await _status_saying(stack, "marks live (1 symbol)")
     assert re.search(rf"{VENUE}: marks live \(1 symbol\), last tick \d+\.\ds ago", live), live
     assert re.search(
-        r"REST \d+% of the per-IP limit \(\d+/1200 a minute\), \d+ polls? a minute", live
+        r"REST \d+% of the per-IP limit \(\d+/2400 a minute\), \d+ polls? a minute", live
     )
     listed = await operator.accounts_list(stack.settings)
     assert re.search(rf"{VENUE}: marks live .*per-IP limit.*, 1 account$", listed, re.M), listed
@@ -196,3 +196,34 @@ async def test_positions_opened_and_closed_by_a_poll_change_what_is_streamed(
             what="SOL dropped",
         )
         assert built.stream.watchers(VENUE, ETH) >= 1
+
+
+async def test_a_position_an_account_update_opens_is_in_positions_without_a_poll(
+    stack: Stack,
+) -> None:
+    """Polls are 60 s apart and the venue's positions endpoint hangs: the ETH position a
+    Binance ACCOUNT_UPDATE opens on the key's user-data stream is in /positions within
+    seconds, and its mark is streamed from then on."""
+    await stack.stream.wait_until(
+        lambda: stack.stream.open_connections(VENUE) >= 2, timeout=20, what="the user-data socket"
+    )
+    stack.exchange.stall(VENUE, 60.0, path="/fapi/v3/positionRisk")
+    try:
+        stack.stream.account_update(KEY, [SOL_LEG, pb.LEGS[1]])
+        deadline = time.monotonic() + 5.0
+        while True:
+            before = len(stack.telegram.bot_messages(USER))
+            stack.telegram.send(stack.chat, "/positions")
+
+            def answered(n: int = before) -> list[Msg]:
+                return stack.telegram.bot_messages(USER)[n:]
+
+            answer = (await stack.telegram.wait_for(answered, timeout=10))[-1].plain
+            if "ETH" in answer:
+                break
+            assert time.monotonic() < deadline, f"/positions never showed ETH: {answer}"
+            await asyncio.sleep(0.2)
+        assert "SOL" in answer
+        await stack.stream.wait_subscribed(VENUE, ETH, timeout=10)
+    finally:
+        stack.exchange.release()

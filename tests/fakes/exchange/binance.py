@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -327,7 +328,32 @@ def error(code: int, message: str, status: int = 401) -> Reply:
     return Reply({"code": code, "msg": message}, status=status)
 
 
+#: The user-data stream's listen key (USER_STREAM security: the API key, no signature).
+LISTEN_KEY_PATHS = ("/fapi/v1/listenKey", "/dapi/v1/listenKey")
+
+
+def listen_key(api_key: str) -> str:
+    """The one listen key of ``api_key`` (64 characters, like Binance's): a POST while one is
+    open returns the same key, and the stream fake finds the account from it."""
+    return hashlib.sha256(f"listen:{api_key}".encode()).hexdigest()
+
+
+def _listen_key(request: Request, lookup: Lookup) -> Reply:
+    """POST opens (or returns) the key, PUT keeps it alive, DELETE closes it."""
+    key = request.headers.get("X-MBX-APIKEY")
+    if not key:
+        return error(-2014, "API-key format invalid.")
+    account = lookup(request.venue, key)
+    if account is None:
+        return error(-2015, "Invalid API-key, IP, or permissions for action.")
+    if request.method == "POST":
+        return Reply({"listenKey": listen_key(account.key)})
+    return Reply({})
+
+
 def handle(request: Request, lookup: Lookup) -> Reply:
+    if request.path in LISTEN_KEY_PATHS:
+        return _listen_key(request, lookup)
     if request.path in QUERIED:
         return QUERIED[request.path](request)
     if request.path in PUBLIC:

@@ -17,8 +17,10 @@ from typing import Any, Literal, Self
 
 from aiohttp import WSMsgType, web
 
+from tests.engine.normalise.payloads.binance import CROSS_WALLET, Leg
 from tests.fakes.exchange import FakeExchange
-from tests.fakes.stream import binance, bybit, deribit, hyperliquid, okx
+from tests.fakes.exchange.binance import listen_key
+from tests.fakes.stream import binance, binance_user, bybit, deribit, hyperliquid, okx
 from tests.fakes.stream.base import (
     VENUES,
     Answer,
@@ -198,6 +200,24 @@ class FakeStream:
             self._send(conn, hyperliquid.trades_frame([record]), market=coin)
         return record
 
+    def account_update(
+        self, api_key: str, legs: Sequence[Leg], *, reason: str = "ORDER"
+    ) -> dict[str, Any]:
+        """A Binance USDⓈ-M account's positions become ``legs`` (on the REST fake too, as on
+        the venue), pushed as one ``ACCOUNT_UPDATE`` to its user-data sockets. Returns it."""
+        if self.exchange is None:
+            raise RuntimeError("account updates need the REST fake (StreamServer.exchange)")
+        account = self.exchange.accounts[api_key]
+        frame = binance_user.account_update(
+            account.positions, legs, wallet=CROSS_WALLET, now_ms=self._now_ms(), reason=reason
+        )
+        account.positions = tuple(legs)
+        key = listen_key(api_key)
+        for conn in self._conns:
+            if conn.venue == account.venue and binance_user.listen_key_of(conn) == key:
+                self._send(conn, frame)
+        return frame
+
     def kill_connections(self, venue: str | None = None) -> int:
         """Drop sockets abruptly (no close frame, like a network cut); how many."""
         doomed = [c for c in self._conns if venue in (None, c.venue)]
@@ -373,6 +393,9 @@ class FakeStream:
             conn.transport.abort()  # type: ignore[attr-defined]
 
     def _route(self, host: str, path: str) -> str | None:
+        private = binance_user.private_route(host, path)
+        if private is not None:
+            return private
         for protocol in dict.fromkeys(PROTOCOLS.values()):
             venue = protocol.route(host, path)
             if venue is not None:
