@@ -7,11 +7,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from bot.exchanges import Credentials
 from bot.stream.positions import PositionStreams
 from tests.bot.exchanges.conftest import link
 from tests.bot.stream.conftest import World
 from tests.engine.normalise.payloads.binance import LEGS
+from tests.fakes.exchange.server import VENUE_MODULES
 
 BTC_ETH = LEGS[:2]
 SOL = LEGS[2]
@@ -55,3 +58,61 @@ async def test_an_account_update_reaches_the_monitor_as_ccxt_positions(world: Wo
     assert by_symbol["SOL/USDT:USDT"]["entryPrice"] == SOL.entry
     assert by_symbol["ETH/USDT:USDT"]["contracts"] == 0
     assert streams.status().connected == 1 and streams.status().followed == 1
+
+
+@pytest.mark.parametrize(
+    ("venue", "opened"),
+    [("okx", "BTC/USD:BTC"), ("bybit", "BTC/USD:BTC")],
+)
+async def test_okx_and_bybit_push_position_changes_after_logging_in(
+    world: World, venue: str, opened: str
+) -> None:
+    """The client logs in with the account's key (a signature the fake checks) and
+    subscribes to the positions channel; an inverse position the account opens and a linear
+    one it closes arrive as ccxt's positions (the closed one at zero contracts)."""
+    held = list(VENUE_MODULES[venue].default_positions(venue))
+    creds = link(world.fake, venue, 0, positions=held[:2])
+    pushed = _Pushed()
+
+    async def keys(account_id: int) -> Credentials:
+        return creds
+
+    streams = PositionStreams(world.hub, pushed, keys, ws_prefix=world.stream.url)
+    streams.follow({3: venue})
+    world._tasks.append(asyncio.create_task(streams.run()))
+    await world.stream.wait_until(
+        lambda: world.stream.positions_update(creds.api_key, held[:2]) >= 1,
+        timeout=5,
+        what="the positions subscription",
+    )
+    world.stream.positions_update(creds.api_key, [held[1], held[2]])
+    await world.until(lambda: bool(pushed.got), "the push")
+    (account_id, positions), *_ = pushed.got
+    by_symbol = {p["symbol"]: p for p in positions}
+    assert account_id == 3
+    assert by_symbol[opened]["contracts"] > 0
+    # ccxt may hand a closed one-way position as a long and a short record, both empty.
+    closed = [p for p in positions if p["symbol"] != opened]
+    assert closed and {p["symbol"] for p in closed} == {closed[0]["symbol"]}
+    assert not any(p["contracts"] for p in closed), positions
+
+
+async def test_a_rejected_key_is_not_retried_in_a_loop(world: World) -> None:
+    """A wrong secret: the venue refuses the login; the stream does not hammer it (one
+    attempt, then the long retry) and reports the account failing."""
+    creds = link(world.fake, "okx", 0)
+    wrong = Credentials(creds.api_key, "not-the-secret", creds.passphrase)
+    pushed = _Pushed()
+
+    async def keys(account_id: int) -> Credentials:
+        return wrong
+
+    streams = PositionStreams(world.hub, pushed, keys, ws_prefix=world.stream.url, backoff_s=0.01)
+    streams.follow({3: "okx"})
+    world._tasks.append(asyncio.create_task(streams.run()))
+    await world.until(lambda: streams.status().failing == 1, "the refusal")
+    await asyncio.sleep(0.3)
+    logins = [
+        m for m in world.stream.received("okx") if isinstance(m, dict) and m.get("op") == "login"
+    ]
+    assert len(logins) == 1 and pushed.got == []

@@ -14,8 +14,8 @@ from tests.fakes.exchange.base import decimal
 from tests.fakes.exchange.server import VENUE_MODULES
 
 #: What a topic streams: a market's mark (with the ticker fields around it), Hyperliquid's
-#: mids of every coin, or Hyperliquid's public trades of a coin.
-Kind = Literal["mark", "mids", "trades"]
+#: mids of every coin, Hyperliquid's public trades of a coin, or an account's positions.
+Kind = Literal["mark", "mids", "trades", "positions"]
 #: Every venue the fake streams, as ccxt names them.
 VENUES = ("binanceusdm", "binancecoinm", "bybit", "okx", "deribit", "hyperliquid")
 

@@ -21,6 +21,7 @@ from tests.engine.normalise.payloads.binance import CROSS_WALLET, Leg
 from tests.fakes.exchange import FakeExchange
 from tests.fakes.exchange.binance import listen_key
 from tests.fakes.stream import binance, binance_user, bybit, deribit, hyperliquid, okx
+from tests.fakes.stream import private as private_streams
 from tests.fakes.stream.base import (
     VENUES,
     Answer,
@@ -218,6 +219,24 @@ class FakeStream:
                 self._send(conn, frame)
         return frame
 
+    def positions_update(self, api_key: str, positions: list[dict[str, Any]]) -> int:
+        """An OKX or Bybit account's positions become ``positions`` (REST records; on the REST
+        fake too), pushed to its logged-in positions subscribers. Returns how many got it."""
+        if self.exchange is None:
+            raise RuntimeError("position updates need the REST fake (StreamServer.exchange)")
+        account = self.exchange.accounts[api_key]
+        rows = private_streams.changes(account.venue, list(account.positions), positions)
+        account.positions = list(positions)
+        sent = 0
+        for conn in self._conns:
+            if conn.state.get(private_streams.KEY) != api_key:
+                continue
+            for topic in conn.topics.values():
+                if topic.kind == "positions":
+                    self._send(conn, private_streams.frame(conn.venue, topic, rows, self._now_ms()))
+                    sent += 1
+        return sent
+
     def kill_connections(self, venue: str | None = None) -> int:
         """Drop sockets abruptly (no close frame, like a network cut); how many."""
         doomed = [c for c in self._conns if venue in (None, c.venue)]
@@ -393,7 +412,7 @@ class FakeStream:
             conn.transport.abort()  # type: ignore[attr-defined]
 
     def _route(self, host: str, path: str) -> str | None:
-        private = binance_user.private_route(host, path)
+        private = binance_user.private_route(host, path) or private_streams.route(host, path)
         if private is not None:
             return private
         for protocol in dict.fromkeys(PROTOCOLS.values()):
@@ -464,7 +483,11 @@ class FakeStream:
                 message = msg.data
             conn.received.append(message)
             self.frames.append((conn.venue, conn.number, message))
-            answer = protocol.receive(conn, message, self._now_ms())
+            answer = None
+            if self.exchange is not None and private_streams.route(conn.host, conn.path):
+                answer = private_streams.receive(conn, message, self.exchange.lookup)
+            if answer is None:
+                answer = protocol.receive(conn, message, self._now_ms())
             self._answer(conn, answer)
             if answer.drop:
                 await self._drop(conn, writer)
@@ -493,6 +516,8 @@ class FakeStream:
         for topic in topics:
             conn.topics[topic.name] = topic
             self._record(Event("subscribe", conn.venue, conn.number, topic.name, topic.market_ids))
+            if topic.kind == "positions":  # pushed on change only (positions_update)
+                continue
             market = EVERY if topic.market_ids is None else ",".join(sorted(topic.market_ids))
             if topic.kind == "trades":
                 (coin,) = topic.market_ids or ("",)
