@@ -25,6 +25,8 @@ CANDLES = 31
 VOLATILITY = "volatility"
 FUNDING = "funding_rates"
 
+#: How long a poll waits for σ's candles (background reads, served last on a busy budget).
+SIGMA_WAIT_S = 1.0
 #: Fetches values for some symbols of one venue (may raise: the cache turns it into "unknown").
 Fetch = Callable[[Any, list[str]], Awaitable[dict[str, float]]]
 
@@ -53,8 +55,10 @@ class MarketData:
         funding_ttl_s: float = 60.0,
         retry_failed_s: float = 600.0,
         timeout_s: float = 10.0,
+        sigma_wait_s: float = SIGMA_WAIT_S,
     ) -> None:
         self._clock = clock
+        self._sigma_wait_s = min(sigma_wait_s, timeout_s)
         self._ttl_s = {VOLATILITY: volatility_ttl_s, FUNDING: funding_ttl_s}
         # A failure is retried sooner than a 6 h σ would be refreshed, never more often than
         # a success would be.
@@ -77,22 +81,33 @@ class MarketData:
                 # σ is one request per symbol, funding one per subtype for all symbols.
                 self._start(VOLATILITY, venue, public, [[s] for s in priced], self._sigmas)
                 self._start(FUNDING, venue, public, [swaps], self._rates)
+                # σ's candles wait for the venue's budget behind every poll: a poll waiting
+                # for them on a busy budget would wait its whole timeout, every poll (near
+                # ones included) until they come. It waits briefly, and only for symbols with
+                # no σ at all: an expired σ (a daily figure) is served while it is refreshed.
+                unknown = [s for s in priced if (VOLATILITY, venue, s) not in self._cache]
                 await self._flights.wait(
-                    [(VOLATILITY, venue, s) for s in priced] + [(FUNDING, venue, s) for s in swaps]
+                    [(VOLATILITY, venue, s) for s in unknown], timeout_s=self._sigma_wait_s
                 )
+                await self._flights.wait([(FUNDING, venue, s) for s in swaps])
         except TimeoutError:
             # Whatever finished in time is cached and used; the rest is tried next poll.
             self._report(venue, "market data", "TimeoutError")
-        found = {VOLATILITY: self._known(VOLATILITY, venue, priced)}
+        found = {VOLATILITY: self._known(VOLATILITY, venue, priced, stale_ok=True)}
         found[FUNDING] = self._known(FUNDING, venue, swaps)
         return {key: values for key, values in found.items() if values}
 
-    def _known(self, kind: str, venue: str, symbols: list[str]) -> dict[str, float]:
+    def _known(
+        self, kind: str, venue: str, symbols: list[str], *, stale_ok: bool = False
+    ) -> dict[str, float]:
+        """The cached values of ``symbols``; with ``stale_ok``, expired ones too for up to
+        one more TTL (their refresh has started)."""
         now = self._clock()
+        grace = self._ttl_s[kind] if stale_ok else 0.0
         out: dict[str, float] = {}
         for symbol in symbols:
             entry = self._cache.get((kind, venue, symbol))
-            if entry is not None and entry.value is not None and now < entry.expires_at:
+            if entry is not None and entry.value is not None and now < entry.expires_at + grace:
                 out[symbol] = entry.value
         return out
 
@@ -170,6 +185,13 @@ class MarketData:
         return out
 
     async def _rates(self, public: Any, symbols: list[str]) -> dict[str, float]:
+        # Every poll holding a swap waits for this read (once a minute per venue), whatever
+        # its band: queued at the band of the poll that happened to start it (far, say), it
+        # would hold near polls behind the whole far queue.
+        with priority(Priority.NEAR):
+            return await self._rates_now(public, symbols)
+
+    async def _rates_now(self, public: Any, symbols: list[str]) -> dict[str, float]:
         if public.has.get("fetchFundingRates"):
             groups = _by_subtype(public, symbols)
             # One call per subtype: Bybit's tickers take one category per request.

@@ -155,3 +155,25 @@ async def test_a_funding_rule_fires_through_the_monitor(tmp_path: Path, fake: Fa
     items = [i for n in notices if isinstance(n, AlertNotice) for i in n.items]
     funding = [(i.symbol, i.status.value) for i in items if i.kind == Kind.FUNDING]
     assert funding == [("ETH/USDT:USDT", "firing")]
+
+
+async def test_an_expired_sigma_is_served_at_once_while_it_is_refreshed(
+    fake: FakeExchange,
+) -> None:
+    """Six hours on, σ is due again and the venue's candles are slow (5 s): the poll does not
+    wait for them (not even the short wait of a symbol with no σ), it carries the σ it had,
+    and the refresh is under way behind it."""
+    now = [1000.0]
+    async with ExchangeHub(fake.url, rate_limit=False, backoff_s=0.01, clock=lambda: now[0]) as hub:
+        credentials = link(fake, "bybit", 1, positions=[bybit_payloads.bybit_raw()])
+        first = await hub.fetch_snapshot("a", "bybit", credentials)
+        asked = fake.count("bybit", KLINES["bybit"])
+        now[0] += 6 * 3600.0 + 1.0
+        fake.stall("bybit", 5.0, path=KLINES["bybit"])
+        started = time.monotonic()
+        again = await hub.fetch_snapshot("a", "bybit", credentials)
+        assert time.monotonic() - started < 0.9  # below the 1 s wait for an unknown σ
+        assert again["volatility"] == first["volatility"]
+        await asyncio.sleep(0.05)
+        assert fake.count("bybit", KLINES["bybit"]) == asked + 1
+        fake.release()
