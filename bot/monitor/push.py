@@ -5,7 +5,7 @@ its REST read (Binance's ``ACCOUNT_UPDATE`` has no mark, leverage or liquidation
 push is merged into the raw snapshot the last poll fetched: changed positions replace theirs,
 closed ones go, new ones come in completed from what the push implies, and the balance and
 tiers stay the poll's. The next poll is the truth again; where it disagrees with what was
-pushed before it started, both values are logged (docs/polling.md#pushes).
+pushed before it started, both values are logged (docs/streaming.md#position-pushes).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 streams its positions (Binance USDⓈ-M/COIN-M user data, OKX ``positions``, Bybit
 ``position``), handing every change to the monitor without waiting for a poll.
 
-The REST poll stays the slow truth (docs/polling.md#pushes): a push only moves positions
+The REST poll stays the slow truth (docs/streaming.md#position-pushes): a push only moves positions
 earlier, and the next poll overwrites whatever it said.
 """
 
