@@ -26,6 +26,8 @@ class _Chat:
     #: Not before: per-chat pacing after the last send, or the platform's retry_after.
     ready_at: float = -math.inf
     busy: bool = False
+    #: The pace of the send in flight, counted again from when it finishes.
+    interval_s: float = 0.0
 
 
 class SendQueue:
@@ -76,17 +78,24 @@ class SendQueue:
             _, message = heapq.heappop(chat.queue)
             self._size -= 1
             chat.busy = True
-            chat.ready_at = now + interval_s(message)
+            chat.interval_s = interval_s(message)
+            chat.ready_at = now + chat.interval_s
             self._slot_at = max(now, self._slot_at) + self._gap_s
             return message
         return None
 
     def done(self, key: ChatKey, now: float, *, pause_until: float | None = None) -> None:
-        """The chat's send finished; ``pause_until`` holds the chat back (retry_after)."""
+        """The chat's send finished; ``pause_until`` holds the chat back (retry_after).
+
+        The chat's interval also runs from ``now``: a send that took long, or that was
+        several platform messages paced by its channel (a digest's text, then its album),
+        ended with a message just now, and the next one must not follow it closer than the
+        chat's pace (the platform counts messages as they arrive)."""
         chat = self._chats.get(key)
         if chat is None:
             return
         chat.busy = False
+        chat.ready_at = max(chat.ready_at, now + chat.interval_s)
         if pause_until is not None:
             chat.ready_at = max(chat.ready_at, pause_until)
         self._schedule(key, chat, now)

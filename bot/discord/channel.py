@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import logging
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 import discord
@@ -58,8 +60,15 @@ class DiscordChannel:
 
     platform = Platform.DISCORD
 
-    def __init__(self, client: discord.Client) -> None:
+    def __init__(
+        self,
+        client: discord.Client,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.client = client
+        #: Waits between the messages of one long digest (the channel's pace); for tests.
+        self.sleep = sleep
 
     def min_interval_s(self, chat_id: str) -> float:
         return CHANNEL_INTERVAL_S
@@ -91,16 +100,29 @@ class DiscordChannel:
         return str(sent.id)
 
     async def _digest(self, channel_id: int, notice: DigestNotice) -> str | None:
-        """One message: the text in the first embed, each chart shown inside an embed."""
-        embeds = render.digest(notice)
-        files = [
-            discord.File(io.BytesIO(base64.b64decode(c.png_base64)), filename=c.name)
-            for c in notice.charts
-        ]
+        """The text, then the charts as several files of one message (with the text's end when
+        it fits, else after it), the messages ``CHANNEL_INTERVAL_S`` apart. Returns the first
+        message's id."""
+        parts = render.digest(notice)
+        target = self.client.get_partial_messageable(channel_id)
+        first = None
         try:
-            sent = await self.client.get_partial_messageable(channel_id).send(
-                embeds=[discord.Embed.from_dict(e) for e in embeds], files=files
-            )
+            for i, part in enumerate(parts):
+                if i:
+                    await self.sleep(CHANNEL_INTERVAL_S)
+                files = _files(notice) if i == len(parts) - 1 else []
+                sent = await target.send(
+                    embeds=[discord.Embed.from_dict(e) for e in part], files=files
+                )
+                first = first or sent
         except (discord.DiscordException, aiohttp.ClientError, TimeoutError) as exc:
             raise classify(exc) from exc
-        return str(sent.id)
+        return None if first is None else str(first.id)
+
+
+def _files(notice: DigestNotice) -> list[discord.File]:
+    """The charts shown by the last message's embeds (``attachment://<name>``)."""
+    return [
+        discord.File(io.BytesIO(base64.b64decode(c.png_base64)), filename=c.name)
+        for c in notice.charts[: render.EMBEDS_PER_MESSAGE - 1]
+    ]

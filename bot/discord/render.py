@@ -114,17 +114,21 @@ def notice(message: Notice, state: str | None = None) -> Embed:
     return embed
 
 
-def digest(notice: DigestNotice) -> list[Embed]:
-    """The digest text in the first embed (its images follow, one per chart), ≤ 10 embeds
-    and 6000 characters: text that would not fit is cut with a note."""
-    room = MESSAGE_MAX - sum(len(c.title) for c in notice.charts) - len(notice.title) - 64
-    text = notice.text if len(notice.text) <= room else notice.text[: room - 20] + "\n… (cut)"
-    first = embeds(text, table=True, title=f"📊 {notice.title}", colour=NEUTRAL_COLOUR)[0]
-    out = [first]
-    for chart in notice.charts[: EMBEDS_PER_MESSAGE - 1]:
-        image = {"url": f"attachment://{chart.name}"}
-        if len(out) == 1 and "image" not in first:
-            first["image"] = image
-            continue
-        out.append({"title": chart.title[:TITLE_MAX], "image": image, "color": NEUTRAL_COLOUR})
-    return out
+def digest(notice: DigestNotice) -> list[list[Embed]]:
+    """A digest as messages of embeds: the text first (the header as the first embed's
+    title, the body in code blocks), then one embed per chart showing its attachment. The
+    charts ride in the last message: it carries the files (at most 9 charts, beside a text
+    embed). Text and charts share one message when they fit (≤ 10 embeds, ≤ 6000 characters);
+    a longer text goes first in messages of its own, never cut."""
+    text = embeds(notice.text or "—", table=True, title=f"📊 {notice.title}")
+    pictures: list[Embed] = [
+        {"title": c.title[:TITLE_MAX], "image": {"url": f"attachment://{c.name}"},
+         "color": NEUTRAL_COLOUR}
+        for c in notice.charts[: EMBEDS_PER_MESSAGE - 1]
+    ]  # fmt: skip
+    grouped = messages(text + pictures)
+    # Grouping keeps the order, so the pictures are the tail: all in the last message (which
+    # carries the files) unless they were split over two.
+    if len(grouped[-1]) >= len(pictures):
+        return grouped
+    return [*messages(text), pictures]

@@ -6,14 +6,17 @@ one request per message and turns Telegram's answer into sent, retry-later or gi
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 
 from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputMediaPhoto,
     LinkPreviewOptions,
     ReplyParameters,
 )
@@ -31,7 +34,7 @@ from bot.chat.context import actions_for
 from bot.delivery.channel import Outgoing
 from bot.errors import DeliveryError
 from bot.telegram import render
-from engine.alerts.events import AlertNotice, DigestNotice
+from engine.alerts.events import AlertNotice, Chart, DigestNotice
 from engine.domain import Platform, split_target
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,9 @@ log = logging.getLogger(__name__)
 #: Telegram allows about one message a second to a private chat and 20 a minute to a group.
 PRIVATE_INTERVAL_S = 1.0
 GROUP_INTERVAL_S = 3.0
+#: Telegram's album holds 2 to 10 photos (sendMediaGroup); one chart goes as a photo.
+ALBUM_MAX = 10
+CAPTION_MAX = 1024
 
 
 def keyboard(buttons: list[render.Button]) -> InlineKeyboardMarkup | None:
@@ -92,8 +98,12 @@ class TelegramChannel:
 
     platform = Platform.TELEGRAM
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(
+        self, bot: Bot, *, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    ) -> None:
         self.bot = bot
+        #: Waits between the messages of one digest (the chat's pace); injected by tests.
+        self.sleep = sleep
 
     def min_interval_s(self, chat_id: str) -> float:
         # Group and channel ids are negative; private chats are the users' positive ids.
@@ -103,7 +113,8 @@ class TelegramChannel:
         chat, thread = split_target(message.chat_id)
         notice = message.notice
         if isinstance(notice, DigestNotice):
-            return await self._digest(int(chat), int(thread) if thread else None, notice)
+            pace_s = self.min_interval_s(message.chat_id)
+            return await self._digest(int(chat), int(thread) if thread else None, notice, pace_s)
         markup = None
         if isinstance(notice, AlertNotice):
             markup = keyboard(
@@ -136,26 +147,54 @@ class TelegramChannel:
             raise DeliveryError(f"not a Telegram chat id: {exc}", retryable=False) from exc
         return str(sent.message_id)
 
-    async def _digest(self, chat: int, thread: int | None, notice: DigestNotice) -> str | None:
-        """Each chart as a photo with its title, then the digest text (split if long).
+    async def _digest(
+        self, chat: int, thread: int | None, notice: DigestNotice, pace_s: float
+    ) -> str | None:
+        """The text first (a desk reads the figures before the pictures), then the charts as
+        one album, each message ``pace_s`` after the previous one: the chat's pace holds inside
+        a digest too (the notifier paces from when the last of them went out). Returns the
+        first text message's id.
 
         A retry after a failure part-way sends the digest again from the start: digests are
-        at-least-once like alerts, and a repeated chart is harmless.
+        at-least-once like alerts, and a repeated part is harmless.
         """
+        first = None
         try:
-            for chart in notice.charts:
-                await self.bot.send_photo(
-                    chat_id=chat,
-                    photo=base64.b64decode(chart.png_base64),
-                    caption=render.escape(chart.title)[:1024],
-                    parse_mode=ParseMode.HTML,
-                    message_thread_id=thread,
-                )
-            last = None
-            for part in render.chunks(f"{notice.title}\n{notice.text}", table=True):
-                last = await self.bot.send_message(
+            for i, part in enumerate(render.digest(notice)):
+                if i:
+                    await self.sleep(pace_s)
+                sent = await self.bot.send_message(
                     chat_id=chat, text=part, parse_mode=ParseMode.HTML, message_thread_id=thread
                 )
+                first = first or sent
+            for album in _albums(notice.charts):
+                await self.sleep(pace_s)
+                await self._album(chat, thread, album)
         except TelegramError as exc:
             raise classify(exc) from exc
-        return None if last is None else str(last.message_id)
+        return None if first is None else str(first.message_id)
+
+    async def _album(self, chat: int, thread: int | None, charts: Sequence[Chart]) -> None:
+        """Charts as one album (``sendMediaGroup``), each captioned with its title; a lone
+        chart as a photo, since an album needs two."""
+        photos = [
+            (base64.b64decode(c.png_base64), render.escape(c.title)[:CAPTION_MAX], c.name)
+            for c in charts
+        ]
+        if len(photos) == 1:
+            png, caption, _ = photos[0]
+            await self.bot.send_photo(
+                chat_id=chat, photo=png, caption=caption, parse_mode=ParseMode.HTML,
+                message_thread_id=thread,
+            )  # fmt: skip
+            return
+        media = [
+            InputMediaPhoto(media=png, caption=caption, parse_mode=ParseMode.HTML, filename=name)
+            for png, caption, name in photos
+        ]
+        await self.bot.send_media_group(chat_id=chat, media=media, message_thread_id=thread)
+
+
+def _albums(charts: Sequence[Chart]) -> list[Sequence[Chart]]:
+    """Charts in albums of at most ``ALBUM_MAX``."""
+    return [charts[i : i + ALBUM_MAX] for i in range(0, len(charts), ALBUM_MAX)]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bot.chat.buttons import encode
 from bot.chat.context import CAPTIONS, Action, Reply
 from bot.render import notices as notice_text
-from engine.alerts.events import ConnectNotice, Notice
+from engine.alerts.events import ConnectNotice, DigestNotice, Notice
 
 #: Telegram's limit on one message's text (after entity parsing; we count the HTML we send,
 #: which is never shorter, so a chunk under it is always accepted).
@@ -101,3 +101,15 @@ def buttons(actions: Sequence[Action], *, outbox_id: int, account_id: int) -> li
         Button(CAPTIONS[action], encode(action, outbox_id=outbox_id, account_id=account_id))
         for action in actions
     ]
+
+
+def digest(notice: DigestNotice) -> list[str]:
+    """A digest's text messages: its header in bold, then its body in ``<pre>`` (columns line
+    up), split under the limit; the header rides on the first part when it fits."""
+    head = f"<b>{escape(notice.title)}</b>"
+    if not notice.text:
+        return [head]
+    parts = chunks(notice.text, table=True)
+    if len(head) + 1 + len(parts[0]) <= MAX_CHARS:
+        return [f"{head}\n{parts[0]}", *parts[1:]]
+    return [head, *parts]

@@ -260,7 +260,7 @@ async def test_digest_with_charts_reaches_both_platforms(world: World) -> None:
     )
     assert sorted(posted.files) == ["equity.png", "exposure.png", "ladder.png"]
     assert all(_png_size(png)[0] == 900 for png in posted.files.values())
-    assert posted.embeds[0]["image"]["url"] == "attachment://exposure.png"
+    assert posted.embeds[1]["image"]["url"] == "attachment://exposure.png"
     assert "Equity" in posted.embeds[0]["description"]
 
     code = str((await _answer(fake, fake.slash(ANN, "connect", {}), "/connect ")).embeds)

@@ -255,6 +255,27 @@ async def test_reply_reference_and_embed_with_attached_chart(fake: FakeDiscord, 
     assert fake.channel_messages(CHANNEL)[2].files == {"chart.png": PNG}
 
 
+async def test_several_files_in_one_message_and_the_limits(fake: FakeDiscord, bot: Bot) -> None:
+    """``files=`` uploads each file as ``files[n]`` of one multipart request: one message with
+    every attachment; an embed showing a file that was not uploaded, or 11 files, is a 400."""
+    await bot.start()
+    channel = await bot.client.fetch_channel(CHANNEL)
+    assert isinstance(channel, discord.TextChannel)
+    names = ["a.png", "b.png", "c.png"]
+    embeds = [discord.Embed(title=n).set_image(url=f"attachment://{n}") for n in names]
+    files = [discord.File(io.BytesIO(PNG + n.encode()), n) for n in names]
+    msg = await channel.send(embeds=embeds, files=files)
+    assert sorted(a.filename for a in msg.attachments) == names
+    assert fake.channel_messages(CHANNEL)[-1].files == {n: PNG + n.encode() for n in names}
+    with pytest.raises(discord.HTTPException, match="no file uploaded"):
+        await channel.send(embeds=embeds, files=files[:1])
+    with pytest.raises(discord.HTTPException, match="10 or fewer"):
+        await channel.send(
+            files=[discord.File(io.BytesIO(PNG), f"{n}.png") for n in range(11)]
+        )
+    assert len(fake.channel_messages(CHANNEL)) == 1
+
+
 async def test_interaction_answer_with_file_is_multipart(fake: FakeDiscord, bot: Bot) -> None:
     @bot.tree.command(description="Chart")
     async def chart(interaction: discord.Interaction) -> None:

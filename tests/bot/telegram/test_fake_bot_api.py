@@ -21,6 +21,7 @@ from telegram import (
     ChatMemberOwner,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputMediaPhoto,
     Update,
 )
 from telegram.constants import ParseMode
@@ -342,6 +343,33 @@ async def test_send_photo_stores_uploaded_bytes(fake: FakeTelegram, bot: Bot) ->
     stored = fake.bot_messages(USER)
     assert stored[0].photo == png and stored[1].photo == png and again.message_id > 0
     assert fake.calls_to("sendPhoto")[0].params["photo"] == png
+
+
+async def test_send_media_group_posts_one_album_of_uploads(fake: FakeTelegram, bot: Bot) -> None:
+    """PTB uploads each photo as an ``attach://`` multipart part: the fake resolves them, makes
+    one message per item sharing a media_group_id, and answers the array PTB parses."""
+    fake.private_chat(USER)
+    pngs = [b"\x89PNG\r\n\x1a\n" + bytes([n]) * 64 for n in range(3)]
+    media = [
+        InputMediaPhoto(png, caption=f"<b>chart {n}</b>", parse_mode=ParseMode.HTML)
+        for n, png in enumerate(pngs)
+    ]
+    sent = await bot.send_media_group(USER, media)
+    assert [m.caption for m in sent] == ["chart 0", "chart 1", "chart 2"]
+    assert len({m.media_group_id for m in sent}) == 1 and sent[0].media_group_id
+    stored = fake.bot_messages(USER)
+    assert [m.photo for m in stored] == pngs
+    assert len(fake.calls_to("sendMediaGroup")) == 1 and not fake.calls_to("sendPhoto")
+
+
+async def test_send_media_group_refuses_what_telegram_refuses(fake: FakeTelegram, bot: Bot) -> None:
+    """One item (an album needs 2-10) and a reference to a part never uploaded are 400s."""
+    fake.private_chat(USER)
+    with pytest.raises(BadRequest, match="2-10 items"):
+        await bot.send_media_group(USER, [InputMediaPhoto(b"\x89PNG one")])
+    with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
+        await bot.send_media_group(USER, [InputMediaPhoto("nope"), InputMediaPhoto("nope")])
+    assert fake.bot_messages(USER) == []
 
 
 async def test_set_my_commands_is_stored(fake: FakeTelegram, bot: Bot) -> None:

@@ -14,6 +14,37 @@ from tests.fakes.discord.world import World
 
 Handler = Callable[..., Awaitable[Any]]
 MESSAGE_KEYS = ("content", "embeds", "components", "flags")
+#: Discord's limits on one message (API reference, "Create Message" and "Embed Limits").
+MAX_FILES = MAX_EMBEDS = 10
+EMBED_TOTAL_MAX = 6000
+DESCRIPTION_MAX = 4096
+CONTENT_MAX = 2000
+INVALID_FORM = 50035
+
+
+def check_message(body: dict[str, Any], files: dict[str, bytes]) -> None:
+    """Refuse, as Discord does with 400 "Invalid Form Body", a message past its limits: more
+    than 10 files or embeds, an embed description over 4096 characters, over 6000 characters
+    across the embeds, content over 2000 characters, or an ``attachment://`` image naming a
+    file the request did not upload (Discord would show an empty image)."""
+    embeds = body.get("embeds") or []
+    if len(files) > MAX_FILES or len(embeds) > MAX_EMBEDS:
+        raise ApiError(400, "Invalid Form Body: must be 10 or fewer in length", INVALID_FORM)
+    if len(body.get("content") or "") > CONTENT_MAX:
+        raise ApiError(400, "Invalid Form Body: content too long", INVALID_FORM)
+    total = 0
+    for embed in embeds:
+        description = embed.get("description") or ""
+        if len(description) > DESCRIPTION_MAX:
+            raise ApiError(400, "Invalid Form Body: description too long", INVALID_FORM)
+        footer = (embed.get("footer") or {}).get("text") or ""
+        total += len(embed.get("title") or "") + len(description) + len(footer)
+        url = (embed.get("image") or {}).get("url") or ""
+        if url.startswith("attachment://") and url.removeprefix("attachment://") not in files:
+            raise ApiError(400, f"Invalid Form Body: no file uploaded as {url}", INVALID_FORM)
+    if total > EMBED_TOTAL_MAX:
+        too_big = "Invalid Form Body: Embed size exceeds maximum size of 6000"
+        raise ApiError(400, too_big, INVALID_FORM)
 
 
 async def read_body(request: web.Request) -> tuple[Any, dict[str, bytes]]:
@@ -197,6 +228,7 @@ class RestApi:
 
     async def _create_message(self, body: Any, files: Any, query: Any, cid: str) -> Any:
         self._channel(cid)
+        check_message(body or {}, files)
         return self.world.message_json(self.new_message(int(cid), body or {}, files))
 
     async def _get_message(self, body: Any, files: Any, query: Any, cid: str, mid: str) -> Any:

@@ -26,6 +26,7 @@ METHODS: dict[str, str] = {
     "getUpdates": "get_updates",
     "sendMessage": "send_message",
     "sendPhoto": "send_photo",
+    "sendMediaGroup": "send_media_group",
     "editMessageText": "edit_message_text",
     "editMessageReplyMarkup": "edit_message_reply_markup",
     "deleteMessage": "delete_message",
@@ -38,7 +39,14 @@ METHODS: dict[str, str] = {
 }
 #: Methods that a user who blocked the bot makes fail with 403.
 BLOCKABLE = frozenset(
-    {"sendMessage", "sendPhoto", "editMessageText", "editMessageReplyMarkup", "sendChatAction"}
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendMediaGroup",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "sendChatAction",
+    }
 )
 _GIFT_KINDS = (
     "unlimited_gifts",
@@ -49,6 +57,10 @@ _GIFT_KINDS = (
 )
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
+#: sendMediaGroup: "must include 2-10 items" (Bot API), and documents or audio only in albums
+#: of their own type.
+ALBUM_MIN, ALBUM_MAX = 2, 10
+ALBUM_TYPES = frozenset({"photo", "video", "document", "audio"})
 #: The longest long poll the fake holds, whatever the client asks (Telegram caps it at 50 s).
 MAX_POLL_S = 50.0
 #: Every administrator right PTB's ChatMemberAdministrator requires.
@@ -126,6 +138,47 @@ class BotApiMethods(TelegramState):
         elif not (isinstance(photo, str) and photo.startswith(("http://", "https://"))):
             raise bad_request("wrong file identifier/HTTP URL specified")
         return self.message_json(self.add_message(msg))
+
+    async def send_media_group(self, p: Params) -> Any:
+        """An album: each item of ``media`` becomes its own message sharing a
+        ``media_group_id``; an upload is referenced as ``attach://<part name>`` and arrives as
+        that multipart part. Returns the array of messages, as Telegram does."""
+        chat = self.chat(p.get("chat_id"))
+        self.check_flood(chat["id"], time.monotonic())
+        media = p.get("media")
+        if not isinstance(media, list) or not ALBUM_MIN <= len(media) <= ALBUM_MAX:
+            raise bad_request("media must include 2-10 items")  # wording of the Bot API docs
+        types = {item.get("type") if isinstance(item, dict) else None for item in media}
+        if not types <= ALBUM_TYPES or (len(types) > 1 and types & {"document", "audio"}):
+            raise bad_request("wrong media type in the media group")
+        files = [self._album_file(item, p) for item in media]
+        group = f"album-{self.new_message_id()}"
+        sent = []
+        for item, (photo, file_id) in zip(media, files, strict=True):
+            caption = item.get("caption")
+            if isinstance(caption, str):
+                _check_text(caption, item.get("parse_mode"), CAPTION_LIMIT, "caption is too long")
+            msg = self._bot_message(chat["id"], p, caption if isinstance(caption, str) else None)
+            msg.parse_mode = item.get("parse_mode")
+            msg.photo, msg.file_id, msg.media_group_id = photo, file_id, group
+            sent.append(self.message_json(self.add_message(msg)))
+        return sent
+
+    def _album_file(self, item: Any, p: Params) -> tuple[bytes | None, str]:
+        """The bytes and file id of one album item: an upload, a known file id or a URL."""
+        ref = item.get("media") if isinstance(item, dict) else None
+        if isinstance(ref, str) and ref.startswith("attach://"):
+            data = p.get(ref.removeprefix("attach://"))
+            if not isinstance(data, bytes):
+                raise bad_request(f"file {ref} not found in the request")
+            file_id = f"photo-upload-{len(self.files) + 1}"
+            self.files[file_id] = data
+            return data, file_id
+        if isinstance(ref, str) and ref in self.files:
+            return self.files[ref], ref
+        if isinstance(ref, str) and ref.startswith(("http://", "https://")):
+            return None, ref
+        raise bad_request("wrong file identifier/HTTP URL specified")
 
     async def edit_message_text(self, p: Params) -> Any:
         msg = self._editable(p, "message to edit not found")

@@ -124,6 +124,7 @@ class Msg:
     thread_id: int | None = None
     photo: bytes | None = None
     file_id: str | None = None  # set on photo messages (uploaded or re-sent by file_id)
+    media_group_id: str | None = None  # shared by the messages of one album
     deleted: bool = False
     edits: int = 0
     sent_at: float = field(default_factory=time.monotonic)

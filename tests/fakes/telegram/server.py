@@ -226,7 +226,7 @@ class FakeTelegram(BotApiMethods):
         global_per_s: float | None = None,
         retry_after: int = 1,
     ) -> None:
-        """Turns on flood control for sendMessage/sendPhoto (both None turns it off)."""
+        """Turns on flood control for the bot's sends (both None turns it off)."""
         if per_chat_interval_s is None and global_per_s is None:
             self.limiter = None
         else:

@@ -124,6 +124,8 @@ class TelegramState:
                 body["caption"] = text
         elif msg.text is not None:
             body["text"] = text
+        if msg.media_group_id is not None:
+            body["media_group_id"] = msg.media_group_id
         if msg.reply_markup is not None:
             body["reply_markup"] = msg.reply_markup
         if msg.thread_id is not None:
@@ -173,7 +175,8 @@ class TelegramState:
                 raise _flood(limiter.retry_after)
 
     def accepted_sends(self, chat_id: int) -> list[float]:
-        """Monotonic times of the bot's accepted sendMessage/sendPhoto calls to ``chat_id``."""
+        """Monotonic times of the bot's accepted messages to ``chat_id`` (an album's items
+        share one time: they arrive together)."""
         return [m.sent_at for m in self.messages.get(chat_id, []) if m.from_bot]
 
 
