@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.digest.build import Digest
 from bot.digest.cashflows import TRANSFER, Cashflow
 from bot.digest.figures import in_usd
-from bot.digest.tables import account_lines, age, as_of, clock, pnl_lines
+from bot.digest.tables import account_lines, age, as_of, clock, pnl_lines, usd0
 from bot.render import format as fmt
 from bot.render.notices import duration
 from bot.render.positions import advice
@@ -119,9 +119,9 @@ def _open_lines(digest: Digest, tz: tzinfo) -> list[str]:
 def _exposure_lines(digest: Digest) -> list[str]:
     if not digest.exposure:
         return []
-    return ["Exposure (long / short / net USD):"] + [
-        f"  {e.underlying:<6} {fmt.money(e.long_usd)} / {fmt.money(e.short_usd)} / "
-        f"{fmt.money(e.net_usd, signed=True)}{' (part stale)' if e.stale_usd > 0 else ''}"
+    return ["Exposure, USD    long    short      net"] + [
+        f"  {e.underlying:<6} {usd0(e.long_usd):>8} {usd0(e.short_usd):>8} "
+        f"{usd0(e.net_usd, signed=True):>8}{' (part stale)' if e.stale_usd > 0 else ''}"
         for e in digest.exposure[:8]
     ]
 

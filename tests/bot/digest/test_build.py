@@ -88,7 +88,7 @@ async def test_a_digest_from_thirty_days_of_snapshots(db: Database) -> None:
 
     text = digest_text.text(found)
     assert "Alerts, last 24 h: 2 fired · 1 acknowledged (median 4m) · 1 unacknowledged" in text
-    assert "Closest to liquidation:" in text and "Exposure (long / short / net USD):" in text
+    assert "Closest to liquidation:" in text and "Exposure, USD    long    short      net" in text
 
 
 async def test_no_accounts_is_nothing_to_report(db: Database) -> None:
