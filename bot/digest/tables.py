@@ -19,7 +19,13 @@ from engine.domain import AccountStatus
 
 DASH = "—"
 NOT_READ = "n/r"
+#: Names longer than this are cut: the figures after them must stay in their columns.
+NAME_MAX = 24
 TITLES = {"realised": "realised", "funding": "funding", "fee": "fees"}
+
+
+def _cut(name: str, width: int) -> str:
+    return name if len(name) <= width else f"{name[: width - 1]}…"
 
 
 def usd0(value: float | None, *, signed: bool = False) -> str:
@@ -66,13 +72,11 @@ def account_lines(digest: Digest, tz: tzinfo) -> list[str]:
     """Label and venue, then equity, leverage, unrealised PnL, margin ratio, nearest position."""
     if not digest.lines:
         return []
-    width = min(14, max(len(f"{line.label} {line.venue}") for line in digest.lines))
+    width = min(NAME_MAX, max(len(f"{line.label} {line.venue}") for line in digest.lines))
     head = f"{'Accounts':<{width}} {'equity':>8} {'lev':>5} {'uPnL':>7} {'MR':>6}  closest"
     out = [head]
     for line in digest.lines:
-        name = f"{line.label} {line.venue}"
-        if len(name) > width:
-            name = f"{line.label[: width - 1]}…" if len(line.label) >= width else name[:width]
+        name = _cut(f"{line.label} {line.venue}", width)
         out.append(f"{name:<{width}} {_figures(line)}{_note(line, digest.at, tz)}")
     return out
 
@@ -106,9 +110,10 @@ def pnl_lines(digest: Digest) -> list[str]:
         return []
     rates = dict(digest.rates)
     upnl = {line.label: line.upnl_usd for line in digest.lines}
-    width = min(14, max(len(day.label) for day in digest.days))
+    title = "PnL 24h USD"
+    width = max(len(title), min(NAME_MAX, max(len(day.label) for day in digest.days)))
     cols = [TITLES[k] for k in DAY_KINDS]
-    out = [f"{'PnL 24 h, USD':<{width}} " + " ".join(f"{c:>9}" for c in cols) + f" {'uPnL':>9}"]
+    out = [f"{title:<{width}} " + " ".join(f"{c:>9}" for c in cols) + f" {'uPnL':>9}"]
     sums = dict.fromkeys(DAY_KINDS, 0.0)
     unpriced: list[str] = []
     for day in digest.days:
@@ -118,13 +123,13 @@ def pnl_lines(digest: Digest) -> list[str]:
             unpriced += missing
             sums[kind] += value or 0.0
             cells.append(NOT_READ if kind not in day.flows else usd2(value))
-        label = day.label if len(day.label) <= width else f"{day.label[: width - 1]}…"
+        label = _cut(day.label, width)
         row = " ".join(f"{c:>9}" for c in cells)
         out.append(f"{label:<{width}} {row} {usd2(upnl.get(day.label)):>9}")
     out.append(_total_row(digest, sums, width))
     out.append(_day_total(digest, sums))
     if any(k not in d.flows for d in digest.days for k in DAY_KINDS):
-        out.append("  n/r: not read by the ledger (see the lines below)")
+        out.append("  n/r: not read by the ledger for that account (not supported, or not yet)")
     if unpriced:
         out.append(f"  not in USD totals (no price): {', '.join(dict.fromkeys(unpriced))}")
     return out
