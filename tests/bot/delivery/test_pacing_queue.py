@@ -69,3 +69,17 @@ def test_drop_forgets_a_chats_queue() -> None:
     assert popped is not None and popped.id == 2
     assert queue.pop(T0, lambda m: 0.0) is None
     assert len(queue) == 0
+
+
+def test_a_long_send_holds_its_chat_an_interval_after_it_finished() -> None:
+    """A digest sends its text, then its album 3 s later: its send ends at T0 + 3, and the
+    chat's next message waits a full interval after that, not after the send began."""
+    queue = SendQueue(global_per_s=float("inf"))
+    queue.add(out(1), T0)
+    queue.add(out(2), T0)
+    assert queue.pop(T0, lambda m: 3.0) is not None
+    queue.done((Platform.TELEGRAM, "a"), T0 + 3.0)
+    assert queue.pop(T0 + 3.0, lambda m: 3.0) is None
+    assert queue.next_at() == T0 + 6.0
+    second = queue.pop(T0 + 6.0, lambda m: 3.0)
+    assert second is not None and second.id == 2

@@ -309,3 +309,34 @@ async def test_cancelled_waiter_does_not_cancel_the_shared_render() -> None:
     first.cancel()
     assert await second == b"'k'"
     assert fn.calls == {"k": 1}
+
+
+def test_one_hourly_point_is_drawn_as_a_marker_with_the_start_noted() -> None:
+    """An account's first hour has one point: a line through it draws nothing, so it gets a
+    marker in each series' colour, and the chart says where the history starts (in the
+    chat's zone)."""
+    at = NOW  # 2025-11-24 16:00 UTC: 17:00 in Paris
+    one = [EquityPoint(at, 12_500.0, 3.0)]
+    png = equity_png(one, tz="Europe/Paris")
+    assert pixels(png, EQUITY_COLOUR) > 40 and pixels(png, LEVERAGE_COLOUR) > 40
+    notes = [t.get_text() for t in equity_figure(one, tz="Europe/Paris").axes[0].texts]
+    assert "history starts 17:00" in notes
+    # A month of history has no markers' worth of clutter and no note.
+    assert not [t for t in equity_figure(EQUITY).axes[0].texts if "history" in t.get_text()]
+
+
+def test_stale_figures_are_drawn_apart_in_the_ladder_and_the_exposure() -> None:
+    """A stale account's ladder bar is faded and hatched and the legend names it; an
+    exposure bar with a stale share gets a hatched end and the legend entry."""
+    stale_row = LadderRow("hl SOL (USDC) long (stale)", 145.0, 138.5, 4.5, "critical", stale=True)
+    rows = [LadderRow("live SOL-PERP long", 142.0, 133.5, 5.99, "warning"), stale_row]
+    ax = ladder_figure(rows).axes[0]
+    bars = {p.get_y(): p for p in ax.patches if p.get_height() == pytest.approx(0.6)}
+    hatched = [p for p in bars.values() if p.get_hatch()]
+    assert len(hatched) == 1 and hatched[0].get_alpha() == pytest.approx(0.45)
+    legend = ax.get_legend()
+    assert legend is not None and "stale figures" in [t.get_text() for t in legend.get_texts()]
+    fresh = exposure_figure([ExposureBar("BTC", 1000.0, 0.0)]).axes[0]
+    stale = exposure_figure([ExposureBar("BTC", 1000.0, 0.0, stale_usd=400.0)]).axes[0]
+    assert not [p for p in fresh.patches if p.get_hatch()]
+    assert [p.get_width() for p in stale.patches if p.get_hatch()] == [pytest.approx(-400.0)]
