@@ -67,6 +67,10 @@ class Settings:
     #: Linked keys on venues that push position changes (Binance, OKX, Bybit) are followed
     #: over their private streams as well as polled (LIQWATCH_PUSH; needs LIQWATCH_STREAM).
     push: bool = True
+    #: /metrics and /healthz on this port (LIQWATCH_HTTP_PORT; None: off, 0: any free port)
+    #: and address (LIQWATCH_HTTP_HOST; loopback unless the operator opens it).
+    http_port: int | None = None
+    http_host: str = "127.0.0.1"
     blind_after: int = 5
     retention_days: float = 90.0
     log_level: str = "INFO"
@@ -122,6 +126,8 @@ class Settings:
             exchange_ws_url_prefix=_prefix(_ws_url(merged, "LIQWATCH_EXCHANGE_WS_URL_PREFIX")),
             stream=_switch(merged, "LIQWATCH_STREAM", default=True),
             push=_switch(merged, "LIQWATCH_PUSH", default=True),
+            http_port=_port(merged, "LIQWATCH_HTTP_PORT"),
+            http_host=merged.get("LIQWATCH_HTTP_HOST", "").strip() or "127.0.0.1",
             blind_after=int(_number(merged, "LIQWATCH_BLIND_AFTER", 5, minimum=1)),
             retention_days=_number(merged, "LIQWATCH_SNAPSHOT_RETENTION_DAYS", 90, minimum=1),
             log_level=_level(merged.get("LIQWATCH_LOG_LEVEL", "INFO")),
@@ -184,6 +190,15 @@ def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float
     if not value >= minimum:
         raise SettingsError(f"{name} must be at least {minimum:g}, got {raw}")
     return value
+
+
+def _port(env: Mapping[str, str], name: str) -> int | None:
+    raw = env.get(name, "").strip()
+    if not raw or raw.lower() == "off":
+        return None
+    if not raw.isdigit() or int(raw) > 65535:
+        raise SettingsError(f"{name} must be a TCP port (0-65535) or off, got {raw!r}")
+    return int(raw)
 
 
 def _retention(env: Mapping[str, str]) -> dict[str, float]:

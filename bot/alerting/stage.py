@@ -7,12 +7,14 @@ old alert state and no new messages, or the new state and all of its messages.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from bot.monitor.events import PollEvent
 from engine.alerts.evaluate import Evaluation, evaluate, material
+from engine.alerts.events import AlertNotice
 from engine.alerts.observe import Observation, observe, observe_failure
 from engine.alerts.policy import Policy, Silence
 from engine.alerts.rules import Rule
@@ -57,6 +59,8 @@ class AlertPipeline:
         self.wake = wake
         #: Messages queued (the demo's summary reads it).
         self.queued = 0
+        #: Alert transitions told to someone, per (severity, reason): what the metrics count.
+        self.transitions: Counter[tuple[str, str]] = Counter()
         #: What each account's last evaluation leaves to watch: which re-priced accounts a
         #: streamed mark could change the alerts of (``engine.alerts.screen``).
         self.screen = Screen()
@@ -162,6 +166,13 @@ class AlertPipeline:
         await Alerts(tx.db).apply(result, tx=tx)
         queued = await Outbox(tx.db).enqueue(result.messages, now=at, tx=tx)
         self.queued += queued
+        told = {
+            (item.alert_id, str(item.severity), item.reason.name.lower())
+            for message in result.messages
+            if isinstance(message.notice, AlertNotice)
+            for item in message.notice.items
+        }  # one per alert and transition, however many chats were told
+        self.transitions.update((severity, reason) for _, severity, reason in told)
         if queued:
             # The notifier claims through the writer lock, so it cannot see these rows before
             # this transaction commits: waking it now is safe.

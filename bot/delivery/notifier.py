@@ -17,11 +17,11 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 
 from bot.delivery.channel import Channel, Outgoing
 from bot.delivery.outcomes import Outcomes, SendResult
 from bot.delivery.pacing import ChatKey, SendQueue
+from bot.delivery.stats import NotifierStats
 from bot.errors import DeliveryError
 from engine.domain import Platform
 from storage.chats import Chats
@@ -45,17 +45,6 @@ MAX_STORAGE_BACKOFF_S = 15.0
 #: At shutdown, how long a send that went out may take to record itself before it is
 #: abandoned (abandoned: sent again after the restart).
 RECORD_GRACE_S = 5.0
-
-
-@dataclass
-class NotifierStats:
-    """Outcomes since start (for the demo, the benchmark and operators)."""
-
-    sent: int = 0
-    retried: int = 0
-    dead: int = 0
-    #: Database operations refused and retried (locked, disk full …).
-    storage_errors: int = 0
 
 
 def _outgoing(claimed: Claimed) -> Outgoing:
@@ -272,7 +261,7 @@ class Notifier:
                     n = await self._outbox.dead_chat(
                         platform, chat_id, f"chat blocked: {reason}", tx=tx
                     )
-                    self.stats.dead += n
+                    self.stats.add(str(platform), dead=n)
 
     async def _check_platforms(self, now: float) -> None:
         if now < self._platforms_checked_at + PLATFORM_CHECK_S:
@@ -357,9 +346,7 @@ class Notifier:
                 self._changed.set()
                 await self._sleep(delay_s)
                 delay_s = min(delay_s * 2, MAX_STORAGE_BACKOFF_S)
-        self.stats.sent += counted.sent
-        self.stats.retried += counted.retried
-        self.stats.dead += counted.dead
+        self.stats.add(str(result.message.platform), counted.sent, counted.retried, counted.dead)
         if counted.retry_at is not None:
             self._refill_at = min(self._refill_at, counted.retry_at)
         self._forget(result)

@@ -94,6 +94,8 @@ class BudgetState:
     #: Requests waiting for tokens, by priority (summed over the buckets).
     queued: Mapping[Priority, int]
     buckets: int = 1
+    #: 429 and 418 answers since start (summed over the buckets).
+    throttled: int = 0
 
 
 class Budget:
@@ -125,6 +127,8 @@ class Budget:
         self._recover_from = -float("inf")
         self._shrunk_at = -float("inf")
         self._paused_until = -float("inf")
+        #: 429/418 answers so far (the metrics' liqwatch_rate_limited_total).
+        self.throttles = 0
         self._waiters: list[tuple[Priority, int, float, asyncio.Future[None]]] = []
         self._seq = itertools.count()
         self._dispatcher: asyncio.Task[None] | None = None
@@ -156,6 +160,7 @@ class Budget:
         every request for ``retry_after_s`` if the venue said how long."""
         now = self._clock()
         self._refill(now)
+        self.throttles += 1
         if retry_after_s is not None and retry_after_s > 0:
             self._paused_until = max(self._paused_until, now + min(retry_after_s, MAX_PAUSE_S))
             if self._paused_until - now > self._max_wait_s:
@@ -314,6 +319,7 @@ class Budgets:
                     paused_s=max(paused for _, paused, _ in seen),
                     queued=queued,
                     buckets=len(own),
+                    throttled=sum(b.throttles for b in own),
                 )
             )
         return states

@@ -3,6 +3,7 @@ operators read."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -56,3 +57,13 @@ class MonitorStats:
     last_poll_at: float | None = None
     #: Last poll that finished either way (the watchdog's "the loop is alive" signal).
     last_cycle_at: float | None = None
+    #: Polls per (venue, outcome): "ok", or the failure's kind ("network", "auth", …).
+    by_venue: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def counted(self, venue: str, failure: str | None = None) -> None:
+        """One poll of ``venue`` ended, well (``failure`` None) or with that kind of failure."""
+        if failure is None:
+            self.polls += 1
+        else:
+            self.failures += 1
+        self.by_venue[(venue, failure or "ok")] += 1

@@ -330,7 +330,7 @@ class Monitor:
         if not polled:
             self.stats.pushes += 1
             return event
-        self.stats.polls += 1
+        self.stats.counted(account.venue)
         self.polls[account.venue].add()
         self._seen.add(account.id)
         self.stats.last_poll_at = self.stats.last_cycle_at = at
@@ -345,7 +345,7 @@ class Monitor:
 
     async def _failed(self, account: LinkedAccount, failure: ExchangeFailure) -> PollEvent:
         at = self.clock()
-        self.stats.failures += 1
+        self.stats.counted(account.venue, failure.kind)
         self.polls[account.venue].add()
         self._seen.add(account.id)
         self.stats.last_cycle_at = at

@@ -16,6 +16,8 @@ from bot.discord.adapter import DiscordAdapter
 from bot.exchanges import ExchangeHub
 from bot.render import venues as venue_text
 from bot.runtime.assemble import Marks, Pushes, assemble
+from bot.runtime.http import OpsServer
+from bot.runtime.metrics import Metrics
 from bot.security import redact
 from bot.security.vault import Vault, bind_credentials
 from bot.settings import Settings
@@ -138,6 +140,15 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
             name = f"{adapter.channel.platform} bot"
             runtime.supervisor.start(name, adapter.serve)
             stack.push_async_callback(runtime.supervisor.stop_task, name)
+        if settings.http_port is not None:
+            roles = [f"{adapter.channel.platform} inbound" for adapter in adapters]
+            metrics = Metrics(runtime, budgets=hub.budgets, leader_roles=roles)
+            server = OpsServer(
+                runtime, metrics, host=settings.http_host, port=settings.http_port,
+                stall_s=settings.stall_s,
+            )  # fmt: skip
+            await server.start()
+            stack.push_async_callback(server.stop)
         count = runtime.heartbeat.watched()
         log.info("liqwatch running: watching %d accounts, database %s", count, settings.db_path)
         venues = {a.venue for a in await Accounts(db).all_pollable()}

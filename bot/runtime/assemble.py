@@ -61,6 +61,8 @@ class Runtime:
     venues: VenueReporter
     #: Where marks stream from (None: LIQWATCH_STREAM=off, polls only).
     marks: MarkSource | None = None
+    #: Linked keys' position streams (None: LIQWATCH_PUSH=off or LIQWATCH_STREAM=off).
+    pushes: PositionStreams | None = None
     catching_up: asyncio.Task[int] | None = None
 
     async def settle(self) -> None:
@@ -173,6 +175,7 @@ async def assemble(
     if source is not None:
         _stream(monitor, source, ticks, supervisor)
     if position_streams is not None:
+        runtime.pushes = position_streams
         supervisor.start(PUSHES, position_streams.run)
     runtime.catching_up = asyncio.create_task(_catch_up(monitor, digests), name="digest catch-up")
     try:

@@ -16,6 +16,8 @@ def test_defaults_are_documented_values() -> None:
     assert settings.poll_s == 30.0 and settings.master_key is None
     assert settings.exchange_url_prefix is None
     assert settings.stream and settings.exchange_ws_url_prefix is None
+    assert settings.push and settings.http_port is None and settings.http_host == "127.0.0.1"
+    assert Settings.from_env({"LIQWATCH_HTTP_PORT": "9464"}).http_port == 9464
 
 
 @pytest.mark.parametrize(
@@ -30,6 +32,9 @@ def test_defaults_are_documented_values() -> None:
         ({"TELEGRAM_BOT_TOKEN": "123456:"}, "TELEGRAM_BOT_TOKEN"),
         ({"TELEGRAM_API_URL": "api.telegram.org"}, "TELEGRAM_API_URL"),
         ({"LIQWATCH_STREAM": "sometimes"}, "LIQWATCH_STREAM"),
+        ({"LIQWATCH_PUSH": "maybe"}, "LIQWATCH_PUSH"),
+        ({"LIQWATCH_HTTP_PORT": "80000"}, "LIQWATCH_HTTP_PORT"),
+        ({"LIQWATCH_HTTP_PORT": "http"}, "LIQWATCH_HTTP_PORT"),
         (
             {"LIQWATCH_EXCHANGE_WS_URL_PREFIX": "http://127.0.0.1:9"},
             "LIQWATCH_EXCHANGE_WS_URL_PREFIX",

@@ -50,7 +50,9 @@ class Stack:
         return [m for m in self.telegram.bot_messages(chat) if m.plain.startswith(startswith)]
 
 
-async def _running(tmp_path: Path, poll_s: int) -> AsyncIterator[Stack]:
+async def _running(
+    tmp_path: Path, poll_s: int, env: dict[str, str] | None = None
+) -> AsyncIterator[Stack]:
     async with FakeExchange() as exchange, FakeTelegram() as telegram:
         stream = FakeStream(exchange=exchange)
         async with stream:
@@ -68,6 +70,7 @@ async def _running(tmp_path: Path, poll_s: int) -> AsyncIterator[Stack]:
                     "TELEGRAM_BOT_TOKEN": telegram.token,
                     "TELEGRAM_API_URL": telegram.url,
                 }
+                | (env or {})
             )
             stop = asyncio.Event()
             task = asyncio.create_task(run(settings, stop=stop))
