@@ -5,6 +5,7 @@ poll, a streamed crossing that fires a critical, its delivery); /healthz and /li
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -14,7 +15,11 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.runtime.http import OpsServer
+from bot.runtime.metrics import Metrics
 from tests.bot.stream.test_run_e2e import SOL, USER, VENUE, Stack, _at, _critical_within, _running
+from tests.fakes.exchange import FakeExchange
+from tests.faults.conftest import open_stack
 
 pytestmark = pytest.mark.slow
 
@@ -97,3 +102,27 @@ async def test_healthz_is_ready_and_livez_alive(served: tuple[Stack, str]) -> No
     assert '"ready": true' in text and '"the database answers"' in text
     assert (await _get(f"{base}/livez"))[0] == 200
     assert (await _get(f"{base}/nothing"))[0] == 404
+
+
+async def test_healthz_says_which_check_fails(tmp_path: Path) -> None:
+    """The assembled runtime, then its poll scheduler stopped: 503, and the failing check says
+    why while the passing ones say what they saw."""
+    async with FakeExchange() as fake:
+        async for stack in open_stack(tmp_path / "liqwatch.db", fake):
+            runtime = stack.runtime
+            server = OpsServer(runtime, Metrics(runtime), host="127.0.0.1", port=0, stall_s=60)
+            await server.start()
+            try:
+                base = f"http://127.0.0.1:{server.port}"
+                assert (await _get(f"{base}/healthz"))[0] == 200
+                runtime.monitor.scheduler.shutdown(wait=False)
+                status, _, text = await _get(f"{base}/healthz")
+                assert status == 503, text
+                checks = json.loads(text)["checks"]
+                assert checks["scheduler"] == {
+                    "ok": False,
+                    "detail": "the poll scheduler is stopped",
+                }
+                assert checks["database"]["ok"] is True
+            finally:
+                await server.stop()
