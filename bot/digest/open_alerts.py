@@ -11,9 +11,6 @@ from storage import Database
 from storage.alerts import Alerts
 from storage.rules import Rules
 
-#: Listed at most (worst first); the rest are counted.
-MAX_LISTED = 8
-
 
 @dataclass(frozen=True)
 class OpenAlert:
@@ -38,7 +35,8 @@ def _subject(key: str) -> tuple[str, str]:
 
 
 async def open_alerts(db: Database, accounts: Sequence[LinkedAccount]) -> tuple[OpenAlert, ...]:
-    """Firing alerts of these accounts, critical first, then the oldest."""
+    """Firing alerts of these accounts, critical first, then the oldest; one per subject and
+    kind (its loudest)."""
     live = await Alerts(db).live_many([a.id for a in accounts])
     rules = {}
     for owner in dict.fromkeys(a.owner_id for a in accounts):
@@ -53,4 +51,13 @@ async def open_alerts(db: Database, accounts: Sequence[LinkedAccount]) -> tuple[
             found.append(
                 OpenAlert(account.label, symbol, side, rule.kind, rule.severity, alert.fired_at)
             )
-    return tuple(sorted(found, key=lambda a: (-a.severity.rank, a.since)))
+    # A position past its critical level also breaches its warning: both episodes fire (the
+    # warning inhibited), but a desk needs the one line at the loudest severity.
+    seen: set[tuple[str, str, str, Kind]] = set()
+    loudest = []
+    for item in sorted(found, key=lambda a: (-a.severity.rank, a.since)):
+        subject = (item.account, item.symbol, item.side, item.kind)
+        if subject not in seen:
+            seen.add(subject)
+            loudest.append(item)
+    return tuple(loudest)

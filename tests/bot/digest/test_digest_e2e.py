@@ -189,6 +189,11 @@ async def test_the_desk_digest_is_paced_counted_and_marks_stale_figures(app: App
     assert len(calls) == 4
     assert body.splitlines()[1].startswith(f"⚠ Totals include stale figures: {hl} (as of ")
     assert re.search(rf"{hl} hyperliquid .*\n    stale: as of \d\d:\d\d, \d+ min old", body)
+    # Open alerts: the wallet's SOL is past the 5 % critical level (and so the 10 % warning
+    # too): listed once, at its loudest, with the account-level blind alert.
+    assert re.search(rf"  critical {hl} SOL \(USDC\) long liq since", body)
+    assert body.count(f"{hl} SOL (USDC) long liq since") == 1
+    assert re.search(rf"  warning  {hl} account blind since", body)
     lines = body.splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith(f"{binance} binanceusdm"))
     assert "stale" not in lines[at + 1]  # Binance still answers: its figures are current
