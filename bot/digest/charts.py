@@ -129,8 +129,10 @@ def _stale_overlay(
         share = min(bar.stale_usd / gross, 1.0)
         for end in (lo, sh):
             if end:
-                ax.barh(yi, -end * share, left=end, height=0.6, color="none",
-                        edgecolor="white", hatch=STALE_HATCH, linewidth=0)  # fmt: skip
+                drawn_at = ax.barh(yi, -end * share, left=end, height=0.6, color="none",
+                                   edgecolor="white", hatch=STALE_HATCH, linewidth=0)  # fmt: skip
+                for patch in drawn_at:  # based at the bar's end: must not pin the axis there
+                    patch.sticky_edges.x.clear()
         drawn = True
     return drawn
 
