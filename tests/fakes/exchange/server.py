@@ -17,6 +17,7 @@ from aiohttp import web
 
 from tests.fakes.exchange import binance, bybit, deribit, hyperliquid, okx
 from tests.fakes.exchange.base import FLOW_KINDS, Account, Flow, FlowKind, Reply, Request
+from tests.fakes.exchange.weights import WeightMeter
 
 MODULES: tuple[ModuleType, ...] = (binance, bybit, okx, hyperliquid, deribit)
 #: host → (venue, module); e.g. "fapi.binance.com" → ("binanceusdm", binance)
@@ -74,6 +75,9 @@ class FakeExchange:
     _flow_refs: set[tuple[str, str, str]] = field(default_factory=set, repr=False)
     #: venue → market id → the mark ``set_mark`` gave it (the public mark endpoints serve it).
     marks: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: Every request's weight as its venue counts it, per minute, with each breach of the
+    #: venue's published limit (``weights.py``).
+    weights: WeightMeter = field(default_factory=WeightMeter)
 
     @property
     def url(self) -> str:
@@ -278,6 +282,7 @@ class FakeExchange:
         reply = self._injected(request)
         if reply is None:
             reply = module.handle(request, self.lookup) if module else Reply(None, 404, raw="?")
+        self.weights.record(request, reply)
         return web.Response(
             status=reply.status,
             text=reply.text(),
