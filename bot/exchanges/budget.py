@@ -25,6 +25,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import IntEnum
 
+from bot.exchanges import weights
 from bot.exchanges.errors import MAX_RETRY_AFTER_S, VenuePaused
 
 
@@ -42,6 +43,14 @@ class Priority(IntEnum):
 
 
 _PRIORITY: ContextVar[Priority] = ContextVar("liqwatch_budget_priority", default=Priority.MIDDLE)
+#: When the current task (a poll) first asked a budget: within a priority its later
+#: requests queue from then. Queued by request alone, a poll's balance read waited behind the
+#: first request of every poll started after it, and 300 Binance accounts started together
+#: each took a minute and a half to finish their first poll (test_budget_scale.py).
+_TICKET: ContextVar[float | None] = ContextVar("liqwatch_budget_ticket", default=None)
+#: A task older than this takes a new place in the queue (a long-lived task must not keep
+#: going first within its priority).
+TICKET_S = 60.0
 
 
 @contextmanager
@@ -57,6 +66,15 @@ def priority(level: Priority) -> Iterator[None]:
 def current() -> Priority:
     """The priority requests made here would wait at."""
     return _PRIORITY.get()
+
+
+def _ticket(now: float) -> float:
+    """The calling task's place in a priority's queue: when it first asked (``_TICKET``)."""
+    started = _TICKET.get()
+    if started is None or now - started > TICKET_S:
+        _TICKET.set(now)
+        return now
+    return started
 
 
 #: The part of a venue's limit the bucket spends: room for the burst and the dearest request
@@ -129,7 +147,7 @@ class Budget:
         self._paused_until = -float("inf")
         #: 429/418 answers so far (the metrics' liqwatch_rate_limited_total).
         self.throttles = 0
-        self._waiters: list[tuple[Priority, int, float, asyncio.Future[None]]] = []
+        self._waiters: list[tuple[Priority, tuple[float, int], float, asyncio.Future[None]]] = []
         self._seq = itertools.count()
         self._dispatcher: asyncio.Task[None] | None = None
 
@@ -141,12 +159,14 @@ class Budget:
         now = self._clock()
         if self._paused_until - now > self._max_wait_s:
             raise VenuePaused(self._paused_until - now)
+        ticket = _ticket(now)  # from the task's first request, whether it waited or not
         self._refill(now)
         if self._live() is None and self._wait_s(now) <= 0:
             self._spend(cost)
             return now
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiters, (current(), next(self._seq), cost, future))
+        place = (ticket, next(self._seq))
+        heapq.heappush(self._waiters, (current(), place, cost, future))
         if self._dispatcher is None or self._dispatcher.done():
             self._dispatcher = asyncio.get_running_loop().create_task(self._dispatch())
         # Cancelled while waiting (a poll given up): the dispatcher skips it, charging nothing,
@@ -226,14 +246,15 @@ class Budget:
             return -self._tokens / self.pace(now)
         return 0.0
 
-    def _live(self) -> tuple[Priority, int, float, asyncio.Future[None]] | None:
+    def _live(self) -> tuple[Priority, tuple[float, int], float, asyncio.Future[None]] | None:
         """The first waiter still waiting (cancelled ones dropped)."""
         while self._waiters and self._waiters[0][3].done():
             heapq.heappop(self._waiters)
         return self._waiters[0] if self._waiters else None
 
     async def _dispatch(self) -> None:
-        """Serve waiters in priority order (FIFO within one) as tokens come; ends when none
+        """Serve waiters in priority order (within one, by when their task first waited,
+        then FIFO) as tokens come; ends when none
         waits. Whoever is first when the tokens are there goes: a near poll arriving during a
         wait overtakes every far one queued before it."""
         while (first := self._live()) is not None:
@@ -278,11 +299,13 @@ class Budgets:
 
     def get(self, venue: str, key: str | None, *, per_minute: float, per_ip: bool) -> Budget:
         """The budget of ``key``'s instance on ``venue`` (``None``: the venue's shared one);
-        ``per_minute`` is ccxt's limit (60,000 / rateLimit) unless ``limits`` overrides it."""
+        ``per_minute`` is ccxt's limit (60,000 / rateLimit), replaced by the venue's published
+        one where ``weights.py`` has it (its costs are then the published weights), and by
+        ``limits`` over both."""
         self._per_ip[venue] = per_ip
         budget = self._budgets.get((venue, key))
         if budget is None:
-            limit = self._limits.get(venue, per_minute)
+            limit = self._limits.get(venue, weights.limit_per_minute(venue) or per_minute)
             budget = self._budgets[(venue, key)] = Budget(
                 limit,
                 minute_s=self._minute_s,

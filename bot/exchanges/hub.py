@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Self, TypeVar
 
-from bot.exchanges import clearinghouse, factory, flows, marks, validate
+from bot.exchanges import clearinghouse, factory, flows, marks, validate, weights
 from bot.exchanges.budget import Budget, Budgets, BudgetState, Priority, priority
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.errors import ExchangeFailure, with_retries
@@ -365,7 +365,10 @@ class ExchangeHub:
             return None
         spec = spec_for(venue)
         per_ip = spec.limit_per_ip or spec.wallet  # a wallet venue reads on the public instance
-        return self._meters.use(venue, rate_limit_ms=float(public.rateLimit), per_ip=per_ip)
+        # The venue's published limit where the meters count its published weights.
+        published = weights.limit_per_minute(venue)
+        rate_limit_ms = 60_000.0 / published if published else float(public.rateLimit)
+        return self._meters.use(venue, rate_limit_ms=rate_limit_ms, per_ip=per_ip)
 
     async def validate(self, venue: str, credentials: Credentials) -> list[str]:
         """Check credentials before linking: warnings, or ``LinkRefused`` with the reason."""

@@ -14,6 +14,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.exchanges import weights
+
 #: The window the budget is counted over (the venues' limits are per minute).
 WINDOW_S = 60.0
 
@@ -63,8 +65,12 @@ class RestUse:
 def cost_of(
     exchange: object, api: object, method: object, path: object, params: object, config: object
 ) -> float:
-    """ccxt's cost of one request (1 when it cannot say: a venue's odd config is no reason to
-    fail the request)."""
+    """What one request costs the venue's budget: its published weight where ``weights.py``
+    lists the venue (ccxt's costs there are not the venue's), else ccxt's cost (1 when it
+    cannot say: a venue's odd config is no reason to fail the request)."""
+    published = weights.weight(getattr(exchange, "id", ""), api, method, path, params)
+    if published is not None:
+        return published
     try:
         cost = exchange.calculate_rate_limiter_cost(  # type: ignore[attr-defined]
             api, method, path, params, config

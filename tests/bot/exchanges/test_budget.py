@@ -1,12 +1,12 @@
-"""REST budget use (``ExchangeHub.rest_use``): every request the venue sees is counted at ccxt's
-cost over the last minute, shared by all accounts where the venue limits per IP, per key
+"""REST budget use (``ExchangeHub.rest_use``): every request the venue sees is counted at its
+published weight (ccxt's cost where bot/exchanges/weights.py does not list the venue) over
+the last minute, shared by all accounts where the venue limits per IP, per key
 where it limits per key (docs/streaming.md, "Poll budget")."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import ccxt.async_support as ccxt  # type: ignore[import-untyped]
 import pytest
 
 from bot.exchanges import ExchangeHub
@@ -39,22 +39,35 @@ def test_a_meter_sums_the_last_minute_only(clock: FakeClock) -> None:
     assert meter.per_minute() == 0
 
 
-async def test_hyperliquid_polls_cost_what_ccxt_paces_them_at(
+async def test_hyperliquid_polls_cost_what_the_venue_counts(
     fake: FakeExchange, metered: ExchangeHub
 ) -> None:
-    """Each /info request the fake answered counts at its type's cost (clearinghouseState 2,
-    the metadata reads 10, …) against 1,200 a minute, the IP's limit."""
+    """Each /info request counts at its published weight (clearinghouseState 2, the metadata
+    reads and candles 20: bot/exchanges/weights.py, not ccxt's 10 and 4) against 1,200 a
+    minute, the IP's limit: the same sum the fake venue counted."""
     wallets = [link(fake, "hyperliquid", n) for n in range(3)]
     for n, wallet in enumerate(wallets):
         await metered.fetch_snapshot(f"w{n}", "hyperliquid", wallet)
     await metered.settle()
-    info = ccxt.hyperliquid().describe()["api"]["public"]["post"]["info"]
     types = [r.json().get("type") for r in fake.requests if r.venue == "hyperliquid"]
-    expected = sum(info["byType"].get(kind, info["cost"]) for kind in types)
     use = metered.rest_use("hyperliquid")
     assert use is not None and use.per_ip and use.limit == 1200
     assert types.count("clearinghouseState") >= 3
-    assert use.per_minute == pytest.approx(expected)
+    assert use.per_minute == pytest.approx(fake.weights.totals["hyperliquid"])
+    assert use.per_minute > 2 * types.count("clearinghouseState") + 10 * (len(types) - 3)
+
+
+async def test_binance_usdm_polls_cost_what_binance_counts(
+    fake: FakeExchange, metered: ExchangeHub
+) -> None:
+    """positionRisk and account V3 weigh 5 each on Binance (ccxt says 1) against 2,400 a
+    minute: the hub's sum is the fake venue's."""
+    for n in range(3):
+        await metered.fetch_snapshot(f"a{n}", "binanceusdm", link(fake, "binanceusdm", n))
+    await metered.settle()
+    use = metered.rest_use("binanceusdm")
+    assert use is not None and use.per_ip and use.limit == 2400
+    assert use.per_minute == pytest.approx(fake.weights.totals["binanceusdm"])
 
 
 async def test_binance_accounts_add_up_on_the_ip_budget(
