@@ -105,11 +105,10 @@ def buttons(actions: Sequence[Action], *, outbox_id: int, account_id: int) -> li
 
 def digest(notice: DigestNotice) -> list[str]:
     """A digest's text messages: its header in bold, then its body in ``<pre>`` (columns line
-    up), split under the limit; the header rides on the first part when it fits."""
+    up), split under the limit with room for the header on the first part (a header alone
+    would cost the chat a paced message of its own)."""
     head = f"<b>{escape(notice.title)}</b>"
     if not notice.text:
         return [head]
-    parts = chunks(notice.text, table=True)
-    if len(head) + 1 + len(parts[0]) <= MAX_CHARS:
-        return [f"{head}\n{parts[0]}", *parts[1:]]
-    return [head, *parts]
+    parts = chunks(notice.text, table=True, limit=MAX_CHARS - len(head) - 1)
+    return [f"{head}\n{parts[0]}", *parts[1:]]

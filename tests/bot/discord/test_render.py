@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from bot.chat.context import Reply
 from bot.discord import render
-from engine.alerts.events import AlertStatus, ConnectNotice
+from engine.alerts.events import AlertStatus, Chart, ConnectNotice, DigestNotice
 from engine.alerts.rules import Severity
 from tests.fakes.notices import alert_notice, item
 
@@ -59,3 +59,35 @@ def test_a_connect_notice_keeps_the_joining_name_in_a_code_block() -> None:
     assert embed["title"] == "🔗 Telegram chat connected to your liqwatch user"
     assert embed["color"] == render.COLOURS[Severity.WARNING]
     assert embed["description"].startswith("```\n**Ann** @everyone (telegram id 9001)")
+
+
+def _digest(text: str) -> DigestNotice:
+    charts = tuple(Chart(f"{n}.png", f"Chart {n}", "") for n in ("exposure", "ladder", "equity"))
+    return DigestNotice(1, 0.0, "Daily digest · 2 accounts · Mon 07 Dec 08:00 CET", text, charts)
+
+
+def test_a_digest_is_its_text_then_its_charts_in_one_message_when_it_fits() -> None:
+    """The header as the first embed's title, the body in a code block, then one embed per
+    chart showing its attachment, all in one message."""
+    (message,) = render.digest(_digest("Equity 20,542 USD"))
+    assert message[0]["title"].endswith("Daily digest · 2 accounts · Mon 07 Dec 08:00 CET")
+    assert _inside(message[0]["description"]) == "Equity 20,542 USD"
+    assert [e["image"]["url"] for e in message[1:]] == [
+        "attachment://exposure.png", "attachment://ladder.png", "attachment://equity.png",
+    ]  # fmt: skip
+
+
+def test_a_long_digest_sends_its_whole_text_first_and_the_charts_last() -> None:
+    """A text past one message's 6000 characters is not cut: it goes first, every limit
+    kept, and the charts (whose message carries the files) close the last message."""
+    line = "binanceusdm  12,542  8.0x  +0  6.2%  SOL-PERP L 6.0%"
+    text = "\n".join(f"desk-{n:03} {line}" for n in range(200))
+    messages = render.digest(_digest(text))
+    assert len(messages) >= 3
+    for embeds in messages:
+        assert len(embeds) <= render.EMBEDS_PER_MESSAGE
+        assert sum(len(e.get("title", "")) + len(e.get("description", "")) for e in embeds) <= 6000
+    shown = [_inside(e["description"]) for m in messages for e in m if "description" in e]
+    assert "\n".join(shown) == text
+    assert [("image" in e) for e in messages[-1][-3:]] == [True, True, True]
+    assert not any("image" in e for m in messages[:-1] for e in m)
