@@ -6,7 +6,16 @@ from typing import Any
 
 import numpy as np
 
-from engine.model import Account, ContractType, Labels, Leg, MarginMode, Positions, Tiers
+from engine.model import (
+    OPTION_COLUMNS,
+    Account,
+    ContractType,
+    Labels,
+    Leg,
+    MarginMode,
+    Positions,
+    Tiers,
+)
 from engine.normalise import Snapshot
 from engine.tiers import build_tiers, tier_at
 
@@ -96,6 +105,7 @@ def synthetic(n: int, *, seed: int) -> tuple[Snapshot, dict[str, Any]]:
         settle_usd=np.ones(n),
         valid=np.ones(n, dtype=np.bool_),
         diagnostics=((),) * n,
+        **{name: nan.copy() for name in OPTION_COLUMNS},
     )
     cross_wallet = float(np.sum(np.where(isolated, 0.0, qty * entry)) / 5.0)
     account = Account(venue="binanceusdm", wallet_balance={"USDT": cross_wallet})
@@ -198,6 +208,7 @@ def _account(
         settle_usd=rows["mark"] if inverse else np.ones(n),
         valid=np.ones(n, dtype=np.bool_),
         diagnostics=((),) * n,
+        **{name: nan.copy() for name in OPTION_COLUMNS},
     )
     pools: dict[str, float] = {}
     for pool, value, cross in zip(settles, notional.tolist(), (~iso).tolist(), strict=True):

@@ -41,17 +41,27 @@ def notional(positions: Positions, mark: FloatArray | None = None) -> FloatArray
 
 
 def notional_usd(positions: Positions) -> FloatArray:
-    """Position value in USD: Q·MP·rate (linear), Q (inverse USD contracts), Q·index (option).
+    """Position value in USD: Q·MP·rate (linear), Q (inverse USD contracts), Q·underlying
+    price (options: Q coins of the underlying, whatever the premium's currency).
 
-    Option notional is the underlying's value, not delta-adjusted: an upper bound on exposure.
+    An option's mark is a premium, never the underlying's price, so it is not used here.
     """
     linear = positions.qty * positions.mark * positions.settle_usd
-    option = positions.qty * positions.settle_usd
+    option = positions.qty * positions.underlying_price
     return np.select(
         [_is(positions, ContractType.INVERSE), _is(positions, ContractType.OPTION)],
         [positions.qty, option],
         linear,
     )
+
+
+def exposure_usd(positions: Positions, *, value_usd: FloatArray | None = None) -> FloatArray:
+    """Signed USD exposure to the underlying: s·notional_usd for futures and swaps, and for an
+    option its delta equivalent s·Q·delta·underlying price (docs/risk.md#option-exposure),
+    so a short put, whose delta is negative, is long the underlying. NaN when unknown."""
+    value = notional_usd(positions) if value_usd is None else value_usd
+    option = positions.side * positions.qty * positions.delta * positions.underlying_price
+    return np.where(_is(positions, ContractType.OPTION), option, positions.side * value)
 
 
 def maintenance_margin(

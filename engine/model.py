@@ -162,6 +162,16 @@ class Positions:
     venue_initial_margin: FloatArray
     taker_fee: FloatArray
     settle_usd: FloatArray
+    #: Options (NaN elsewhere): USD per coin of the underlying (the venue's index, else the
+    #: forward ccxt's greeks give, else a future's mark), strike, expiry in POSIX seconds,
+    #: 1.0 call / 0.0 put, mark implied volatility (a fraction per year) and the delta of one
+    #: long unit, which makes the option's exposure ``s·Q·delta·underlying_price``.
+    underlying_price: FloatArray
+    strike: FloatArray
+    expiry: FloatArray
+    call: FloatArray
+    mark_iv: FloatArray
+    delta: FloatArray
     valid: BoolArray
     diagnostics: tuple[tuple[str, ...], ...]
 
@@ -191,6 +201,10 @@ class Positions:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
+#: The ``Positions`` columns only options fill (NaN for every other position).
+OPTION_COLUMNS = ("underlying_price", "strike", "expiry", "call", "mark_iv", "delta")
+
+
 @dataclass(frozen=True)
 class Account:
     """Account-level figures from the venue's balance, keyed by currency (or cross pool).
@@ -199,6 +213,9 @@ class Account:
     (Binance ``crossWalletBalance``). ``margin_balance``: equity including unrealised PnL
     (Hyperliquid ``accountValue``, Deribit ``equity``, Bybit ``totalMarginBalance``).
     ``maintenance_margin``: the venue's total maintenance requirement for that pool.
+    ``in_total``: keys whose amounts another key already counts — Bybit's unified account
+    reports its USD totals and each coin's row, two views of one wallet: a coin row backs its
+    pool but is not added to the account's equity or maintenance again.
     ``diagnostics`` lists what could not be read from the balance.
     """
 
@@ -208,7 +225,12 @@ class Account:
     maintenance_margin: Mapping[str, float] = field(default_factory=dict)
     #: USD value of one unit of each currency (stablecoins 1; coins at their mark).
     usd_rate: Mapping[str, float] = field(default_factory=dict)
+    in_total: frozenset[str] = frozenset()
     diagnostics: tuple[str, ...] = ()
+
+    def summed(self, amounts: Mapping[str, float]) -> dict[str, float]:
+        """The ``amounts`` that add up to an account total (every key not ``in_total``)."""
+        return {k: v for k, v in amounts.items() if k not in self.in_total}
 
 
 @dataclass(frozen=True, eq=False)

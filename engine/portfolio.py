@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine import metrics
-from engine.model import Account, MarginMode, Positions, codes
+from engine.model import Account, ContractType, MarginMode, Positions, codes
 from engine.normalise.fields import STABLECOINS, pool_amount
 from engine.types import FloatArray
 
@@ -38,11 +38,16 @@ class Portfolio:
 
 
 def usd_rates(positions: Positions, account: Account) -> dict[str, float]:
-    """USD per unit of every currency seen: stablecoins 1, coins at a position's mark."""
+    """USD per unit of every currency seen: stablecoins 1, the venue's rate, then a coin at a
+    future's or swap's mark (never an option's: its mark is a premium), then at a position's
+    settle rate (an index)."""
     seen = (*account.margin_balance, *positions.settle.names)
     rates = {c: 1.0 for c in seen if c in STABLECOINS}
     rates.update(account.usd_rate)
-    pairs = ((positions.underlying, positions.mark), (positions.settle, positions.settle_usd))
+    pairs = (
+        (positions.underlying, underlying_marks(positions)),
+        (positions.settle, positions.settle_usd),
+    )
     for labels, prices in pairs:
         names, idx = codes(labels)
         known = ~np.isnan(prices)
@@ -55,13 +60,21 @@ def usd_rates(positions: Positions, account: Account) -> dict[str, float]:
     return rates
 
 
+def underlying_marks(positions: Positions) -> FloatArray:
+    """Each position's mark as a USD price of its underlying; NaN for options, whose mark is a
+    premium (Deribit's 0.03 BTC once priced BTC at 0.03 USD)."""
+    option = positions.kind == ContractType.OPTION
+    return np.where(option, np.nan, positions.mark)
+
+
 def exposure(positions: Positions) -> tuple[tuple[str, ...], FloatArray, FloatArray]:
-    """(underlyings, gross USD, net USD) per underlying; invalid positions count as zero."""
+    """(underlyings, gross USD, net USD) per underlying; invalid positions and options of
+    unknown delta count as zero. An option counts its delta equivalent."""
     names, idx = codes(positions.underlying)
-    usd = metrics.notional_usd(positions)
+    usd = metrics.exposure_usd(positions)
     usd = np.where(positions.valid & ~np.isnan(usd), usd, 0.0)
     gross = np.bincount(idx, weights=np.abs(usd), minlength=len(names))
-    net = np.bincount(idx, weights=positions.side * usd, minlength=len(names))
+    net = np.bincount(idx, weights=usd, minlength=len(names))
     return names, gross.astype(np.float64), net.astype(np.float64)
 
 
@@ -84,7 +97,7 @@ def build(positions: Positions, account: Account, upnl: FloatArray) -> Portfolio
     notes = list(account.diagnostics)
     rates = usd_rates(positions, account)
     equity_ccy = pool_equity(positions, account, upnl)
-    equity_usd = usd_total(equity_ccy, rates, notes)
+    equity_usd = usd_total(account.summed(equity_ccy), rates, notes)
     names, gross, net = exposure(positions)
     maint_usd = _maintenance_usd(positions, account, rates, notes)
     gross_total = float(gross.sum())
@@ -125,7 +138,7 @@ def _maintenance_usd(
 ) -> float:
     """The venue's account maintenance when reported, else the sum of the positions' own."""
     if account.maintenance_margin:
-        return usd_total(account.maintenance_margin, rates, notes)
+        return usd_total(account.summed(account.maintenance_margin), rates, notes)
     own = metrics.maintenance_margin(positions) * positions.settle_usd
     return float(np.nansum(np.where(positions.valid, own, 0.0)))
 

@@ -18,7 +18,7 @@ from engine.liquidation.notes import Notes
 from engine.model import FORMULAS, ContractType, Labels, MarginMode, Tiers
 from engine.normalise import Snapshot
 from engine.normalise.fields import STABLECOINS
-from engine.portfolio import usd_total
+from engine.portfolio import underlying_marks, usd_total
 from engine.reprice import balance_counts, balance_key, is_coin, usd_quoted
 from engine.types import FloatArray, IntArray
 
@@ -86,7 +86,9 @@ def prepare_block(snapshot: Snapshot, volatility: Mapping[str, float]) -> Block:
         maint_keys=tuple(account.maintenance_margin),
         maint={
             "value": _values(account.maintenance_margin),
-            "cur": _index(currencies, tuple(account.maintenance_margin), len(rates)),
+            "cur": _index(
+                currencies, tuple(account.maintenance_margin), len(rates), account.in_total
+            ),
         },
         equity_keys=equity_keys,
         equity=_equity_columns(snapshot, equity_keys, currencies, len(rates)),
@@ -210,7 +212,8 @@ def _equity_columns(
         isolated = np.array(
             [np.nansum(np.where(p.pool.equals(k) & on_iso, p.isolated_wallet, 0.0)) for k in keys]
         )
-    return {"wallet": wallet, "isolated": isolated, "cur": _index(currencies, keys, rated)}
+    cur = _index(currencies, keys, rated, account.in_total)
+    return {"wallet": wallet, "isolated": isolated, "cur": cur}
 
 
 def _rate_sources(snapshot: Snapshot) -> dict[str, tuple[int, int, float]]:
@@ -222,7 +225,8 @@ def _rate_sources(snapshot: Snapshot) -> dict[str, tuple[int, int, float]]:
         c: (STABLE, -1, np.nan) for c in seen if c in STABLECOINS
     }
     rates.update({c: (REPORTED, -1, float(r)) for c, r in account.usd_rate.items()})
-    for labels, prices, source in ((p.underlying, p.mark, MARK), (p.settle, p.settle_usd, SETTLE)):
+    pairs = ((p.underlying, underlying_marks(p), MARK), (p.settle, p.settle_usd, SETTLE))
+    for labels, prices, source in pairs:
         known = np.flatnonzero(~np.isnan(prices))
         first = np.full(len(labels.names), -1, dtype=np.int64)
         # Reversed assignment leaves the first known row of each label in place.
@@ -262,16 +266,19 @@ def _diagnostics(
     account = snapshot.account
     known = {c: rate if source == REPORTED else 1.0 for c, (source, _row, rate) in rates.items()}
     notes = list(account.diagnostics)
-    usd_total(dict.fromkeys(equity_keys, 0.0), known, notes)
+    usd_total(account.summed(dict.fromkeys(equity_keys, 0.0)), known, notes)
     if account.maintenance_margin:
-        usd_total(account.maintenance_margin, known, notes)
+        usd_total(account.summed(account.maintenance_margin), known, notes)
     return tuple(notes)
 
 
-def _index(currencies: tuple[str, ...], keys: tuple[str, ...], rated: int) -> IntArray:
-    """Per key, its currency slot if that currency has a rate, else -1."""
+def _index(
+    currencies: tuple[str, ...], keys: tuple[str, ...], rated: int, in_total: frozenset[str]
+) -> IntArray:
+    """Per key, its currency slot if that currency has a rate and the key adds to the account's
+    totals (``Account.in_total`` keys do not), else -1."""
     at = {c: k for k, c in enumerate(currencies[:rated])}
-    return np.array([at.get(k, -1) for k in keys], dtype=np.int64)
+    return np.array([-1 if k in in_total else at.get(k, -1) for k in keys], dtype=np.int64)
 
 
 def _values(figures: Mapping[str, float]) -> FloatArray:

@@ -45,10 +45,10 @@ def account_totals(view: View, p: Positions, upnl: FloatArray, maint: FloatArray
     amount = _equity(view, upnl)
     equity_usd = _usd(view, "eq", amount, rate)
     und = view.local("und", view.col("und_l"))
-    usd = metrics.notional_usd(p)
+    usd = metrics.exposure_usd(p)
     usd = np.where(p.valid & ~np.isnan(usd), usd, 0.0)
     gross = _sum(und, np.abs(usd), view.size("und"))
-    net = _sum(und, p.side * usd, view.size("und"))
+    net = _sum(und, usd, view.size("und"))
     gross_usd = _sum(_owner(view, "und"), gross, accounts)
     maint_usd = _maintenance_usd(view, p, maint, rate)
     return Totals(

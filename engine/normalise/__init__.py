@@ -7,6 +7,7 @@ exception that would hide the account's other positions.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -17,6 +18,7 @@ from engine.model import Account, Positions, Tiers
 from engine.normalise import binance, bitmex, bybit, deribit, hyperliquid, okx
 from engine.normalise.fields import STABLECOINS
 from engine.normalise.generic import read_account, read_position
+from engine.normalise.options import complete, read_terms
 from engine.normalise.row import Row, build
 from engine.tiers import bracket_notional, build_tiers, tier_at
 
@@ -49,6 +51,9 @@ class Snapshot:
     positions: Positions
     account: Account
     tiers: Tiers
+    #: When the venue reported these figures, POSIX seconds (NaN: unknown). The engine has no
+    #: clock: anything that ages (an option's time to expiry) is measured from here.
+    taken_at: float = math.nan
 
 
 def normalise(
@@ -56,19 +61,30 @@ def normalise(
     positions: Sequence[Any],
     balance: Mapping[str, Any] | None = None,
     leverage_tiers: Mapping[str, Any] | None = None,
+    *,
+    markets: Mapping[str, Any] | None = None,
+    greeks: Mapping[str, Any] | None = None,
+    taken_at: float = math.nan,
 ) -> Snapshot:
-    """Normalise one account snapshot; bad positions carry diagnostics instead of raising."""
+    """Normalise one account snapshot; bad positions carry diagnostics instead of raising.
+
+    ``markets`` and ``greeks`` (ccxt's, by unified symbol) complete what option positions
+    leave out; ``taken_at`` (POSIX seconds) is when the venue reported the figures.
+    """
     reader = READERS.get(venue)
     rows: list[Row] = []
     for raw in positions:
-        rows.append(_read_one(raw, reader))
+        rows.append(_read_one(raw, reader, markets or {}))
+    complete(rows, venue, greeks or {}, taken_at)
     account = reader.account(venue, balance) if reader else read_account(venue, balance)
     _shared_pool(rows, account)
     kept = [r for r in rows if r.qty != 0 or r.diagnostics]
     tables = _readable_tiers(leverage_tiers, kept)
     columns = build(venue, kept)
     tiers = build_tiers(columns, tables)
-    return Snapshot(positions=_fill_from_tiers(columns, tiers), account=account, tiers=tiers)
+    return Snapshot(
+        positions=_fill_from_tiers(columns, tiers), account=account, tiers=tiers, taken_at=taken_at
+    )
 
 
 def _shared_pool(rows: list[Row], account: Account) -> None:
@@ -101,7 +117,7 @@ def _readable_tiers(leverage_tiers: Any, rows: list[Row]) -> dict[str, Sequence[
     return tables
 
 
-def _read_one(raw: Any, reader: VenueReader | None) -> Row:
+def _read_one(raw: Any, reader: VenueReader | None, markets: Mapping[str, Any]) -> Row:
     if not isinstance(raw, Mapping):
         row = Row(symbol="?")
         row.note(f"position is not an object but {type(raw).__name__}")
@@ -113,6 +129,7 @@ def _read_one(raw: Any, reader: VenueReader | None) -> Row:
             reader.refine(raw, info, row)
         else:
             row.note("no raw venue payload (info): venue-specific fields unavailable")
+    read_terms(row, raw, markets)
     return row
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from engine.model import Account, ContractType, Leg, MarginMode
 from engine.normalise.fields import NAN, STABLECOINS, items, mapping, num, positive, put, text
 from engine.normalise.generic import set_margin_mode
+from engine.normalise.options import position_delta
 from engine.normalise.row import Row
 
 _LEGS = {"0": Leg.BOTH, "1": Leg.LONG, "2": Leg.SHORT}
@@ -40,7 +41,10 @@ class BybitReader:
             row.qty = size * row.contract_size
         self._margin(info, row)
         self._amounts(info, row)
-        if row.leverage != row.leverage:
+        if row.kind == ContractType.OPTION:
+            # ``delta`` is the position's, in coins of the underlying (option positions only).
+            position_delta(row, num(info.get("delta")))
+        elif row.leverage != row.leverage:
             row.leverage = self._derived_leverage(info, row)
         row.venue_liq = _venue_liquidation(row.venue_liq, row)
 
@@ -98,18 +102,24 @@ class BybitReader:
             return Account(venue=venue, diagnostics=("no Bybit wallet-balance payload",))
         figures: dict[str, dict[str, float]] = {"w": {}, "m": {}, "mm": {}, "usd": {}}
         notes: list[str] = []
+        in_total: set[str] = set()
         for entry in accounts:
             entry = mapping(entry)
-            if text(entry.get("accountType")).upper() in ("UNIFIED", "UTA"):
+            unified = text(entry.get("accountType")).upper() in ("UNIFIED", "UTA")
+            if unified:
                 notes.extend(_unified_totals(entry, figures))
             for coin in items(entry.get("coin")):
-                _coin(mapping(coin), figures)
+                code = _coin(mapping(coin), figures)
+                # A unified account's coin rows are the same wallet as its USD totals.
+                if code and unified and UNIFIED_POOL in figures["m"]:
+                    in_total.add(code)
         return Account(
             venue=venue,
             wallet_balance=figures["w"],
             margin_balance=figures["m"],
             maintenance_margin=figures["mm"],
             usd_rate=figures["usd"],
+            in_total=frozenset(in_total - {UNIFIED_POOL}),
             diagnostics=tuple(notes),
         )
 
@@ -146,10 +156,11 @@ def _unified_totals(entry: Mapping[str, Any], figures: dict[str, dict[str, float
     return []
 
 
-def _coin(coin: Mapping[str, Any], figures: dict[str, dict[str, float]]) -> None:
+def _coin(coin: Mapping[str, Any], figures: dict[str, dict[str, float]]) -> str:
+    """One coin row's wallet, equity, maintenance and USD rate; its code ("" if none)."""
     code = text(coin.get("coin"))
     if not code:
-        return
+        return ""
     put(figures["w"], code, coin.get("walletBalance"))
     put(figures["m"], code, coin.get("equity"))
     put(figures["mm"], code, coin.get("totalPositionMM"))
@@ -159,6 +170,7 @@ def _coin(coin: Mapping[str, Any], figures: dict[str, dict[str, float]]) -> None
         figures["usd"][code] = 1.0
     elif equity > 0 and usd == usd:
         figures["usd"][code] = usd / equity
+    return code
 
 
 READER = BybitReader()

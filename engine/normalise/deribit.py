@@ -17,6 +17,7 @@ from engine.normalise.fields import (
     text,
 )
 from engine.normalise.generic import set_margin_mode
+from engine.normalise.options import position_delta
 from engine.normalise.row import Row
 
 
@@ -50,6 +51,10 @@ class DeribitReader:
             row.settle_usd = 1.0
         elif index == index:
             row.settle_usd = index
+        if row.kind == ContractType.OPTION:
+            # ``delta`` is the position's (size × the premium-adjusted delta), in coin.
+            row.underlying_price = index
+            position_delta(row, num(info.get("delta")))
 
     def account(self, venue: str, balance: Mapping[str, Any] | None) -> Account:
         """Balance, margin balance and maintenance per currency from the account summaries."""
@@ -61,6 +66,8 @@ class DeribitReader:
         wallet: dict[str, float] = {}
         margin: dict[str, float] = {}
         maint: dict[str, float] = {}
+        usd_equity: dict[str, float] = {}
+        coin_equity: dict[str, float] = {}
         for summary in summaries:
             summary = mapping(summary)
             code = text(summary.get("currency")).upper()
@@ -70,7 +77,10 @@ class DeribitReader:
             # margin_balance is what Deribit compares with the maintenance margin.
             put(margin, code, _first_number(summary, "margin_balance", "equity"))
             put(maint, code, summary.get("maintenance_margin"))
+            put(usd_equity, code, summary.get("total_equity_usd"))
+            put(coin_equity, code, summary.get("equity"))
         rates = {code: 1.0 for code in margin if code in STABLECOINS}
+        rates.update(_rate_from_usd_total(coin_equity, usd_equity))
         return Account(
             venue=venue,
             wallet_balance=wallet,
@@ -119,6 +129,22 @@ def _notional(info: Mapping[str, Any], row: Row) -> float:
             return coins
         return row.qty / row.mark if row.qty > 0 and row.mark > 0 else NAN
     return row.qty * row.mark if row.qty > 0 and row.mark > 0 else NAN
+
+
+def _rate_from_usd_total(
+    equity: Mapping[str, float], usd_equity: Mapping[str, float]
+) -> dict[str, float]:
+    """A coin's USD rate from Deribit's own ``total_equity_usd`` / ``equity`` when the account
+    holds that one currency: the total spans every cross-collateral currency, so with several
+    it prices none alone (their positions' index prices do)."""
+    held = {code: amount for code, amount in equity.items() if amount != 0}
+    if len(held) != 1:
+        return {}
+    ((code, own),) = held.items()
+    total_usd = usd_equity.get(code, NAN)
+    if code in STABLECOINS or not own > 0 or not total_usd > 0:
+        return {}
+    return {code: total_usd / own}
 
 
 def _first_number(mapping_: Mapping[str, Any], *keys: str) -> float:

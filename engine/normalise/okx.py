@@ -8,6 +8,7 @@ from typing import Any
 from engine.model import Account, ContractType, Leg, MarginMode
 from engine.normalise.fields import NAN, STABLECOINS, items, mapping, num, positive, put, text
 from engine.normalise.generic import set_margin_mode
+from engine.normalise.options import position_delta
 from engine.normalise.row import Row
 
 _LEGS = {"net": Leg.BOTH, "long": Leg.LONG, "short": Leg.SHORT}
@@ -33,9 +34,13 @@ class OkxReader:
             row.side = 1.0 if pos > 0 else -1.0
         if pos == pos:
             row.contracts = abs(pos)
-        if position.get("contractSize") is None:
+        if row.kind == ContractType.OPTION:
+            _option(info, row)
+        elif position.get("contractSize") is None:
             self._contract_value(info, row)
         row.qty = row.contracts * row.contract_size
+        if row.kind == ContractType.OPTION:
+            _option_delta(info, row)
         mark = positive(info.get("markPx"))
         if mark == mark:
             row.mark = mark
@@ -109,6 +114,39 @@ class OkxReader:
             usd_rate=figures["usd"],
             diagnostics=tuple(notes),
         )
+
+
+def _option(info: Mapping[str, Any], row: Row) -> None:
+    """An option's underlying price (``idxPx``) and size in coins.
+
+    ccxt's contractSize for an OKX option is ``ctVal`` (1) without the multiplier ``ctMult``
+    (0.01 BTC a contract), so the size comes from ``notionalUsd / idxPx`` where OKX gives both.
+    """
+    index = positive(info.get("idxPx"))
+    usd = positive(info.get("notionalUsd"))
+    row.underlying_price = index
+    if row.settle == row.underlying:
+        usd_px = positive(info.get("usdPx"))
+        row.settle_usd = usd_px if usd_px == usd_px else index
+    if not (usd == usd and index == index and row.contracts > 0):
+        return
+    size = usd / index / row.contracts
+    if abs(size - row.contract_size) > 1e-9 * size:
+        row.note(f"contract size {size:.6g} from notionalUsd / idxPx (ccxt: {row.contract_size:g})")
+    row.contract_size = size
+
+
+def _option_delta(info: Mapping[str, Any], row: Row) -> None:
+    """``deltaBS``: the position's Black-Scholes delta. Never the ``PA`` fields (price-adjusted,
+    in coin units of the premium). A figure larger than the position itself cannot be coins of
+    underlying: read as the dollar delta the docs name, per dollar of the underlying."""
+    delta = num(info.get("deltaBS"))
+    if delta != delta or not row.qty > 0:
+        return
+    if abs(delta) > row.qty * 1.000001 and row.underlying_price > 0:
+        delta = delta / row.underlying_price
+        row.note("deltaBS exceeds the position's size: read in USD")
+    position_delta(row, delta)
 
 
 def _notional(row: Row) -> float:

@@ -50,6 +50,12 @@ class Row:
     venue_initial_margin: float = NAN
     taker_fee: float = NAN
     settle_usd: float = NAN
+    underlying_price: float = NAN
+    strike: float = NAN
+    expiry: float = NAN
+    call: float = NAN
+    mark_iv: float = NAN
+    delta: float = NAN
     diagnostics: list[str] = field(default_factory=list)
 
     def note(self, message: str) -> None:

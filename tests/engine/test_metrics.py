@@ -63,15 +63,32 @@ def test_maintenance_subtracts_the_bracket_amount() -> None:
 
 
 def test_notional_usd_per_contract_type() -> None:
-    """Linear Q·MP·rate = 300; inverse Q = 1000 USD; option Q·index = 2·60000."""
+    """Linear Q·MP·rate = 300; inverse Q = 1000 USD; option Q·underlying price = 2·60000
+    (a USDC-settled option: its settle rate 1 and its premium mark play no part)."""
+    nan = float("nan")
     p = positions(
         side=[1, 1, 1],
         qty=[2, 1000, 2],
-        mark=[150, 50_000, 0.05],
+        mark=[150, 50_000, 3_000],
         kind=[LIN, INV, OPT],
-        settle_usd=[1.0, 50_000, 60_000],
+        settle_usd=[1.0, 50_000, 1.0],
+        underlying_price=[nan, nan, 60_000],
     )
     np.testing.assert_allclose(metrics.notional_usd(p), [300.0, 1000.0, 120_000.0])
+
+
+def test_option_exposure_is_its_delta_equivalent() -> None:
+    """s·Q·delta·underlying: a short put (delta −0.3) is +0.3·2·60000 long; a perp is s·value."""
+    nan = float("nan")
+    p = positions(
+        side=[-1, -1],
+        qty=[2, 1],
+        mark=[3_000, 60_000],
+        kind=[OPT, LIN],
+        underlying_price=[60_000, nan],
+        delta=[-0.3, nan],
+    )
+    np.testing.assert_allclose(metrics.exposure_usd(p), [0.3 * 2 * 60_000, -60_000.0])
 
 
 def test_roe_is_pnl_over_initial_margin() -> None:

@@ -1,0 +1,175 @@
+"""Option terms, underlying price and delta: from the venue, ccxt's markets and greeks, else
+Black-76 at the snapshot's time (docs/risk.md#option-exposure).
+
+An option's ``mark`` is its premium, never the underlying's price, so the exposure of an
+option needs the underlying's price and the option's delta from somewhere else. In order:
+the venue's own figures on the position (``Row.underlying_price``/``Row.delta`` set by a
+venue reader), then ccxt's market (strike, expiry, call/put, contract size) and greeks (mark
+IV, underlying price, delta) passed beside the snapshot, then the mark of a future or swap on
+the same underlying, and for the delta Black-76 with the mark IV at ``taken_at``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from engine.model import ContractType
+from engine.normalise.fields import NAN, STABLECOINS, mapping, num, positive, split_symbol, text
+from engine.normalise.row import Row
+from engine.options import black76_delta, deribit_delta
+
+#: Seconds in the 365-day year the engine annualises with (crypto trades every day).
+YEAR_S = 365.0 * 86_400.0
+
+#: Hour (UTC) at which Deribit, OKX and Bybit options expire: a ccxt symbol names the day only.
+EXPIRY_HOUR_UTC = 8
+
+#: Venues whose ccxt greeks give the implied volatility in percent (Deribit ``mark_iv`` 61.27).
+IV_IN_PERCENT = frozenset({"deribit"})
+
+NO_TIME = 'snapshot time unknown: option delta not computed (give "timestamp")'
+
+
+def symbol_terms(row: Row) -> None:
+    """Expiry, strike and call/put from a ccxt option symbol (``BTC/USD:BTC-260327-90000-P``)."""
+    pieces = row.symbol.partition(":")[2].split("-")
+    if len(pieces) < 4 or pieces[-1] not in ("C", "P"):
+        return
+    row.call = 1.0 if pieces[-1] == "C" else 0.0
+    row.strike = positive(pieces[-2])
+    try:
+        day = datetime.strptime(pieces[-3], "%y%m%d").replace(hour=EXPIRY_HOUR_UTC, tzinfo=UTC)
+    except ValueError:
+        return
+    row.expiry = day.timestamp()
+
+
+def position_delta(row: Row, delta: float) -> None:
+    """Store a venue's POSITION delta (coins of underlying, signed by the position) per long
+    unit, the engine's convention."""
+    if delta == delta and row.side == row.side and row.qty > 0:
+        row.delta = delta / (row.side * row.qty)
+
+
+def apply_market(row: Row, market: Mapping[str, Any], *, sized: bool) -> None:
+    """A ccxt market's option terms; its contract size only when the position dict had none
+    (``sized`` False: ccxt parsed it without the market)."""
+    strike = positive(market.get("strike"))
+    expiry = positive(market.get("expiry"))
+    kind = text(market.get("optionType")).lower()
+    if strike == strike:
+        row.strike = strike
+    if expiry == expiry:
+        row.expiry = expiry / 1000.0
+    if kind in ("call", "put"):
+        row.call = 1.0 if kind == "call" else 0.0
+    size = positive(market.get("contractSize"))
+    if not sized and size == size and row.contracts == row.contracts:
+        # OKX lists ctVal as ccxt's contractSize and the multiplier apart (ctMult).
+        multiplier = positive(mapping(market.get("info")).get("ctMult"))
+        row.contract_size = size * (multiplier if multiplier == multiplier else 1.0)
+        row.qty = row.contracts * row.contract_size
+
+
+def apply_greeks(row: Row, greeks: Mapping[str, Any], venue: str) -> None:
+    """ccxt's greeks of the option: mark IV, the underlying's price (the expiry's forward),
+    and its delta where the position itself reported none."""
+    iv = positive(greeks.get("markImpliedVolatility"))
+    if iv == iv:
+        row.mark_iv = iv / 100.0 if venue in IV_IN_PERCENT else iv
+    if row.underlying_price != row.underlying_price:
+        row.underlying_price = positive(greeks.get("underlyingPrice"))
+    delta = num(greeks.get("delta"))
+    if row.delta != row.delta and delta == delta:
+        row.delta = delta
+
+
+def read_terms(row: Row, position: Mapping[str, Any], markets: Mapping[str, Any]) -> None:
+    """An option's strike, expiry and call/put from its symbol, overridden by its market."""
+    if row.kind != ContractType.OPTION:
+        return
+    symbol_terms(row)
+    market = mapping(markets.get(row.symbol))
+    if market:
+        apply_market(row, market, sized=position.get("contractSize") is not None)
+
+
+def complete(rows: Sequence[Row], venue: str, greeks: Mapping[str, Any], taken_at: float) -> None:
+    """Fill every option row's underlying price and delta (one pass over the rows)."""
+    options = [r for r in rows if r.kind == ContractType.OPTION]
+    if not options:
+        return
+    futures = _future_marks(rows)
+    for row in options:
+        apply_greeks(row, mapping(greeks.get(row.symbol)), venue)
+        if row.underlying_price != row.underlying_price:
+            row.underlying_price = futures.get(row.underlying, NAN)
+        if row.underlying_price != row.underlying_price:
+            row.note(
+                f"{row.underlying} price unknown (no venue index, greeks underlyingPrice or "
+                "future on it): option notional and exposure unknown"
+            )
+        if row.settle == row.underlying and row.settle_usd != row.settle_usd:
+            row.settle_usd = row.underlying_price
+    _black76(options, taken_at)
+
+
+def _future_marks(rows: Sequence[Row]) -> dict[str, float]:
+    """Underlying → the mark of its first future or swap whose mark is a USD price."""
+    out: dict[str, float] = {}
+    for row in rows:
+        if row.kind == ContractType.OPTION or row.underlying in out or not row.mark > 0:
+            continue
+        if split_symbol(row.symbol)[1] in STABLECOINS:
+            out[row.underlying] = row.mark
+    return out
+
+
+def _black76(options: Sequence[Row], taken_at: float) -> None:
+    """Black-76 delta (Deribit's premium-adjusted one for coin-settled options, whose premium
+    is itself held in the coin) for the options no venue gave a delta; a note otherwise."""
+    need = [r for r in options if r.delta != r.delta]
+    if not need:
+        return
+    if not math.isfinite(taken_at):
+        for row in need:
+            row.note(NO_TIME)
+        return
+    forward, strike, sigma, call, expiry = (
+        np.array([getattr(r, name) for r in need], dtype=np.float64)
+        for name in ("underlying_price", "strike", "mark_iv", "call", "expiry")
+    )
+    years = np.maximum(expiry - taken_at, 0.0) / YEAR_S
+    is_call = call == 1.0
+    coin = np.array([r.settle == r.underlying for r in need], dtype=np.bool_)
+    with np.errstate(all="ignore"):
+        plain = black76_delta(forward, strike, sigma, years, is_call=is_call)
+        adjusted = deribit_delta(forward, strike, sigma, years, is_call=is_call)
+    delta = np.where(coin, adjusted, plain)
+    delta = np.where(np.isnan(call), np.nan, delta)
+    for row, value in zip(need, delta.tolist(), strict=True):
+        row.delta = value
+        if value != value:
+            row.note(_missing(row))
+
+
+def _missing(row: Row) -> str:
+    """Which input the option's delta lacked, in a sentence that says what to give."""
+    gaps = [
+        name
+        for name, value in (
+            ("underlying price", row.underlying_price),
+            ("strike", row.strike),
+            ("expiry", row.expiry),
+            ("call/put", row.call),
+            ("mark IV (greeks)", row.mark_iv),
+        )
+        if value != value
+    ]
+    lacking = ", ".join(gaps) or "valid inputs"
+    return f"option delta unknown (no venue delta; {lacking} missing): left out of exposure"
