@@ -24,6 +24,8 @@ class SnapshotFile:
     horizon_hours: float
     #: Funding rate per symbol, a fraction per funding interval (optional "funding_rates").
     funding: Mapping[str, float] = field(default_factory=dict)
+    #: When the venue reported the snapshot, POSIX seconds (NaN: the file does not say).
+    taken_at: float = math.nan
 
 
 def load(path: Path) -> SnapshotFile:
@@ -96,8 +98,38 @@ def parse(data: Any, *, source: str = "snapshot") -> SnapshotFile:
     horizon = _number(data.get("horizon_hours", 24))
     if horizon is None or not horizon > 0:
         raise UserError(f'{source}: "horizon_hours" must be a positive, finite number of hours')
-    snapshot = normalise(exchange.strip().lower(), positions, balance, tiers)
-    return SnapshotFile(exchange.strip().lower(), snapshot, volatility, horizon, funding)
+    markets = _optional(data, "markets", Mapping, source) or {}
+    greeks = _optional(data, "greeks", Mapping, source) or {}
+    taken_at = _taken_at(data, balance, positions, source)
+    venue = exchange.strip().lower()
+    snapshot = normalise(
+        venue, positions, balance, tiers, markets=markets, greeks=greeks, taken_at=taken_at
+    )
+    return SnapshotFile(venue, snapshot, volatility, horizon, funding, taken_at)
+
+
+def _taken_at(
+    data: Mapping[str, Any], balance: Mapping[str, Any] | None, positions: list[Any], source: str
+) -> float:
+    """The snapshot's time in POSIX seconds: "timestamp" (ms, as ccxt), else the balance's
+    ccxt timestamp, else the newest position update; NaN when none says. Never the clock: the
+    same file gives the same answer any day."""
+    if "timestamp" in data and data["timestamp"] is not None:
+        stamp = _number(data["timestamp"])
+        if stamp is None or not stamp > 0:
+            raise UserError(f'{source}: "timestamp" must be a positive number of milliseconds')
+        return stamp / 1000.0
+    found = _number((balance or {}).get("timestamp"))
+    if found is not None and found > 0:
+        return found / 1000.0
+    updates = [
+        _number(p.get(key))
+        for p in positions
+        if isinstance(p, Mapping)
+        for key in ("lastUpdateTimestamp", "timestamp")
+    ]
+    known = [u for u in updates if u is not None and u > 0]
+    return max(known) / 1000.0 if known else math.nan
 
 
 def _number(value: Any) -> float | None:
