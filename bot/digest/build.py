@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from bot.digest.cashflows import AccountDay, Cashflow, cashflows, per_account
 from bot.digest.figures import AccountLine, account_line, is_stale, usd_rates
 from bot.digest.open_alerts import OpenAlert, open_alerts
+from bot.digest.stored import last_snapshots, stored_view
 from bot.render.views import AccountView, AdviceView, PositionView, account_view
 from engine.alerts.rules import Kind, RuleSpec, Severity
 from engine.analysis import Analysis
@@ -131,8 +132,8 @@ async def build(
     at = time.time() if now is None else now
     ids = [a.id for a in accounts]
     history = await _history(db, ids, since=at - history_days * DAY_S, until=at + 1)
-    views = [(a, account_view(latest[a.id], a.venue)) for a in accounts if a.id in latest]
     good = await last_good(db, ids)
+    views = await _views(db, accounts, latest, good)
     stale = {a.id: good.get(a.id) for a, _ in views if is_stale(a, good.get(a.id), at)}
     rates = usd_rates(v for _, v in views)
     by_id = {a.id: v for a, v in views}
@@ -169,6 +170,27 @@ async def build(
         rates=tuple(sorted(rates.items())),
         open_alerts=await open_alerts(db, accounts),
     )
+
+
+async def _views(
+    db: Database,
+    accounts: Sequence[LinkedAccount],
+    latest: Mapping[int, Analysis],
+    good: dict[int, float],
+) -> list[tuple[LinkedAccount, AccountView]]:
+    """Each account's figures: the book's, else (a restart, its venue failing since) its last
+    stored snapshot's, whose time then replaces its last good poll in ``good``."""
+    views = [(a, account_view(latest[a.id], a.venue)) for a in accounts if a.id in latest]
+    horizon = views[0][1].horizon_hours if views else 24.0
+    missing = [a for a in accounts if a.id not in latest]
+    stored = await last_snapshots(db, missing)
+    for account in missing:
+        if account.id in stored:
+            snap = stored[account.id]
+            views.append((account, stored_view(snap, account.venue, horizon_hours=horizon)))
+            good[account.id] = snap.taken_at
+    order = {a.id: n for n, a in enumerate(accounts)}
+    return sorted(views, key=lambda pair: order[pair[0].id])
 
 
 def _totals(views: Sequence[AccountView]) -> tuple[float, float, float]:

@@ -19,12 +19,13 @@ from bot.digest.jobs import DigestJobs
 from engine.alerts.events import DigestNotice
 from engine.alerts.quiet import QuietHours
 from engine.analysis import Analysis, analyze
-from engine.domain import LinkedAccount, Platform
+from engine.domain import LinkedAccount, Platform, PositionSummary, SnapshotSummary
 from storage import Database
 from storage.accounts import Accounts
 from storage.chats import Chats
 from storage.flows import Flows, StoredFlow
 from storage.outbox import Outbox
+from storage.snapshots import Snapshots
 from storage.users import Users
 from tests.fakes.clock import FakeClock
 
@@ -131,3 +132,29 @@ async def test_a_queued_digest_has_its_header_once_in_the_chats_zone(
 
 def _quiet(tz: str) -> QuietHours:
     return QuietHours(start="23:00", end="07:00", tz=tz)
+
+
+async def test_after_a_restart_a_blind_account_counts_from_its_last_snapshot(
+    db: Database,
+) -> None:
+    """The book is empty for an account whose venue has failed since the restart: its last
+    stored snapshot stands in (equity in the totals, its position on the ladder), marked with
+    the time it was stored; not a silent hole in the totals."""
+    live, blind = await _two(db)
+    taken = NOW - 2 * HOUR
+    position = PositionSummary("SOL/USDC:USDC", "long", 100.0, 14_500.0, 145.0, 138.5, 4.5, "cross")
+    await Snapshots(db).insert(
+        SnapshotSummary(blind.id, taken, 8_000.0, 14_500.0, 14_500.0, 1.8, 0.05, (position,))
+    )
+    analysis = _analysis()
+    found = await digest.build(db, [live, blind], {live.id: analysis}, now=NOW)
+
+    line = next(x for x in found.lines if x.label == "blind")
+    assert line.has_figures and line.stale and line.as_of == taken
+    assert line.equity_usd == 8_000.0 and line.upnl_usd is None  # not stored: unknown
+    assert found.equity_usd == pytest.approx(8_000.0 + (found.lines[0].equity_usd or 0.0))
+    sol = next(c for c in found.closest if c.account == "blind")
+    assert sol.distance_pct == 4.5 and sol.stale_as_of == taken
+    text = digest_text.text(found)
+    assert "⚠ Totals include stale figures: blind (as of 06:00, 2 h old)" in text
+    assert "blind SOL (USDC) long 4.50% away" in text
