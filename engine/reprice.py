@@ -101,7 +101,7 @@ def with_marks(snapshot: Snapshot, marks: Mapping[str, float]) -> Snapshot:
         maintenance_margin=_moved_by(account.maintenance_margin, p.pool, d_maint, counted),
         usd_rate={c: coin.get(c, r) if is_coin(c) else r for c, r in account.usd_rate.items()},
     )
-    return Snapshot(positions, account, snapshot.tiers)
+    return Snapshot(positions, account, snapshot.tiers, snapshot.taken_at)
 
 
 def moved_upnl(

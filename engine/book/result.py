@@ -144,7 +144,7 @@ class Repriced:
             maintenance_margin=_dict(block.maint_keys, self._slot("mm", k)),
             usd_rate=_dict(tuple(block.snapshot.account.usd_rate), self._reported(k, block)),
         )
-        return Snapshot(positions, account, block.snapshot.tiers)
+        return Snapshot(positions, account, block.snapshot.tiers, block.snapshot.taken_at)
 
     def _slot(self, space: str, k: int) -> FloatArray:
         return self.priced.slots[space][self._span(space, k)]

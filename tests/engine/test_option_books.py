@@ -157,3 +157,12 @@ def test_no_snapshot_time_means_no_engine_delta() -> None:
     assert np.isnan(snap.positions.delta[0])
     assert any("snapshot time unknown" in d for d in snap.positions.diagnostics[0])
     assert analyze(snap).portfolio.net_exposure_usd == 0.0
+
+
+def test_a_streamed_mark_keeps_the_snapshot_time() -> None:
+    """Re-pricing at a new mark keeps when the venue reported the rest of the snapshot."""
+    from engine.reprice import with_marks
+
+    snap = normalise("deribit", o.deribit_book(), o.deribit_balance(), taken_at=1_768_478_400.0)
+    moved = with_marks(snap, {"BTC/USD:BTC": 96_000.0})
+    assert moved is not snap and moved.taken_at == snap.taken_at
