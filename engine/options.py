@@ -1,7 +1,8 @@
 """Black-76 option prices and greeks on the forward with r = 0 (Deribit's convention).
 
-Not wired into the product yet (only its tests call it): the options work — greeks per
-position and per underlying, full-revaluation stress — builds on it.
+The normaliser uses its delta for an option whose venue reports none (its exposure is the
+delta equivalent, docs/risk.md#option-exposure); greeks per position and per underlying and
+full-revaluation stress are still to build on it.
 """
 
 from __future__ import annotations
