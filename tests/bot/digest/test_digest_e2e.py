@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bot.digest.charts import EQUITY_COLOUR
+from bot.digest.charts import EQUITY_COLOUR, LONG_COLOUR, SEVERITY_COLOURS
 from bot.telegram.channel import GROUP_INTERVAL_S
 from tests.bot.telegram.conftest import App
 from tests.engine.normalise.payloads import hyperliquid as ph
@@ -168,9 +168,12 @@ async def test_the_desk_digest_is_paced_counted_and_marks_stale_figures(app: App
     # The example's SOL long is 5.99 % from liquidation: the default 10 % warning is open.
     assert re.search(rf"  warning  {binance} SOL-PERP long liq since \d\d:\d\d", body)
 
-    # Day one: one hourly point of history, drawn as a marker with its start noted.
-    equity = next(m for m in photos if "Equity" in (m.text or ""))
-    assert _marks(equity.photo or b"", EQUITY_COLOUR) > 40
+    # Day one: every chart shows marks; the equity chart's one hourly point as a marker.
+    by_title = {m.plain: m.photo or b"" for m in photos}
+    assert _marks(by_title["Exposure by underlying"], LONG_COLOUR) > 500
+    ladder = by_title["Distance to liquidation"]
+    assert max(_marks(ladder, SEVERITY_COLOURS[s]) for s in ("critical", "warning")) > 500
+    assert _marks(by_title["Equity and leverage, 30 days"], EQUITY_COLOUR) > 40
     assert "stale" not in body
 
     # Hyperliquid starts failing: the wallet goes blind and its last figures are marked.
