@@ -1,7 +1,10 @@
 """``TelegramChannel``: the notifier's way out to Telegram, with Telegram's errors classified.
 
 Pacing is the notifier's job (``min_interval_s`` per chat, a global cap): this channel makes
-one request per message and turns Telegram's answer into sent, retry-later or give-up.
+one request per outbox row and turns Telegram's answer into sent, retry-later or give-up. A
+digest is the exception: its text and its album are several messages of one row, so the channel
+spaces them at the chat's interval itself, and the notifier counts the chat's next interval
+from when the send finished.
 """
 
 from __future__ import annotations
