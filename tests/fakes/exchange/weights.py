@@ -159,7 +159,7 @@ class WeightMeter:
     #: (venue, endpoint) of requests the table does not weigh, for venues with a limit.
     unknown: Counter[tuple[str, str]] = field(default_factory=Counter)
     peaks: dict[str, float] = field(default_factory=dict)
-    totals: Counter[str] = field(default_factory=Counter)
+    totals: dict[str, float] = field(default_factory=dict)
     _seen: dict[str, deque[tuple[float, float]]] = field(default_factory=dict, repr=False)
     _used: dict[str, float] = field(default_factory=dict, repr=False)
 
@@ -178,7 +178,7 @@ class WeightMeter:
         while seen and seen[0][0] <= request.at - self.window_s:
             used -= seen.popleft()[1]
         self._used[venue] = used
-        self.totals[venue] += found
+        self.totals[venue] = self.totals.get(venue, 0.0) + found
         self.peaks[venue] = max(self.peaks.get(venue, 0.0), used)
         if used > self.limits[venue]:
             self.breaches.append(
