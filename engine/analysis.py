@@ -35,6 +35,8 @@ class Analysis:
     upnl: FloatArray
     notional: FloatArray
     notional_usd: FloatArray
+    #: Signed USD exposure to the underlying: s·notional_usd, an option's delta equivalent.
+    exposure_usd: FloatArray
     leverage: FloatArray
     roe: FloatArray
     maintenance: FloatArray
@@ -113,6 +115,7 @@ COLUMNS = (
     "liquidation_price",
     "notional",
     "notional_usd",
+    "exposure_usd",
     "leverage",
     "roe",
     "maintenance",
@@ -146,10 +149,12 @@ def position_metrics(
     initial = metrics.initial_margin(positions, value=value)
     maintenance = metrics.maintenance_margin(positions, value=value)
     own_ratio = metrics.isolated_margin_ratio(positions, upnl, maintenance=maintenance)
+    value_usd = metrics.notional_usd(positions)
     columns = {
         "liquidation_price": liq,
         "notional": value,
-        "notional_usd": metrics.notional_usd(positions),
+        "notional_usd": value_usd,
+        "exposure_usd": metrics.exposure_usd(positions, value_usd=value_usd),
         "leverage": metrics.leverage(positions, value=value, initial=initial),
         "roe": metrics.roe(positions, upnl, initial=initial),
         "maintenance": maintenance,

@@ -29,6 +29,7 @@ def document(view: AccountView) -> dict[str, Any]:
     return {
         "exchange": view.exchange,
         "horizon_hours": view.horizon_hours,
+        "timestamp": None if view.taken_at is None else round(view.taken_at * 1000.0),
         "account": account_report(view),
         "positions": [position_report(p) for p in view.positions],
     }
@@ -80,6 +81,8 @@ def position_report(p: PositionView) -> dict[str, Any]:
         "distance_to_liquidation_sigma": p.distance_sigma,
         "volatility": p.volatility,
         "advice": None if p.advice is None else advice_report(p.advice),
+        "exposure_usd": p.exposure_usd,
+        "delta": p.delta,
     }
 
 

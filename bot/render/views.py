@@ -66,6 +66,10 @@ class PositionView:
     distance_sigma: float | None
     volatility: float | None  # annualised σ
     advice: AdviceView | None
+    #: Signed USD exposure to the underlying (an option's delta equivalent).
+    exposure_usd: float | None = None
+    #: Options: the delta of one long unit the exposure used (the venue's or Black-76).
+    delta: float | None = None
 
     @property
     def computed_only(self) -> bool:
@@ -100,6 +104,8 @@ class AccountView:
     margin_ratio: float | None
     diagnostics: tuple[str, ...]
     positions: tuple[PositionView, ...]
+    #: When the venue reported the snapshot, POSIX seconds (None: unknown).
+    taken_at: float | None = None
 
     def closest(self, limit: int | None = None) -> tuple[PositionView, ...]:
         """Positions with a known distance, nearest to liquidation first (ties keep order)."""
@@ -152,6 +158,7 @@ def account_view(analysis: Analysis, exchange: str) -> AccountView:
         positions=tuple(
             position_view(analysis, i) for i in range(len(analysis.snapshot.positions))
         ),
+        taken_at=finite(analysis.snapshot.taken_at),
     )
 
 
@@ -185,6 +192,8 @@ def position_view(analysis: Analysis, i: int) -> PositionView:
         distance_sigma=finite(analysis.distance_sigma[i]),
         volatility=finite(analysis.sigma[i]),
         advice=_advice(analysis, i),
+        exposure_usd=finite(analysis.exposure_usd[i]),
+        delta=finite(pos.delta[i]),
     )
 
 

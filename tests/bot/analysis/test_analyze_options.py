@@ -98,3 +98,13 @@ def test_markets_and_greeks_must_be_objects(key: str) -> None:
     """ "markets" and "greeks" are objects keyed by symbol."""
     with pytest.raises(UserError, match=f'"{key}"'):
         parse(_file(**{key: [1]}))
+
+
+def test_output_names_each_positions_delta_and_exposure(tmp_path: Path) -> None:
+    """Per position, "exposure_usd" (the delta equivalent) and "delta" (one long unit), and
+    the snapshot's "timestamp" echoed in ms."""
+    doc = _run(tmp_path, _file(timestamp=o.TAKEN_MS))
+    (put,) = doc["positions"]
+    assert put["exposure_usd"] == pytest.approx(_short_put_exposure(o.TAKEN_MS / 1000.0))
+    assert put["delta"] == pytest.approx(put["exposure_usd"] / (-5.0 * 95_400.0))
+    assert put["delta"] < 0 < put["exposure_usd"] and doc["timestamp"] == o.TAKEN_MS
