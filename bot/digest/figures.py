@@ -53,10 +53,12 @@ class AccountLine:
 
 
 def is_stale(account: LinkedAccount, as_of: float | None, now: float) -> bool:
-    """Its venue is failing (blind, key rejected) or its last good read is old."""
+    """Its venue is failing (blind, key rejected) or its last good read is old: older than
+    ``STALE_AFTER_S``, or three of its own poll intervals where it is polled more rarely."""
     if account.status in (AccountStatus.BLIND, AccountStatus.AUTH_FAILED):
         return True
-    return as_of is not None and now - as_of > STALE_AFTER_S
+    every_s = account.poll_every_s or account.poll_s or 0.0
+    return as_of is not None and now - as_of > max(STALE_AFTER_S, 3 * every_s)
 
 
 def account_line(

@@ -4,6 +4,7 @@ chat's zone, one title, the day's PnL per account in USD."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,11 +16,18 @@ from bot.analysis.snapshot import load
 from bot.digest import build as digest
 from bot.digest import charts
 from bot.digest import text as digest_text
+from bot.digest.figures import is_stale
 from bot.digest.jobs import DigestJobs
 from engine.alerts.events import DigestNotice
 from engine.alerts.quiet import QuietHours
 from engine.analysis import Analysis, analyze
-from engine.domain import LinkedAccount, Platform, PositionSummary, SnapshotSummary
+from engine.domain import (
+    AccountStatus,
+    LinkedAccount,
+    Platform,
+    PositionSummary,
+    SnapshotSummary,
+)
 from storage import Database
 from storage.accounts import Accounts
 from storage.chats import Chats
@@ -158,3 +166,15 @@ async def test_after_a_restart_a_blind_account_counts_from_its_last_snapshot(
     text = digest_text.text(found)
     assert "⚠ Totals include stale figures: blind (as of 06:00, 2 h old)" in text
     assert "blind SOL (USDC) long 4.50% away" in text
+
+
+def test_old_figures_are_stale_by_the_accounts_own_pace() -> None:
+    """Blind is stale at once; a healthy account after 15 min without a good read, or three
+    of its own intervals where it is polled every 10 min."""
+    account = LinkedAccount(1, 1, "okx", "a", AccountStatus.ACTIVE, None, "x", False, 0, None,
+                            None, 0.0)  # fmt: skip
+    assert not is_stale(account, NOW - 800, NOW) and is_stale(account, NOW - 1000, NOW)
+    slow = replace(account, poll_every_s=600.0)
+    assert not is_stale(slow, NOW - 1700, NOW) and is_stale(slow, NOW - 1900, NOW)
+    assert is_stale(replace(account, status=AccountStatus.BLIND), NOW - 10, NOW)
+    assert not is_stale(account, None, NOW)  # never read: no figures to mark
