@@ -10,7 +10,7 @@ import numpy as np
 from engine import metrics
 from engine.advice import DEFAULT_TARGET_PCT, Advice, advise
 from engine.liquidation import Liquidation, compute
-from engine.model import MarginMode, Positions, chunks, lookup
+from engine.model import ContractType, MarginMode, Positions, chunks, lookup
 from engine.normalise import Snapshot
 from engine.portfolio import Portfolio, build
 from engine.probability import distance_and_touch, hours_to_years
@@ -37,6 +37,9 @@ class Analysis:
     notional_usd: FloatArray
     #: Signed USD exposure to the underlying: s·notional_usd, an option's delta equivalent.
     exposure_usd: FloatArray
+    #: Unrealised PnL in USD: at the settle rate for options (their notional is the
+    #: underlying's, not the premium's), at notional_usd / notional for the rest.
+    upnl_usd: FloatArray
     leverage: FloatArray
     roe: FloatArray
     maintenance: FloatArray
@@ -116,6 +119,7 @@ COLUMNS = (
     "notional",
     "notional_usd",
     "exposure_usd",
+    "upnl_usd",
     "leverage",
     "roe",
     "maintenance",
@@ -155,6 +159,7 @@ def position_metrics(
         "notional": value,
         "notional_usd": value_usd,
         "exposure_usd": metrics.exposure_usd(positions, value_usd=value_usd),
+        "upnl_usd": upnl * _usd_rate(positions, value, value_usd),
         "leverage": metrics.leverage(positions, value=value, initial=initial),
         "roe": metrics.roe(positions, upnl, initial=initial),
         "maintenance": maintenance,
@@ -167,6 +172,14 @@ def position_metrics(
         "probability": np.where(positions.valid, probability, np.nan),
     }
     return columns, advise(positions, liq, target_pct=target_pct)
+
+
+def _usd_rate(positions: Positions, value: FloatArray, value_usd: FloatArray) -> FloatArray:
+    """USD per unit of a position's settle currency as its own metrics imply it."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        implied = value_usd / value
+    option = positions.kind == ContractType.OPTION
+    return np.where(option, positions.settle_usd, implied)
 
 
 def empty_advice(n: int, target_pct: float) -> Advice:

@@ -114,7 +114,7 @@ class Priced(Protocol):
     @property
     def roe(self) -> FloatArray: ...
     @property
-    def notional(self) -> FloatArray: ...
+    def upnl_usd(self) -> FloatArray: ...
     @property
     def notional_usd(self) -> FloatArray: ...
 
@@ -122,12 +122,10 @@ class Priced(Protocol):
 def position_values(priced: Priced, mark: FloatArray) -> dict[Kind, FloatArray]:
     """Every per-position kind as one array, in the kind's unit (one formula for the rules'
     observation and for the streamed marks' screen, ``engine.alerts.screen``)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        usd_rate = priced.notional_usd / priced.notional
     return {
         Kind.LIQ: priced.distance_pct,
         Kind.PROB: priced.probability * 100.0,
-        Kind.PNL: priced.upnl * usd_rate,
+        Kind.PNL: priced.upnl_usd,
         Kind.ROE: priced.roe * 100.0,
         Kind.EXPOSURE: priced.notional_usd,
         Kind.PRICE: mark,

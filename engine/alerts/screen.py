@@ -161,7 +161,7 @@ class _Columns:
     probability: FloatArray
     upnl: FloatArray
     roe: FloatArray
-    notional: FloatArray
+    upnl_usd: FloatArray
     notional_usd: FloatArray
 
 
@@ -170,7 +170,7 @@ def values(repriced: Repriced) -> tuple[FloatArray, FloatArray]:
     the units the rules read."""
     columns = _Columns(
         repriced.distance_pct, repriced.probability, repriced.upnl, repriced.column("roe"),
-        repriced.column("notional"), repriced.column("notional_usd"),
+        repriced.column("upnl_usd"), repriced.column("notional_usd"),
     )  # fmt: skip
     # As the observation reads them: a position's non-finite value is NaN (the account's
     # totals keep an infinite margin ratio: rules compare it).

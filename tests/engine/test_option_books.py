@@ -166,3 +166,16 @@ def test_a_streamed_mark_keeps_the_snapshot_time() -> None:
     snap = normalise("deribit", o.deribit_book(), o.deribit_balance(), taken_at=1_768_478_400.0)
     moved = with_marks(snap, {"BTC/USD:BTC": 96_000.0})
     assert moved is not snap and moved.taken_at == snap.taken_at
+
+
+def test_option_pnl_alert_reads_usd_at_the_settle_rate() -> None:
+    """The `pnl` alert's value: a USDC option's 1,500 uPnL is 1,500 USD (not 1,500 × 5 /
+    (5 × 2,800 premium)), a coin-settled one's 0.0125 BTC is 0.0125 × the index."""
+    from engine.alerts.observe import position_values
+    from engine.alerts.rules import Kind
+
+    bybit = analyze(normalise("bybit", [o.bybit_option()]))
+    okx = analyze(normalise("okx", [o.okx_option()]))
+    assert position_values(bybit, bybit.snapshot.positions.mark)[Kind.PNL][0] == 1_500.0
+    pnl = position_values(okx, okx.snapshot.positions.mark)[Kind.PNL][0]
+    assert pnl == pytest.approx(0.0125 * o.INDEX)
