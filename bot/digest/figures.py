@@ -103,6 +103,8 @@ def usd_rates(views: Iterable[AccountView]) -> dict[str, float]:
             usd, settle = p.notional_usd, p.notional_settle
             if p.settle in rates or usd is None or settle is None or settle == 0:
                 continue
+            if p.contract_type == "option":  # its notional is the underlying's, not a rate
+                continue
             rate = abs(usd / settle)
             if math.isfinite(rate) and rate > 0:
                 rates[p.settle] = rate
@@ -110,9 +112,13 @@ def usd_rates(views: Iterable[AccountView]) -> dict[str, float]:
 
 
 def upnl_usd(positions: Iterable[PositionView], rates: Mapping[str, float]) -> float | None:
-    """Unrealised PnL in USD over positions (None when a position's is unknown or unpriced)."""
+    """Unrealised PnL in USD over positions: the engine's USD figure, else the settle amount
+    at ``rates`` (None when a position's is unknown or unpriced)."""
     total = 0.0
     for p in positions:
+        if p.unrealized_pnl_usd is not None:
+            total += p.unrealized_pnl_usd
+            continue
         rate = rates.get(p.settle)
         if p.unrealized_pnl_settle is None or rate is None:
             return None

@@ -70,6 +70,8 @@ class PositionView:
     exposure_usd: float | None = None
     #: Options: the delta of one long unit the exposure used (the venue's or Black-76).
     delta: float | None = None
+    #: Unrealised PnL in USD (the engine's rate: an option's settle rate, not its notional's).
+    unrealized_pnl_usd: float | None = None
 
     @property
     def computed_only(self) -> bool:
@@ -194,6 +196,7 @@ def position_view(analysis: Analysis, i: int) -> PositionView:
         advice=_advice(analysis, i),
         exposure_usd=finite(analysis.exposure_usd[i]),
         delta=finite(pos.delta[i]),
+        unrealized_pnl_usd=finite(analysis.upnl_usd[i]),
     )
 
 

@@ -16,8 +16,9 @@ from bot.analysis.snapshot import load
 from bot.digest import build as digest
 from bot.digest import charts
 from bot.digest import text as digest_text
-from bot.digest.figures import is_stale
+from bot.digest.figures import is_stale, upnl_usd
 from bot.digest.jobs import DigestJobs
+from bot.render.views import account_view
 from engine.alerts.events import DigestNotice
 from engine.alerts.quiet import QuietHours
 from engine.analysis import Analysis, analyze
@@ -178,3 +179,15 @@ def test_old_figures_are_stale_by_the_accounts_own_pace() -> None:
     assert not is_stale(slow, NOW - 1700, NOW) and is_stale(slow, NOW - 1900, NOW)
     assert is_stale(replace(account, status=AccountStatus.BLIND), NOW - 10, NOW)
     assert not is_stale(account, None, NOW)  # never read: no figures to mark
+
+
+def test_unrealised_pnl_is_the_engines_usd_else_the_settle_coin_at_its_rate() -> None:
+    """The engine's USD uPnL where it has one (an option's is at its settle rate); else the
+    settle amount at the rate the account's own positions imply; unknown stays unknown."""
+    view = account_view(_analysis(), "binanceusdm")
+    first, second = view.positions[:2]
+    engine = replace(first, unrealized_pnl_usd=12.5, unrealized_pnl_settle=999.0)
+    in_btc = replace(second, unrealized_pnl_usd=None, unrealized_pnl_settle=0.01, settle="BTC")
+    assert upnl_usd([engine], {}) == 12.5
+    assert upnl_usd([engine, in_btc], {"BTC": 60_000.0}) == pytest.approx(612.5)
+    assert upnl_usd([engine, in_btc], {}) is None  # BTC unpriced: not a guess

@@ -270,9 +270,7 @@ async def test_several_files_in_one_message_and_the_limits(fake: FakeDiscord, bo
     with pytest.raises(discord.HTTPException, match="no file uploaded"):
         await channel.send(embeds=embeds, files=files[:1])
     with pytest.raises(discord.HTTPException, match="10 or fewer"):
-        await channel.send(
-            files=[discord.File(io.BytesIO(PNG), f"{n}.png") for n in range(11)]
-        )
+        await channel.send(files=[discord.File(io.BytesIO(PNG), f"{n}.png") for n in range(11)])
     assert len(fake.channel_messages(CHANNEL)) == 1
 
 
