@@ -75,8 +75,8 @@ def normalise(
     rows: list[Row] = []
     for raw in positions:
         rows.append(_read_one(raw, reader, markets or {}))
-    complete(rows, venue, greeks or {}, taken_at)
     account = reader.account(venue, balance) if reader else read_account(venue, balance)
+    complete(rows, venue, greeks or {}, taken_at, account.usd_rate)
     _shared_pool(rows, account)
     kept = [r for r in rows if r.qty != 0 or r.diagnostics]
     tables = _readable_tiers(leverage_tiers, kept)

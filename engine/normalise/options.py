@@ -5,8 +5,9 @@ An option's ``mark`` is its premium, never the underlying's price, so the exposu
 option needs the underlying's price and the option's delta from somewhere else. In order:
 the venue's own figures on the position (``Row.underlying_price``/``Row.delta`` set by a
 venue reader), then ccxt's market (strike, expiry, call/put, contract size) and greeks (mark
-IV, underlying price, delta) passed beside the snapshot, then the mark of a future or swap on
-the same underlying, and for the delta Black-76 with the mark IV at ``taken_at``.
+IV, underlying price, delta) passed beside the snapshot, then the venue's USD rate of the coin
+from the balance, then the mark of a future or swap on the same underlying, and for the delta
+Black-76 with the mark IV at ``taken_at``.
 """
 
 from __future__ import annotations
@@ -99,8 +100,15 @@ def read_terms(row: Row, position: Mapping[str, Any], markets: Mapping[str, Any]
         apply_market(row, market, sized=position.get("contractSize") is not None)
 
 
-def complete(rows: Sequence[Row], venue: str, greeks: Mapping[str, Any], taken_at: float) -> None:
-    """Fill every option row's underlying price and delta (one pass over the rows)."""
+def complete(
+    rows: Sequence[Row],
+    venue: str,
+    greeks: Mapping[str, Any],
+    taken_at: float,
+    rates: Mapping[str, float],
+) -> None:
+    """Fill every option row's underlying price and delta (one pass over the rows); ``rates``
+    are the venue's USD rates of the coins the account holds (Bybit ``usdValue / equity``)."""
     options = [r for r in rows if r.kind == ContractType.OPTION]
     if not options:
         return
@@ -108,11 +116,12 @@ def complete(rows: Sequence[Row], venue: str, greeks: Mapping[str, Any], taken_a
     for row in options:
         apply_greeks(row, mapping(greeks.get(row.symbol)), venue)
         if row.underlying_price != row.underlying_price:
-            row.underlying_price = futures.get(row.underlying, NAN)
+            rate = rates.get(row.underlying, NAN) if row.underlying not in STABLECOINS else NAN
+            row.underlying_price = rate if rate > 0 else futures.get(row.underlying, NAN)
         if row.underlying_price != row.underlying_price:
             row.note(
-                f"{row.underlying} price unknown (no venue index, greeks underlyingPrice or "
-                "future on it): option notional and exposure unknown"
+                f"{row.underlying} price unknown (no venue index or rate, greeks "
+                "underlyingPrice or future on it): option notional and exposure unknown"
             )
         if row.settle == row.underlying and row.settle_usd != row.settle_usd:
             row.settle_usd = row.underlying_price

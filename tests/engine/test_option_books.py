@@ -179,3 +179,13 @@ def test_option_pnl_alert_reads_usd_at_the_settle_rate() -> None:
     assert position_values(bybit, bybit.snapshot.positions.mark)[Kind.PNL][0] == 1_500.0
     pnl = position_values(okx, okx.snapshot.positions.mark)[Kind.PNL][0]
     assert pnl == pytest.approx(0.0125 * o.INDEX)
+
+
+def test_bybit_option_priced_at_the_wallets_coin_rate() -> None:
+    """No index on a Bybit option position: the BTC row's usdValue / equity of the unified
+    wallet prices the underlying (before a future's mark)."""
+    usdc = o.bybit_coin("USDC", equity=40_000.0, usd=40_000.0, maint=9_000.0)
+    btc = o.bybit_coin("BTC", equity=0.2, usd=0.2 * 94_900.0, maint=0.0)
+    wallet = o.bybit_wallet(o.bybit_unified(usdc, btc, margin=59_000.0, maint=9_000.0, equity=6e4))
+    result = analyze(normalise("bybit", [o.bybit_option()], wallet))
+    np.testing.assert_allclose(result.notional_usd, [5 * 94_900.0])
