@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -130,10 +131,17 @@ def _option(info: Mapping[str, Any], row: Row) -> None:
         row.settle_usd = usd_px if usd_px == usd_px else index
     if not (usd == usd and index == index and row.contracts > 0):
         return
-    size = usd / index / row.contracts
+    size = _power_of_ten(usd / index / row.contracts)
     if abs(size - row.contract_size) > 1e-9 * size:
         row.note(f"contract size {size:.6g} from notionalUsd / idxPx (ccxt: {row.contract_size:g})")
     row.contract_size = size
+
+
+def _power_of_ten(size: float) -> float:
+    """``size`` snapped to the power of ten it is within 5 % of: OKX's option multipliers are
+    (0.01 BTC, 0.1 ETH), and notionalUsd may be priced a little off the index."""
+    nearest = 10.0 ** round(math.log10(size))
+    return nearest if abs(size / nearest - 1.0) < 0.05 else size
 
 
 def _option_delta(info: Mapping[str, Any], row: Row) -> None:

@@ -189,3 +189,10 @@ def test_bybit_option_priced_at_the_wallets_coin_rate() -> None:
     wallet = o.bybit_wallet(o.bybit_unified(usdc, btc, margin=59_000.0, maint=9_000.0, equity=6e4))
     result = analyze(normalise("bybit", [o.bybit_option()], wallet))
     np.testing.assert_allclose(result.notional_usd, [5 * 94_900.0])
+
+
+def test_okx_option_size_survives_a_notional_priced_off_the_index() -> None:
+    """notionalUsd priced 1 % off idxPx still means 0.01 BTC a contract (OKX's multipliers
+    are powers of ten), not 0.0101."""
+    result = analyze(normalise("okx", [o.okx_option(notionalUsd=str(475_000 * 1.01))]))
+    assert result.snapshot.positions.qty[0] == 5.0
