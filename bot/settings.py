@@ -49,6 +49,8 @@ class Settings:
     """Everything liqwatch reads from its environment (names are a documented contract)."""
 
     db_path: Path = Path(DEFAULT_DB)
+    #: A PostgreSQL URL when LIQWATCH_DB is one (then ``db_path`` is unused).
+    db_url: str | None = None
     master_key: Secret | None = None
     poll_s: float = DEFAULT_POLL_S
     #: Poll each account by how close it is to trouble (engine/cadence.py): near accounts
@@ -111,7 +113,8 @@ class Settings:
         telegram = merged.get("TELEGRAM_BOT_TOKEN", "").strip()
         discord = merged.get("DISCORD_BOT_TOKEN", "").strip()
         return cls(
-            db_path=Path(merged.get("LIQWATCH_DB", "").strip() or DEFAULT_DB),
+            db_path=Path(_sqlite_path(merged)),
+            db_url=_postgres_url(merged),
             master_key=Secret(key) if key else None,
             poll_s=_number(merged, "LIQWATCH_POLL_SECONDS", DEFAULT_POLL_S, minimum=MIN_POLL_S),
             poll_bands=_switch(merged, "LIQWATCH_POLL_BANDS", default=True),
@@ -143,6 +146,11 @@ class Settings:
             discord_gateway_url=_ws_url(merged, "DISCORD_GATEWAY_URL"),
             discord_guild_ids=_ids(merged, "DISCORD_GUILD_IDS"),
         )
+
+    @property
+    def database(self) -> str:
+        """What ``Database.open`` takes: the PostgreSQL URL, else the SQLite file's path."""
+        return self.db_url or str(self.db_path)
 
     def bands(self) -> Bands | None:
         """The poll bands (None: every account at ``poll_s``); the middle band is ``poll_s``,
@@ -190,6 +198,21 @@ def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float
     if not value >= minimum:
         raise SettingsError(f"{name} must be at least {minimum:g}, got {raw}")
     return value
+
+
+def is_postgres(url: str) -> bool:
+    """``LIQWATCH_DB`` names a PostgreSQL server (else it is a SQLite file's path)."""
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+def _sqlite_path(env: Mapping[str, str]) -> str:
+    raw = env.get("LIQWATCH_DB", "").strip()
+    return DEFAULT_DB if not raw or is_postgres(raw) else raw
+
+
+def _postgres_url(env: Mapping[str, str]) -> str | None:
+    raw = env.get("LIQWATCH_DB", "").strip()
+    return raw if is_postgres(raw) else None
 
 
 def _port(env: Mapping[str, str], name: str) -> int | None:

@@ -1,4 +1,5 @@
-"""Repository layer over SQLite (aiosqlite): one database file, numbered migrations."""
+"""Repository layer over SQLite (aiosqlite) or PostgreSQL (asyncpg): numbered migrations,
+the dialects differing only inside this package (docs/storage.md)."""
 
 from storage.db import Database, Transaction
 from storage.errors import (

@@ -100,8 +100,12 @@ class Chats:
         rows = await self._db.fetchall(
             "SELECT platform, chat_id, blocked_reason FROM chats WHERE blocked_at IS NOT NULL"
             " AND (platform, chat_id) IN"
-            " (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]')"
-            " FROM json_each(?))",
+            + (
+                " (SELECT k ->> 0, k ->> 1 FROM jsonb_array_elements(?::jsonb) k)"
+                if self._db.dialect == "postgres"
+                else " (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]')"
+                " FROM json_each(?))"
+            ),
             (_keys_json(keys),),
         )
         return {

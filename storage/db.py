@@ -18,6 +18,8 @@ from storage.migrate import Migration, apply_migrations, load_migrations
 
 #: Statement parameters: positional (``?``) or named (``:name``).
 Params: TypeAlias = Sequence[Any] | Mapping[str, Any]
+#: A result row: ``row["name"]``, ``row[0]``, ``row.keys()`` (an asyncpg Record on PostgreSQL).
+Row: TypeAlias = sqlite3.Row
 
 #: How long a write waits for another process's lock before SQLite gives up ("locked").
 BUSY_TIMEOUT_S = 5.0
@@ -82,6 +84,10 @@ async def _connect(path: str, *, read_only: bool, busy_timeout_s: float) -> aios
         raise translate(exc, path) or StorageError(f"cannot open database {path}: {exc}") from exc
     try:
         conn.row_factory = aiosqlite.Row
+        # The repositories write PostgreSQL's two-argument GREATEST/LEAST, which SQLite spells
+        # MAX/MIN (and PostgreSQL's MAX/MIN are aggregates only). NULL-aware as PostgreSQL.
+        await conn.create_function("GREATEST", 2, _greatest, deterministic=True)
+        await conn.create_function("LEAST", 2, _least, deterministic=True)
         for pragma in (*PRAGMAS, f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}"):
             with _translated(path):
                 async with conn.execute(pragma) as cursor:
@@ -94,6 +100,14 @@ async def _connect(path: str, *, read_only: bool, busy_timeout_s: float) -> aios
         await conn.close()
         raise
     return conn
+
+
+def _greatest(a: Any, b: Any) -> Any:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _least(a: Any, b: Any) -> Any:
+    return b if a is None else a if b is None else min(a, b)
 
 
 class Transaction:
@@ -163,6 +177,9 @@ class Database:
     would show them). The file must be on disk: ``:memory:`` would give each connection its own
     database.
     """
+
+    #: Which SQL the repositories must write where the dialects truly differ.
+    dialect = "sqlite"
 
     def __init__(self, path: str, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
         self.path = path
@@ -278,6 +295,10 @@ class Database:
             async with self._reader.execute(sql, params) as cursor:
                 return list(await cursor.fetchall())
 
+    async def ping(self) -> None:
+        """One trivial read: raises ``StorageError`` if the database does not answer."""
+        await self.fetchone("SELECT 1")
+
     async def schema_version(self) -> int:
         """The applied migration number (``PRAGMA user_version``)."""
         row = await self.fetchone("PRAGMA user_version")
@@ -294,10 +315,18 @@ class _Opening:
         self._db: Database | None = None
 
     def __await__(self) -> Generator[Any, None, Database]:
-        return Database._open(*self._args).__await__()
+        return self._open().__await__()
+
+    async def _open(self) -> Database:
+        path, migrations, busy_timeout_s = self._args
+        from storage.postgres import PgDatabase, is_postgres
+
+        if is_postgres(path):
+            return await PgDatabase.connect(path, migrations=migrations)
+        return await Database._open(path, migrations, busy_timeout_s)
 
     async def __aenter__(self) -> Database:
-        self._db = await Database._open(*self._args)
+        self._db = await self._open()
         return self._db
 
     async def __aexit__(

@@ -134,15 +134,7 @@ class Outbox:
         if not row_ids:
             return {}
         rows = await self._db.fetchall(
-            "SELECT w.id AS row_id, o.message_ref FROM outbox w"
-            " JOIN json_each(w.payload_json, '$.items') wi"
-            " JOIN outbox o ON o.platform = w.platform AND o.chat_id = w.chat_id"
-            " AND o.status = 'sent' AND o.message_ref IS NOT NULL AND o.id != w.id"
-            " AND (w.owner_id IS NULL OR o.owner_id = w.owner_id)"
-            " WHERE w.id IN (SELECT value FROM json_each(?)) AND EXISTS (SELECT 1"
-            " FROM json_each(o.payload_json, '$.items') oi"
-            " WHERE json_extract(oi.value, '$.alert_id') = json_extract(wi.value, '$.alert_id'))"
-            " GROUP BY w.id, o.id ORDER BY w.id, o.sent_at, o.id",
+            _REFS_FOR_PG if self._db.dialect == "postgres" else _REFS_FOR,
             (json.dumps(list(row_ids)),),
         )
         found: dict[int, list[str]] = {}
@@ -166,11 +158,17 @@ class Outbox:
         if not alert_ids:
             return ()
         owner_sql = "" if owner_id is None else " AND o.owner_id = :owner"
+        items = (
+            "payload_items(o.payload_json) it WHERE (it ->> 'alert_id')::bigint"
+            if self._db.dialect == "postgres"
+            else "json_each(o.payload_json, '$.items') it"
+            " WHERE json_extract(it.value, '$.alert_id')"
+        )
         rows = await self._db.fetchall(
             "SELECT o.message_ref FROM outbox o WHERE o.status = 'sent'"
             " AND o.message_ref IS NOT NULL AND o.platform = :platform AND o.chat_id = :chat"
-            f"{owner_sql} AND EXISTS (SELECT 1 FROM json_each(o.payload_json, '$.items') it"
-            " WHERE json_extract(it.value, '$.alert_id') IN (SELECT value FROM json_each(:ids)))"
+            f"{owner_sql} AND EXISTS (SELECT 1 FROM {items}"
+            " IN (SELECT value FROM json_each(:ids)))"
             " ORDER BY o.sent_at, o.id",
             {
                 "platform": str(platform),
@@ -266,7 +264,7 @@ class Outbox:
         """When the earliest pending row becomes claimable (its retry time or lease end)."""
         names = list(Platform) if platforms is None else platforms
         row = await self._db.fetchone(
-            "SELECT MIN(MAX(next_attempt_at, COALESCE(lease_until, next_attempt_at)))"
+            "SELECT MIN(GREATEST(next_attempt_at, COALESCE(lease_until, next_attempt_at)))"
             " FROM outbox WHERE status = 'pending'"
             " AND platform IN (SELECT value FROM json_each(?))",
             (_platforms_json(names),),
@@ -397,3 +395,28 @@ def _claimed(row: sqlite3.Row) -> Claimed:
         notice=from_payload(raw),
         attempts=int(row["attempts"]),
     )
+
+
+#: ``Outbox._refs_for``: per claimed row, earlier sent rows in its chat about one of its alerts.
+_REFS_FOR = (
+    "SELECT w.id AS row_id, o.message_ref FROM outbox w"
+    " JOIN json_each(w.payload_json, '$.items') wi"
+    " JOIN outbox o ON o.platform = w.platform AND o.chat_id = w.chat_id"
+    " AND o.status = 'sent' AND o.message_ref IS NOT NULL AND o.id != w.id"
+    " AND (w.owner_id IS NULL OR o.owner_id = w.owner_id)"
+    " WHERE w.id IN (SELECT value FROM json_each(?)) AND EXISTS (SELECT 1"
+    " FROM json_each(o.payload_json, '$.items') oi"
+    " WHERE json_extract(oi.value, '$.alert_id') = json_extract(wi.value, '$.alert_id'))"
+    " GROUP BY w.id, o.id ORDER BY w.id, o.sent_at, o.id"
+)
+#: The same on PostgreSQL (``payload_items``: the baseline's never-failing json_each).
+_REFS_FOR_PG = (
+    "SELECT w.id AS row_id, o.message_ref FROM outbox w"
+    " CROSS JOIN LATERAL payload_items(w.payload_json) wi"
+    " JOIN outbox o ON o.platform = w.platform AND o.chat_id = w.chat_id"
+    " AND o.status = 'sent' AND o.message_ref IS NOT NULL AND o.id != w.id"
+    " AND (w.owner_id IS NULL OR o.owner_id = w.owner_id)"
+    " WHERE w.id IN (SELECT value FROM json_each(?)) AND EXISTS (SELECT 1"
+    " FROM payload_items(o.payload_json) oi WHERE oi -> 'alert_id' = wi -> 'alert_id')"
+    " GROUP BY w.id, o.id ORDER BY w.id, o.sent_at, o.id"
+)

@@ -30,6 +30,13 @@ _OUTBOX_DUE = (
     " ON al.id = json_extract(it.value, '$.alert_id')"
     " WHERE al.status IN ('pending', 'firing')) ELSE 1 END"
 )
+#: The same on PostgreSQL (``payload_items`` has no items for a corrupt payload).
+_OUTBOX_DUE_PG = (
+    "SELECT o.id FROM outbox o WHERE o.status != 'pending' AND o.created_at < :before"
+    " AND o.id < (SELECT max(id) FROM outbox)"
+    " AND NOT EXISTS (SELECT 1 FROM payload_items(o.payload_json) it JOIN alerts al"
+    " ON al.id = (it ->> 'alert_id')::bigint WHERE al.status IN ('pending', 'firing'))"
+)
 # Resolved before the cutoff; its decisions go with it (ON DELETE CASCADE). Live alerts and
 # their decisions are never touched. The newest alert stays: ``Alerts.next_id`` is max(id) + 1,
 # and a reused id would thread a new alert's messages onto an old one's.
@@ -56,6 +63,7 @@ class _Kind:
 
 
 _OUTBOX = _Kind("outbox", "id", _OUTBOX_DUE, "o.created_at")
+_OUTBOX_PG = _Kind("outbox", "id", _OUTBOX_DUE_PG, "o.created_at")
 _ALERTS = _Kind("alerts", "id", _ALERTS_DUE, "resolved_at")
 _SILENCES = _Kind("silences", "id", _SILENCES_DUE, "ends_at")
 _CODES = _Kind("connect_codes", "expires_at", _CODES_DUE, "expires_at")
@@ -105,7 +113,8 @@ class Retention:
 
     async def prune_outbox(self, before: float) -> int:
         """Sent and dead-lettered messages queued before ``before`` (never a pending one)."""
-        return await self._batched(_OUTBOX, before, self._batch)
+        kind = _OUTBOX_PG if self._db.dialect == "postgres" else _OUTBOX
+        return await self._batched(kind, before, self._batch)
 
     async def prune_alerts(self, before: float) -> int:
         """Alerts resolved before ``before``, with their decision log."""

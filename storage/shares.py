@@ -31,7 +31,8 @@ class Shares:
             )
             await tx.execute(
                 "INSERT INTO shares (platform, chat_id, account_id, shared_by, thread_id,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform, chat_id, account_id)"
+                " DO UPDATE SET"
                 " thread_id = excluded.thread_id, shared_by = excluded.shared_by",
                 (str(platform), chat_id, account_id, shared_by, thread_id, now),
             )

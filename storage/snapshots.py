@@ -111,11 +111,20 @@ class Snapshots:
         oldest hour first (system: the caller decided which accounts the reader may see)."""
         if not account_ids:
             return []
+        # The hour's last row by a window, not SQLite's bare columns beside MAX() (which
+        # PostgreSQL refuses); the hour truncated as each dialect floors (times are positive).
+        hour = (
+            "FLOOR(taken_at / 3600)::bigint"
+            if self._db.dialect == "postgres"
+            else "CAST(taken_at / 3600 AS INTEGER)"
+        )
         rows = await self._db.fetchall(
-            "SELECT account_id, CAST(taken_at / 3600 AS INTEGER) AS hour, equity_usd,"
-            " gross_exposure_usd, MAX(taken_at) AS at FROM account_snapshots"
+            "SELECT account_id, hour, equity_usd, gross_exposure_usd, taken_at AS at FROM"
+            f" (SELECT account_id, {hour} AS hour, equity_usd, gross_exposure_usd, taken_at,"
+            f" ROW_NUMBER() OVER (PARTITION BY account_id, {hour}"
+            " ORDER BY taken_at DESC, id DESC) AS nth FROM account_snapshots"
             " WHERE account_id IN (SELECT value FROM json_each(?))"
-            " AND taken_at >= ? AND taken_at < ? GROUP BY account_id, hour ORDER BY hour",
+            " AND taken_at >= ? AND taken_at < ?) last WHERE nth = 1 ORDER BY hour, account_id",
             (json.dumps(list(account_ids)), since, until),
         )
         return [

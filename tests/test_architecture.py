@@ -128,7 +128,13 @@ def test_engine_imports_only_numpy_stdlib_and_itself() -> None:
 
 def test_storage_imports_only_the_engine_itself_and_its_driver() -> None:
     """storage/ sits on the engine alone: never bot/, never a network or chat library."""
-    allowed = set(sys.stdlib_module_names) | {"engine", "storage", "aiosqlite", "__future__"}
+    allowed = set(sys.stdlib_module_names) | {
+        "engine",
+        "storage",
+        "aiosqlite",
+        "asyncpg",
+        "__future__",
+    }
     offenders = {
         str(f.relative_to(ROOT)): sorted(_imports(f) - allowed) for f in STORAGE.rglob("*.py")
     }

@@ -29,6 +29,7 @@ from engine.domain import Platform
 from storage import Database
 from storage.accounts import Accounts
 from storage.lock import ProcessLock
+from storage.postgres import PgDatabase
 
 log = logging.getLogger("liqwatch")
 
@@ -107,8 +108,11 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     async with AsyncExitStack() as stack:
         # One process per database: held until exit (the kernel frees it on kill -9), so a
         # second `run` stops here, before it could touch the first one's leases.
-        stack.enter_context(ProcessLock(settings.db_path, purpose="run"))
-        db = await stack.enter_async_context(Database.open(str(settings.db_path)))
+        if settings.db_url is None:
+            stack.enter_context(ProcessLock(settings.db_path, purpose="run"))
+        db = await stack.enter_async_context(Database.open(settings.database))
+        if isinstance(db, PgDatabase):  # PostgreSQL's lock is an advisory one, on the server
+            await db.hold("run")
         resealed = await bind_credentials(Accounts(db), vault)
         if resealed:
             log.info("re-sealed %d stored credentials, bound to their accounts", resealed)
@@ -150,7 +154,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
             await server.start()
             stack.push_async_callback(server.stop)
         count = runtime.heartbeat.watched()
-        log.info("liqwatch running: watching %d accounts, database %s", count, settings.db_path)
+        log.info("liqwatch running: watching %d accounts, database %s", count, db.path)
         venues = {a.venue for a in await Accounts(db).all_pollable()}
         for state in hub.budgets(sorted(venues)):
             log.info("%s", venue_text.budget_state(state))

@@ -97,7 +97,7 @@ class OpsServer:
         out: dict[str, tuple[bool, str]] = {}
         try:
             async with asyncio.timeout(DB_TIMEOUT_S):
-                await self.runtime.db.fetchone("SELECT 1")
+                await self.runtime.db.ping()
             out["database"] = (True, "the database answers")
         except TimeoutError:
             out["database"] = (False, f"the database did not answer within {DB_TIMEOUT_S:g} s")

@@ -12,6 +12,7 @@ from storage.accounts import Accounts
 from storage.db import Database
 from storage.snapshots import Snapshots
 from storage.users import Users
+from tests.postgres import postgres_schema
 
 NOW = 1_700_000_000.0
 
@@ -22,8 +23,21 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def db(db_path: Path) -> AsyncIterator[Database]:
+async def sqlite_db(db_path: Path) -> AsyncIterator[Database]:
+    """For what only SQLite has (pragmas, the WAL file, the process lock)."""
     async with Database.open(db_path) as database:
+        yield database
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db(request: pytest.FixtureRequest, db_path: Path) -> AsyncIterator[Database]:
+    """Every storage test that takes ``db`` runs on both backends (PostgreSQL: a fresh schema
+    per test on LIQWATCH_TEST_POSTGRES_URL, skipped with the reason when no server answers)."""
+    if request.param == "sqlite":
+        async with Database.open(db_path) as database:
+            yield database
+        return
+    async with postgres_schema() as url, Database.open(url) as database:
         yield database
 
 

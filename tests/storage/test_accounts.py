@@ -257,7 +257,7 @@ async def test_a_rule_cannot_point_at_another_owners_account(
     db: Database, bob: User, alice_account: LinkedAccount
 ) -> None:
     """The schema itself pins an alert rule's account to the rule's owner."""
-    with pytest.raises(Exception, match="FOREIGN KEY"):
+    with pytest.raises(Exception, match=r"(?i)FOREIGN KEY"):
         async with db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO alert_rules (owner_id, account_id, kind, severity, created_at)"

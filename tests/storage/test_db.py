@@ -40,10 +40,10 @@ async def _count(db: Database) -> int:
     [("journal_mode", "wal"), ("synchronous", 1), ("busy_timeout", 5000), ("foreign_keys", 1)],
 )
 async def test_pragmas_are_set_on_the_write_connection(
-    db: Database, pragma: str, expected: object
+    sqlite_db: Database, pragma: str, expected: object
 ) -> None:
     """Writes run with WAL, synchronous=NORMAL (1), busy_timeout=5000 and foreign keys on."""
-    async with db.transaction() as tx:
+    async with sqlite_db.transaction() as tx:
         row = await tx.fetchone(f"PRAGMA {pragma}")
     assert row is not None and row[0] == expected
 
@@ -53,16 +53,16 @@ async def test_pragmas_are_set_on_the_write_connection(
     [("journal_mode", "wal"), ("busy_timeout", 5000), ("foreign_keys", 1), ("query_only", 1)],
 )
 async def test_pragmas_are_set_on_the_read_connection(
-    db: Database, pragma: str, expected: object
+    sqlite_db: Database, pragma: str, expected: object
 ) -> None:
     """The read connection has the same settings and is query-only."""
-    row = await db.fetchone(f"PRAGMA {pragma}")
+    row = await sqlite_db.fetchone(f"PRAGMA {pragma}")
     assert row is not None and row[0] == expected
 
 
-async def test_wal_file_exists_after_a_write(db: Database, db_path: Path) -> None:
+async def test_wal_file_exists_after_a_write(sqlite_db: Database, db_path: Path) -> None:
     """In WAL mode a committed write leaves the -wal file next to the database."""
-    await _make_counter(db)
+    await _make_counter(sqlite_db)
     assert Path(f"{db_path}-wal").exists()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from storage import Database
 from storage.users import Users
 from tests.bot.exchanges.conftest import link
 from tests.fakes.exchange import FakeExchange
+from tests.postgres import postgres_schema
 
 
 @dataclass
@@ -45,6 +48,13 @@ class World:
         return linked.account
 
 
+async def _database(databases: contextlib.AsyncExitStack, db_path: Path) -> str:
+    """The SQLite file, or with LIQWATCH_TEST_BACKEND=postgres a fresh PostgreSQL schema."""
+    if os.environ.get("LIQWATCH_TEST_BACKEND") == "postgres":
+        return str(await databases.enter_async_context(postgres_schema()))
+    return str(db_path)
+
+
 async def make_world(
     tmp_path: Path,
     fake: FakeExchange,
@@ -58,7 +68,8 @@ async def make_world(
     key = generate_key()
     vault = Vault(Secret(key))
     async with (
-        Database.open(str(db_path)) as db,
+        contextlib.AsyncExitStack() as databases,
+        Database.open(await _database(databases, db_path)) as db,
         ExchangeHub(fake.url, rate_limit=rate_limit, retries=2, backoff_s=0.01) as hub,
     ):
         monitor = Monitor(

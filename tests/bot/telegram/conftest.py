@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,7 @@ from bot.settings import Settings
 from tests.fakes.exchange import FakeExchange
 from tests.fakes.telegram import ChatRef, FakeTelegram
 from tests.fakes.telegram.model import Msg
+from tests.postgres import postgres_schema
 
 
 @dataclass
@@ -72,10 +75,14 @@ async def app(
     """Starts once the bot is long polling; stops (and must stop) at teardown."""
     monkeypatch.setenv("PTB_TIMEDELTA", "1")
     monkeypatch.chdir(tmp_path)  # no stray .env is read
-    async with FakeTelegram() as telegram:
+    async with FakeTelegram() as telegram, contextlib.AsyncExitStack() as databases:
+        # LIQWATCH_TEST_BACKEND=postgres runs this suite with every repository on PostgreSQL.
+        database = str(tmp_path / "liqwatch.db")
+        if os.environ.get("LIQWATCH_TEST_BACKEND") == "postgres":
+            database = await databases.enter_async_context(postgres_schema())
         settings = Settings.from_env(
             {
-                "LIQWATCH_DB": str(tmp_path / "liqwatch.db"),
+                "LIQWATCH_DB": database,
                 "LIQWATCH_MASTER_KEY": generate_key(),
                 "LIQWATCH_POLL_SECONDS": "1",
                 "LIQWATCH_POLL_BANDS": "off",  # these tests move REST marks between polls

@@ -1,0 +1,267 @@
+"""The database on PostgreSQL (``LIQWATCH_DB=postgresql://…``), behind ``Database``'s interface.
+
+The repositories do not know which one they talk to: statements are translated where the
+dialects differ (``storage/pgsql.py``) and rows answer ``row["name"]``, ``row[0]`` and
+``row.keys()`` on both. As on SQLite, writes of one process go through one connection behind
+an ``asyncio.Lock`` (a transaction sees its own writes, nothing else interleaves), and reads go
+to a small pool of other connections that see committed data only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from importlib import resources
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import asyncpg  # type: ignore[import-untyped]
+
+from storage.db import Database, Params, Row, Transaction
+from storage.errors import MigrationError, SchemaTooNewError, StorageError, StorageUnavailable
+from storage.lock import DatabaseInUse
+from storage.migrate import Migration
+from storage.pgsql import rowcount, translate
+
+#: The SQLite migration PostgreSQL's baseline stands for (storage/migrations_pg/).
+BASELINE = 14
+#: The advisory lock key of "a liqwatch run holds this database" (and of migrating it).
+HOLD_KEY = 7741000
+_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS liqwatch_schema (version BIGINT NOT NULL)"
+_PG_FILE = re.compile(r"(\d{4})_[a-z0-9_]+\.sql")
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+def redacted(url: str) -> str:
+    """The URL without its password (it goes into error messages and logs)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return parts._replace(netloc=netloc).geturl()
+
+
+@contextmanager
+def _translated(where: str) -> Iterator[None]:
+    """PostgreSQL's connection failures as one sentence naming the server."""
+    try:
+        yield
+    except (OSError, asyncpg.exceptions.CannotConnectNowError) as exc:
+        raise StorageUnavailable(f"database {where} is unreachable ({exc}): check it runs") from exc
+    except asyncpg.exceptions.InterfaceError as exc:
+        raise StorageUnavailable(f"database {where}: the connection failed ({exc})") from exc
+
+
+class PgTransaction(Transaction):
+    """Statements inside one ``BEGIN`` … ``COMMIT`` on the write connection."""
+
+    def __init__(self, conn: asyncpg.Connection, db: PgDatabase) -> None:
+        self._pg: asyncpg.Connection | None = conn
+        self.db = db
+        self._path = db.path
+
+    def _live_pg(self) -> asyncpg.Connection:
+        if self._pg is None:
+            raise StorageError("transaction used after it ended")
+        return self._pg
+
+    def _end(self) -> None:
+        self._pg = None
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        statement = translate(sql)
+        with _translated(self._path):
+            return rowcount(await self._live_pg().execute(statement.sql, *statement.args(params)))
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        statement = translate(sql.rstrip().rstrip(";") + " RETURNING id")
+        with _translated(self._path):
+            found = await self._live_pg().fetchval(statement.sql, *statement.args(params))
+        if found is None:
+            raise StorageError("INSERT produced no row id")
+        return int(found)
+
+    async def executemany(self, sql: str, rows: Sequence[Params]) -> int:
+        """One prepared statement run per row, the rows changed summed (asyncpg's own
+        ``executemany`` reports no count, and ``ON CONFLICT DO NOTHING`` callers need it)."""
+        if not rows:
+            return 0
+        statement = translate(sql)
+        changed = 0
+        with _translated(self._path):
+            prepared = await self._live_pg().prepare(statement.sql)
+            for row in rows:
+                await prepared.fetch(*statement.args(row))
+                changed += rowcount(prepared.get_statusmsg())
+        return changed
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        statement = translate(sql)
+        with _translated(self._path):
+            found = await self._live_pg().fetchrow(statement.sql, *statement.args(params))
+        return cast(Row | None, found)
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        statement = translate(sql)
+        with _translated(self._path):
+            found = await self._live_pg().fetch(statement.sql, *statement.args(params))
+        return cast(list[Row], found)
+
+
+class PgDatabase(Database):
+    """One PostgreSQL database: a write connection behind a lock and a pool for reads."""
+
+    dialect = "postgres"
+
+    def __init__(self, url: str, writer: asyncpg.Connection, readers: asyncpg.Pool) -> None:
+        self.path = redacted(url)
+        self._pg_writer, self._readers = writer, readers
+        self._lock = asyncio.Lock()
+        self._holder: asyncio.Task[Any] | None = None
+        self._closed = False
+
+    @classmethod
+    async def connect(
+        cls, url: str, *, migrations: Sequence[Migration] | None = None
+    ) -> PgDatabase:
+        where = redacted(url)
+        with _translated(where):
+            try:
+                writer = await asyncpg.connect(url)
+            except asyncpg.exceptions.PostgresError as exc:
+                raise StorageUnavailable(f"cannot open database {where}: {exc}") from exc
+        try:
+            with _translated(where):
+                readers = await asyncpg.create_pool(url, min_size=1, max_size=4)
+        except BaseException:
+            await writer.close()
+            raise
+        db = cls(url, writer, readers)
+        try:
+            await db.migrate(pg_migrations() if migrations is None else migrations)
+        except BaseException:
+            await db.close()
+            raise
+        return db
+
+    async def hold(self, purpose: str) -> None:
+        """One ``liqwatch run`` per PostgreSQL database until workers share it by lease: a
+        session advisory lock on the write connection (freed when the process dies, as the
+        SQLite flock is), or ``DatabaseInUse`` naming the holder's connection."""
+        async with self._lock:
+            if await self._pg_writer.fetchval("SELECT pg_try_advisory_lock($1)", HOLD_KEY):
+                await self._pg_writer.execute(f"SET application_name = 'liqwatch {purpose}'")
+                return
+            holder = await self._pg_writer.fetchrow(
+                "SELECT a.pid, a.application_name, a.client_addr::text AS addr"
+                " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                " WHERE l.locktype = 'advisory' AND l.objid = $1 AND l.granted LIMIT 1",
+                HOLD_KEY,
+            )
+        who = "another process"
+        if holder is not None:
+            name = holder["application_name"] or "a client"
+            who = f"{name} (server pid {holder['pid']}, from {holder['addr'] or 'a local socket'})"
+        raise DatabaseInUse(
+            f"{self.path} is in use by {who}: stop it first (one liqwatch run per database "
+            "until workers share accounts by lease)"
+        )
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        async with self._lock:
+            await self._readers.close()
+            await self._pg_writer.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        task = asyncio.current_task()
+        if task is not None and task is self._holder:
+            raise RuntimeError("nested transaction: pass the open Transaction instead")
+        async with self._lock:
+            self._holder = task
+            tx = PgTransaction(self._pg_writer, self)
+            pg_tx = self._pg_writer.transaction()
+            committed = False
+            try:
+                with _translated(self.path):
+                    await pg_tx.start()
+                yield tx
+                with _translated(self.path):
+                    await pg_tx.commit()
+                committed = True
+            finally:
+                tx._end()
+                self._holder = None
+                if not committed:
+                    with contextlib.suppress(Exception):
+                        await pg_tx.rollback()
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        statement = translate(sql)
+        with _translated(self.path):
+            found = await self._readers.fetchrow(statement.sql, *statement.args(params))
+        return cast(Row | None, found)
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        statement = translate(sql)
+        with _translated(self.path):
+            found = await self._readers.fetch(statement.sql, *statement.args(params))
+        return cast(list[Row], found)
+
+    async def schema_version(self) -> int:
+        await self._pg_writer.execute(_VERSION_TABLE)
+        found = await self._pg_writer.fetchval("SELECT max(version) FROM liqwatch_schema")
+        return int(found or 0)
+
+    async def migrate(self, migrations: Sequence[Migration]) -> int:
+        """Bring the schema up to the last of ``migrations`` (the baseline first), each with its
+        version row in one transaction; an advisory lock keeps two workers from racing."""
+        async with self._lock, self._pg_writer.transaction():
+            await self._pg_writer.execute("SELECT pg_advisory_xact_lock(7741001)")
+            await self._pg_writer.execute(_VERSION_TABLE)
+            current = int(
+                await self._pg_writer.fetchval("SELECT max(version) FROM liqwatch_schema") or 0
+            )
+            last = migrations[-1].version if migrations else 0
+            if current > last:
+                raise SchemaTooNewError(
+                    f"{self.path} has schema version {current} but this liqwatch knows only up "
+                    f"to {last}: upgrade liqwatch"
+                )
+            for migration in migrations:
+                if migration.version <= current:
+                    continue
+                try:
+                    await self._pg_writer.execute(migration.sql)
+                except asyncpg.exceptions.PostgresError as exc:
+                    raise MigrationError(f"migration {migration.name} failed: {exc}") from exc
+                await self._pg_writer.execute(
+                    "INSERT INTO liqwatch_schema (version) VALUES ($1)", migration.version
+                )
+        return await self.schema_version()
+
+
+def pg_migrations() -> tuple[Migration, ...]:
+    """The baseline (standing for SQLite's 0001-0014), then each later migration in its
+    PostgreSQL form where there is one (storage/migrations_pg/), else as SQLite has it."""
+    from storage.migrate import load_migrations
+
+    folder = resources.files("storage").joinpath("migrations_pg")
+    own = {}
+    for entry in folder.iterdir():
+        match = _PG_FILE.fullmatch(entry.name)
+        if match is not None:
+            own[int(match[1])] = Migration(int(match[1]), entry.name, entry.read_text("utf-8"))
+    if BASELINE not in own:
+        raise MigrationError("storage/migrations_pg/0014_baseline.sql is missing")
+    later = [own.get(m.version, m) for m in load_migrations() if m.version > BASELINE]
+    return (own[BASELINE], *later)

@@ -1,0 +1,45 @@
+"""`liqwatch run` on PostgreSQL (LIQWATCH_DB=postgresql://…): the whole service on the fake
+venues and the fake Bot API — link, poll, a streamed mark that fires a critical, its delivery,
+/positions — with every repository on PostgreSQL; a second `run` on the same database is
+refused while the first holds it. Skipped with the reason when no server answers."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.runtime.app import run
+from storage.lock import DatabaseInUse
+from tests.bot.stream.test_run_e2e import SOL, USER, VENUE, Stack, _at, _critical_within, _running
+from tests.postgres import postgres_schema
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+async def on_postgres(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Stack]:
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    monkeypatch.chdir(tmp_path)
+    async with postgres_schema() as url:
+        async for stack in _running(tmp_path, poll_s=60, env={"LIQWATCH_DB": url}):
+            yield stack
+
+
+async def test_the_service_runs_on_postgres(on_postgres: Stack) -> None:
+    stack = on_postgres
+    assert stack.settings.db_url is not None and stack.settings.database.startswith("postgresql")
+    stack.stream.set_mark(VENUE, SOL, _at(3.0))
+    assert await _critical_within(stack, 10.0, before=0) <= 10.0
+    before = len(stack.telegram.bot_messages(USER))
+    stack.telegram.send(stack.chat, "/positions")
+    answers = await stack.telegram.wait_for(
+        lambda: stack.telegram.bot_messages(USER)[before:], timeout=10
+    )
+    assert "SOL" in answers[-1].plain
+    second = dataclasses.replace(stack.settings, telegram_token=None)
+    with pytest.raises(DatabaseInUse, match="in use by liqwatch run"):
+        await asyncio.wait_for(run(second, stop=asyncio.Event()), timeout=30)
