@@ -39,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
         help="re-encrypt every credential from LIQWATCH_MASTER_KEY to LIQWATCH_NEW_MASTER_KEY",
     )
     _accounts(sub.add_parser("accounts", help="link, list and remove accounts on the server"))
+    move = sub.add_parser(
+        "migrate-db", help="copy a SQLite database into an empty PostgreSQL one (docs/storage.md)"
+    )
+    move.add_argument("--from", dest="source", required=True, help="the SQLite file")
+    move.add_argument("--to", dest="target", required=True, help="postgresql://user@host/db")
     return parser
 
 
@@ -119,6 +124,10 @@ def _operator(args: argparse.Namespace) -> str:
 
     if args.command == "genkey":
         return operator.genkey()
+    if args.command == "migrate-db":
+        from bot.ops.migrate_db import migrate_db
+
+        return asyncio.run(migrate_db(args.source, args.target))
     settings = Settings.from_env()
     if args.command == "rotate-key":
         new_key = os.environ.get("LIQWATCH_NEW_MASTER_KEY", "").strip() or None

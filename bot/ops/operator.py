@@ -20,6 +20,7 @@ from engine.domain import Platform
 from storage import Database
 from storage.accounts import Accounts
 from storage.lock import ProcessLock
+from storage.postgres import PgDatabase
 from storage.users import Users
 from storage.venues import VenueReport, VenueReports
 
@@ -41,12 +42,16 @@ async def rotate_key(settings: Settings, new_key: str | None) -> str:
         )
     old, new = Vault(settings.require_master_key()), Vault(Secret(new_key))
     # A running liqwatch holds the old key: rotating under it would leave it unable to decrypt.
+    if settings.db_url is not None:  # PostgreSQL: the server's advisory lock (in _rotate)
+        return await _rotate(settings, old, new)
     with ProcessLock(settings.db_path, purpose="rotate-key"):
         return await _rotate(settings, old, new)
 
 
 async def _rotate(settings: Settings, old: Vault, new: Vault) -> str:
-    async with Database.open(str(settings.db_path)) as db:
+    async with Database.open(settings.database) as db:
+        if isinstance(db, PgDatabase):
+            await db.hold("rotate-key")
         accounts = Accounts(db)
         rows = await accounts.all_credentials()
         # Every row comes out bound to its account, whether or not it was before.
@@ -80,7 +85,7 @@ async def accounts_add(
     """Link a team account owned by the operator user, validated like a chat /link."""
     vault = Vault(settings.require_master_key())
     async with (
-        Database.open(str(settings.db_path)) as db,
+        Database.open(settings.database) as db,
         ExchangeHub(settings.exchange_url_prefix) as hub,
     ):
         owner = await Users(db).ensure(Platform.CONSOLE, *OPERATOR, None, now=time.time())
@@ -104,7 +109,7 @@ async def accounts_add(
 async def accounts_list(settings: Settings, clock: Callable[[], float] = time.time) -> str:
     """Every account on the server, with owner, status and last poll; then each venue as the
     running service last reported it (marks streaming, last tick, REST budget, polls)."""
-    async with Database.open(str(settings.db_path)) as db:
+    async with Database.open(settings.database) as db:
         rows = await Accounts(db).all_accounts()
         reports = await VenueReports(db).all()
     if not rows:
@@ -137,7 +142,7 @@ def _venues(reports: list[VenueReport], now: float) -> list[str]:
 
 async def accounts_remove(settings: Settings, account_id: int) -> str:
     """Remove any account by id (operator power: not limited to the operator's own)."""
-    async with Database.open(str(settings.db_path)) as db:
+    async with Database.open(settings.database) as db:
         accounts = Accounts(db)
         account = await accounts.system_get(account_id)
         if account is None or not await accounts.remove(account.owner_id, account_id):
@@ -148,7 +153,7 @@ async def accounts_remove(settings: Settings, account_id: int) -> str:
 async def accounts_pause(settings: Settings, account_id: int, *, paused: bool) -> str:
     """Stop polling any account by id, or poll a paused one again (a running liqwatch sees it
     within 30 s and closes, or opens, its client)."""
-    async with Database.open(str(settings.db_path)) as db:
+    async with Database.open(settings.database) as db:
         accounts = Accounts(db)
         account = await accounts.system_get(account_id)
         if account is None:
