@@ -1,9 +1,10 @@
 """One token bucket per venue budget, shared by every ccxt instance that spends it, served by
 priority: near-risk polls before far ones, and background reads only when nobody else waits.
 
-Units are ccxt's cost units (``meter.py``): a venue allows 60,000 / ``rateLimit`` of them a
-minute, and each endpoint costs what ccxt's api definitions say (Hyperliquid: 1,200 a minute
-per IP, ``clearinghouseState`` 2). The bucket is ccxt's own leaky bucket (capacity 1, a request
+Units are the venue's published weights where ``weights.py`` lists the venue (Binance
+USDⓈ-M: 2,400 a minute per IP, ``positionRisk`` 5; Hyperliquid: 1,200, ``clearinghouseState``
+2), else ccxt's cost units (60,000 / ``rateLimit`` a minute, each endpoint at ccxt's cost:
+``meter.cost_of``). The bucket is ccxt's own leaky bucket (capacity 1, a request
 goes when the tokens are not negative and may leave them negative), made shared and ordered,
 so in any window of a minute it lets through at most ``share`` of the limit plus one burst
 unit plus the dearest single request: the headroom under ``share`` covers that.
@@ -78,8 +79,8 @@ def _ticket(now: float) -> float:
 
 
 #: The part of a venue's limit the bucket spends: room for the burst and the dearest request
-#: (see the module docstring), for ccxt's costs being lower than some venues count (Hyperliquid's
-#: docs weigh its metadata reads 20, ccxt 10), and for a request another tool on the IP makes.
+#: (see the module docstring), for weight a venue adds after the answer (Hyperliquid's per 20
+#: history entries returned), and for a request another tool on the IP makes.
 SHARE = 0.9
 #: ccxt's leaky bucket capacity: no burst beyond one request.
 BURST = 1.0
@@ -102,7 +103,8 @@ class BudgetState:
     #: The limit is the IP's, shared by every account of the venue; else each key has its own
     #: bucket of this size (``buckets`` of them, the public reads' included).
     per_ip: bool
-    #: The venue's limit in ccxt cost units per minute (60,000 / rateLimit).
+    #: The venue's limit a minute: its published weight (``weights.py``), else ccxt's units
+    #: (60,000 / rateLimit).
     limit_per_minute: float
     #: What the bucket lets through a minute now: ``SHARE`` of the limit, less after a 429
     #: (the slowest bucket's, per key).

@@ -1,10 +1,12 @@
-"""How much of a venue's REST budget liqwatch spends: ccxt's own cost of each request, summed
-over the last minute (docs/streaming.md, "Poll budget").
+"""How much of a venue's REST budget liqwatch spends: each request's cost, summed over the
+last minute (docs/streaming.md, "Poll budget").
 
 ccxt paces an instance at ``rateLimit`` milliseconds per cost unit and gives each endpoint a
 cost in those units (the venue's request weight, scaled): 60,000 / ``rateLimit`` units a minute
-is the venue's limit. The shared budget (``budget.py``) paces every instance of the venue at
-``SHARE`` of it and queues the rest — the point where polls fall behind.
+is the venue's limit. Where those are not the venue's (``weights.py``: Binance, Hyperliquid),
+the published weights and limit replace them. The shared budget (``budget.py``) paces every
+instance of the venue at ``SHARE`` of it and queues the rest — the point where polls fall
+behind.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ class Meter:
 
 @dataclass(frozen=True)
 class RestUse:
-    """One venue's REST spending in the last minute, in ccxt's cost units."""
+    """One venue's REST spending in the last minute, in the units of its limit (``cost_of``)."""
 
     per_minute: float
     #: What ccxt lets through a minute (60,000 / rateLimit).

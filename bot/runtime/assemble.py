@@ -202,7 +202,8 @@ async def _keys(monitor: Monitor, account_id: int) -> Credentials:
 
 def poll_costs(hub: AccountReader, monitor: Monitor, venue: str) -> tuple[float, float] | None:
     """What one poll of ``venue`` costs on average over the last minute (every request its
-    accounts made: positions, balance, tiers, funding, candles; ccxt's cost units) and the
+    accounts made: positions, balance, tiers, funding, candles; in the units of the venue's
+    limit, its published weights where bot/exchanges/weights.py has them) and the
     venue's budget a minute — for venues whose limit is the IP's, shared by all accounts.
     None where the limit is per key (each account has its own) or nothing was polled yet."""
     use, polls = hub.rest_use(venue), monitor.polls[venue].per_minute()

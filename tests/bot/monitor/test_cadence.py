@@ -190,9 +190,9 @@ async def test_a_venue_budget_too_small_stretches_far_accounts_and_tells_the_ope
 
 
 async def test_a_polls_cost_is_measured_per_ip_venue_and_unknown_per_key(banded: World) -> None:
-    """What the bands are fitted to: Hyperliquid's limit is the IP's (1,200 a minute in ccxt's
-    units) and a poll costs at least its clearinghouseState (2); Bybit's limit is each key's,
-    so fitting its accounts together means nothing (None)."""
+    """What the bands are fitted to: Hyperliquid's limit is the IP's (1,200 weight a minute,
+    as Hyperliquid publishes it) and a poll costs at least its clearinghouseState (2); Bybit's
+    limit is each key's, so fitting its accounts together means nothing (None)."""
     for venue in ("hyperliquid", "bybit"):
         creds = link(banded.fake, venue, 0)
         linked = await banded.service.link(banded.owner_id, venue, creds, label=venue)

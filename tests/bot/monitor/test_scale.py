@@ -57,7 +57,8 @@ async def test_binance_accounts_share_one_per_ip_rate_limit(
     tmp_path: Path, fake: FakeExchange
 ) -> None:
     """Binance limits request weight per IP: every account's private instance draws on the
-    venue's one budget (1200 weight a minute in ccxt), which counts all their calls."""
+    venue's one budget (2,400 weight a minute, paced at 2,160: bot/exchanges/weights.py), which
+    counts all their calls."""
     async for world in make_world(tmp_path, fake, rate_limit=True):
         ids = await _add_direct(world, "binanceusdm", 6)
         events = await asyncio.gather(*(world.monitor.poll(i) for i in ids))
@@ -66,8 +67,8 @@ async def test_binance_accounts_share_one_per_ip_rate_limit(
         privates = [e for e in world.hub.instances() if e is not public and e.id == "binanceusdm"]
         assert len(privates) == 6
         assert all(getattr(e, BUDGET) is getattr(public, BUDGET) for e in privates)
-        # A leaky bucket of capacity 1 refilling one unit per 50 ms: over the whole run, the
-        # requests (each costing ≥ 1 unit) never outpace one per 50 ms plus the burst of 1.
+        # A leaky bucket of capacity 1 refilling 36 weight a second: over the whole run, the
+        # requests (each weighing ≥ 1) never outpace that plus the burst and the dearest one.
         times = sorted(r.at for r in fake.requests if r.venue == "binanceusdm")
         span_s = times[-1] - times[0]
-        assert len(times) <= span_s / 0.050 + 2
+        assert fake.weights.totals["binanceusdm"] <= span_s * 2160 / 60 + 1 + 5
