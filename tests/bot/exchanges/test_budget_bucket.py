@@ -101,6 +101,35 @@ async def test_a_near_request_overtakes_far_ones_queued_before_it(
     assert done == ["near", *fars, "ledger"]
 
 
+async def test_a_polls_second_request_goes_before_polls_started_after_its_first(
+    clock: FakeClock, bucket: Bucket
+) -> None:
+    """Within a priority, a task queues from its first request: a poll whose positions were
+    read gets its balance before the first requests of the ten polls that asked since
+    (queued request by request, it would wait behind all ten)."""
+    budget = bucket()
+    # In a task of its own: tasks started by a task that asked inherit its place.
+    await asyncio.create_task(spend_the_burst(budget))
+    done: list[str] = []
+
+    async def poll() -> None:
+        await budget.acquire(1.0)
+        done.append("positions")
+        await others_queued.wait()  # the ten below ask while this one reads its positions
+        await budget.acquire(1.0)
+        done.append("balance")
+
+    others_queued = asyncio.Event()
+    first = asyncio.create_task(poll())
+    await asyncio.sleep(0)
+    clock.advance(STEP)
+    others = await queue(budget, Priority.MIDDLE, [f"new{n}" for n in range(10)], done)
+    others_queued.set()
+    await drive(clock, first, *others)
+    assert done[:2] == ["positions", "balance"]
+    assert done[2:] == [f"new{n}" for n in range(10)]
+
+
 async def test_a_cancelled_waiter_costs_nothing(clock: FakeClock, bucket: Bucket) -> None:
     """A poll given up while it waited takes no tokens from the ones behind it."""
     budget = bucket()
