@@ -176,6 +176,12 @@ class Budget:
         await future
         return self._clock()
 
+    def debit(self, cost: float) -> None:
+        """Pay ``cost`` after the fact (weight a venue adds for what it answered): the next
+        requests wait for it."""
+        self._refill(self._clock())
+        self._spend(cost)
+
     def throttled(self, sent_at: float, retry_after_s: float | None) -> None:
         """The venue refused a request sent at ``sent_at`` with 429/418: halve the pace (once
         for the requests sent at the old pace: they were all in flight together) and pause

@@ -10,6 +10,7 @@ from typing import Any
 import ccxt.async_support as ccxt  # type: ignore[import-untyped]
 import certifi
 
+from bot.exchanges import weights
 from bot.exchanges.budget import MAX_PAUSE_S, Budget
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.errors import rate_limited, retry_after_s
@@ -57,7 +58,7 @@ class _Observed:
         if meter is not None:
             meter.add(cost)
         try:
-            return await super().fetch2(path, api, method, params, config)  # type: ignore[misc]
+            result = await super().fetch2(path, api, method, params, config)  # type: ignore[misc]
         except Exception as exc:
             if budget is not None and rate_limited(exc):
                 # Retry-After from this request's own response (``_annotate``): the instance's
@@ -65,6 +66,14 @@ class _Observed:
                 wait_s = retry_after_s(getattr(exc, "retry_after", None), cap_s=MAX_PAUSE_S)
                 budget.throttled(sent_at, wait_s)
             raise
+        # Weight the venue adds for what it returned (Hyperliquid's histories): paid after.
+        extra = weights.extra(getattr(self, "id", ""), path, params, result)
+        if extra > 0:
+            if budget is not None:
+                budget.debit(extra)
+            if meter is not None:
+                meter.add(extra)
+        return result
 
     async def fetch(
         self, url: str, method: str = "GET", headers: Any = None, body: Any = None

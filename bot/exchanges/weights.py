@@ -125,6 +125,16 @@ _INDEX: dict[tuple[str, str, str, str, str | None], Call] = {
 }
 
 
+#: Hyperliquid info types weighing 1 more per 20 entries they return (liqwatch's ledger reads
+#: among them), and per 60 candles.
+_HL_PER_20 = frozenset(
+    {"recentTrades", "historicalOrders", "userFills", "userFillsByTime", "fundingHistory",
+     "userFunding", "nonUserFundingUpdates", "twapHistory", "userTwapSliceFills",
+     "userTwapSliceFillsByTime", "delegatorHistory", "delegatorRewards", "validatorStats"}
+)  # fmt: skip
+_HL_PER_60 = frozenset({"candleSnapshot"})
+
+
 def limit_per_minute(venue: str) -> float | None:
     """The venue's published weight a minute per IP; None: not in the table (ccxt's rules)."""
     found = LIMITS.get(venue)
@@ -146,3 +156,15 @@ def weight(venue: str, api: Any, method: Any, path: Any, params: Any) -> float |
     if venue == "hyperliquid" and path == "info":
         return 2.0 if kind in _HL_LIGHT else 20.0
     return None
+
+
+def extra(venue: str, path: Any, params: Any, response: Any) -> float:
+    """Weight the venue adds for the answer's length, known only once it came (0: none)."""
+    if venue != "hyperliquid" or path != "info" or not isinstance(response, list):
+        return 0.0
+    kind = params.get("type") if isinstance(params, dict) else None
+    if kind in _HL_PER_20:
+        return float(len(response) // 20)
+    if kind in _HL_PER_60:
+        return float(len(response) // 60)
+    return 0.0

@@ -70,6 +70,30 @@ async def test_binance_usdm_polls_cost_what_binance_counts(
     assert use.per_minute == pytest.approx(fake.weights.totals["binanceusdm"])
 
 
+async def test_a_hyperliquid_history_pays_its_length_once_answered(
+    fake: FakeExchange, metered: ExchangeHub
+) -> None:
+    """A ledger read returning 45 funding payments weighs 20 + 2 (one more per 20 entries):
+    charged 20 before it is sent, the 2 when the answer's length is known."""
+    wallet = link(fake, "hyperliquid", 0)
+    for n in range(45):
+        fake.add_flow(
+            wallet.wallet_address or "", "funding", "BTC/USDC:USDC", -0.5, 1_717_000_000_000 + n
+        )
+    await metered.public("hyperliquid")
+    before = metered.rest_use("hyperliquid")
+    spent_before = 0.0 if before is None else before.per_minute
+    found = await metered.fetch_flows(
+        "w0", "hyperliquid", wallet, "funding", since_ms=1_716_900_000_000,
+        until_ms=1_717_100_000_000,
+    )  # fmt: skip
+    assert len(found) == 45
+    use = metered.rest_use("hyperliquid")
+    assert use is not None
+    assert use.per_minute - spent_before == pytest.approx(22.0)
+    assert use.per_minute == pytest.approx(fake.weights.totals["hyperliquid"])
+
+
 async def test_binance_accounts_add_up_on_the_ip_budget(
     fake: FakeExchange, metered: ExchangeHub
 ) -> None:
