@@ -15,12 +15,12 @@ store keeps one row per ref, so a ref shared by two entries loses one of them.
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-FlowKind = Literal["realised", "funding"]
-KINDS: tuple[FlowKind, ...] = ("realised", "funding")
+FlowKind = Literal["realised", "funding", "fee", "transfer"]
+KINDS: tuple[FlowKind, ...] = ("realised", "funding", "fee", "transfer")
 #: Pages fetched per source and window at most: a bot closing thousands of orders a day is
 #: still read whole in 15-minute windows, and a runaway cursor cannot loop for ever.
 MAX_PAGES = 20
@@ -63,22 +63,43 @@ class _Source:
     #: before its oldest row. Otherwise after its newest. (ccxt may re-sort a page, so the
     #: order it hands back does not tell.)
     newest_first: bool = False
+    #: A source listing several kinds in one call (Binance's income history): the raw field
+    #: naming an entry's type, and the kind of each type read (other types are skipped).
+    kind_field: str | None = None
+    kinds_by_type: Mapping[str, FlowKind] = field(default_factory=dict)
+    #: The ref's first part when not ``method`` (refs stored before a source moved to another
+    #: ccxt method stay the same, so an overlap read does not store an entry twice).
+    ref_prefix: str | None = None
+
+    @property
+    def serves(self) -> frozenset[FlowKind]:
+        return frozenset(self.kinds_by_type.values()) if self.kind_field else frozenset({self.kind})
 
 
-def _binance(kind: FlowKind, income_type: str) -> _Source:
-    """Income of one type: ``tranId`` (ccxt's id) is unique only per type, and a trade's
-    REALIZED_PNL and COMMISSION rows share one."""
-    return _Source(
-        kind,
-        "fetch_funding_history",
-        {"incomeType": income_type},
+#: Binance's income history, every type in one call (``/fapi/v1/income`` weighs 30 whatever it
+#: returns: one read for four kinds, not one per kind), through ccxt's ledger reader (its
+#: funding-history reader always asks for FUNDING_FEE only). The amount is the raw signed
+#: ``income``, already from the trader's side; ``tranId`` is unique only per type, and a
+#: trade's REALIZED_PNL and COMMISSION rows share one. Refs keep the prefix they had when each
+#: type was read through ``fetch_funding_history``.
+_BINANCE = (
+    _Source(
+        "funding",
+        "fetch_ledger",
         page=1000,
+        amount="info.income",
         key=("info.tranId", "info.incomeType"),
-        only={"info.incomeType": income_type},
-    )
-
-
-_BINANCE = (_binance("funding", "FUNDING_FEE"), _binance("realised", "REALIZED_PNL"))
+        at="info.time",
+        kind_field="info.incomeType",
+        kinds_by_type={
+            "FUNDING_FEE": "funding",
+            "REALIZED_PNL": "realised",
+            "COMMISSION": "fee",
+            "TRANSFER": "transfer",
+        },
+        ref_prefix="fetch_funding_history",
+    ),
+)
 _BYBIT = tuple(
     source
     for sub in ("linear", "inverse")
@@ -109,6 +130,9 @@ _HYPERLIQUID = (
     # Fills: opening ones carry closedPnl "0.0" and are skipped as zero flows. ``tid`` is
     # ccxt's id, so the refs stored before venue keys stay valid.
     _Source("realised", "fetch_my_trades", amount="info.closedPnl", page=2000, key=("info.tid",)),
+    # The same fills' fees (``fee`` is what was paid, in ``feeToken``: USDC). A second read of
+    # userFillsByTime (weight 20 a page), kept apart so a fee read cannot cost the realised one.
+    _Source("fee", "fetch_my_trades", amount="info.fee", page=2000, key=("info.tid",), sign=-1.0),
 )
 SOURCES: dict[str, tuple[_Source, ...]] = {
     "binanceusdm": _BINANCE,
@@ -122,13 +146,28 @@ SOURCES: dict[str, tuple[_Source, ...]] = {
 
 def reported(venue: str) -> tuple[FlowKind, ...]:
     """The flow kinds liqwatch reads from ``venue`` (empty: the venue is not supported)."""
-    return tuple(k for k in KINDS if any(s.kind == k for s in SOURCES.get(venue, ())))
+    return tuple(k for k in KINDS if any(k in s.serves for s in SOURCES.get(venue, ())))
+
+
+def groups(venue: str, kinds: Sequence[FlowKind]) -> list[tuple[FlowKind, ...]]:
+    """``kinds`` in the groups one read serves together (a multi-kind source's kinds), each
+    read alone otherwise: a failing source costs its own kinds only."""
+    out: list[tuple[FlowKind, ...]] = []
+    left = list(kinds)
+    for source in SOURCES.get(venue, ()):
+        if source.kind_field is None:
+            continue
+        group = tuple(k for k in left if k in source.serves)
+        if group:
+            out.append(group)
+            left = [k for k in left if k not in group]
+    return out + [(k,) for k in left]
 
 
 async def fetch(
     reader: Any,
     venue: str,
-    kind: FlowKind,
+    kinds: FlowKind | Sequence[FlowKind],
     params: Mapping[str, Any],
     *,
     since_ms: int,
@@ -140,12 +179,14 @@ async def fetch(
     Raises what ``call`` raises (``ExchangeFailure``): a kind is read whole or not at all, so
     a caller never mistakes a failed read for a quiet day.
     """
+    wanted = {kinds} if isinstance(kinds, str) else set(kinds)
     found: list[Flow] = []
     for source in SOURCES.get(venue, ()):
-        if source.kind == kind:
-            found += await _read(
+        if source.serves & wanted:
+            read = await _read(
                 reader, source, params, since_ms=since_ms, until_ms=until_ms, call=call
             )
+            found += [f for f in read if f.kind in wanted]
     return sorted(found, key=lambda f: (f.at, f.ref))
 
 
@@ -203,7 +244,7 @@ def _ref(source: _Source, entry: Mapping[str, Any]) -> str | None:
         if not isinstance(value, str | int) or isinstance(value, bool) or value == "":
             return None
         parts.append(str(value))
-    return ":".join((source.method, *parts))
+    return ":".join((source.ref_prefix or source.method, *parts))
 
 
 def _number(value: Any) -> float | None:
@@ -230,20 +271,37 @@ def _flow(reader: Any, source: _Source, entry: Any) -> Flow | None:
         return None
     if any(_field(entry, path) != value for path, value in source.only.items()):
         return None
+    kind: FlowKind | None = source.kind
+    if source.kind_field is not None:
+        kind = source.kinds_by_type.get(str(_field(entry, source.kind_field)))
+    if kind is None:
+        return None
     amount = _number(_field(entry, source.amount))
     at = _at(source, entry)
     ref = _ref(source, entry)
     if amount is None or amount == 0.0 or at is None or ref is None:
         return None
-    symbol = str(entry.get("symbol") or "")
+    symbol = str(entry.get("symbol") or "") or _raw_symbol(reader, entry)
     return Flow(
-        kind=source.kind,
+        kind=kind,
         ref=ref,
         at=at / 1000.0,
         symbol=symbol,
         currency=_currency(reader, symbol, entry),
         amount=source.sign * amount,
     )
+
+
+def _raw_symbol(reader: Any, entry: Mapping[str, Any]) -> str:
+    """The unified symbol of the raw market id a ledger entry names (ccxt's ledger entries
+    carry none: Binance's income rows have ``info.symbol``, "" for a transfer)."""
+    market_id = _field(entry, "info.symbol")
+    if not isinstance(market_id, str) or not market_id:
+        return ""
+    try:
+        return str(reader.safe_symbol(market_id, None, None, "swap"))
+    except Exception:  # an unknown id is no reason to lose the flow
+        return ""
 
 
 def _currency(reader: Any, symbol: str, entry: Mapping[str, Any]) -> str:

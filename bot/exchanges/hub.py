@@ -319,22 +319,25 @@ class ExchangeHub:
         account_key: str,
         venue: str,
         credentials: Credentials,
-        kind: flows.FlowKind,
+        kind: flows.FlowKind | tuple[flows.FlowKind, ...],
         *,
         since_ms: int,
         until_ms: int,
     ) -> list[flows.Flow]:
-        """The account's realised PnL or funding flows in the window (``flows.reported(venue)``
-        says which kinds a venue has; an empty list for the others). Read at background
-        priority: a ledger read, however long its backfill, never delays a poll."""
-        if kind not in flows.reported(venue):
+        """The account's flows of ``kind`` (or of several kinds one call lists together,
+        ``flows.groups``) in the window (``flows.reported(venue)`` says which kinds a venue
+        has; an empty list for the others). Read at background priority: a ledger read,
+        however long its backfill, never delays a poll."""
+        kinds = (kind,) if isinstance(kind, str) else kind
+        kinds = tuple(k for k in kinds if k in flows.reported(venue))
+        if not kinds:
             return []
         with priority(Priority.BACKGROUND):
             _, reader, params = await self._reader(account_key, venue, credentials)
             return await flows.fetch(
                 reader,
                 venue,
-                kind,
+                kinds,
                 params,
                 since_ms=since_ms,
                 until_ms=until_ms,

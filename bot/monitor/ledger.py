@@ -21,11 +21,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.exchanges import Credentials, ExchangeFailure
-from bot.exchanges.flows import Flow, FlowKind, reported
+from bot.exchanges.flows import Flow, FlowKind, groups, reported
 from engine.domain import LinkedAccount
 from storage import Database
 from storage.accounts import Accounts
-from storage.flows import Flows, StoredFlow
+from storage.flows import Coverage, Flows, StoredFlow
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class FlowReader(Protocol):
         account_key: str,
         venue: str,
         credentials: Credentials,
-        kind: FlowKind,
+        kind: FlowKind | tuple[FlowKind, ...],
         *,
         since_ms: int,
         until_ms: int,
@@ -122,27 +122,28 @@ class Ledger:
             self._report(account, "credentials", type(exc).__name__)
             return 0
         new = 0
-        for kind in due:
-            known = coverage.get(kind)
-            since = until - LOOKBACK_S
-            if known is not None and known.covered_to - OVERLAP_S > since:
-                since = known.covered_to - OVERLAP_S
+        # Kinds one call lists together (Binance's income) are read together, from the
+        # earliest point any of them needs; each is then recorded over its own window.
+        for group in groups(account.venue, due):
+            windows = {k: _since(coverage.get(k), until) for k in group}
+            named = "+".join(group)
             try:
                 found = await self.hub.fetch_flows(
-                    str(account.id), account.venue, credentials, kind,
-                    since_ms=int(since * 1000), until_ms=int(until * 1000),
+                    str(account.id), account.venue, credentials, group,
+                    since_ms=int(min(windows.values()) * 1000), until_ms=int(until * 1000),
                 )  # fmt: skip
             except ExchangeFailure as failure:
-                self._report(account, kind, str(failure))
+                self._report(account, named, str(failure))
                 continue
             except Exception as exc:  # never let one account's read stop the others
                 if self.stopping:  # the hub closed under a read at shutdown: expected
                     return new
-                log.warning("account %s: %s flows not read", account.id, kind, exc_info=exc)
+                log.warning("account %s: %s flows not read", account.id, named, exc_info=exc)
                 continue
-            self._reported.discard((account.id, kind))
-            rows = [_stored(account.id, f) for f in found]
-            new += await self.flows.record(account.id, kind, rows, since=since, until=until)
+            self._reported.discard((account.id, named))
+            for kind, since in windows.items():
+                rows = [_stored(account.id, f) for f in found if f.kind == kind and f.at >= since]
+                new += await self.flows.record(account.id, kind, rows, since=since, until=until)
         return new
 
     def _report(self, account: LinkedAccount, kind: str, reason: str) -> None:
@@ -152,6 +153,14 @@ class Ledger:
         level = logging.DEBUG if key in self._reported else logging.WARNING
         self._reported.add(key)
         log.log(level, "account %s: %s flows not read (%s)", account.id, kind, reason)
+
+
+def _since(known: Coverage | None, until: float) -> float:
+    """Where a kind's read starts: the lookback, or a little before its covered end."""
+    since = until - LOOKBACK_S
+    if known is not None and known.covered_to - OVERLAP_S > since:
+        since = known.covered_to - OVERLAP_S
+    return since
 
 
 def _stored(account_id: int, flow: Flow) -> StoredFlow:

@@ -42,7 +42,8 @@ def _flows(app: App, now_ms: int) -> dict[str, dict[str, float]]:
     ex.add_account("binanceusdm", api_key=KEY, secret=SECRET)
     ex.add_wallet(ph.ADDRESS)
     binance = [("realised", 120.5, 5), ("realised", -20.25, 3), ("funding", -3.5, 8),
-               ("funding", 1.25, 1), ("commission", -4.75, 3)]  # fmt: skip
+               ("funding", 1.25, 1), ("commission", -4.75, 3),
+               ("transfer", 500.0, 6)]  # fmt: skip
     for kind, amount, hours in binance:
         ex.add_flow(KEY, kind, BTC, amount, now_ms - hours * H_MS)  # type: ignore[arg-type]
     ex.add_flow(KEY, "realised", BTC, 999.0, now_ms - 30 * H_MS)  # yesterday
@@ -51,12 +52,15 @@ def _flows(app: App, now_ms: int) -> dict[str, dict[str, float]]:
     for n, amount in enumerate(hl_funding):
         ex.add_flow(ph.ADDRESS, "funding", "SOL/USDC:USDC", amount, now_ms - (n + 1) * H_MS)
     ex.add_flow(ph.ADDRESS, "realised", "SOL/USDC:USDC", 31.5, now_ms - 2 * H_MS)
+    # A fill's fee on Hyperliquid (an opening fill: no closedPnl).
+    ex.add_flow(ph.ADDRESS, "commission", "SOL/USDC:USDC", -0.35, now_ms - 3 * H_MS)
     return {
         "binance": {
             "realised": sum(a for k, a, _ in binance if k == "realised"),
             "funding": sum(a for k, a, _ in binance if k == "funding"),
+            "fee": sum(a for k, a, _ in binance if k == "commission"),
         },
-        "hl": {"realised": 31.5, "funding": sum(hl_funding)},
+        "hl": {"realised": 31.5, "funding": sum(hl_funding), "fee": -0.35},
     }
 
 
@@ -144,13 +148,14 @@ async def test_the_desk_digest_is_paced_counted_and_marks_stale_figures(app: App
     assert text.message_id < min(m.message_id for m in photos)
 
     # The day per account, as recomputed from what the venue was given (USDT and USDC are
-    # dollars); fees are not read by the ledger yet, and say so rather than 0.
+    # dollars): realised, funding and trading fees (Binance's COMMISSION income, Hyperliquid's
+    # fill fees); a Binance TRANSFER is no PnL.
     header = "PnL 24h USD"
     for label, key in ((binance, "binance"), (hl, "hl")):
         cells = _row(body, label, header)
         assert _usd(cells[0]) == pytest.approx(expected[key]["realised"], abs=0.005), cells
         assert _usd(cells[1]) == pytest.approx(expected[key]["funding"], abs=0.005), cells
-        assert cells[2] == "n/r"
+        assert _usd(cells[2]) == pytest.approx(expected[key]["fee"], abs=0.005), cells
     booked = sum(sum(v.values()) for v in expected.values())
     assert f"Day in USD: {booked:+,.2f} booked" in body
     assert "Realised PnL, 24 h: +31.50 USDC · " in body  # the per-currency detail stays

@@ -65,10 +65,10 @@ class Reply:
         return self.raw if self.raw is not None else json.dumps(self.body)
 
 
-#: "commission" is a trading fee: only Binance's income history lists them (liqwatch does not
-#: read them; they are there so a test can check they stay out of realised PnL).
-FlowKind = Literal["funding", "realised", "commission"]
-FLOW_KINDS: tuple[FlowKind, ...] = ("funding", "realised", "commission")
+#: "commission" is a trading fee (Binance's COMMISSION income; a Hyperliquid fill's ``fee``);
+#: "transfer" money moved into (+) or out of (−) the account (Binance's TRANSFER income).
+FlowKind = Literal["funding", "realised", "commission", "transfer"]
+FLOW_KINDS: tuple[FlowKind, ...] = ("funding", "realised", "commission", "transfer")
 
 
 @dataclass(frozen=True)

@@ -247,7 +247,12 @@ def _coinm_premium_index(request: Request) -> Reply:
 
 
 #: Binance's ``incomeType`` of each flow kind the fake keeps.
-INCOME_TYPES = {"FUNDING_FEE": "funding", "REALIZED_PNL": "realised", "COMMISSION": "commission"}
+INCOME_TYPES = {
+    "FUNDING_FEE": "funding",
+    "REALIZED_PNL": "realised",
+    "COMMISSION": "commission",
+    "TRANSFER": "transfer",
+}
 INCOME_TYPE_OF = {kind: income_type for income_type, kind in INCOME_TYPES.items()}
 
 
@@ -259,7 +264,7 @@ def _income(request: Request, account: Account) -> Reply:
     type only: a trade's REALIZED_PNL and COMMISSION rows may share one.
 
     Not modelled: the real venue answers only the last 7 days when neither time is sent, keeps
-    3 months, and has more income types (TRANSFER, INSURANCE_CLEAR, …).
+    3 months, and has more income types (INSURANCE_CLEAR, WELCOME_BONUS, …).
     """
     ids = markets(request.venue)
     wanted = request.query.get("symbol")
@@ -285,7 +290,7 @@ def _income(request: Request, account: Account) -> Reply:
 def _income_row(flow: Flow, market_id: str) -> dict[str, Any]:
     number = ref_number(flow.ref)
     return {
-        "symbol": market_id,
+        "symbol": "" if flow.kind == "transfer" else market_id,  # a transfer names no market
         "incomeType": INCOME_TYPE_OF[flow.kind],
         "income": decimal(flow.amount),
         "asset": flow.settle,

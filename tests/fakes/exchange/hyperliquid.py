@@ -127,19 +127,27 @@ def _funding_entry(flow: Flow) -> dict[str, Any]:
     return {"time": flow.at_ms, "hash": ZERO_HASH, "delta": delta}
 
 
+def _fills(body: dict[str, Any], lookup: Lookup, timed: bool) -> list[Flow]:
+    """A closing fill per realised flow and an opening one per commission (its fee), by time."""
+    both = _flows(body, lookup, "realised", timed) + _flows(body, lookup, "commission", timed)
+    return sorted(both, key=lambda f: (f.at_ms, f.ref))
+
+
 def _user_fills(body: dict[str, Any], lookup: Lookup) -> list[dict[str, Any]]:
-    """userFills: the 2000 most recent closing fills, oldest first."""
-    return [_fill(flow) for flow in _flows(body, lookup, "realised", timed=False)[-MAX_FILLS:]]
+    """userFills: the 2000 most recent fills, oldest first."""
+    return [_fill(flow) for flow in _fills(body, lookup, timed=False)[-MAX_FILLS:]]
 
 
 def _user_fills_by_time(body: dict[str, Any], lookup: Lookup) -> list[dict[str, Any]]:
-    """userFillsByTime: the first 2000 closing fills from ``startTime``, oldest first."""
-    return [_fill(flow) for flow in _flows(body, lookup, "realised", timed=True)[:MAX_FILLS]]
+    """userFillsByTime: the first 2000 fills from ``startTime``, oldest first."""
+    return [_fill(flow) for flow in _fills(body, lookup, timed=True)[:MAX_FILLS]]
 
 
 def _fill(flow: Flow) -> dict[str, Any]:
-    """A taker fill closing a long at the mark, with ``closedPnl`` the flow's amount, ``hash``
-    its ref and ``tid`` its ref when the ref is a number."""
+    """A taker fill at the mark, ``hash`` its ref and ``tid`` its ref when the ref is a number:
+    closing a long with ``closedPnl`` a realised flow's amount, or opening one whose ``fee``
+    (what was paid: positive) is a commission flow's."""
+    fee = -flow.amount if flow.kind == "commission" else 0.0
     coin = markets("hyperliquid")[flow.symbol]
     price = _mark(coin)
     size = decimal(round(max(1.0, 2 * abs(flow.amount) / price), 5))
@@ -150,12 +158,12 @@ def _fill(flow: Flow) -> dict[str, Any]:
         "side": "A",
         "time": flow.at_ms,
         "startPosition": size,
-        "dir": "Close Long",
-        "closedPnl": decimal(flow.amount),
+        "dir": "Open Long" if flow.kind == "commission" else "Close Long",
+        "closedPnl": "0.0" if flow.kind == "commission" else decimal(flow.amount),
         "hash": flow.ref,
         "oid": numeric_id(flow.ref) // 2,
         "crossed": True,
-        "fee": "0.0",
+        "fee": decimal(fee),
         "tid": numeric_id(flow.ref),
         "feeToken": "USDC",
     }
