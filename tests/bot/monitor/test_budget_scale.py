@@ -94,6 +94,7 @@ def _near_polled_every_interval(running: Fleet, polls: dict[int, list[float]]) -
             f"{own.max():.1f} s between polls"
         )
         gaps.extend(own.tolist())
+    print(f"near gaps: median {np.median(gaps):.2f} s, longest {max(gaps):.2f} s")
     assert abs(float(np.median(gaps)) - BANDS.near_s) < 0.5
 
 
