@@ -20,11 +20,13 @@ import asyncio
 import heapq
 import itertools
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 from bot.exchanges import weights
 from bot.exchanges.errors import MAX_RETRY_AFTER_S, VenuePaused
@@ -44,11 +46,13 @@ class Priority(IntEnum):
 
 
 _PRIORITY: ContextVar[Priority] = ContextVar("liqwatch_budget_priority", default=Priority.MIDDLE)
-#: When the current task (a poll) first asked a budget: within a priority its later
-#: requests queue from then. Queued by request alone, a poll's balance read waited behind the
-#: first request of every poll started after it, and 300 Binance accounts started together
-#: each took a minute and a half to finish their first poll (test_budget_scale.py).
-_TICKET: ContextVar[float | None] = ContextVar("liqwatch_budget_ticket", default=None)
+#: When each task (a poll) first asked a budget: within a priority its later requests queue
+#: from then. Queued by request alone, a poll's balance read waited behind the first request
+#: of every poll started after it, and 300 Binance accounts started together each took a
+#: minute and a half to finish their first poll (test_budget_scale.py). Keyed by task, not
+#: a context variable: APScheduler starts poll tasks from callbacks that copy the context of
+#: whichever poll rescheduled a job, and a new poll must not inherit an old one's place.
+_TICKETS: weakref.WeakKeyDictionary[asyncio.Task[Any], float] = weakref.WeakKeyDictionary()
 #: A task older than this takes a new place in the queue (a long-lived task must not keep
 #: going first within its priority).
 TICKET_S = 60.0
@@ -70,10 +74,13 @@ def current() -> Priority:
 
 
 def _ticket(now: float) -> float:
-    """The calling task's place in a priority's queue: when it first asked (``_TICKET``)."""
-    started = _TICKET.get()
+    """The calling task's place in a priority's queue: when it first asked (``_TICKETS``)."""
+    task = asyncio.current_task()
+    if task is None:
+        return now
+    started = _TICKETS.get(task)
     if started is None or now - started > TICKET_S:
-        _TICKET.set(now)
+        _TICKETS[task] = now
         return now
     return started
 

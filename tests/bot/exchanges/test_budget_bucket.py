@@ -108,8 +108,7 @@ async def test_a_polls_second_request_goes_before_polls_started_after_its_first(
     read gets its balance before the first requests of the ten polls that asked since
     (queued request by request, it would wait behind all ten)."""
     budget = bucket()
-    # In a task of its own: tasks started by a task that asked inherit its place.
-    await asyncio.create_task(spend_the_burst(budget))
+    await spend_the_burst(budget)
     done: list[str] = []
 
     async def poll() -> None:
