@@ -46,13 +46,24 @@ class Priority(IntEnum):
 
 
 _PRIORITY: ContextVar[Priority] = ContextVar("liqwatch_budget_priority", default=Priority.MIDDLE)
-#: When each task (a poll) first asked a budget: within a priority its later requests queue
-#: from then. Queued by request alone, a poll's balance read waited behind the first request
-#: of every poll started after it, and 300 Binance accounts started together each took a
-#: minute and a half to finish their first poll (test_budget_scale.py). Keyed by task, not
-#: a context variable: APScheduler starts poll tasks from callbacks that copy the context of
-#: whichever poll rescheduled a job, and a new poll must not inherit an old one's place.
-_TICKETS: weakref.WeakKeyDictionary[asyncio.Task[Any], float] = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class _Place:
+    """When a task (a poll) first asked a budget, and which task that was."""
+
+    task: weakref.ref[asyncio.Task[Any]] | None
+    at: float
+
+
+#: The current task's place in its priority's queue: its later requests queue from its first
+#: one, and so do the reads it starts and waits for (tiers, funding). Queued by request alone,
+#: a poll's balance read waited behind the first request of every poll started after it, and
+#: 300 Binance accounts started together each took a minute and a half to finish their first
+#: poll (test_budget_scale.py). A place inherited from a task that has ended is not kept:
+#: APScheduler starts polls from callbacks that copy the context of whichever poll last
+#: rescheduled a job.
+_PLACE: ContextVar[_Place | None] = ContextVar("liqwatch_budget_place", default=None)
 #: A task older than this takes a new place in the queue (a long-lived task must not keep
 #: going first within its priority).
 TICKET_S = 60.0
@@ -74,15 +85,19 @@ def current() -> Priority:
 
 
 def _ticket(now: float) -> float:
-    """The calling task's place in a priority's queue: when it first asked (``_TICKETS``)."""
-    task = asyncio.current_task()
-    if task is None:
-        return now
-    started = _TICKETS.get(task)
-    if started is None or now - started > TICKET_S:
-        _TICKETS[task] = now
-        return now
-    return started
+    """The calling task's place in a priority's queue (``_PLACE``)."""
+    place, task = _PLACE.get(), asyncio.current_task()
+    owner = None if place is None or place.task is None else place.task()
+    kept = (
+        place is not None
+        and now - place.at <= TICKET_S
+        and owner is not None
+        and (owner is task or not owner.done())
+    )
+    if place is not None and kept:
+        return place.at
+    _PLACE.set(_Place(None if task is None else weakref.ref(task), now))
+    return now
 
 
 #: The part of a venue's limit the bucket spends: room for the burst and the dearest request

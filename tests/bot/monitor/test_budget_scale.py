@@ -87,7 +87,7 @@ def _near_polled_every_interval(running: Fleet, polls: dict[int, list[float]]) -
         cadence = running.monitor.cadences[account_id]
         assert cadence is not None and cadence.band is Band.NEAR, (account_id, cadence)
         times = polls[account_id]
-        assert len(times) >= 10, (account_id, len(times))
+        assert len(times) >= 6, (account_id, len(times))
         own = np.diff(times[1:])
         assert own.max() <= BANDS.near_s + NEAR_SLACK_S, (
             f"near account {account_id} ({running.venue_of[account_id]}) waited "
