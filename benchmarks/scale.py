@@ -1,6 +1,6 @@
 """Thousands of accounts on one process, risk-driven bands beside fixed 30 s polling.
 
-Run: ``PYTHONPATH=. .venv/bin/python -m benchmarks.scale [--accounts 5000] [--seconds 600]``
+Run: ``PYTHONPATH=. .venv/bin/python -m benchmarks.scale [--accounts 5000] [--seconds 1200]``
 
 The real monitor (scheduler, hub, shared budgets, engine, one SQLite transaction per poll,
 the budget fit every 30 s) polls ``--accounts`` accounts, half Hyperliquid wallets and half
@@ -369,7 +369,7 @@ async def main_async(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=5000)
-    parser.add_argument("--seconds", type=float, default=600.0, help="each mode's run length")
+    parser.add_argument("--seconds", type=float, default=1200.0, help="each mode's run length (s)")
     parser.add_argument("--hyperliquid", type=float, default=0.5, help="share of wallets")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
