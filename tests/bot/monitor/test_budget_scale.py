@@ -43,6 +43,8 @@ NEAR_SLACK_S = 2.5
 async def test_a_thousand_wallets_and_300_binance_keys_stay_inside_both_budgets(
     tmp_path: Path,
 ) -> None:
+    """From a restart, for 110 s: no sliding minute past either venue's published limit, near
+    accounts every 5 s, the far band stretched to fit and the near band not."""
     async with FakeExchange() as fake, fleet(tmp_path, fake, MIX, bands=BANDS) as running:
         started = time.monotonic()
         await _run(running, RUN_S)
