@@ -73,6 +73,12 @@ class Settings:
     #: and address (LIQWATCH_HTTP_HOST; loopback unless the operator opens it).
     http_port: int | None = None
     http_host: str = "127.0.0.1"
+    #: On PostgreSQL: how long a worker's account leases last unless renewed (a killed
+    #: worker's accounts go to the others within it; LIQWATCH_LEASE_SECONDS).
+    lease_s: float = 15.0
+    #: This worker's name among those sharing a PostgreSQL database (LIQWATCH_WORKER_ID;
+    #: default "host:pid").
+    worker_id: str | None = None
     blind_after: int = 5
     retention_days: float = 90.0
     log_level: str = "INFO"
@@ -131,6 +137,8 @@ class Settings:
             push=_switch(merged, "LIQWATCH_PUSH", default=True),
             http_port=_port(merged, "LIQWATCH_HTTP_PORT"),
             http_host=merged.get("LIQWATCH_HTTP_HOST", "").strip() or "127.0.0.1",
+            lease_s=_number(merged, "LIQWATCH_LEASE_SECONDS", 15.0, minimum=3),
+            worker_id=merged.get("LIQWATCH_WORKER_ID", "").strip() or None,
             blind_after=int(_number(merged, "LIQWATCH_BLIND_AFTER", 5, minimum=1)),
             retention_days=_number(merged, "LIQWATCH_SNAPSHOT_RETENTION_DAYS", 90, minimum=1),
             log_level=_level(merged.get("LIQWATCH_LOG_LEVEL", "INFO")),

@@ -35,6 +35,8 @@ TABLES = (
     "connect_codes",
     "connect_failures",
     "venue_status",
+    "workers",
+    "account_leases",
 )
 #: Tables whose ``id`` is an identity column on PostgreSQL.
 IDENTITIES = (

@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from engine.domain import THREAD_SEPARATOR, Platform
-from storage.db import Database
+from storage.db import Database, Transaction
 
 
 @dataclass(frozen=True)
@@ -109,9 +109,11 @@ class Digests:
         rows = await self._db.fetchall("SELECT * FROM digest_subscriptions ORDER BY id")
         return [_subscription(r) for r in rows]
 
-    async def mark_sent(self, subscription_id: int, at: float) -> None:
-        async with self._db.transaction() as tx:
-            await tx.execute(
+    async def mark_sent(
+        self, subscription_id: int, at: float, *, tx: Transaction | None = None
+    ) -> None:
+        async with self._db.joining(tx) as write:
+            await write.execute(
                 "UPDATE digest_subscriptions SET last_sent_at = ? WHERE id = ?",
                 (at, subscription_id),
             )

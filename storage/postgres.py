@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
+import socket
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from importlib import resources
@@ -32,6 +34,10 @@ BASELINE = 14
 HOLD_KEY = 7741000
 _VERSION_TABLE = "CREATE TABLE IF NOT EXISTS liqwatch_schema (version BIGINT NOT NULL)"
 _PG_FILE = re.compile(r"(\d{4})_[a-z0-9_]+\.sql")
+
+
+def _quoted(text: str) -> str:
+    return text.replace("'", "''")
 
 
 def is_postgres(url: str) -> bool:
@@ -150,13 +156,16 @@ class PgDatabase(Database):
             raise
         return db
 
-    async def hold(self, purpose: str) -> None:
-        """One ``liqwatch run`` per PostgreSQL database until workers share it by lease: a
-        session advisory lock on the write connection (freed when the process dies, as the
-        SQLite flock is), or ``DatabaseInUse`` naming the holder's connection."""
+    async def hold(self, purpose: str, *, shared: bool = False) -> None:
+        """A session advisory lock on the write connection, freed when the process dies (as
+        the SQLite flock is): ``shared`` for each worker (``liqwatch run``: several may share
+        the database), exclusive for what no worker may run beside (``rotate-key``,
+        ``migrate-db``). ``DatabaseInUse`` names a holder's connection."""
+        take = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
         async with self._lock:
-            if await self._pg_writer.fetchval("SELECT pg_try_advisory_lock($1)", HOLD_KEY):
-                await self._pg_writer.execute(f"SET application_name = 'liqwatch {purpose}'")
+            if await self._pg_writer.fetchval(f"SELECT {take}($1)", HOLD_KEY):
+                name = f"liqwatch {purpose} {os.getpid()}@{socket.gethostname()}"[:63]
+                await self._pg_writer.execute(f"SET application_name = '{_quoted(name)}'")
                 return
             holder = await self._pg_writer.fetchrow(
                 "SELECT a.pid, a.application_name, a.client_addr::text AS addr"
@@ -168,10 +177,14 @@ class PgDatabase(Database):
         if holder is not None:
             name = holder["application_name"] or "a client"
             who = f"{name} (server pid {holder['pid']}, from {holder['addr'] or 'a local socket'})"
-        raise DatabaseInUse(
-            f"{self.path} is in use by {who}: stop it first (one liqwatch run per database "
-            "until workers share accounts by lease)"
-        )
+        raise DatabaseInUse(f"{self.path} is in use by {who}: stop it first")
+
+    async def try_lead(self, key: int) -> bool:
+        """Take the session advisory lock ``key`` if no other connection holds it: the role it
+        stands for (one chat inbound per platform) is this process's until it dies, when the
+        server frees the lock and another worker's next try takes it."""
+        async with self._lock:
+            return bool(await self._pg_writer.fetchval("SELECT pg_try_advisory_lock($1)", key))
 
     async def close(self) -> None:
         if self._closed:

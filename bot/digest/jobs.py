@@ -27,7 +27,7 @@ from engine.alerts.events import Chart, DigestNotice
 from engine.alerts.rules import Severity
 from engine.analysis import Analysis
 from engine.domain import LinkedAccount, Platform
-from storage import Database
+from storage import Database, Transaction
 from storage.chats import Chats
 from storage.digests import Digests, Subscription
 from storage.outbox import NewMessage, Outbox
@@ -98,25 +98,31 @@ class DigestJobs:
         for subscription in await self.digests.all():
             due = last_fire(trigger(subscription), now)
             done = max(subscription.last_sent_at or 0.0, subscription.created_at)
-            if due is not None and due > done:
-                await self.deliver(subscription.id)
+            if due is not None and due > done and await self.deliver(subscription.id):
                 sent += 1
         return sent
 
     async def deliver(self, subscription_id: int) -> bool:
-        """Build the digest and queue it for its chat; False if the subscription is gone."""
+        """Build the digest and queue it for its chat; False if the subscription is gone or
+        this occurrence was queued already. Workers sharing a database all fire each digest:
+        its outbox key names the occurrence (the scheduled minute, not the worker's clock),
+        so the first to queue it wins and the others' rows are refused as duplicates."""
         subscription = await self.digests.get(subscription_id)
         if subscription is None:
             return False
         now = self.clock()
-        await self.queue(
+        due = last_fire(trigger(subscription), now) or now
+
+        async def sent(tx: Transaction) -> None:
+            await self.digests.mark_sent(subscription_id, now, tx=tx)
+
+        return await self.queue(
             subscription.owner_id, subscription.platform, subscription.chat_id,
             await self.accounts_for(subscription),
             title="Daily digest", tz=subscription.timezone,
-            key=f"digest:{subscription.id}:{int(now // 60)}", subscription_id=subscription.id,
+            key=f"digest:{subscription.id}:{int(due // 60)}", subscription_id=subscription.id,
+            queued=sent,
         )  # fmt: skip
-        await self.digests.mark_sent(subscription.id, now)
-        return True
 
     async def queue(
         self,
@@ -129,10 +135,12 @@ class DigestJobs:
         key: str,
         subscription_id: int = 0,
         tz: str | None = None,
-    ) -> None:
+        queued: Callable[[Transaction], Awaitable[None]] | None = None,
+    ) -> bool:
         """Build a digest (text and charts) and queue it for one chat, its times in ``tz``
         (None: the chat's own, ``chat_zone``). The notice's title is the header line and its
-        text the rest, so no platform shows a title twice."""
+        text the rest, so no platform shows a title twice. False when its key was queued
+        already (nothing new); else ``queued`` runs in the same transaction."""
         if self.refresh is not None:  # the day's cash flows, read up to this minute
             await self.refresh(accounts)
         zone = tz or await self.chat_zone(platform, chat_id)
@@ -147,8 +155,12 @@ class DigestJobs:
         )
         message = NewMessage(key, owner_id, platform, chat_id, Severity.INFO, notice)
         async with self.db.transaction() as tx:
-            await Outbox(tx.db).enqueue([message], now=now, tx=tx)
+            if not await Outbox(tx.db).enqueue([message], now=now, tx=tx):
+                return False
+            if queued is not None:
+                await queued(tx)
         self.wake()
+        return True
 
     async def chat_zone(self, platform: Platform, chat_id: str) -> str:
         """The chat's time zone: its digest subscription's, else its quiet hours', else UTC."""

@@ -29,6 +29,7 @@ from bot.monitor.cadence import Cadences
 from bot.monitor.events import AlertStage, MonitorStats, PollEvent, no_alerts
 from bot.monitor.failures import read_credentials, record_failure
 from bot.monitor.push import Pushes
+from bot.monitor.retention import prune_history
 from bot.monitor.schedule import QUIET, SnapshotCadence, Wallets, reschedule, run_now
 from bot.monitor.summary import summarise
 from bot.security.vault import Vault, VaultError
@@ -36,7 +37,6 @@ from engine.analysis import Analysis, analyze
 from engine.domain import AccountStatus, LinkedAccount
 from storage import Database
 from storage.accounts import Accounts
-from storage.flows import Flows
 from storage.snapshots import Snapshots
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,8 @@ class Monitor:
         #: and returns those whose venue pushes positions; the pushes come through ``pushed``.
         self.pushes = Pushes()
         self.follow_pushes: Callable[[Mapping[int, str]], Mapping[int, str]] | None = None
+        #: With workers sharing the database (``bot.monitor.leases``): the accounts this one holds.
+        self.holds: Callable[[], Collection[int]] | None = None
         #: Polls (either way) in the last minute, per venue: what operators see of the load.
         self.polls: collections.defaultdict[str, Meter] = collections.defaultdict(
             lambda: Meter(self.clock)
@@ -144,7 +146,7 @@ class Monitor:
 
     async def stop(self, *, grace_s: float = 5.0) -> None:
         """Stop scheduling, let running polls finish for up to ``grace_s``, then cancel the rest
-        (a cancelled poll's transaction rolls back: nothing half-written either way)."""
+        (a cancelled poll's transaction rolls back)."""
         if not self.scheduler.running:
             return
         self.scheduler.pause()
@@ -168,6 +170,9 @@ class Monitor:
         """One ``poll:<id>`` job per pollable account, with its interval; others removed, with
         their latest analysis and exchange client."""
         pollable = await self.accounts.all_pollable()
+        if self.holds is not None:
+            held = self.holds()
+            pollable = [a for a in pollable if a.id in held]
         wanted = {f"poll:{a.id}": a for a in pollable}
         self._wallets.update(pollable)
         if self.follow_pushes is not None:
@@ -207,20 +212,16 @@ class Monitor:
                 await self.hub.drop(key)
 
     async def first_round(self, timeout_s: float) -> bool:
-        """Wait until every pollable account has been polled once since start (True), or
-        ``timeout_s`` passed (False): what a start-up digest waits for, so it shows fresh
-        figures rather than "not polled yet"."""
+        """Wait until every pollable account was polled once since start (True), or for
+        ``timeout_s`` (False): a start-up digest then shows fresh figures."""
         wanted = {a.id for a in await self.accounts.all_pollable()}
+        if self.holds is not None:  # a worker waits for its own accounts
+            wanted &= set(self.holds())
         return await self._until(lambda: wanted <= self._seen, timeout_s)
 
     async def prune(self) -> int:
         """Delete snapshots (and the ledger's cash flows) older than the retention period."""
-        cutoff = self.clock() - self.retention_days * 86400.0
-        removed = await self.snapshots.prune(cutoff)
-        await Flows(self.db).prune(cutoff)
-        if removed:
-            log.info("pruned %d snapshots older than %g days", removed, self.retention_days)
-        return removed
+        return await prune_history(self.db, self.retention_days, self.clock())
 
     async def poll(self, account_id: int) -> PollEvent | None:
         """Fetch, price and store one account; failures become states, never exceptions."""

@@ -19,7 +19,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.settings import Settings
 from storage import Database
 from storage.errors import StorageUnavailable
+from storage.flows import Flows
 from storage.retention import Cutoffs, Pruned, Retention
+from storage.snapshots import Snapshots
 
 log = logging.getLogger(__name__)
 
@@ -107,3 +109,14 @@ class RetentionJob:
             next_run_time=datetime.fromtimestamp(self.clock(), UTC)
             + timedelta(seconds=first_after_s),
         )
+
+
+async def prune_history(db: Database, retention_days: float, now: float) -> int:
+    """Snapshots and the ledger's cash flows older than ``retention_days``: the snapshots
+    removed (each account's newest is kept, ``Snapshots.prune``)."""
+    cutoff = now - retention_days * 86400.0
+    removed = await Snapshots(db).prune(cutoff)
+    await Flows(db).prune(cutoff)
+    if removed:
+        log.info("pruned %d snapshots older than %g days", removed, retention_days)
+    return removed

@@ -31,6 +31,17 @@ def reschedule(scheduler: AsyncIOScheduler, account_id: int, every_s: float, at:
     )
 
 
+def drop_jobs(scheduler: AsyncIOScheduler, keep: Collection[int]) -> int:
+    """Remove every poll job of an account not in ``keep`` (no database needed: a worker cut
+    off from it stops polling what it may no longer hold); how many."""
+    dropped = 0
+    for job in scheduler.get_jobs():
+        if job.id.startswith("poll:") and int(job.id[5:]) not in keep:
+            job.remove()
+            dropped += 1
+    return dropped
+
+
 def run_now(scheduler: AsyncIOScheduler, account_ids: Iterable[int], at: float) -> None:
     """Poll these accounts at ``at`` (now), then on their interval as before."""
     when = datetime.fromtimestamp(at, UTC)

@@ -15,7 +15,7 @@ from bot.delivery.ops import OpsAlerts
 from bot.discord.adapter import DiscordAdapter
 from bot.exchanges import ExchangeHub
 from bot.render import venues as venue_text
-from bot.runtime.assemble import Marks, Pushes, assemble
+from bot.runtime.assemble import Marks, Pushes, Runtime, assemble
 from bot.runtime.http import OpsServer
 from bot.runtime.metrics import Metrics
 from bot.security import redact
@@ -106,13 +106,15 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     async with AsyncExitStack() as stack:
-        # One process per database: held until exit (the kernel frees it on kill -9), so a
-        # second `run` stops here, before it could touch the first one's leases.
+        # SQLite: one process per database, held until exit (the kernel frees it on kill -9),
+        # so a second `run` stops here, before it could touch the first one's leases.
+        # PostgreSQL: every `run` is a worker sharing the accounts by lease; the shared lock
+        # only keeps rotate-key and migrate-db out while any worker runs.
         if settings.db_url is None:
             stack.enter_context(ProcessLock(settings.db_path, purpose="run"))
         db = await stack.enter_async_context(Database.open(settings.database))
-        if isinstance(db, PgDatabase):  # PostgreSQL's lock is an advisory one, on the server
-            await db.hold("run")
+        if isinstance(db, PgDatabase):
+            await db.hold("run", shared=True)
         resealed = await bind_credentials(Accounts(db), vault)
         if resealed:
             log.info("re-sealed %d stored credentials, bound to their accounts", resealed)
@@ -135,17 +137,13 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
                 pushes=_pushes(settings, hub) if settings.stream and settings.push else None,
             )
         )
-        # Commands are answered only once the services exist; stopped before they go. Each
-        # connection is supervised (restarted, and told, if it ends), and unsupervised again
-        # before its adapter stops, or the stop would look like a crash.
-        for adapter in adapters:
-            await adapter.start(runtime.conversation)
-            stack.push_async_callback(adapter.stop)
-            name = f"{adapter.channel.platform} bot"
-            runtime.supervisor.start(name, adapter.serve)
-            stack.push_async_callback(runtime.supervisor.stop_task, name)
+        # Commands are answered only once the services exist; stopped before they go. Every
+        # worker sends through the adapters; only one at a time takes their inbound (Telegram
+        # allows one getUpdates consumer per token, Discord one gateway session per shard).
+        roles: list[str] = []
+        inbound = asyncio.create_task(_inbound(db, adapters, runtime, stack, roles))
+        stack.push_async_callback(_cancel, inbound)
         if settings.http_port is not None:
-            roles = [f"{adapter.channel.platform} inbound" for adapter in adapters]
             metrics = Metrics(runtime, budgets=hub.budgets, leader_roles=roles)
             server = OpsServer(
                 runtime, metrics, host=settings.http_host, port=settings.http_port,
@@ -160,6 +158,47 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
             log.info("%s", venue_text.budget_state(state))
         await stop.wait()
         log.info("liqwatch stopping")
+
+
+async def _inbound(
+    db: Database,
+    adapters: Sequence[ChatAdapter],
+    runtime: Runtime,
+    stack: AsyncExitStack,
+    roles: list[str],
+) -> None:
+    """Start the adapters' inbound once this process may: at once on SQLite (one process per
+    file), on PostgreSQL once it holds the inbound lock, tried every few seconds (a dead
+    leader's lock is freed by the server when its connection drops)."""
+    if not adapters:
+        return
+    if isinstance(db, PgDatabase):
+        while not await db.try_lead(INBOUND_KEY):
+            await asyncio.sleep(INBOUND_RETRY_S)
+        log.info("this worker takes the chat inbound")
+    # Each connection is supervised (restarted, and told, if it ends), and unsupervised again
+    # before its adapter stops, or the stop would look like a crash.
+    for adapter in adapters:
+        await adapter.start(runtime.conversation)
+        stack.push_async_callback(adapter.stop)
+        name = f"{adapter.channel.platform} bot"
+        runtime.supervisor.start(name, adapter.serve)
+        stack.push_async_callback(runtime.supervisor.stop_task, name)
+        roles.append(f"{adapter.channel.platform} inbound")
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    if not task.cancelled() and task.exception() is not None:
+        raise task.exception()  # type: ignore[misc]
+
+
+#: The advisory lock of "this worker holds the chat inbound" (docs/storage.md#workers), and
+#: how often a worker without it tries to take it.
+INBOUND_KEY = 7741002
+INBOUND_RETRY_S = 5.0
 
 
 def _streams(settings: Settings, hub: ExchangeHub) -> Marks:

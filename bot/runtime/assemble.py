@@ -7,7 +7,9 @@ simulated venue) and which channels deliver; everything between is this one asse
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -26,9 +28,11 @@ from bot.delivery.ops import OpsAlerts
 from bot.digest.jobs import DigestJobs
 from bot.exchanges import AccountReader, Credentials
 from bot.monitor.cadence import Cadences
+from bot.monitor.leases import LeaseKeeper
 from bot.monitor.ledger import FlowReader, Ledger
 from bot.monitor.poller import Monitor
 from bot.monitor.retention import RetentionJob, RetentionPolicy
+from bot.monitor.schedule import drop_jobs
 from bot.monitor.ticks import MarkSource, TickStage
 from bot.monitor.venues import VenueReporter
 from bot.monitor.watchdog import Heartbeat
@@ -38,8 +42,10 @@ from bot.settings import Settings
 from bot.stream.positions import Keys, OnPositions, PositionStreams
 from bot.stream.records import MarkTick
 from engine.domain import Platform
-from storage import Database
+from storage import Database, StorageError
 from storage.outbox import Outbox
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -63,6 +69,8 @@ class Runtime:
     marks: MarkSource | None = None
     #: Linked keys' position streams (None: LIQWATCH_PUSH=off or LIQWATCH_STREAM=off).
     pushes: PositionStreams | None = None
+    #: This worker's accounts, on a PostgreSQL database several workers share (else None).
+    leases: LeaseKeeper | None = None
     catching_up: asyncio.Task[int] | None = None
 
     async def settle(self) -> None:
@@ -80,7 +88,7 @@ class Runtime:
 #: The supervised tasks: the delivery loop, the poll schedule's keeper, the mark streams and
 #: the re-pricing of the book at their ticks.
 DELIVERY, SCHEDULE, MARKS, TICKS = "notifier", "poll scheduler", "mark streams", "ticks"
-PUSHES = "position pushes"
+PUSHES, LEASES = "position pushes", "account leases"
 #: Builds the mark source around the callback that takes its ticks (and the operator's sink).
 Marks = Callable[[Callable[[Sequence[MarkTick]], None], OpsAlerts], MarkSource]
 #: Builds the position streams around the monitor's push handler and a reader of keys.
@@ -150,9 +158,13 @@ async def assemble(
         db, monitor, pipeline, notifier, heartbeat, accounts, alerts, portfolio, conversation,
         ops, supervisor, ticks, venues, source,
     )  # fmt: skip
-    # `run` and `demo` hold the database's process lock (storage/lock.py), so no other
-    # notifier is alive on this file: every lease still set belongs to a process that died.
-    await Outbox(db).release_all()
+    # On SQLite `run` and `demo` hold the database's process lock (storage/lock.py), so no
+    # other notifier is alive on this file: every lease still set belongs to a process that
+    # died. On PostgreSQL other workers' notifiers are: their leases expire by themselves.
+    if db.dialect == "sqlite":
+        await Outbox(db).release_all()
+    else:
+        await _hold_leases(runtime, settings, clock)
     retention = RetentionJob(db, RetentionPolicy.from_settings(settings), clock=clock)
 
     async def install_jobs() -> None:
@@ -164,19 +176,14 @@ async def assemble(
             ledger.install(monitor.scheduler)
         await digests.sync()
 
-    position_streams = None
     if pushes is not None:  # before the first sync, which tells it the accounts to follow
-        position_streams = pushes(monitor.pushed, functools.partial(_keys, monitor))
-        monitor.follow_pushes = position_streams.follow
+        runtime.pushes = pushes(monitor.pushed, functools.partial(_keys, monitor))
+        monitor.follow_pushes = runtime.pushes.follow
     await monitor.start()
     await install_jobs()
     supervisor.start(DELIVERY, notifier.run)
     supervisor.start(SCHEDULE, functools.partial(monitor.watch, reinstall=install_jobs))
-    if source is not None:
-        _stream(monitor, source, ticks, supervisor)
-    if position_streams is not None:
-        runtime.pushes = position_streams
-        supervisor.start(PUSHES, position_streams.run)
+    _background(runtime, source)
     runtime.catching_up = asyncio.create_task(_catch_up(monitor, digests), name="digest catch-up")
     try:
         yield runtime
@@ -186,10 +193,43 @@ async def assemble(
         if ledger is not None:
             ledger.stopping = True
         await supervisor.stop_task(SCHEDULE)  # or it would restart the stopping scheduler
+        await supervisor.stop_task(LEASES)
         await monitor.stop()
+        await _release_leases(runtime)
         await supervisor.stop()
         if source is not None:
             await source.close()
+
+
+async def _hold_leases(runtime: Runtime, settings: Settings, clock: Callable[[], float]) -> None:
+    """A worker on a shared database polls only the accounts it holds by lease; it claims a
+    share before the first sync (a database refusing now is tried again by ``run``)."""
+    monitor = runtime.monitor
+    keeper = runtime.leases = LeaseKeeper(
+        runtime.db, worker=settings.worker_id, lease_s=settings.lease_s, clock=clock
+    )
+    keeper.on_change = functools.partial(_follow_leases, monitor, keeper)
+    monitor.holds = lambda: keeper.held
+    try:
+        await keeper.turn()
+    except StorageError as exc:
+        log.warning("account leases not claimed yet (%s)", exc)
+
+
+async def _release_leases(runtime: Runtime) -> None:
+    """A clean stop gives the leases up: the other workers need not wait for them to expire."""
+    if runtime.leases is not None:
+        await runtime.leases.release_all()
+
+
+async def _follow_leases(monitor: Monitor, keeper: LeaseKeeper) -> None:
+    """Poll exactly the accounts held: jobs of lost ones go at once (no database needed: a
+    worker cut off from it must stop polling what another may hold now), gained ones are
+    scheduled by a sync when the database answers."""
+    drop_jobs(monitor.scheduler, keeper.held)
+    if monitor.scheduler.running:
+        with contextlib.suppress(StorageError):
+            await monitor.sync()
 
 
 async def _keys(monitor: Monitor, account_id: int) -> Credentials:
@@ -210,6 +250,16 @@ def poll_costs(hub: AccountReader, monitor: Monitor, venue: str) -> tuple[float,
     if use is None or not use.per_ip or polls <= 0:
         return None
     return use.per_minute / polls, use.limit
+
+
+def _background(runtime: Runtime, source: MarkSource | None) -> None:
+    """The supervised tasks beside delivery and the schedule: leases, streams, pushes."""
+    if runtime.leases is not None:
+        runtime.supervisor.start(LEASES, runtime.leases.run)
+    if source is not None:
+        _stream(runtime.monitor, source, runtime.ticks, runtime.supervisor)
+    if runtime.pushes is not None:
+        runtime.supervisor.start(PUSHES, runtime.pushes.run)
 
 
 def _stream(monitor: Monitor, source: MarkSource, ticks: TickStage, supervisor: Supervisor) -> None:

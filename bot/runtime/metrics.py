@@ -9,7 +9,7 @@ taken when APScheduler submits each poll job (now − the time it was due).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
@@ -35,12 +35,13 @@ class Metrics:
         runtime: Runtime,
         *,
         budgets: Callable[[], Iterable[BudgetState]] = tuple,
-        leader_roles: Iterable[str] = (),
+        leader_roles: Sequence[str] = (),
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.runtime, self.budgets, self.clock = runtime, budgets, clock
-        #: Roles this process holds: one inbound per chat platform (on SQLite, all of them).
-        self.leader_roles = tuple(leader_roles)
+        #: Roles this process holds: one inbound per chat platform (on SQLite, all of them;
+        #: a worker that takes the inbound later appends to the list it was given).
+        self.leader_roles = leader_roles
         self.registry = CollectorRegistry(auto_describe=True)
         self.poll_lag = Histogram(
             "liqwatch_poll_lag_seconds",

@@ -31,6 +31,8 @@ TABLES = {
     "outbox",
     "outbox_charts",
     "digest_subscriptions",
+    "workers",
+    "account_leases",
 }
 
 

@@ -233,3 +233,21 @@ async def test_a_digest_queued_before_the_upgrade_still_sends_its_charts(world: 
         )
     (delivery,) = (await _deliver_all(db)).sent
     assert delivery.message.notice == old and len(old.charts) == 3
+
+
+async def test_workers_firing_the_same_digest_queue_it_once(world: World) -> None:
+    """Two workers on one database both fire 08:00 (their schedulers each hold the job), a
+    few seconds apart (one with the next minute on its clock): the first to claim queues it,
+    the other queues nothing; the next day's fire is a new occurrence."""
+    db, jobs, scheduler, owner = world
+    jobs.clock.now = _utc("2026-11-27T07:00:00").timestamp()  # 08:00 Paris
+    sub = await Digests(db).subscribe(
+        owner, Platform.TELEGRAM, "1", (), "08:00", "Europe/Paris", now=jobs.clock.now - 86400
+    )
+    other = DigestJobs(db, scheduler, jobs.latest, clock=FakeClock(jobs.clock.now + 61))
+    assert await jobs.deliver(sub.id) is True
+    assert await other.deliver(sub.id) is False
+    assert len(await _digests(db)) == 1
+    jobs.clock.now += 86400
+    assert await jobs.deliver(sub.id) is True
+    assert len(await _digests(db)) == 2

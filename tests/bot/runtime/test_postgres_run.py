@@ -1,18 +1,17 @@
 """`liqwatch run` on PostgreSQL (LIQWATCH_DB=postgresql://…): the whole service on the fake
 venues and the fake Bot API — link, poll, a streamed mark that fires a critical, its delivery,
-/positions — with every repository on PostgreSQL; a second `run` on the same database is
-refused while the first holds it. Skipped with the reason when no server answers."""
+/positions — with every repository on PostgreSQL; rotate-key is refused while a worker runs.
+Skipped with the reason when no server answers."""
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bot.runtime.app import run
+from bot.ops import operator
+from bot.security.vault import generate_key
 from storage.lock import DatabaseInUse
 from tests.bot.stream.test_run_e2e import SOL, USER, VENUE, Stack, _at, _critical_within, _running
 from tests.postgres import postgres_schema
@@ -40,6 +39,7 @@ async def test_the_service_runs_on_postgres(on_postgres: Stack) -> None:
         lambda: stack.telegram.bot_messages(USER)[before:], timeout=10
     )
     assert "SOL" in answers[-1].plain
-    second = dataclasses.replace(stack.settings, telegram_token=None)
+    # A worker holds the database (shared): rotate-key, which no worker may run beside (they
+    # hold the old key), is refused naming it.
     with pytest.raises(DatabaseInUse, match="in use by liqwatch run"):
-        await asyncio.wait_for(run(second, stop=asyncio.Event()), timeout=30)
+        await operator.rotate_key(stack.settings, generate_key())
