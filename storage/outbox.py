@@ -66,6 +66,10 @@ def _platforms_json(platforms: Collection[Platform]) -> str:
     return json.dumps(sorted(str(p) for p in platforms))
 
 
+#: The PostgreSQL notification channel of "rows were queued" (docs/storage.md#workers).
+OUTBOX_CHANNEL = "liqwatch_outbox"
+
+
 class Outbox:
     """Repository of outbox rows.
 
@@ -87,7 +91,11 @@ class Outbox:
         charts are stored beside its row (``storage.outbox_queue``), not in its payload.
         """
         async with self._db.joining(tx) as write:
-            return await outbox_queue.insert(write, messages, now=now)
+            added = await outbox_queue.insert(write, messages, now=now)
+            if added and self._db.dialect == "postgres":
+                # Sent at commit: every worker's idle notifier wakes (``PgDatabase.listen``).
+                await write.execute(f"SELECT pg_notify('{OUTBOX_CHANNEL}', '')")
+            return added
 
     async def claim(
         self,

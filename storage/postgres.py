@@ -14,7 +14,7 @@ import contextlib
 import os
 import re
 import socket
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from importlib import resources
 from typing import Any, cast
@@ -126,8 +126,9 @@ class PgDatabase(Database):
     dialect = "postgres"
 
     def __init__(self, url: str, writer: asyncpg.Connection, readers: asyncpg.Pool) -> None:
-        self.path = redacted(url)
+        self.path, self._url = redacted(url), url
         self._pg_writer, self._readers = writer, readers
+        self._listener: asyncpg.Connection | None = None
         self._lock = asyncio.Lock()
         self._holder: asyncio.Task[Any] | None = None
         self._closed = False
@@ -186,10 +187,19 @@ class PgDatabase(Database):
         async with self._lock:
             return bool(await self._pg_writer.fetchval("SELECT pg_try_advisory_lock($1)", key))
 
+    async def listen(self, channel: str, callback: Callable[[], object]) -> None:
+        """Call ``callback`` on every NOTIFY of ``channel`` (by any worker), on a connection of
+        its own for the database's life (a connection listening must not run statements)."""
+        if self._listener is None:
+            self._listener = await asyncpg.connect(self._url)
+        await self._listener.add_listener(channel, lambda *_: callback())
+
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        if self._listener is not None:
+            await self._listener.close()
         async with self._lock:
             await self._readers.close()
             await self._pg_writer.close()

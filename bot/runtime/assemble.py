@@ -43,7 +43,8 @@ from bot.stream.positions import Keys, OnPositions, PositionStreams
 from bot.stream.records import MarkTick
 from engine.domain import Platform
 from storage import Database, StorageError
-from storage.outbox import Outbox
+from storage.outbox import OUTBOX_CHANNEL, Outbox
+from storage.postgres import PgDatabase
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,7 @@ async def assemble(
         await Outbox(db).release_all()
     else:
         await _hold_leases(runtime, settings, clock)
+        await _listen(db, notifier)
     retention = RetentionJob(db, RetentionPolicy.from_settings(settings), clock=clock)
 
     async def install_jobs() -> None:
@@ -214,6 +216,12 @@ async def _hold_leases(runtime: Runtime, settings: Settings, clock: Callable[[],
         await keeper.turn()
     except StorageError as exc:
         log.warning("account leases not claimed yet (%s)", exc)
+
+
+async def _listen(db: Database, notifier: Notifier) -> None:
+    """Rows another worker queued wake this worker's notifier at once (NOTIFY at commit)."""
+    if isinstance(db, PgDatabase):
+        await db.listen(OUTBOX_CHANNEL, notifier.wake)
 
 
 async def _release_leases(runtime: Runtime) -> None:
