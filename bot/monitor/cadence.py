@@ -75,11 +75,18 @@ class Cadences:
     def __getitem__(self, account_id: int) -> Cadence | None:
         return self._now.get(account_id)
 
-    def priority(self, account_id: int) -> Priority:
-        """Where the account's requests queue for its venue's budget: by its band (middle
-        until its first poll, or with bands off)."""
-        now = self._now.get(account_id)
-        return _PRIORITY[Band.MIDDLE if now is None else now.band]
+    def priority(self, account: LinkedAccount) -> Priority:
+        """Where the account's requests queue for its venue's budget: by its band; before its
+        first poll since start, by the band the last run stored (so after a restart near
+        accounts are read first); middle for a new account, or with bands off."""
+        now = self._now.get(account.id)
+        if now is not None:
+            return _PRIORITY[now.band]
+        try:
+            stored = Band(account.poll_band) if account.poll_band else Band.MIDDLE
+        except ValueError:  # a band name this version does not know
+            stored = Band.MIDDLE
+        return _PRIORITY[stored if self.bands is not None else Band.MIDDLE]
 
     def forget(self, account_id: int) -> None:
         self._now.pop(account_id, None)

@@ -3,6 +3,7 @@ operators read."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ from bot.exchanges import ExchangeFailure
 from engine.analysis import Analysis
 from engine.domain import AccountStatus, LinkedAccount
 from storage import Transaction
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -67,3 +70,28 @@ class MonitorStats:
         else:
             self.failures += 1
         self.by_venue[(venue, failure or "ok")] += 1
+
+
+class OverrunLog:
+    """Polls slower than their interval, logged at most once a minute: at start-up, or when a
+    venue's budget queues them, hundreds can overrun together (one line each would bury the
+    log); the line says how many and the slowest."""
+
+    EVERY_S = 60.0
+
+    def __init__(self) -> None:
+        self._since: float | None = None
+        self._count, self._slowest = 0, (0, 0.0)
+
+    def note(self, account_id: int, elapsed_s: float, at: float) -> None:
+        self._count += 1
+        if elapsed_s > self._slowest[1]:
+            self._slowest = (account_id, elapsed_s)
+        if self._since is not None and at - self._since < self.EVERY_S:
+            return
+        slow_id, slow_s = self._slowest
+        log.warning(
+            "%d poll(s) took longer than their interval since the last report (slowest: "
+            "account %s, %.1fs)", self._count, slow_id, slow_s,
+        )  # fmt: skip
+        self._since, self._count, self._slowest = at, 0, (0, 0.0)

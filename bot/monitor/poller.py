@@ -26,7 +26,7 @@ from bot.exchanges.meter import Meter
 from bot.monitor.alarms import ProxyAlarm, budget_alarm, state_changed
 from bot.monitor.book import Book, Moved
 from bot.monitor.cadence import Cadences
-from bot.monitor.events import AlertStage, MonitorStats, PollEvent, no_alerts
+from bot.monitor.events import AlertStage, MonitorStats, OverrunLog, PollEvent, no_alerts
 from bot.monitor.failures import read_credentials, record_failure
 from bot.monitor.push import Pushes
 from bot.monitor.retention import prune_history
@@ -76,6 +76,7 @@ class Monitor:
         self.alerts, self.ops, self.auth_grace_s, self.clock = alerts, ops, auth_grace_s, clock
         self._proxy = ProxyAlarm(self.accounts)
         self.stats = MonitorStats()
+        self._overruns = OverrunLog()
         #: Each account's poll band and interval (None bands: every account at its fixed one).
         self.cadences = cadences or Cadences(None)
         self.snapshot_cadence = SnapshotCadence(snapshot_s)
@@ -240,7 +241,7 @@ class Monitor:
         started = self.clock()
         try:
             # Near accounts' requests go before far ones' when the venue's budget is queued.
-            with priority(self.cadences.priority(account.id)):
+            with priority(self.cadences.priority(account)):
                 raw = await self.hub.fetch_snapshot(
                     str(account.id), account.venue, await self.credentials(account)
                 )
@@ -339,9 +340,7 @@ class Monitor:
         elapsed = self.clock() - started
         if elapsed > self.cadences.interval(account, self.poll_s):
             self.stats.overruns += 1
-            log.warning(
-                "poll of account %s took %.1fs, longer than its interval", account.id, elapsed
-            )
+            self._overruns.note(account.id, elapsed, at)
         return event
 
     async def _failed(self, account: LinkedAccount, failure: ExchangeFailure) -> PollEvent:

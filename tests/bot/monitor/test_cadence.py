@@ -4,6 +4,7 @@ its warning level has it polled now and then at the near band."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,15 +16,16 @@ import pytest
 from bot.alerting.stage import AlertPipeline
 from bot.chat import replies
 from bot.delivery.ops import OpsAlerts
-from bot.exchanges import BudgetState
+from bot.exchanges import BudgetState, Priority
 from bot.monitor.cadence import Cadences
+from bot.monitor.events import OverrunLog
 from bot.monitor.ticks import TickStage
 from bot.ops.operator import accounts_list
 from bot.render import venues as venue_text
 from bot.runtime.assemble import poll_costs
 from bot.settings import Settings
 from engine.cadence import Bands
-from engine.domain import LinkedAccount, Platform
+from engine.domain import AccountStatus, LinkedAccount, Platform
 from storage.accounts import Accounts
 from tests.bot.exchanges.conftest import link
 from tests.bot.monitor.conftest import World, make_world
@@ -211,3 +213,42 @@ def test_the_start_up_line_says_whose_budget_and_its_pace() -> None:
     assert venue_text.budget_state(state) == (
         "hyperliquid: REST budget 1,200 a minute per IP, shared by its accounts, paced at 1,080"
     )
+
+
+def _linked(band: str | None) -> LinkedAccount:
+    return LinkedAccount(
+        id=7, owner_id=1, venue="hyperliquid", label="w", status=AccountStatus.ACTIVE,
+        poll_s=None, wallet_address="0x1", has_credentials=False, consecutive_failures=0,
+        last_error=None, last_polled_at=None, created_at=0.0, poll_band=band,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("stored", "bands", "expected"),
+    [
+        ("near", BANDS, Priority.NEAR),
+        ("far", BANDS, Priority.FAR),
+        (None, BANDS, Priority.MIDDLE),
+        ("sideways", BANDS, Priority.MIDDLE),
+        ("near", None, Priority.MIDDLE),
+    ],
+)
+def test_after_a_restart_an_account_queues_by_the_band_the_last_run_stored(
+    stored: str | None, bands: Bands | None, expected: Priority
+) -> None:
+    """Before its first poll since start, a near account's requests go first (a restart
+    otherwise queued every account as middle, near ones behind far ones' first reads)."""
+    assert Cadences(bands).priority(_linked(stored)) is expected
+
+
+def test_overrunning_polls_are_told_once_a_minute_with_the_slowest(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    overruns = OverrunLog()
+    with caplog.at_level(logging.WARNING, logger="bot.monitor.events"):
+        for n in range(300):  # a start-up storm: 300 slow polls in 30 s
+            overruns.note(n, 10.0 + n % 7, at=1000.0 + n / 10)
+        overruns.note(999, 12.0, at=1061.0)
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 2
+    assert said[1].startswith("300 poll(s) took longer") and "account 6, 16.0s" in said[1]
