@@ -24,40 +24,23 @@ import asyncio
 import os
 import signal
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bot.runtime.app import INBOUND_KEY
-from bot.security.vault import generate_key
-from engine.domain import Platform
 from storage import Database
-from storage.accounts import Accounts
-from storage.users import Users
+from tests.bot.runtime.workers import (
+    holders,
+    inbound_pid,
+    seed_wallets,
+    start_workers,
+    stop_workers,
+)
 from tests.fakes.exchange import FakeExchange
 from tests.fakes.telegram import FakeTelegram
 from tests.postgres import postgres_schema
 
-ROOT = Path(__file__).resolve().parents[1]
 USER = 5150
-
-
-async def _holders(db: Database) -> dict[str, int]:
-    rows = await db.fetchall(
-        "SELECT owner, COUNT(*) AS n FROM account_leases WHERE expires_at > ? GROUP BY owner",
-        (time.time(),),
-    )
-    return {str(r["owner"]): int(r["n"]) for r in rows}
-
-
-async def _inbound_pid(db: Database) -> int | None:
-    row = await db.fetchone(
-        "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-        " WHERE l.locktype = 'advisory' AND l.objid = ? AND l.granted",
-        (INBOUND_KEY,),
-    )
-    return None if row is None else int(str(row[0]).split()[2].split("@")[0])
 
 
 async def trial(wallets: int, lease_s: float) -> tuple[float, float]:
@@ -68,40 +51,15 @@ async def trial(wallets: int, lease_s: float) -> tuple[float, float]:
         FakeTelegram() as telegram,
         Database.open(url) as db,
     ):
-        owner = await Users(db).ensure(Platform.TELEGRAM, "1", "desk", "1", now=time.time())
-        for n in range(wallets):
-            address = f"0x{n + 1:040x}"
-            fake.add_wallet(address)
-            await Accounts(db).add(
-                owner.id, "hyperliquid", f"hl-{n}", wallet_address=address, now=time.time()
-            )
-        env = {
-            **os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT), "LIQWATCH_DB": url,
-            "LIQWATCH_MASTER_KEY": generate_key(), "LIQWATCH_POLL_SECONDS": "5",
-            "LIQWATCH_POLL_BANDS": "off", "LIQWATCH_STREAM": "off",
-            "LIQWATCH_LEASE_SECONDS": str(lease_s), "LIQWATCH_EXCHANGE_URL_PREFIX": fake.url,
-            "TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_API_URL": telegram.url,
-        }  # fmt: skip
-        procs = {}
+        await seed_wallets(db, fake, wallets)
         with tempfile.TemporaryDirectory() as cwd:
-            for name in ("wA", "wB"):
-                proc = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "bot", "run", cwd=cwd,
-                    env={**env, "LIQWATCH_WORKER_ID": name}, stdin=asyncio.subprocess.DEVNULL,
-                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-                )  # fmt: skip
-                procs[proc.pid] = (name, proc)
+            procs = await start_workers(
+                url, fake, telegram, ("wA", "wB"), cwd=Path(cwd), lease_s=lease_s, poll_s=5
+            )
             try:
                 return await _measure(db, telegram, {p: n for p, (n, _) in procs.items()}, lease_s)
             finally:
-                for _, proc in procs.values():
-                    if proc.returncode is None:
-                        proc.send_signal(signal.SIGTERM)
-                for _, proc in procs.values():
-                    try:
-                        await asyncio.wait_for(proc.wait(), timeout=30)
-                    except TimeoutError:
-                        proc.kill()
+                await stop_workers(procs)
 
 
 async def _measure(
@@ -109,14 +67,14 @@ async def _measure(
 ) -> tuple[float, float]:
     deadline = time.monotonic() + 120
     while not (
-        set(await _holders(db)) == {"wA", "wB"}
-        and await _inbound_pid(db) in names
+        set(await holders(db)) == {"wA", "wB"}
+        and await inbound_pid(db) in names
         and telegram.calls_to("getUpdates")
     ):
         if time.monotonic() > deadline:
             raise RuntimeError("the workers did not start within 120 s")
         await asyncio.sleep(0.1)
-    leader = await _inbound_pid(db)
+    leader = await inbound_pid(db)
     assert leader is not None
     survivor = next(n for pid, n in names.items() if pid != leader)
     chat = telegram.private_chat(USER, "Ann")
@@ -130,7 +88,7 @@ async def _measure(
             raise RuntimeError("no failover")
         if answered is None and telegram.bot_messages(USER):
             answered = now - killed
-        if held is None and list(await _holders(db)) == [survivor]:
+        if held is None and list(await holders(db)) == [survivor]:
             held = now - killed
         await asyncio.sleep(0.05)
     return answered, held
