@@ -102,18 +102,22 @@ async def copy_all(
 
 
 async def _copy_table(source: Database, target: Database, table: str) -> int:
-    order = "rowid" if source.dialect == "sqlite" else "1"
-    copied, offset = 0, 0
+    """The table in batches by SQLite's rowid (keyset paging: each read starts where the last
+    ended, where OFFSET would re-read every earlier row)."""
+    if source.dialect != "sqlite":
+        raise StorageError("migrate-db copies from a SQLite database")
+    copied, after = 0, -1
     while True:
         rows = await source.fetchall(
-            f"SELECT * FROM {table} ORDER BY {order} LIMIT ? OFFSET ?", (BATCH, offset)
+            f"SELECT rowid AS copy_rowid, * FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?",
+            (after, BATCH),
         )
         if not rows:
             return copied
-        columns = list(rows[0].keys())
+        columns = list(rows[0].keys())[1:]
         marks = ", ".join("?" for _ in columns)
         insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
         async with target.transaction() as tx:
-            await tx.executemany(insert, [tuple(row) for row in rows])
+            await tx.executemany(insert, [tuple(row)[1:] for row in rows])
         copied += len(rows)
-        offset += len(rows)
+        after = int(rows[-1]["copy_rowid"])

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 #: A lease lasts this long unless renewed (LIQWATCH_LEASE_SECONDS): a killed worker's
 #: accounts are polled by others within it.
 LEASE_S = 15.0
+#: A worker not seen for this many lease times is dropped from ``workers``.
+FORGET_AFTER_LEASES = 20
 
 
 def worker_id() -> str:
@@ -70,6 +72,8 @@ class LeaseKeeper:
         now = self.clock()
         until = now + self.lease_s
         await self.leases.beat(self.worker, now)
+        # Each restart is a new host:pid: rows of workers gone for long would pile up.
+        await self.leases.forget_workers(now - FORGET_AFTER_LEASES * self.lease_s)
         held = await self.leases.renew(self.worker, until, now)
         self._renewed_at = now
         live = max(len(await self.leases.live(now, self.lease_s)), 1)

@@ -70,7 +70,6 @@ class Pushes:
         self._told: dict[int, dict[Key, Pushed]] = {}
         #: Disagreements logged since start (operators read it beside the pushes applied).
         self.disagreements = 0
-        self.applied = 0
 
     def follow(self, accounts: Mapping[int, str]) -> None:
         """The accounts whose positions are pushed (id → venue); the others are forgotten."""
@@ -124,7 +123,6 @@ class Pushes:
             opened = opened or key[0] not in symbols
         merged = {**base, "positions": list(held.values())}
         self._raw[account_id] = merged
-        self.applied += 1
         return Merged(merged, opened)
 
 

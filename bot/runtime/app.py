@@ -141,8 +141,12 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
         # worker sends through the adapters; only one at a time takes their inbound (Telegram
         # allows one getUpdates consumer per token, Discord one gateway session per shard).
         roles: list[str] = []
-        inbound = asyncio.create_task(_inbound(db, adapters, runtime, stack, roles))
-        stack.push_async_callback(_cancel, inbound)
+        if isinstance(db, PgDatabase):  # wait for the inbound lock without holding up run
+            inbound = asyncio.create_task(_inbound(db, adapters, runtime, stack, roles))
+            inbound.add_done_callback(_log_failure)
+            stack.push_async_callback(_cancel, inbound)
+        else:  # one process per file: the inbound is ours, and a failing start stops run
+            await _inbound(db, adapters, runtime, stack, roles)
         if settings.http_port is not None:
             metrics = Metrics(runtime, budgets=hub.budgets, leader_roles=roles)
             server = OpsServer(
@@ -189,10 +193,12 @@ async def _inbound(
 
 async def _cancel(task: asyncio.Task[None]) -> None:
     task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await asyncio.gather(task, return_exceptions=True)  # a failure was logged when it ended
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
-        raise task.exception()  # type: ignore[misc]
+        log.error("the chat inbound could not start", exc_info=task.exception())
 
 
 #: The advisory lock of "this worker holds the chat inbound" (docs/storage.md#workers), and

@@ -96,6 +96,8 @@ class PositionStreams:
             return dict(self._wanted)
         for account_id in [a for a in self._tasks if a not in self._wanted]:
             self._tasks.pop(account_id).cancel()
+            self._connected.discard(account_id)
+            self._failing.discard(account_id)
         for account_id, venue in self._wanted.items():
             if account_id not in self._tasks:
                 self._start(account_id, venue)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.exchanges import Credentials
-from bot.stream.positions import PositionStreams
+from bot.stream.positions import PositionStreams, PushStatus
 from tests.bot.exchanges.conftest import link
 from tests.bot.stream.conftest import World
 from tests.engine.normalise.payloads.binance import LEGS
@@ -58,6 +58,8 @@ async def test_an_account_update_reaches_the_monitor_as_ccxt_positions(world: Wo
     assert by_symbol["SOL/USDT:USDT"]["entryPrice"] == SOL.entry
     assert by_symbol["ETH/USDT:USDT"]["contracts"] == 0
     assert streams.status().connected == 1 and streams.status().followed == 1
+    streams.follow({})  # unlinked: its client goes, and it is no longer counted
+    assert streams.status() == PushStatus(followed=0, connected=0, failing=0, pushes=1)
 
 
 @pytest.mark.parametrize(
