@@ -86,6 +86,8 @@ async def test_a_pushed_new_position_is_in_the_book_without_a_poll(pushing: Push
     world.fake.stall(VENUE, 60.0, path="/fapi/v3/positionRisk")  # no poll can help
     pushing.stream.account_update(KEY, [*BTC_ETH, SOL])
     await pushing.until(lambda: "SOL/USDT:USDT" in pushing.symbols(account_id), "the push")
+    # The book takes the push before its transaction commits; the count comes after it.
+    await pushing.until(lambda: world.monitor.stats.pushes >= 1, "the push stored")
     assert world.monitor.stats.polls == 1 and world.monitor.stats.pushes == 1
     try:
         analysis = world.monitor.latest[account_id]
