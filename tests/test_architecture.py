@@ -63,6 +63,7 @@ LAYERS: dict[str, set[str]] = {
         "engine", "errors", "settings", "storage", "exchanges", "security", "accounts", "render",
     },
     "stream": {"engine", "errors", "exchanges", "delivery"},
+    "candles": {"engine", "errors", "exchanges"},
 }  # fmt: skip
 ROOTS = {"runtime", "demo", "cli", "__main__", "__init__"}
 #: SQL statements in a string: only storage/ may hold them.
