@@ -46,6 +46,8 @@ class Claimed:
     attempts: int
     #: Platform message ids of earlier sent messages about the same alerts, oldest first.
     related_refs: tuple[str, ...] = ()
+    #: An earlier claim of this row lapsed unrecorded: sending it may duplicate a message.
+    redelivered: bool = False
 
 
 class OutboxStatus(StrEnum):
@@ -114,21 +116,34 @@ class Outbox:
         be parsed is dead-lettered here, so it never reaches (or crashes) a notifier.
         """
         names = list(Platform) if platforms is None else platforms
+        # SKIP LOCKED: two workers claiming at once take different rows instead of one
+        # waiting for the other's rows and then leasing them a second time.
+        lock = " FOR UPDATE SKIP LOCKED" if self._db.dialect == "postgres" else ""
         async with self._db.transaction() as tx:
-            rows = await tx.fetchall(
-                "UPDATE outbox SET lease_until = ? WHERE id IN ("
-                " SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
-                " AND (lease_until IS NULL OR lease_until <= ?)"
+            due = await tx.fetchall(
+                "SELECT id, lease_until FROM outbox WHERE status = 'pending'"
+                " AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)"
                 " AND platform IN (SELECT value FROM json_each(?))"
-                f" ORDER BY {_URGENCY} DESC, id LIMIT ?)"
+                f" ORDER BY {_URGENCY} DESC, id LIMIT ?{lock}",
+                (now, now, _platforms_json(names), limit),
+            )
+            # A lease still set on a due row lapsed unrecorded: its holder died (or lost the
+            # database) with the row in hand, perhaps after sending it (migration 0016).
+            lapsed = {int(r["id"]) for r in due if r["lease_until"] is not None}
+            if not due:
+                return []
+            rows = await tx.fetchall(
+                "UPDATE outbox SET lease_until = ?, redeliveries = redeliveries"
+                " + CASE WHEN lease_until IS NULL THEN 0 ELSE 1 END"
+                " WHERE id IN (SELECT value FROM json_each(?))"
                 " RETURNING id, dedup_key, owner_id, platform, chat_id, severity, attempts,"
                 " payload_json",
-                (now + lease_s, now, now, _platforms_json(names), limit),
+                (now + lease_s, json.dumps([int(r["id"]) for r in due])),
             )
             parsed: list[Claimed] = []
             for row in rows:
                 try:
-                    parsed.append(_claimed(row))
+                    parsed.append(replace(_claimed(row), redelivered=int(row["id"]) in lapsed))
                 except (ValueError, KeyError, TypeError, AttributeError) as exc:
                     log.error("outbox row %s has a corrupt payload: dead-lettered", row["id"])
                     await self.dead(int(row["id"]), f"corrupt payload: {exc!r}", tx=tx)
@@ -260,13 +275,24 @@ class Outbox:
             )
 
     async def release_all(self) -> int:
-        """Free every lease (start-up of the one notifier per database: any lease still held
-        belongs to a process that died mid-send, and its rows must go out again now)."""
+        """End every lease now (start-up of the one notifier per database: any lease still
+        held belongs to a process that died mid-send, and its rows must go out again now).
+        Ended, not cleared: the next claim counts them as redeliveries, as a lease that
+        expired by itself would be."""
         async with self._db.transaction() as tx:
             return await tx.execute(
-                "UPDATE outbox SET lease_until = NULL"
+                "UPDATE outbox SET lease_until = 0"
                 " WHERE status = 'pending' AND lease_until IS NOT NULL"
             )
+
+    async def redeliveries(self) -> dict[str, int]:
+        """Claims, per platform, that took over a lapsed lease (each may have duplicated a
+        message), over the rows the outbox still keeps."""
+        rows = await self._db.fetchall(
+            "SELECT platform, SUM(redeliveries) FROM outbox WHERE redeliveries > 0"
+            " GROUP BY platform ORDER BY platform"
+        )
+        return {str(row[0]): int(row[1]) for row in rows}
 
     async def next_due(self, *, platforms: Collection[Platform] | None = None) -> float | None:
         """When the earliest pending row becomes claimable (its retry time or lease end)."""
@@ -363,11 +389,13 @@ class OutboxRow:
     sent_at: float | None
     last_error: str | None
     message_ref: str | None
+    #: Claims that took this row over from a lapsed lease (migration 0016).
+    redeliveries: int = 0
 
 
 _ROW_COLUMNS = (
     "id, dedup_key, platform, chat_id, severity, status, attempts, next_attempt_at,"
-    " lease_until, sent_at, last_error, message_ref"
+    " lease_until, sent_at, last_error, message_ref, redeliveries"
 )
 
 
@@ -385,6 +413,7 @@ def _outbox_row(row: sqlite3.Row) -> OutboxRow:
         sent_at=None if row["sent_at"] is None else float(row["sent_at"]),
         last_error=row["last_error"],
         message_ref=row["message_ref"],
+        redeliveries=int(row["redeliveries"]),
     )
 
 

@@ -236,6 +236,8 @@ class Notifier:
         platforms = tuple(self._channels)
         while True:
             batch = await self._outbox.claim(now, CLAIM_BATCH, self._lease_s, platforms=platforms)
+            # As the row counts them: also a row of ours whose lease lapsed while it waited.
+            self.stats.redeliveries.update(str(c.platform) for c in batch if c.redelivered)
             await self._admit([c for c in batch if c.id not in self._held], now)
             if len(batch) < CLAIM_BATCH:
                 break
@@ -368,11 +370,14 @@ class Notifier:
             task.cancel()
         if recording:
             await asyncio.wait(recording, timeout=RECORD_GRACE_S)
+        unrecorded = set(self._recording)
         for task in self._sending:
             task.cancel()
         await asyncio.gather(*self._sending, return_exceptions=True)
         try:
-            await self._outbox.release(list(self._held))
+            # A send that went out but is not recorded keeps its lease: when it lapses the
+            # row is sent again and counted as a redelivery (it may be a duplicate).
+            await self._outbox.release([i for i in self._held if i not in unrecorded])
         except Exception:
             log.warning("notifier stopped without releasing its leases", exc_info=True)
         self._held.clear()

@@ -17,6 +17,8 @@ class NotifierStats:
     storage_errors: int = 0
     #: Outcomes per (platform, "sent" | "retried" | "dead"), for the metrics.
     by_platform: Counter[tuple[str, str]] = field(default_factory=Counter)
+    #: Rows per platform claimed over a lapsed lease (each may duplicate a message).
+    redeliveries: Counter[str] = field(default_factory=Counter)
 
     def add(self, platform: str, sent: int = 0, retried: int = 0, dead: int = 0) -> None:
         self.sent, self.retried, self.dead = (

@@ -20,6 +20,7 @@ from engine.domain import Platform
 from storage import Database
 from storage.accounts import Accounts
 from storage.lock import ProcessLock
+from storage.outbox import Outbox, OutboxStatus
 from storage.postgres import PgDatabase
 from storage.users import Users
 from storage.venues import VenueReport, VenueReports
@@ -112,8 +113,10 @@ async def accounts_list(settings: Settings, clock: Callable[[], float] = time.ti
     async with Database.open(settings.database) as db:
         rows = await Accounts(db).all_accounts()
         reports = await VenueReports(db).all()
+        outbox = Outbox(db)
+        delivery = _outbox_line(await outbox.counts(), await outbox.redeliveries())
     if not rows:
-        return "no accounts linked"
+        return f"no accounts linked\n\n{delivery}"
     out = [f"{'ID':>4}  {'OWNER':>5}  {'VENUE':<13} {'LABEL':<20} {'STATUS':<11} LAST POLL"]
     for a in rows:
         age = (
@@ -126,7 +129,17 @@ async def accounts_list(settings: Settings, clock: Callable[[], float] = time.ti
         polled = cadence_text.line(a)
         if polled is not None:
             out.append(f"{'':>6}{polled}")
-    return "\n".join([*out, "", *_venues(reports, clock())])
+    return "\n".join([*out, "", *_venues(reports, clock()), "", delivery])
+
+
+def _outbox_line(counts: dict[OutboxStatus, int], redeliveries: dict[str, int]) -> str:
+    """The outbox as rows per status, and the messages possibly sent twice (a claim that took
+    a row over from a worker that died or lost the database before recording its send)."""
+    line = "OUTBOX: " + ", ".join(f"{n} {status}" for status, n in counts.items())
+    if redeliveries:
+        each = ", ".join(f"{n} {platform}" for platform, n in redeliveries.items())
+        line += f"; re-sent after a lapsed lease (possible duplicates): {each}"
+    return line
 
 
 def _venues(reports: list[VenueReport], now: float) -> list[str]:

@@ -116,7 +116,10 @@ async def assemble(
     builds the source of streamed marks that re-price the book between polls; ``pushes``,
     when given, the private streams that push linked keys' position changes to the monitor.
     """
-    notifier = Notifier(db, channels, clock=clock)
+    # Workers share the outbox: a dead worker's claimed rows go out again within the lease
+    # time, as its accounts do. One process per SQLite file releases them at start instead.
+    outbox_lease_s = settings.lease_s if db.dialect == "postgres" else 60.0
+    notifier = Notifier(db, channels, clock=clock, lease_s=outbox_lease_s)
     ops = OpsAlerts(db, settings.ops_chat, channels=channels, wake=notifier.wake, clock=clock)
     pipeline = AlertPipeline(wake=notifier.wake)
     monitor = Monitor(

@@ -173,3 +173,12 @@ def _delivery(runtime: Runtime, backlog: Backlog, now: float) -> Iterator[Metric
     for (platform, outcome), n in sorted(runtime.notifier.stats.by_platform.items()):
         outcomes.add_metric([platform, outcome], n)
     yield outcomes
+    redeliveries = CounterMetricFamily(
+        "liqwatch_outbox_redeliveries",
+        "Outbox rows this process claimed after an earlier claim lapsed unrecorded (its"
+        " holder died or lost the database, perhaps after sending): possible duplicates.",
+        labels=["platform"],
+    )
+    for platform, n in sorted(runtime.notifier.stats.redeliveries.items()):
+        redeliveries.add_metric([platform], n)
+    yield redeliveries
