@@ -47,6 +47,9 @@ class FakeTelegram(BotApiMethods):
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._next_callback = 1
+        #: (method, chat id, release): the next such call's answer waits for its release.
+        self._holds: list[tuple[str, int, asyncio.Event]] = []
+        self._releases: list[asyncio.Event] = []
 
     @property
     def url(self) -> str:
@@ -67,6 +70,8 @@ class FakeTelegram(BotApiMethods):
         # Release held long polls first so the server does not wait out their timeouts.
         self._closing = True
         self._wake()
+        for release in self._releases:
+            release.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -232,6 +237,15 @@ class FakeTelegram(BotApiMethods):
         else:
             self.limiter = Limiter(per_chat_interval_s, global_per_s, retry_after)
 
+    def hold_reply(self, method: str, chat_id: int) -> asyncio.Event:
+        """The next ``method`` call to ``chat_id`` takes effect (a message is in the chat) but
+        its answer waits until the returned event is set: a process killed meanwhile has sent
+        it without hearing so. Close releases every hold."""
+        release = asyncio.Event()
+        self._holds.append((method, chat_id, release))
+        self._releases.append(release)
+        return release
+
     # ----------------------------------------------------------------- what the bot did
     def calls_to(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
@@ -263,10 +277,20 @@ class FakeTelegram(BotApiMethods):
         except ApiError as error:
             call.status = error.status
             body = error.body()
+        else:
+            await self._held(call)
         call.done = time.monotonic()
         return web.Response(
             status=call.status, text=json.dumps(body), content_type="application/json"
         )
+
+    async def _held(self, call: Call) -> None:
+        """Wait for the release of the first hold this call matches (taking the hold)."""
+        for n, (method, chat_id, release) in enumerate(self._holds):
+            if method == call.method and chat_id == call.chat_id:
+                del self._holds[n]
+                await release.wait()
+                return
 
     async def _dispatch(self, http: web.Request, call: Call) -> Any:
         if http.match_info["token"] != self.token:
