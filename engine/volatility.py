@@ -61,8 +61,19 @@ def realised_volatility(closes: FloatArray, periods_per_year: float) -> float:
         raise EngineError("realised volatility needs finite, positive closes")
     if not (periods_per_year > 0.0 and math.isfinite(periods_per_year)):
         raise EngineError(f"periods_per_year must be positive, got {periods_per_year}")
-    log_returns = np.diff(np.log(prices))
-    return float(np.std(log_returns, ddof=1) * math.sqrt(periods_per_year))
+    return float(realised_volatilities(prices[np.newaxis, :], periods_per_year)[0])
+
+
+def realised_volatilities(closes: FloatArray, periods_per_year: float) -> FloatArray:
+    """``realised_volatility`` of each row of an (n, k) array of closes, in one pass.
+
+    The same estimator, for many windows at once (calibration replays the monitor's σ at
+    every hour of years of history). A row with a non-finite or non-positive close is NaN.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_returns = np.diff(np.log(np.asarray(closes, dtype=np.float64)), axis=-1)
+    out: FloatArray = np.std(log_returns, ddof=1, axis=-1) * math.sqrt(periods_per_year)
+    return out
 
 
 def _check_confidence(confidence: float) -> None:

@@ -14,7 +14,7 @@ from engine.liquidation import prepare
 from engine.liquidation.solve import solve
 from engine.model import CHUNK, chunks
 from engine.normalise import Snapshot
-from engine.probability import hours_to_years, touch_probability
+from engine.probability import DEFAULT_TOUCH_MODEL, hours_to_years, touch_probability
 
 N = CHUNK + 1_000
 
@@ -56,6 +56,8 @@ def test_chunked_metrics_match_the_whole_book_functions(book: Snapshot) -> None:
     np.testing.assert_array_equal(result.leverage, metrics.leverage(p))
     np.testing.assert_array_equal(result.roe, metrics.roe(p, result.upnl))
     np.testing.assert_array_equal(result.distance_pct, metrics.distance_pct(p.mark, liq))
-    probability = touch_probability(p.mark, liq, result.sigma, hours_to_years(HORIZON_H))
+    probability = touch_probability(
+        p.mark, liq, result.sigma, hours_to_years(HORIZON_H), model=DEFAULT_TOUCH_MODEL
+    )
     np.testing.assert_array_equal(result.probability, probability)
     assert result.advice.needed.any() and not result.advice.needed.all()

@@ -8,7 +8,13 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.probability import HOURS_PER_YEAR, distance_sigma, hours_to_years, touch_probability
+from engine.probability import (
+    HOURS_PER_YEAR,
+    TouchModel,
+    distance_sigma,
+    hours_to_years,
+    touch_probability,
+)
 
 DAY = 1.0 / 365.0
 
@@ -226,6 +232,7 @@ def test_distance_and_touch_share_one_logarithm() -> None:
     mark = np.array([100.0, 100.0, 100.0, 100.0, 100.0, 100.0, 0.0])
     barrier = np.array([90.0, 99.99, 130.0, np.nan, 100.0, 1e9, 90.0])
     sigma = np.array([0.8, 0.8, 0.3, 0.8, 0.8, 0.8, 0.8])
-    d, p = distance_and_touch(mark, barrier, sigma, DAY)
-    np.testing.assert_allclose(d, distance_sigma(mark, barrier, sigma, DAY), rtol=1e-11)
-    np.testing.assert_array_equal(p, touch_probability(mark, barrier, sigma, DAY))
+    for model in TouchModel:
+        d, p = distance_and_touch(mark, barrier, sigma, DAY, model)
+        np.testing.assert_allclose(d, distance_sigma(mark, barrier, sigma, DAY), rtol=1e-11)
+        np.testing.assert_array_equal(p, touch_probability(mark, barrier, sigma, DAY, model=model))
