@@ -44,7 +44,50 @@ def _parser() -> argparse.ArgumentParser:
     )
     move.add_argument("--from", dest="source", required=True, help="the SQLite file")
     move.add_argument("--to", dest="target", required=True, help="postgresql://user@host/db")
+    _calibrate(
+        sub.add_parser(
+            "calibrate", help="does a predicted touch probability come true that often? (history)"
+        )
+    )
     return parser
+
+
+def _calibrate(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("symbol", help="the market, e.g. BTC/USDT:USDT (a label with --candles)")
+    parser.add_argument("--horizon", default="24h", help="touch within this long (default 24h)")
+    parser.add_argument("--candles", type=Path, help="timestamp_ms,open,high,low,close,volume CSV")
+    parser.add_argument("--model", default=None, help="gbm or student-t (default: the product's)")
+    parser.add_argument("--nu", type=float, help="the Student-t model's ν (default: the product's)")
+    parser.add_argument("--fit-nu", action="store_true", help="fit ν on the fitting span")
+    parser.add_argument("--from", dest="start", help="first candle date (UTC), e.g. 2020-01-01")
+    parser.add_argument("--to", dest="end", help="candles before this date (UTC)")
+    parser.add_argument("--split", help="the held-out span starts here (default: at 60 %%)")
+    parser.add_argument("--step", type=int, default=1, help="candles between two starts")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    parser.add_argument("--chart", type=Path, help="write the reliability diagram (PNG) here")
+
+
+def _run_calibrate(args: argparse.Namespace) -> str:
+    import json
+
+    from bot.calibrate.chart import reliability_png
+    from bot.calibrate.run import Options, calibrate
+    from bot.calibrate.text import report_text
+    from engine.probability import DEFAULT_TOUCH_MODEL
+
+    report = calibrate(
+        Options(
+            symbol=args.symbol, horizon=args.horizon, candles=args.candles,
+            model=args.model or DEFAULT_TOUCH_MODEL.value, nu=args.nu, fit_nu=args.fit_nu,
+            start=args.start, end=args.end, split=args.split, step=args.step,
+        )
+    )  # fmt: skip
+    if args.chart is not None:
+        try:
+            args.chart.write_bytes(reliability_png(report))
+        except OSError as exc:
+            raise UserError(f"--chart {args.chart}: cannot write it ({exc.strerror}).") from None
+    return json.dumps(report, indent=2) if args.json else report_text(report)
 
 
 def _accounts(parser: argparse.ArgumentParser) -> None:
@@ -170,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             output = _run()
         elif args.command == "demo":
             output = _run_demo(args)
+        elif args.command == "calibrate":
+            output = _run_calibrate(args)
         else:
             output = _operator(args)
     except (UserError, StorageError) as exc:

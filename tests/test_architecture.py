@@ -64,6 +64,7 @@ LAYERS: dict[str, set[str]] = {
     },
     "stream": {"engine", "errors", "exchanges", "delivery"},
     "candles": {"engine", "errors", "exchanges"},
+    "calibrate": {"engine", "errors", "candles", "digest"},
 }  # fmt: skip
 ROOTS = {"runtime", "demo", "cli", "__main__", "__init__"}
 #: SQL statements in a string: only storage/ may hold them.
