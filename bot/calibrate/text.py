@@ -10,11 +10,12 @@ def _pct(x: float | None, digits: int = 1) -> str:
 
 
 def report_text(report: dict[str, Any]) -> str:
-    nu = f" (ν = {report['nu']:g}{', fitted' if report['nu_fitted'] else ''})"
+    nu = ""
+    if report["nu"] is not None:
+        nu = f" (ν = {report['nu']:g}{', fitted' if report['nu_fitted'] else ''})"
     head = (
         f"{report['symbol']} · {report['candles']} ({report['timeframe']} candles) · touch "
-        f"within {report['horizon_hours']:g} h · model {report['model']}"
-        f"{nu if report['nu'] else ''}"
+        f"within {report['horizon_hours']:g} h · model {report['model']}{nu}"
     )
     lines = [head, ""]
     for name, span in report["spans"].items():
