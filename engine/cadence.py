@@ -133,25 +133,40 @@ def closest(distance_pct: FloatArray, symbols: list[str]) -> tuple[str | None, f
 #: The share of a venue's REST budget polls may plan for: the rest absorbs ledger reads,
 #: candles, retries and the venue's own accounting (its minute is not ours).
 PLAN_SHARE = 0.8
+#: The most of the planned budget near accounts may take while other accounts wait. Near polls
+#: are served first (``bot.exchanges.Priority``): left uncapped, a near band that alone
+#: oversubscribes the budget starves every other account — at 5,000 accounts on one IP, 125
+#: near wallets every 5 s asked 3,000 of Hyperliquid's 1,200 a minute and the middle and far
+#: accounts were not read for the whole 20-minute run (docs/polling.md). The quarter left keeps
+#: every account seen, slowly; the near band stretches only past this, after far and middle.
+NEAR_SHARE = 0.75
 
 
 @dataclass(frozen=True)
 class Fit:
     """What a venue's budget does to the bands: the bands it can serve (far, then middle,
-    stretched first; near never), and how many accounts it allows in each band alone."""
+    stretched first; near last, only when it alone passes ``NEAR_SHARE`` of the budget), and
+    how many accounts it allows in each band alone."""
 
     bands: Bands
     stretched: bool
     allows: dict[Band, int]
     demand_per_min: float
     budget_per_min: float
+    #: The near band's interval before the fit (it stretched when ``bands.near_s`` is longer).
+    near_from: float
+
+    @property
+    def near_stretched(self) -> bool:
+        return self.bands.near_s > self.near_from
 
 
 def fit(bands: Bands, counts: dict[Band, int], *, poll_cost: float, budget_per_min: float) -> Fit:
     """Stretch ``bands`` until polling ``counts`` accounts per band costs at most
     ``PLAN_SHARE`` of ``budget_per_min`` (each poll costing ``poll_cost`` in the venue's
-    units): the far band first, then the middle; the near band is never stretched (if the near
-    accounts alone exceed the budget, the venue's pacing queues the rest, near first)."""
+    units): the far band first, then the middle; the near band last, and only as far as keeps
+    it within ``NEAR_SHARE`` of the budget while other accounts wait (all of it when it is
+    alone)."""
     budget = PLAN_SHARE * budget_per_min
 
     def rate(n: int, every_s: float) -> float:
@@ -165,23 +180,21 @@ def fit(bands: Bands, counts: dict[Band, int], *, poll_cost: float, budget_per_m
                             (Band.FAR, bands.far_s))
     }  # fmt: skip
     if demand <= budget or poll_cost <= 0:
-        return Fit(bands, False, allows, demand, budget_per_min)
-    left = budget - rate(near, bands.near_s) - rate(middle, bands.middle_s)
+        return Fit(bands, False, allows, demand, budget_per_min, bands.near_s)
+    near_cap = budget * (NEAR_SHARE if middle or far else 1.0)
+    near_s = max(bands.near_s, rate(near, 1.0) / near_cap) if near else bands.near_s
+    left = budget - rate(near, near_s) - rate(middle, bands.middle_s)
     if far and left > 0 and rate(far, bands.far_s) > left:
-        return Fit(
-            _with(bands, far_s=poll_cost * 60.0 * far / left), True, allows, demand,
-            budget_per_min,
-        )  # fmt: skip
+        stretched = _with(bands, near_s=near_s, far_s=poll_cost * 60.0 * far / left)
+        return Fit(stretched, True, allows, demand, budget_per_min, bands.near_s)
     # The middle band must give way too: it gets what the near band leaves, shared with the
     # far band in proportion to today's ratio of their intervals.
-    spare = max(budget - rate(near, bands.near_s), 1e-9)
+    spare = max(budget - rate(near, near_s), 1e-9)
     ratio = bands.far_s / bands.middle_s
-    middle_s = poll_cost * 60.0 * (middle + far / ratio) / spare
-    middle_s = max(middle_s, bands.middle_s)
-    return Fit(
-        _with(bands, middle_s=middle_s, far_s=max(bands.far_s, middle_s * ratio)), True, allows,
-        demand, budget_per_min,
-    )  # fmt: skip
+    middle_s = max(poll_cost * 60.0 * (middle + far / ratio) / spare, bands.middle_s)
+    far_s = max(bands.far_s, middle_s * ratio)
+    stretched = _with(bands, near_s=near_s, middle_s=middle_s, far_s=far_s)
+    return Fit(stretched, True, allows, demand, budget_per_min, bands.near_s)
 
 
 def _with(bands: Bands, **changes: float) -> Bands:

@@ -37,12 +37,16 @@ class Priority(IntEnum):
 
     #: An account near its warning level, or with an alert firing.
     NEAR = 0
+    #: An account's first poll, its risk not read yet: after the near ones (whose risk is
+    #: known), before every account known to be safer. As a middle one, the 5,000-account run
+    #: never read most accounts (docs/polling.md).
+    FIRST = 1
     #: The default: whatever did not say otherwise.
-    MIDDLE = 1
+    MIDDLE = 2
     #: An account far from every threshold.
-    FAR = 2
+    FAR = 3
     #: Ledger reads and backfills, candles for σ: only when nobody else waits.
-    BACKGROUND = 3
+    BACKGROUND = 4
 
 
 _PRIORITY: ContextVar[Priority] = ContextVar("liqwatch_budget_priority", default=Priority.MIDDLE)

@@ -67,11 +67,17 @@ async def budget_alarm(ops: OpsAlerts | None, venue: str, found: Fit, at: float)
     allows = ", ".join(f"{n:,} {band}" for band, n in found.allows.items())
     if found.stretched:
         bands = found.bands
+        near = (
+            f"near ones every {bands.near_s:,.0f}s, not {found.near_from:,.0f}s: they alone "
+            "pass the budget"
+            if found.near_stretched
+            else "near ones unchanged"
+        )
         detail = (
             f"polls would need {found.demand_per_min:,.4g} of the {venue} REST budget's "
             f"{found.budget_per_min:,.4g} a minute: far accounts are polled every "
-            f"{bands.far_s:,.0f}s and middle ones every {bands.middle_s:,.0f}s (near ones "
-            f"unchanged). Alone, the budget allows {allows} accounts"
+            f"{bands.far_s:,.0f}s and middle ones every {bands.middle_s:,.0f}s ({near}). "
+            f"Alone, the budget allows {allows} accounts"
         )
     else:
         detail = f"the {venue} REST budget polls every account at its band's interval again"

@@ -78,15 +78,17 @@ class Cadences:
     def priority(self, account: LinkedAccount) -> Priority:
         """Where the account's requests queue for its venue's budget: by its band; before its
         first poll since start, by the band the last run stored (so after a restart near
-        accounts are read first); middle for a new account, or with bands off."""
+        accounts are read first); a new account's first poll right after near ones
+        (``Priority.FIRST``: its risk is unknown until read); middle with bands off."""
+        if self.bands is None:
+            return Priority.MIDDLE
         now = self._now.get(account.id)
         if now is not None:
             return _PRIORITY[now.band]
         try:
-            stored = Band(account.poll_band) if account.poll_band else Band.MIDDLE
+            return _PRIORITY[Band(account.poll_band)] if account.poll_band else Priority.FIRST
         except ValueError:  # a band name this version does not know
-            stored = Band.MIDDLE
-        return _PRIORITY[stored if self.bands is not None else Band.MIDDLE]
+            return Priority.FIRST
 
     def forget(self, account_id: int) -> None:
         self._now.pop(account_id, None)
@@ -124,11 +126,12 @@ class Cadences:
 
     def retime(self, venue: str) -> list[tuple[int, float]]:
         """After a refit: each account of ``venue`` whose band's interval changed, with the
-        new interval."""
+        new interval (near ones too: the fit stretches them last, when they alone pass the
+        budget's near share)."""
         bands = self.bands_of(venue)
         out = []
         for account_id, now in list(self._now.items()):
-            if bands is None or self._venue.get(account_id) != venue or now.band is Band.NEAR:
+            if bands is None or self._venue.get(account_id) != venue:
                 continue
             every = bands.every_s(now.band, self._fixed.get(account_id))
             if every != now.every_s:

@@ -12,6 +12,7 @@ from engine.alerts.events import AlertStatus
 from engine.alerts.rules import Kind, Op, Rule, RuleSpec, Severity, state_spec
 from engine.alerts.state import Alert
 from engine.cadence import (
+    NEAR_SHARE,
     Band,
     Bands,
     Risk,
@@ -134,4 +135,37 @@ def test_the_middle_band_gives_way_when_stretching_far_is_not_enough() -> None:
     found = fit(BANDS, counts, poll_cost=2.0, budget_per_min=1200.0)
     assert found.bands.near_s == 5.0
     assert found.bands.middle_s > 30.0 and found.bands.far_s >= 300.0
+    assert _cost(found.bands, counts, 2.0) == pytest.approx(0.8 * 1200.0)
+
+
+def test_a_near_band_that_alone_oversubscribes_the_budget_stretches_last_and_leaves_a_share() -> (
+    None
+):
+    """The 5,000-account run's Hyperliquid half: 125 near wallets every 5 s ask 3,000 of 1,200 a
+    minute. Far and middle stretch first, but that cannot make room: the near band then takes
+    ``NEAR_SHARE`` of the plan (125 polls of 2 in 0.75 × 960 a minute: every 20.8 s) and the
+    2,375 other wallets share the quarter left, instead of never being read."""
+    counts = {Band.NEAR: 125, Band.MIDDLE: 375, Band.FAR: 2000}
+    found = fit(BANDS, counts, poll_cost=2.0, budget_per_min=1200.0)
+    assert found.stretched and found.near_stretched
+    assert found.bands.near_s == pytest.approx(2.0 * 60.0 * 125 / (NEAR_SHARE * 0.8 * 1200.0))
+    near_cost = _cost(found.bands, {Band.NEAR: 125}, 2.0)
+    assert near_cost == pytest.approx(NEAR_SHARE * 0.8 * 1200.0)
+    assert found.bands.middle_s > 30.0 and found.bands.far_s > found.bands.middle_s
+    assert _cost(found.bands, counts, 2.0) == pytest.approx(0.8 * 1200.0)
+
+
+def test_near_accounts_alone_may_take_the_whole_plan() -> None:
+    found = fit(BANDS, {Band.NEAR: 100}, poll_cost=2.0, budget_per_min=1200.0)
+    assert found.near_stretched
+    assert _cost(found.bands, {Band.NEAR: 100}, 2.0) == pytest.approx(0.8 * 1200.0)
+
+
+def test_a_near_band_within_its_share_is_never_stretched_however_starved_the_others() -> None:
+    """30 near wallets take 720 of the 960 planned (exactly ``NEAR_SHARE``): far and middle
+    give way, the near band keeps its 5 s."""
+    counts = {Band.NEAR: 30, Band.MIDDLE: 400, Band.FAR: 4000}
+    found = fit(BANDS, counts, poll_cost=2.0, budget_per_min=1200.0)
+    assert not found.near_stretched and found.bands.near_s == 5.0
+    assert found.bands.middle_s > 30.0
     assert _cost(found.bands, counts, 2.0) == pytest.approx(0.8 * 1200.0)

@@ -82,7 +82,8 @@ async def _run(running: Fleet, seconds: float) -> None:
 def _near_polled_every_interval(running: Fleet, polls: dict[int, list[float]]) -> None:
     """Every near account: its band is near, and from its second poll on no gap between two
     polls is longer than the band's interval (plus the slack); the gaps' median is the
-    interval itself. (Its first poll queued as a middle one: nothing said it was near yet.)"""
+    interval itself. (Its first poll queued with every other account's first: nothing said it was
+    near yet.)"""
     near = [a for a, band in running.wanted.items() if band is Band.NEAR]
     gaps = []
     for account_id in near:

@@ -191,6 +191,34 @@ async def test_a_venue_budget_too_small_stretches_far_accounts_and_tells_the_ope
     assert {_interval(banded, a) for a in accounts} == {300.0}
 
 
+async def test_near_accounts_alone_past_the_budget_stretch_too_and_the_operator_hears_it(
+    banded: World,
+) -> None:
+    """Three near Binance accounts (12 % away, inside twice the 10 % warning) at 5 s and one
+    poll each cost 36 a minute; on a budget of 10 (8 planned) nothing else can give way, so the
+    near band stretches to 22.5 s (3 polls in 8 a minute) — their jobs follow, since a queue
+    that never drains serves no one on time — and the operator is told it is the near band;
+    a budget back to 100 a minute restores 5 s."""
+    banded.monitor.ops = OpsAlerts(banded.db, (Platform.TELEGRAM, "ops"))
+    accounts = []
+    for n in range(3):
+        creds = link(banded.fake, "binanceusdm", n, positions=(SOL_LEG,))
+        linked = await banded.service.link(banded.owner_id, "binanceusdm", creds, label=f"n{n}")
+        accounts.append(linked.account)
+    banded.fake.set_mark("binanceusdm", SOL, _at(12.0))
+    await banded.monitor.sync()
+    for account in accounts:
+        await banded.monitor.poll(account.id)
+    assert {_interval(banded, a) for a in accounts} == {5.0}
+    assert await banded.monitor.rebalance(lambda venue: (1.0, 10.0)) == 3
+    assert [_interval(banded, a) for a in accounts] == pytest.approx([22.5] * 3)
+    told = await banded.db.fetchall("SELECT payload_json FROM outbox")
+    assert len(told) == 1
+    assert "near ones every 22s, not 5s: they alone pass the budget" in told[0]["payload_json"]
+    assert await banded.monitor.rebalance(lambda venue: (1.0, 100.0)) == 3
+    assert {_interval(banded, a) for a in accounts} == {5.0}
+
+
 async def test_a_polls_cost_is_measured_per_ip_venue_and_unknown_per_key(banded: World) -> None:
     """What the bands are fitted to: Hyperliquid's limit is the IP's (1,200 weight a minute,
     as Hyperliquid publishes it) and a poll costs at least its clearinghouseState (2); Bybit's
@@ -228,8 +256,8 @@ def _linked(band: str | None) -> LinkedAccount:
     [
         ("near", BANDS, Priority.NEAR),
         ("far", BANDS, Priority.FAR),
-        (None, BANDS, Priority.MIDDLE),
-        ("sideways", BANDS, Priority.MIDDLE),
+        (None, BANDS, Priority.FIRST),
+        ("sideways", BANDS, Priority.FIRST),
         ("near", None, Priority.MIDDLE),
     ],
 )
@@ -237,7 +265,9 @@ def test_after_a_restart_an_account_queues_by_the_band_the_last_run_stored(
     stored: str | None, bands: Bands | None, expected: Priority
 ) -> None:
     """Before its first poll since start, a near account's requests go first (a restart
-    otherwise queued every account as middle, near ones behind far ones' first reads)."""
+    otherwise queued every account as middle, near ones behind far ones' first reads); one whose
+    risk was never read (new, or a band this version does not know) queues right after near
+    ones and before every account known to be safer."""
     assert Cadences(bands).priority(_linked(stored)) is expected
 
 
