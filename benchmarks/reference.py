@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from benchmarks.synthetic import HORIZON_H, SIGMA
+from engine.probability import DEFAULT_TOUCH_MODEL, STUDENT_T_NU, TouchModel
 
 HOURS_PER_YEAR = 365.0 * 24.0
 TARGET_PCT = 15.0
@@ -24,6 +25,35 @@ def _ncdf(x: float) -> float:
 
 
 def _touch(mark: float, lp: float, sigma: float, t: float) -> float:
+    """The product's default model (engine.probability.DEFAULT_TOUCH_MODEL)."""
+    if DEFAULT_TOUCH_MODEL is TouchModel.GBM:
+        return _gbm_touch(mark, lp, sigma, t)
+    return _student_touch(mark, lp, sigma, t, int(STUDENT_T_NU))
+
+
+def _student_touch(mark: float, lp: float, sigma: float, t: float, nu: int) -> float:
+    """``2·P(T_ν > x) = 1 − P(|T_ν| ≤ x)``, x = d·√(ν/(ν−2)), by Abramowitz & Stegun 26.7.3-4
+    (θ = atan(x/√ν)): for even ν sinθ·Σ c_k cos^{2k}θ, for odd ν (2/π)(θ + sinθ·cosθ·Σ …)."""
+    if math.isnan(lp):
+        return 0.0
+    x = abs(math.log(lp / mark)) / (sigma * math.sqrt(t)) * math.sqrt(nu / (nu - 2.0))
+    theta = math.atan(x / math.sqrt(nu))
+    cos2 = math.cos(theta) ** 2
+    total, term = 1.0, 1.0
+    if nu % 2 == 0:
+        for k in range(1, nu // 2):
+            term *= cos2 * (2 * k - 1) / (2 * k)
+            total += term
+        inside = math.sin(theta) * total
+    else:
+        for k in range(1, (nu - 1) // 2):
+            term *= cos2 * (2 * k) / (2 * k + 1)
+            total += term
+        inside = 2.0 / math.pi * (theta + math.sin(theta) * math.cos(theta) * total * (nu > 1))
+    return min(max(1.0 - inside, 0.0), 1.0)
+
+
+def _gbm_touch(mark: float, lp: float, sigma: float, t: float) -> float:
     if math.isnan(lp):
         return 0.0
     b = math.log(lp / mark)
