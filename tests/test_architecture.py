@@ -64,6 +64,7 @@ LAYERS: dict[str, set[str]] = {
     },
     "stream": {"engine", "errors", "exchanges", "delivery"},
     "candles": {"engine", "errors", "exchanges"},
+    "backtest": {"engine", "errors", "analysis", "candles", "render"},
     "calibrate": {"engine", "errors", "candles", "digest"},
 }  # fmt: skip
 ROOTS = {"runtime", "demo", "cli", "__main__", "__init__"}

@@ -1,0 +1,271 @@
+"""Replaying price history through the real alert pipeline, with a virtual clock.
+
+Candles say where the price went within each bar, not when. The replay assumes the
+**adverse-last path** (docs/backtest.md#intrabar): within a bar of length T the price goes
+from the open at t, to the bar's favourable extreme at t + T/3, to its adverse extreme (a
+long's low, a short's high) at t + 2T/3, then on to the next bar's open, in straight lines.
+Putting the dangerous extreme last and the move to it fast is the case that leaves a warning
+the least time, so lead times measured on it are conservative. Poll instants read this path;
+``stream`` evaluates at every vertex (each open and both extremes). A missing candle (a gap) is
+never bridged: no evaluation falls inside it.
+
+Everything here is pure: the caller brings candles, a snapshot, rules and an account, and gets
+back every notice the pipeline would have sent.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.alerts.evaluate import Evaluation, evaluate
+from engine.alerts.events import AlertNotice, AlertStatus
+from engine.alerts.observe import Observation, observe
+from engine.alerts.policy import Policy
+from engine.alerts.quiet import ChatSettings
+from engine.alerts.rules import Rule, RuleSpec, Severity, default_specs
+from engine.alerts.state import Alert
+from engine.analysis import Analysis, analyze
+from engine.candles import Candles
+from engine.domain import AccountStatus, LinkedAccount, Platform
+from engine.normalise import Snapshot
+from engine.reprice import with_marks
+from engine.sweep import Points
+from engine.types import BoolArray, FloatArray
+
+
+@dataclass(frozen=True, eq=False)
+class PricePath:
+    """The adverse-last path's vertices: times (POSIX seconds) and prices.
+
+    ``joined[k]`` says the segment from vertex k-1 to k is continuous; False across a gap
+    (and at k = 0), where nothing is interpolated.
+    """
+
+    t_s: FloatArray
+    price: FloatArray
+    joined: BoolArray
+
+    def at(self, t_s: FloatArray) -> tuple[FloatArray, BoolArray]:
+        """The path's price at each instant, and whether the instant is covered (not in a gap,
+        not outside the candles)."""
+        x = np.interp(t_s, self.t_s, self.price)
+        k = np.searchsorted(self.t_s, t_s, side="right")  # vertex k-1 <= t < vertex k
+        on_vertex = np.zeros(len(t_s), dtype=bool)
+        inside = (k > 0) & (k <= len(self.t_s))
+        on_vertex[inside] = self.t_s[k[inside] - 1] == t_s[inside]
+        nxt = np.minimum(k, len(self.t_s) - 1)
+        covered = inside & (on_vertex | ((k < len(self.t_s)) & self.joined[nxt]))
+        return x, covered
+
+
+def adverse_path(candles: Candles, side: float) -> PricePath:
+    """The adverse-last path of ``candles`` for a long (``side`` > 0) or a short (< 0)."""
+    n = len(candles)
+    t0 = candles.ts_ms.astype(np.float64) / 1000.0
+    third = candles.timeframe_ms / 3000.0
+    favourable, adverse = (candles.high, candles.low) if side > 0 else (candles.low, candles.high)
+    t = np.empty(3 * n)
+    t[0::3], t[1::3], t[2::3] = t0, t0 + third, t0 + 2 * third
+    x = np.empty(3 * n)
+    x[0::3], x[1::3], x[2::3] = candles.open, favourable, adverse
+    joined = np.ones(3 * n, dtype=bool)
+    joined[0] = False
+    # A bar's open joins the previous bar's adverse extreme only when no candle is missing.
+    joined[3::3] = np.diff(candles.ts_ms) == candles.timeframe_ms
+    return PricePath(t, x, joined)
+
+
+def stream_points(path: PricePath, from_s: float, to_s: float) -> tuple[FloatArray, FloatArray]:
+    """``stream``: every vertex in ``[from_s, to_s)``."""
+    keep = (path.t_s >= from_s) & (path.t_s < to_s)
+    return path.t_s[keep], path.price[keep]
+
+
+def poll_points(
+    path: PricePath, from_s: float, to_s: float, every_s: float
+) -> tuple[FloatArray, FloatArray]:
+    """Polls every ``every_s`` from ``from_s``: the path's price at each, gaps skipped."""
+    count = max(math.ceil((to_s - from_s) / every_s), 0)
+    t = (from_s + every_s * np.arange(count)).astype(np.float64)
+    x, covered = path.at(t)
+    return t[covered], x[covered]
+
+
+def touch_time(path: PricePath, liquidation: float, side: float, from_s: float) -> float | None:
+    """When the path first reaches ``liquidation`` at or after ``from_s`` (None: never).
+
+    On a continuous segment the crossing is interpolated; across a gap, or at the first vertex,
+    the touch is dated at the vertex itself.
+    """
+    if not math.isfinite(liquidation):
+        return None
+    start = int(np.searchsorted(path.t_s, from_s, side="left"))
+    beyond = side * (path.price[start:] - liquidation) <= 0
+    hits = np.flatnonzero(beyond)
+    if not len(hits):
+        return None
+    k = start + int(hits[0])
+    if k == start or not path.joined[k]:
+        return float(path.t_s[k])
+    x0, x1, t0, t1 = path.price[k - 1], path.price[k], path.t_s[k - 1], path.t_s[k]
+    return float(t0 + (x0 - liquidation) / (x0 - x1) * (t1 - t0))
+
+
+def _after(live: Sequence[Alert], result: Evaluation) -> list[Alert]:
+    """The live episodes once ``result`` is written (what the live stage reads back next)."""
+    episodes = {alert.id: alert for alert in live}
+    episodes.update((alert.id, alert) for alert in result.alerts)
+    for gone in result.dropped:
+        episodes.pop(gone, None)
+    return [alert for alert in episodes.values() if alert.live]
+
+
+#: The one chat a replay tells: no quiet hours, never blocked, so every notice is counted.
+REPLAY_CHAT = ChatSettings(Platform.CONSOLE, "backtest")
+
+
+@dataclass
+class Replay:
+    """The alert state of one account across a replay: ``evaluate`` in, notices out."""
+
+    account: LinkedAccount
+    rules: Sequence[Rule]
+    policy: Policy = field(default_factory=Policy)
+    alerts: list[Alert] = field(default_factory=list)
+    next_id: int = 1
+    notices: list[AlertNotice] = field(default_factory=list)
+    #: Critical episodes that fired and then resolved (the value recovered past its clear).
+    false_criticals: list[Alert] = field(default_factory=list)
+
+    def step(self, observation: Observation) -> list[AlertNotice]:
+        result = evaluate(
+            observation,
+            rules=self.rules,
+            alerts=self.alerts,
+            chats=(REPLAY_CHAT,),
+            next_id=self.next_id,
+            policy=self.policy,
+        )
+        self.next_id = max([self.next_id, *(alert.id + 1 for alert in result.alerts)])
+        severity = {rule.id: rule.severity for rule in self.rules}
+        self.false_criticals.extend(
+            a
+            for a in result.alerts
+            if a.status is AlertStatus.RESOLVED
+            and a.resolved_at == observation.at
+            and severity.get(a.rule_id) is Severity.CRITICAL
+            and a.fired_at is not None
+        )
+        self.alerts = _after(self.alerts, result)
+        sent = [m.notice for m in result.messages if isinstance(m.notice, AlertNotice)]
+        self.notices.extend(sent)
+        return sent
+
+
+@dataclass(frozen=True)
+class Priced:
+    """A snapshot and how to price it: what every step of a replay re-analyses."""
+
+    snapshot: Snapshot
+    symbol: str
+    volatility: dict[str, float] = field(default_factory=dict)
+    horizon_hours: float = 24.0
+
+    def at(self, mark: float) -> Analysis:
+        """The engine's analysis with ``symbol`` at ``mark`` (``liqwatch analyze``'s maths)."""
+        moved = with_marks(self.snapshot, {self.symbol: mark})
+        with np.errstate(all="ignore"):
+            return analyze(moved, volatility=self.volatility, horizon_hours=self.horizon_hours)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a replay found. Lead times are seconds before the touch (None: no such notice
+    before it, or no touch)."""
+
+    notices: tuple[AlertNotice, ...]
+    liquidation_price: float
+    liquidated_at: float | None
+    false_criticals: int
+    steps: int
+
+    def first(self, severity: Severity) -> AlertNotice | None:
+        """The first notice at least this severe that warns (a resolution does not)."""
+        for notice in self.notices:
+            if notice.severity.rank >= severity.rank and not notice.resolved_only:
+                return notice
+        return None
+
+    def lead_s(self, severity: Severity) -> float | None:
+        notice = self.first(severity)
+        if notice is None or self.liquidated_at is None or notice.at > self.liquidated_at:
+            return None
+        return self.liquidated_at - notice.at
+
+
+def replay(
+    priced: Priced,
+    replay_state: Replay,
+    times: FloatArray,
+    marks: FloatArray,
+    *,
+    liquidated_at: float | None,
+) -> Outcome:
+    """Evaluate at each (time, mark) before ``liquidated_at`` (the position is gone after)."""
+    entry = priced.at(float(marks[0])) if len(marks) else priced.at(math.nan)
+    liq = float(entry.liquidation_price[0]) if len(entry.liquidation_price) else math.nan
+    steps = 0
+    for at, mark in zip(times.tolist(), marks.tolist(), strict=True):
+        if liquidated_at is not None and at >= liquidated_at:
+            break
+        replay_state.step(observe(priced.at(mark), replay_state.account, at=at))
+        steps += 1
+    return Outcome(
+        tuple(replay_state.notices),
+        liq,
+        liquidated_at,
+        len(replay_state.false_criticals),
+        steps,
+    )
+
+
+def replay_account(venue: str, label: str = "backtest") -> LinkedAccount:
+    """The account a replay evaluates: owner 1, account 1 (rules are scoped to them)."""
+    return LinkedAccount(
+        id=1,
+        owner_id=1,
+        venue=venue,
+        label=label,
+        status=AccountStatus.ACTIVE,
+        poll_s=None,
+        wallet_address=None,
+        has_credentials=False,
+        consecutive_failures=0,
+        last_error=None,
+        last_polled_at=None,
+        created_at=0.0,
+    )
+
+
+def as_rules(specs: Sequence[RuleSpec], *, default: bool = False) -> list[Rule]:
+    """Specs as the stored rules of the replay's owner (ids from 1, as a new account's)."""
+    return [Rule(n, 1, None, spec, default=default) for n, spec in enumerate(specs, start=1)]
+
+
+def default_rules() -> list[Rule]:
+    """What the product installs for a new account (``engine.alerts.rules.default_specs``)."""
+    return as_rules(default_specs(), default=True)
+
+
+def sweep_points(path: PricePath, from_s: float, to_s: float, poll_s: float | None) -> Points:
+    """The sweep's arrays: evaluation points (polls, or every vertex for ``stream``) and the
+    vertex path liquidation is decided on."""
+    if poll_s is None:
+        t, x = stream_points(path, from_s, to_s)
+    else:
+        t, x = poll_points(path, from_s, to_s, poll_s)
+    return Points(t, x, path.t_s, path.price, path.joined)
