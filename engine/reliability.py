@@ -98,3 +98,19 @@ def _bucket(low: float, high: float, p: FloatArray, y: FloatArray, block: IntArr
         se_binomial=math.sqrt(mean_p * (1.0 - mean_p) / n),
         se_block=math.sqrt(float(np.sum(sums * sums))) / n,
     )
+
+
+def brier_difference(
+    first: FloatArray, second: FloatArray, touched: BoolArray, block: IntArray
+) -> tuple[float, float]:
+    """Mean of ``(first − y)² − (second − y)²`` over the same trials and its block standard
+    error: negative when ``first`` scores better, and by how many SE it is more than luck."""
+    known = np.isfinite(first) & np.isfinite(second)
+    y = touched[known].astype(np.float64)
+    diff = (first[known] - y) ** 2 - (second[known] - y) ** 2
+    if len(diff) == 0:
+        return math.nan, math.nan
+    mean = float(diff.mean())
+    _, which = np.unique(block[known], return_inverse=True)
+    sums = np.bincount(which, weights=diff - mean)
+    return mean, math.sqrt(float(np.sum(sums * sums))) / len(diff)

@@ -17,7 +17,7 @@ from engine.calibration import HOUR_MS, Trials, draw_trials, fit_nu, predict, sp
 from engine.candles import timeframe_name
 from engine.errors import EngineError
 from engine.probability import DEFAULT_TOUCH_MODEL, STUDENT_T_NU, TouchModel, touch_model
-from engine.reliability import Scores, score
+from engine.reliability import Scores, brier_difference, score
 
 _DURATION = re.compile(r"([0-9]+)([mhd])")
 _UNIT_MS = {"m": 60_000, "h": HOUR_MS, "d": 24 * HOUR_MS}
@@ -124,7 +124,11 @@ def _report(
 ) -> dict[str, Any]:
     spans: dict[str, Any] = {}
     for name, part in (("fit", fit), ("held_out", held)):
-        by_model = {m: score(predict(part, m, nu=nu), part.touched, part.block) for m in TouchModel}
+        predicted = {m: predict(part, m, nu=nu) for m in TouchModel}
+        by_model = {m: score(p, part.touched, part.block) for m, p in predicted.items()}
+        diff, se = brier_difference(
+            predicted[TouchModel.STUDENT_T], predicted[TouchModel.GBM], part.touched, part.block
+        )
         spans[name] = {
             "from": iso(int(part.start_ms[0])),
             "to": iso(int(part.start_ms[-1])),
@@ -132,6 +136,8 @@ def _report(
             "trials": len(part),
             "table": _table(by_model[model]),
             "brier": {m.value: _brier(s) for m, s in by_model.items()},
+            # Paired over the same trials, SE from blocks of one horizon (overlapping paths).
+            "brier_student_t_minus_gbm": {"mean": _num(diff), "se": _num(se)},
         }
     return {
         "symbol": options.symbol,

@@ -38,5 +38,10 @@ def report_text(report: dict[str, Any]) -> str:
             f"{model} {b['score']:.5f} (reliability {b['reliability']:.5f})"
             for model, b in span["brier"].items()
         )
-        lines += [f"  Brier: {briers}", ""]
+        gap = span["brier_student_t_minus_gbm"]
+        lines += [
+            f"  Brier: {briers}",
+            f"  student-t − gbm: {gap['mean']:+.5f} ± {gap['se']:.5f} (block SE)",
+            "",
+        ]
     return "\n".join(lines).rstrip()

@@ -48,6 +48,12 @@ def test_json_report_and_chart(
     assert fit["to"] < "2021-04-01" <= held["from"]
     for span in (fit, held):
         assert set(span["brier"]) == {"gbm", "student-t"}
+        gap = span["brier_student_t_minus_gbm"]
+        brier = span["brier"]
+        assert gap["mean"] == pytest.approx(
+            brier["student-t"]["score"] - brier["gbm"]["score"], abs=1e-12
+        )
+        assert gap["se"] > 0
         assert sum(row["count"] for row in span["table"]) == span["trials"] > 0
         assert span["trials"] == 50 * span["starts"]  # 25 barriers below and 25 above
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
