@@ -49,7 +49,33 @@ def _parser() -> argparse.ArgumentParser:
             "calibrate", help="does a predicted touch probability come true that often? (history)"
         )
     )
+    _backtest(sub.add_parser("backtest", help="replay a position over candles through the alerts"))
     return parser
+
+
+def _backtest(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--position", required=True, help='"BTC/USDT:USDT long 2.5 @ 60000 10x isolated"'
+    )
+    parser.add_argument("--candles", type=Path, help="timestamp_ms,open,high,low,close,volume CSV")
+    parser.add_argument("--venue", default="binanceusdm", help="whose formulas and tiers")
+    parser.add_argument("--rules", default="default", help="default, or a file of rules")
+    parser.add_argument("--from", dest="from_", help="start date (UTC), e.g. 2022-01-01")
+    parser.add_argument("--to", help="end date (UTC, exclusive)")
+    parser.add_argument("--poll", default="stream", help="30s, 5m …, or stream (default)")
+    parser.add_argument("--json", dest="as_json", action="store_true", help="print JSON")
+    parser.add_argument("--chart", type=Path, help="also write a PNG chart here")
+    parser.add_argument("--sweep", action="store_true", help="a position opened at every start")
+    parser.add_argument("--every", default="1h", help="with --sweep: start spacing (1h)")
+    parser.add_argument("--hold", default="7d", help="with --sweep: hold each up to (7d)")
+    parser.add_argument("--lead", default="10m", help="with --sweep: warned at least (10m)")
+
+
+def _run_backtest(args: argparse.Namespace) -> str:
+    from bot.backtest.run import Options, backtest
+
+    names = Options.__dataclass_fields__
+    return backtest(Options(**{k: v for k, v in vars(args).items() if k in names}))
 
 
 def _calibrate(parser: argparse.ArgumentParser) -> None:
@@ -215,6 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             output = _run_demo(args)
         elif args.command == "calibrate":
             output = _run_calibrate(args)
+        elif args.command == "backtest":
+            output = _run_backtest(args)
         else:
             output = _operator(args)
     except (UserError, StorageError) as exc:
