@@ -113,7 +113,8 @@ def main() -> None:
     print(f"sweep: {wall:.1f} s for {bars / 1e6:.1f} M position-bars = {bars / wall / 1e6:.2f} M/s")
     print(
         f"liquidated {summary.liquidated:,} of {summary.starts:,}; critical >=10 min before: "
-        f"{summary.critical_share:.1%}; false criticals/month {summary.false_criticals_per_month:.2f}"
+        f"{summary.critical_share:.1%}; "
+        f"false criticals/month {summary.false_criticals_per_month:.2f}"
     )
     print(
         f"per-start replay (real pipeline): {per_start:.1f} s per start on {len(sample)} starts"

@@ -69,9 +69,7 @@ def parse_position(text: str, *, venue: str = "binanceusdm") -> PositionSpec:
     size, leverage = _positive(found["size"], "size"), _positive(found["lev"], "leverage")
     price = found["price"].lower()
     entry = None if price == "market" else _positive(found["price"], "entry price")
-    return PositionSpec(
-        symbol, found["side"].lower(), size, entry, leverage, found["mode"].lower()
-    )
+    return PositionSpec(symbol, found["side"].lower(), size, entry, leverage, found["mode"].lower())
 
 
 EXAMPLE = "BTC/USDT:USDT long 2.5 @ 60000 10x isolated"
