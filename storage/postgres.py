@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import logging
 import os
 import re
 import socket
@@ -28,10 +30,17 @@ from storage.lock import DatabaseInUse
 from storage.migrate import Migration
 from storage.pgsql import rowcount, translate
 
+log = logging.getLogger(__name__)
+
 #: The SQLite migration PostgreSQL's baseline stands for (storage/migrations_pg/).
 BASELINE = 14
 #: The advisory lock key of "a liqwatch run holds this database" (and of migrating it).
 HOLD_KEY = 7741000
+#: Seconds a connection may take to open: a cut-off server must not hold a worker's round up
+#: for asyncpg's default minute.
+CONNECT_TIMEOUT_S = 5.0
+#: Seconds between attempts to listen again after the listening connection was lost.
+RELISTEN_S = 1.0
 _VERSION_TABLE = "CREATE TABLE IF NOT EXISTS liqwatch_schema (version BIGINT NOT NULL)"
 _PG_FILE = re.compile(r"(\d{4})_[a-z0-9_]+\.sql")
 
@@ -58,9 +67,12 @@ def _translated(where: str) -> Iterator[None]:
     """PostgreSQL's connection failures as one sentence naming the server."""
     try:
         yield
-    except (OSError, asyncpg.exceptions.CannotConnectNowError) as exc:
+    except (OSError, TimeoutError, asyncpg.exceptions.CannotConnectNowError) as exc:
         raise StorageUnavailable(f"database {where} is unreachable ({exc}): check it runs") from exc
-    except asyncpg.exceptions.InterfaceError as exc:
+    except (
+        asyncpg.exceptions.InterfaceError,
+        asyncpg.exceptions.PostgresConnectionError,  # the connection dropped mid-statement
+    ) as exc:
         raise StorageUnavailable(f"database {where}: the connection failed ({exc})") from exc
 
 
@@ -129,9 +141,17 @@ class PgDatabase(Database):
         self.path, self._url = redacted(url), url
         self._pg_writer, self._readers = writer, readers
         self._listener: asyncpg.Connection | None = None
+        self._listening: dict[str, list[Callable[[], object]]] = {}
+        self._relisten: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._holder: asyncio.Task[Any] | None = None
         self._closed = False
+        #: What the write connection's session holds, to take again on a new connection:
+        #: the shared or exclusive run lock (and its purpose), the leads (advisory keys).
+        self._hold: tuple[str, bool] | None = None
+        self._leads: set[int] = set()
+        #: Told the key of a lead this process lost with its connection (another took it).
+        self.on_lead_lost: Callable[[int], object] | None = None
 
     @classmethod
     async def connect(
@@ -162,13 +182,12 @@ class PgDatabase(Database):
         the SQLite flock is): ``shared`` for each worker (``liqwatch run``: several may share
         the database), exclusive for what no worker may run beside (``rotate-key``,
         ``migrate-db``). ``DatabaseInUse`` names a holder's connection."""
-        take = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
         async with self._lock:
-            if await self._pg_writer.fetchval(f"SELECT {take}($1)", HOLD_KEY):
-                name = f"liqwatch {purpose} {os.getpid()}@{socket.gethostname()}"[:63]
-                await self._pg_writer.execute(f"SET application_name = '{_quoted(name)}'")
+            writer = await self._write_conn()
+            if await _take_hold(writer, purpose, shared=shared):
+                self._hold = (purpose, shared)
                 return
-            holder = await self._pg_writer.fetchrow(
+            holder = await writer.fetchrow(
                 "SELECT a.pid, a.application_name, a.client_addr::text AS addr"
                 " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
                 " WHERE l.locktype = 'advisory' AND l.objid = $1 AND l.granted LIMIT 1",
@@ -185,19 +204,85 @@ class PgDatabase(Database):
         stands for (one chat inbound per platform) is this process's until it dies, when the
         server frees the lock and another worker's next try takes it."""
         async with self._lock:
-            return bool(await self._pg_writer.fetchval("SELECT pg_try_advisory_lock($1)", key))
+            writer = await self._write_conn()
+            with _translated(self.path):
+                led = bool(await writer.fetchval("SELECT pg_try_advisory_lock($1)", key))
+        if led:
+            self._leads.add(key)
+        return led
+
+    async def _write_conn(self) -> asyncpg.Connection:
+        """The write connection (under ``_lock``), opened again if it was lost — the server
+        restarted, the network was cut — with its session's locks taken again."""
+        if not self._pg_writer.is_closed():
+            return self._pg_writer
+        with _translated(self.path):
+            try:
+                writer = await asyncpg.connect(self._url, timeout=CONNECT_TIMEOUT_S)
+            except asyncpg.exceptions.PostgresError as exc:
+                raise StorageUnavailable(f"cannot open database {self.path}: {exc}") from exc
+            self._pg_writer = writer
+            log.warning("database %s: the write connection was lost; it is open again", self.path)
+            if self._hold is not None and not await _take_hold(
+                writer, self._hold[0], shared=self._hold[1]
+            ):
+                log.error("database %s: the run lock could not be taken again", self.path)
+            for key in sorted(self._leads):
+                if not await writer.fetchval("SELECT pg_try_advisory_lock($1)", key):
+                    self._leads.discard(key)
+                    log.warning("advisory lock %d went to another worker while cut off", key)
+                    if self.on_lead_lost is not None:
+                        self.on_lead_lost(key)
+        return writer
 
     async def listen(self, channel: str, callback: Callable[[], object]) -> None:
         """Call ``callback`` on every NOTIFY of ``channel`` (by any worker), on a connection of
-        its own for the database's life (a connection listening must not run statements)."""
+        its own (a connection listening must not run statements). A lost connection is opened
+        again, and each callback called once then: notifications meanwhile were missed."""
+        self._listening.setdefault(channel, []).append(callback)
         if self._listener is None:
-            self._listener = await asyncpg.connect(self._url)
-        await self._listener.add_listener(channel, lambda *_: callback())
+            with _translated(self.path):
+                self._listener = await self._listen_on()
+        else:
+            await self._listener.add_listener(channel, functools.partial(_notified, callback))
+
+    async def _listen_on(self) -> asyncpg.Connection:
+        """A new listening connection for every channel listened to."""
+        conn = await asyncpg.connect(self._url, timeout=CONNECT_TIMEOUT_S)
+        for channel, callbacks in self._listening.items():
+            for callback in callbacks:
+                await conn.add_listener(channel, functools.partial(_notified, callback))
+        conn.add_termination_listener(self._listener_lost)
+        return conn
+
+    def _listener_lost(self, *_: object) -> None:
+        if not self._closed and self._relisten is None:
+            log.warning("database %s: the LISTEN connection was lost; reopening it", self.path)
+            self._relisten = asyncio.get_running_loop().create_task(self._listen_again())
+
+    async def _listen_again(self) -> None:
+        """Open the listening connection again, every ``RELISTEN_S`` until it opens."""
+        try:
+            while not self._closed:
+                try:
+                    self._listener = await self._listen_on()
+                except (OSError, TimeoutError, asyncpg.exceptions.PostgresError):
+                    await asyncio.sleep(RELISTEN_S)
+                    continue
+                log.warning("database %s: listening again", self.path)
+                for callbacks in self._listening.values():
+                    for callback in callbacks:
+                        callback()
+                return
+        finally:
+            self._relisten = None
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        if self._relisten is not None:
+            self._relisten.cancel()
         if self._listener is not None:
             await self._listener.close()
         async with self._lock:
@@ -211,8 +296,13 @@ class PgDatabase(Database):
             raise RuntimeError("nested transaction: pass the open Transaction instead")
         async with self._lock:
             self._holder = task
-            tx = PgTransaction(self._pg_writer, self)
-            pg_tx = self._pg_writer.transaction()
+            try:
+                writer = await self._write_conn()
+            except BaseException:
+                self._holder = None
+                raise
+            tx = PgTransaction(writer, self)
+            pg_tx = writer.transaction()
             committed = False
             try:
                 with _translated(self.path):
@@ -271,6 +361,21 @@ class PgDatabase(Database):
                     "INSERT INTO liqwatch_schema (version) VALUES ($1)", migration.version
                 )
         return await self.schema_version()
+
+
+async def _take_hold(writer: asyncpg.Connection, purpose: str, *, shared: bool) -> bool:
+    """Take the run lock on ``writer``'s session and name the session after the holder."""
+    take = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+    if not await writer.fetchval(f"SELECT {take}($1)", HOLD_KEY):
+        return False
+    name = f"liqwatch {purpose} {os.getpid()}@{socket.gethostname()}"[:63]
+    await writer.execute(f"SET application_name = '{_quoted(name)}'")
+    return True
+
+
+def _notified(callback: Callable[[], object], *_: object) -> None:
+    """asyncpg's listener signature (connection, pid, channel, payload) to ``callback()``."""
+    callback()
 
 
 def pg_migrations() -> tuple[Migration, ...]:

@@ -54,6 +54,8 @@ class LeaseKeeper:
         #: The accounts this worker holds now (what the monitor polls).
         self.held: frozenset[int] = frozenset()
         self._renewed_at: float | None = None
+        #: The last round failed (the database is out of reach): logged once, and its end.
+        self._cut_off_now = False
 
     @property
     def every_s(self) -> float:
@@ -65,6 +67,12 @@ class LeaseKeeper:
                 await self.turn()
             except StorageError as exc:
                 await self._cut_off(exc)
+            else:
+                if self._cut_off_now:
+                    log.warning(
+                        "the database answers again: worker %s claims its share", self.worker
+                    )
+                self._cut_off_now = False
             await asyncio.sleep(self.every_s)
 
     async def turn(self) -> frozenset[int]:
@@ -96,14 +104,23 @@ class LeaseKeeper:
             log.warning("leases not released (%s): they expire in %g s", exc, self.lease_s)
 
     async def _cut_off(self, exc: StorageError) -> None:
-        """The database refused a round: keep polling what is held until the leases would
-        have expired, then nothing (another worker may hold them by then)."""
+        """The database refused a round: keep polling what is held until one round before
+        the leases expire, then nothing. A round early, because the next round comes
+        ``every_s`` later and another worker may claim (and poll) the accounts the moment the
+        leases expire: two workers must never poll one account at once."""
         now = self.clock()
-        if self._renewed_at is not None and now - self._renewed_at < self.lease_s:
-            log.warning("leases not renewed (%s): still held for now", exc)
+        if self._renewed_at is not None and now - self._renewed_at < self.lease_s - self.every_s:
+            if not self._cut_off_now:
+                log.warning("leases not renewed (%s): still held for now", exc)
+            self._cut_off_now = True
             return
         if self.held:
-            log.warning("leases expired while the database was unreachable: polling stops")
+            log.warning(
+                "database unreachable (%s): this worker stops polling its %d accounts before"
+                " their leases expire (renewed %.0f s ago) and claims again when it answers",
+                exc, len(self.held), now - (self._renewed_at or now),
+            )  # fmt: skip
+        self._cut_off_now = True
         await self._set(frozenset())
 
     async def _set(self, held: frozenset[int]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 from collections.abc import Callable, Sequence
@@ -28,6 +29,7 @@ from bot.telegram.adapter import TelegramAdapter
 from engine.domain import Platform
 from storage import Database
 from storage.accounts import Accounts
+from storage.errors import StorageError, StorageUnavailable
 from storage.lock import ProcessLock
 from storage.postgres import PgDatabase
 
@@ -73,6 +75,24 @@ def quiet_libraries(*, scheduler: int = logging.WARNING) -> None:
     for name, floor in {**LIBRARY_FLOORS, "apscheduler": scheduler}.items():
         logger = logging.getLogger(name)
         logger.setLevel(max(logger.level, floor))
+    for name in ("apscheduler.executors.default", "asyncpg.pool"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, OneLineOutage) for f in logger.filters):
+            logger.addFilter(OneLineOutage())
+
+
+class OneLineOutage(logging.Filter):
+    """APScheduler logs each failed job run with its traceback, and asyncpg's pool each failed
+    attempt to reopen a connection: with the database out of reach that is every poll, report
+    and second for as long as it lasts. Those become one line each, with the error's own
+    sentence (the supervisor counts failed jobs and tells the ops chat)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, StorageUnavailable | OSError | TimeoutError):
+            record.msg, record.args = f"{record.getMessage()}: {exc}", ()
+            record.exc_info, record.exc_text = None, None
+        return True
 
 
 def chat_adapters(settings: Settings) -> list[ChatAdapter]:
@@ -115,6 +135,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
         db = await stack.enter_async_context(Database.open(settings.database))
         if isinstance(db, PgDatabase):
             await db.hold("run", shared=True)
+            db.on_lead_lost = functools.partial(_lost_lead, stop)
         resealed = await bind_credentials(Accounts(db), vault)
         if resealed:
             log.info("re-sealed %d stored credentials, bound to their accounts", resealed)
@@ -177,7 +198,7 @@ async def _inbound(
     if not adapters:
         return
     if isinstance(db, PgDatabase):
-        while not await db.try_lead(INBOUND_KEY):
+        while not await _leads(db):
             await asyncio.sleep(INBOUND_RETRY_S)
         log.info("this worker takes the chat inbound")
     # Each connection is supervised (restarted, and told, if it ends), and unsupervised again
@@ -189,6 +210,27 @@ async def _inbound(
         runtime.supervisor.start(name, adapter.serve)
         stack.push_async_callback(runtime.supervisor.stop_task, name)
         roles.append(f"{adapter.channel.platform} inbound")
+
+
+def _lost_lead(stop: asyncio.Event, key: int) -> None:
+    """The inbound lock went with a lost connection and another worker holds it now: this
+    one's inbound would be a second reader of the chat (Discord answers every command twice),
+    so it stops; restarted, it joins as a worker without the inbound."""
+    if key == INBOUND_KEY:
+        log.error(
+            "this worker lost the chat inbound while cut off from the database and another"
+            " worker holds it now: stopping so that only one reads the chat (restart it)"
+        )
+        stop.set()
+
+
+async def _leads(db: PgDatabase) -> bool:
+    """Whether this worker now holds the inbound lock; a database out of reach is a "no" for
+    now (the worker keeps trying: it may be the one left when the others die)."""
+    try:
+        return await db.try_lead(INBOUND_KEY)
+    except StorageError:
+        return False
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

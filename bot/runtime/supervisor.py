@@ -19,6 +19,7 @@ from typing import Any
 
 from engine.alerts.events import NoticeKind, OpsNotice
 from engine.alerts.rules import Severity
+from storage.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,11 @@ class Supervisor:
     ) -> None:
         self.crashes[name] += 1
         count = self.crashes[name]
-        if log_traceback:
+        if log_traceback and isinstance(exc, StorageUnavailable):
+            # The database out of reach is one sentence (its own says which and why), not
+            # a traceback every restart while it lasts.
+            log.error("%s stopped: %s; %s", name, exc, then)
+        elif log_traceback:
             log.error("%s crashed (%s); %s", name, type(exc).__name__, then, exc_info=exc)
         at = self._clock()
         last = self._told_at.get(name)
