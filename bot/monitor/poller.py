@@ -208,9 +208,11 @@ class Monitor:
             self.cadences.forget(account_id)
             self.snapshot_cadence.forget(account_id)
             self.pushes.forget(account_id)
-        for key in self.hub.account_keys():
-            if key.isdigit() and int(key) not in pollable:
-                await self.hub.drop(key)
+        # Together: ccxt's close() sleeps 250 ms (timeout_on_exit) per instance, so one at a
+        # time a worker handing 600 accounts to a joiner spent 150 s here, while its lease
+        # round waited on this sync and its own leases lapsed (the others took them over).
+        gone = [k for k in self.hub.account_keys() if k.isdigit() and int(k) not in pollable]
+        await asyncio.gather(*(self.hub.drop(key) for key in gone))
 
     async def first_round(self, timeout_s: float) -> bool:
         """Wait until every pollable account was polled once since start (True), or for
