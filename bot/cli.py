@@ -7,7 +7,7 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bot.errors import UserError
@@ -50,7 +50,32 @@ def _parser() -> argparse.ArgumentParser:
         )
     )
     _backtest(sub.add_parser("backtest", help="replay a position over candles through the alerts"))
+    _candles(sub.add_parser("candles", help="price history: fetch candles into the local cache"))
     return parser
+
+
+def _candles(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    fetch = sub.add_parser("fetch", help="page a venue's candles into LIQWATCH_CANDLES_DIR")
+    fetch.add_argument("venue", help="ccxt exchange id, e.g. binanceusdm")
+    fetch.add_argument("symbol", help="the market, e.g. BTC/USDT:USDT")
+    fetch.add_argument("--timeframe", default="1h", help="1m, 5m, 15m or 1h (default 1h)")
+    fetch.add_argument("--since", help="first candle date (UTC), e.g. 2022-01-01")
+    fetch.add_argument("--until", help="candles before this date (default: now)")
+    fetch.add_argument("--price", default="last", help="last (trades, default) or mark")
+    fetch.add_argument("--file", type=Path, help="import this CSV into the cache instead")
+
+
+def _run_candles(args: argparse.Namespace) -> str:
+    from bot.candles.command import fetch_command
+    from bot.settings import Settings
+
+    settings = Settings.from_env()
+    return fetch_command(
+        settings.candles_dir, args.venue, args.symbol, args.timeframe, since=args.since,
+        until=args.until, file=args.file, price=args.price,
+        url_prefix=settings.exchange_url_prefix,
+    )  # fmt: skip
 
 
 def _backtest(parser: argparse.ArgumentParser) -> None:
@@ -229,22 +254,21 @@ def _joined_shock(argv: Sequence[str]) -> list[str]:
     return out
 
 
+_COMMANDS: dict[str, Callable[[argparse.Namespace], str]] = {
+    "analyze": _analyze,
+    "run": lambda args: _run(),
+    "demo": _run_demo,
+    "calibrate": _run_calibrate,
+    "backtest": _run_backtest,
+    "candles": _run_candles,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script and `python -m bot`; returns the exit status."""
     args = _parser().parse_args(_joined_shock(sys.argv[1:] if argv is None else argv))
     try:
-        if args.command == "analyze":
-            output = _analyze(args)
-        elif args.command == "run":
-            output = _run()
-        elif args.command == "demo":
-            output = _run_demo(args)
-        elif args.command == "calibrate":
-            output = _run_calibrate(args)
-        elif args.command == "backtest":
-            output = _run_backtest(args)
-        else:
-            output = _operator(args)
+        output = _COMMANDS.get(args.command, _operator)(args)
     except (UserError, StorageError) as exc:
         # Both carry one sentence naming the problem (a storage error: the file and what to
         # do); the traceback would only bury it.

@@ -81,6 +81,9 @@ class Settings:
     worker_id: str | None = None
     blind_after: int = 5
     retention_days: float = 90.0
+    #: The candle cache `liqwatch candles fetch` fills and backtest/calibrate read
+    #: (LIQWATCH_CANDLES_DIR; default: a candles/ directory next to the SQLite database).
+    candles_dir: Path = Path("candles")
     log_level: str = "INFO"
     #: Where operator messages go ("telegram:<chat id>", "discord:<channel id>"); None: log only.
     ops_chat: tuple[Platform, str] | None = None
@@ -141,6 +144,7 @@ class Settings:
             worker_id=merged.get("LIQWATCH_WORKER_ID", "").strip() or None,
             blind_after=int(_number(merged, "LIQWATCH_BLIND_AFTER", 5, minimum=1)),
             retention_days=_number(merged, "LIQWATCH_SNAPSHOT_RETENTION_DAYS", 90, minimum=1),
+            candles_dir=_candles_dir(merged),
             log_level=_level(merged.get("LIQWATCH_LOG_LEVEL", "INFO")),
             ops_chat=_chat(merged, "LIQWATCH_OPS_CHAT"),
             heartbeat_s=_number(merged, "LIQWATCH_HEARTBEAT_SECONDS", 0, minimum=0),
@@ -221,6 +225,11 @@ def _sqlite_path(env: Mapping[str, str]) -> str:
 def _postgres_url(env: Mapping[str, str]) -> str | None:
     raw = env.get("LIQWATCH_DB", "").strip()
     return raw if is_postgres(raw) else None
+
+
+def _candles_dir(env: Mapping[str, str]) -> Path:
+    raw = env.get("LIQWATCH_CANDLES_DIR", "").strip()
+    return Path(raw) if raw else Path(_sqlite_path(env)).parent / "candles"
 
 
 def _port(env: Mapping[str, str], name: str) -> int | None:

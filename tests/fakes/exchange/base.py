@@ -29,6 +29,8 @@ class Request:
     #: The venue's marks moved by ``FakeExchange.set_mark``, by market id: its public mark
     #: endpoints serve them (and their own default for the other markets).
     marks: Mapping[str, float] = field(default_factory=dict)
+    #: Open-time ranges [from, to) the venue's candle history lacks (``missing_candles``).
+    missing_candles: tuple[tuple[int, int], ...] = ()
 
     def json(self) -> Any:
         """The body parsed as JSON (``{}`` when empty)."""

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from tests.engine.normalise.payloads import binance as pb
+from tests.fakes.exchange import history
 from tests.fakes.exchange.base import (
     DAY_MS,
     NOW_MS,
@@ -189,13 +190,62 @@ def _usdm_ids() -> set[str]:
 
 
 def _klines(request: Request) -> Reply:
-    """GET fapi/v1/klines: daily rows oldest first, like Binance (open time, OHLCV, …)."""
+    """GET fapi/v1/klines: daily rows oldest first, like Binance (open time, OHLCV, …); with a
+    ``startTime``, the deterministic history from then (``history.bars``)."""
     market_id = request.query.get("symbol", "")
-    if market_id not in _usdm_ids() or request.query.get("interval") != "1d":
+    if market_id not in _usdm_ids():
+        return error(-1121, "Invalid symbol.", 400)
+    if "startTime" in request.query:
+        return _history(request, market_id)
+    if request.query.get("interval") != "1d":
         return error(-1121, "Invalid symbol.", 400)
     closes = daily_closes(market_id, candle_limit(request, 500, 1500))
     first = TODAY_MS - (len(closes) - 1) * DAY_MS
     return Reply([_kline_row(first + n * DAY_MS, c) for n, c in enumerate(closes)])
+
+
+def _history(request: Request, market_id: str) -> Reply:
+    """Up to ``limit`` (default 500, at most 1500) bars from ``startTime`` to ``endTime``."""
+    tf_ms = history.INTERVALS_MS.get(request.query.get("interval", ""))
+    if tf_ms is None:
+        return error(-1120, "Invalid interval.", 400)
+    try:
+        start = int(request.query["startTime"])
+        end = as_ms(request.query.get("endTime"))
+    except ValueError:
+        return error(-1100, "Illegal characters found in a parameter.", 400)
+    rows = history.bars(
+        market_id, tf_ms, start, end, candle_limit(request, 500, 1500), request.missing_candles
+    )
+    return Reply([_ohlcv_row(tf_ms, *row) for row in rows])
+
+
+def _mark_klines(request: Request) -> Reply:
+    """GET fapi/v1/markPriceKlines: the history of a series of its own (zero volume)."""
+    market_id = request.query.get("symbol", "")
+    if market_id not in _usdm_ids() or "startTime" not in request.query:
+        return error(-1121, "Invalid symbol.", 400)
+    reply = _history(request, market_id + "-mark")
+    return (
+        Reply([[*row[:5], "0", *row[6:]] for row in reply.body]) if reply.status == 200 else reply
+    )
+
+
+def _ohlcv_row(tf_ms: int, open_ms: int, *ohlcv: float) -> list[Any]:
+    o, h, lo, c, v = ohlcv
+    taker = [f"{v / 2}", f"{v / 2 * c}", "0"]
+    return [
+        open_ms,
+        f"{o}",
+        f"{h}",
+        f"{lo}",
+        f"{c}",
+        f"{v}",
+        open_ms + tf_ms - 1,
+        f"{v * c}",
+        10,
+        *taker,
+    ]
 
 
 def _kline_row(open_ms: int, close: float) -> list[Any]:
@@ -304,6 +354,7 @@ def _income_row(flow: Flow, market_id: str) -> dict[str, Any]:
 #: Public routes that read the query.
 QUERIED: dict[str, Callable[[Request], Reply]] = {
     "/fapi/v1/klines": _klines,
+    "/fapi/v1/markPriceKlines": _mark_klines,
     "/fapi/v1/premiumIndex": _premium_index,
     "/dapi/v1/premiumIndex": _coinm_premium_index,
 }

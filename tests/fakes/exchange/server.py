@@ -78,6 +78,9 @@ class FakeExchange:
     #: Every request's weight as its venue counts it, per minute, with each breach of the
     #: venue's published limit (``weights.py``).
     weights: WeightMeter = field(default_factory=WeightMeter)
+    #: Open-time ranges [from, to) left out of every market's candle history (a venue's gap):
+    #: history requests skip them, as Binance's klines skip a missing minute.
+    missing_candles: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -279,6 +282,7 @@ class FakeExchange:
             venue=venue,
             at=time.monotonic(),
             marks=dict(self.marks.get(venue, {})),
+            missing_candles=tuple(self.missing_candles),
         )
         self.requests.append(request)
         await self._stalled(request)

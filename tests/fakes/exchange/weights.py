@@ -61,6 +61,7 @@ BINANCE: dict[str, Callable[[Request], float]] = {
     "/fapi/v3/balance": _fixed(5.0),
     "/fapi/v1/income": _fixed(30.0),
     "/fapi/v1/klines": _klines,
+    "/fapi/v1/markPriceKlines": _klines,
     "/fapi/v1/premiumIndex": _fixed(1.0),
     "/fapi/v1/ticker/24hr": _by_symbol(1.0, 40.0),
     "/fapi/v1/listenKey": _fixed(1.0),
