@@ -10,6 +10,8 @@ from pathlib import Path
 from bot.errors import UserError
 from engine.cadence import Bands
 from engine.domain import Platform
+from engine.errors import EngineError
+from engine.probability import DEFAULT_TOUCH_MODEL, TouchModel, touch_model
 
 DEFAULT_DB = "./liqwatch.db"
 DEFAULT_POLL_S = 30.0
@@ -80,6 +82,9 @@ class Settings:
     #: default "host:pid").
     worker_id: str | None = None
     blind_after: int = 5
+    #: How the liquidation probability is modelled (LIQWATCH_TOUCH_MODEL: student-t, the
+    #: calibrated default, or gbm; docs/calibration.md).
+    touch_model: TouchModel = DEFAULT_TOUCH_MODEL
     retention_days: float = 90.0
     #: The candle cache `liqwatch candles fetch` fills and backtest/calibrate read
     #: (LIQWATCH_CANDLES_DIR; default: a candles/ directory next to the SQLite database).
@@ -143,6 +148,7 @@ class Settings:
             lease_s=_number(merged, "LIQWATCH_LEASE_SECONDS", 15.0, minimum=3),
             worker_id=merged.get("LIQWATCH_WORKER_ID", "").strip() or None,
             blind_after=int(_number(merged, "LIQWATCH_BLIND_AFTER", 5, minimum=1)),
+            touch_model=_touch_model(merged.get("LIQWATCH_TOUCH_MODEL", "")),
             retention_days=_number(merged, "LIQWATCH_SNAPSHOT_RETENTION_DAYS", 90, minimum=1),
             candles_dir=_candles_dir(merged),
             log_level=_level(merged.get("LIQWATCH_LOG_LEVEL", "INFO")),
@@ -307,6 +313,16 @@ def _ids(env: Mapping[str, str], name: str) -> tuple[int, ...]:
     if not all(word.isdigit() for word in raw):
         raise SettingsError(f"{name} must be guild ids separated by commas, got {env[name]!r}")
     return tuple(int(word) for word in raw)
+
+
+def _touch_model(raw: str) -> TouchModel:
+    if not raw.strip():
+        return DEFAULT_TOUCH_MODEL
+    try:
+        return touch_model(raw)
+    except EngineError:
+        names = " or ".join(m.value for m in TouchModel)
+        raise SettingsError(f"LIQWATCH_TOUCH_MODEL must be {names}, got {raw!r}") from None
 
 
 def _level(raw: str) -> str:

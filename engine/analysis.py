@@ -13,7 +13,7 @@ from engine.liquidation import Liquidation, compute
 from engine.model import ContractType, MarginMode, Positions, chunks, lookup
 from engine.normalise import Snapshot
 from engine.portfolio import Portfolio, build
-from engine.probability import distance_and_touch, hours_to_years
+from engine.probability import DEFAULT_TOUCH_MODEL, TouchModel, distance_and_touch, hours_to_years
 from engine.types import FloatArray
 
 #: Venue and engine liquidation prices further apart than this (percent of mark) are reported.
@@ -52,6 +52,8 @@ class Analysis:
     probability: FloatArray
     portfolio: Portfolio
     advice: Advice
+    #: How ``probability`` was modelled (docs/risk.md#probability).
+    touch_model: TouchModel = DEFAULT_TOUCH_MODEL
 
     def diagnostics(self, i: int) -> tuple[str, ...]:
         """Normaliser and formula notes for position i, plus venue/engine disagreement."""
@@ -73,6 +75,7 @@ def analyze(
     volatility: Mapping[str, float] | None = None,
     horizon_hours: float = 24.0,
     target_distance_pct: float = DEFAULT_TARGET_PCT,
+    touch_model: TouchModel = DEFAULT_TOUCH_MODEL,
 ) -> Analysis:
     """Compute every metric for ``snapshot``; ``volatility`` maps symbol or underlying → σ/yr.
 
@@ -97,6 +100,7 @@ def analyze(
             pool_ratio[part],
             horizon_hours=horizon_hours,
             target_pct=target_distance_pct,
+            touch_model=touch_model,
         )
         for name, values in columns.items():
             out[name][part] = values
@@ -109,6 +113,7 @@ def analyze(
         sigma=sigma,
         portfolio=portfolio,
         advice=advice,
+        touch_model=touch_model,
         **out,
     )
 
@@ -140,6 +145,7 @@ def position_metrics(
     *,
     horizon_hours: float,
     target_pct: float,
+    touch_model: TouchModel = DEFAULT_TOUCH_MODEL,
 ) -> tuple[dict[str, FloatArray], Advice]:
     """Every ``COLUMNS`` metric and the advice for one chunk of positions."""
     mark = positions.mark
@@ -147,7 +153,7 @@ def position_metrics(
     # A priced isolated position without a mark keeps its price; its distance stays NaN.
     liq = np.where(positions.priceable, liq, np.nan)
     years = float(hours_to_years(horizon_hours))
-    in_sigma, probability = distance_and_touch(mark, liq, sigma, years)
+    in_sigma, probability = distance_and_touch(mark, liq, sigma, years, touch_model)
     isolated = positions.margin_mode == MarginMode.ISOLATED
     value = metrics.notional(positions)
     initial = metrics.initial_margin(positions, value=value)

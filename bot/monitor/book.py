@@ -22,10 +22,11 @@ from engine.analysis import Analysis
 from engine.book import Book as PricingBook
 from engine.book import Repriced
 from engine.domain import AccountStatus, LinkedAccount
+from engine.probability import TouchModel
 from engine.types import IntArray
 
-#: (horizon hours, advice target %): what an engine book prices all its accounts with.
-Terms = tuple[float, float]
+#: (horizon hours, advice target %, touch model): what an engine book prices its accounts with.
+Terms = tuple[float, float, TouchModel]
 
 
 @dataclass
@@ -54,14 +55,20 @@ class Moved:
 
 
 def _terms(analysis: Analysis) -> Terms:
-    return float(analysis.horizon_hours), float(analysis.advice.target_pct)
+    return (
+        float(analysis.horizon_hours),
+        float(analysis.advice.target_pct),
+        analysis.touch_model,
+    )
 
 
 class _Priced:
     """One engine book and which of our accounts each of its ids is."""
 
     def __init__(self, terms: Terms) -> None:
-        self.book = PricingBook(horizon_hours=terms[0], target_distance_pct=terms[1])
+        self.book = PricingBook(
+            horizon_hours=terms[0], target_distance_pct=terms[1], touch_model=terms[2]
+        )
         self.account = np.zeros(0, dtype=np.int64)
         self.generation = np.zeros(0, dtype=np.int64)
 

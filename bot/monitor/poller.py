@@ -35,6 +35,7 @@ from bot.monitor.summary import summarise
 from bot.security.vault import Vault, VaultError
 from engine.analysis import Analysis, analyze
 from engine.domain import AccountStatus, LinkedAccount
+from engine.probability import DEFAULT_TOUCH_MODEL, TouchModel
 from storage import Database
 from storage.accounts import Accounts
 from storage.snapshots import Snapshots
@@ -69,6 +70,7 @@ class Monitor:
         cadences: Cadences | None = None,
         snapshot_s: float = 0.0,
         budget_costs: Callable[[str], tuple[float, float] | None] | None = None,
+        touch_model: TouchModel = DEFAULT_TOUCH_MODEL,
     ) -> None:
         self.db, self.hub, self.vault = db, hub, vault
         self.accounts, self.snapshots = Accounts(db), Snapshots(db)
@@ -82,6 +84,8 @@ class Monitor:
         self.snapshot_cadence = SnapshotCadence(snapshot_s)
         #: Per venue, one poll's cost and the REST budget a minute (the bands are fitted to it).
         self.budget_costs = budget_costs
+        #: How the probability is modelled (LIQWATCH_TOUCH_MODEL; docs/calibration.md).
+        self.touch_model = touch_model
         #: The watched wallets, for re-polls when a public trade names one.
         self._wallets = Wallets()
         #: ``follow_pushes`` (``bot.stream.PositionStreams.follow``) is told the keyed accounts
@@ -249,7 +253,10 @@ class Monitor:
                 )
             loaded = parse(raw, source=f"{account.venue} account {account.id}")
             analysis = analyze(
-                loaded.snapshot, volatility=loaded.volatility, horizon_hours=loaded.horizon_hours
+                loaded.snapshot,
+                volatility=loaded.volatility,
+                horizon_hours=loaded.horizon_hours,
+                touch_model=self.touch_model,
             )
             disagree = self.pushes.polled(account.id, raw, started)
             if disagree:
@@ -288,7 +295,10 @@ class Monitor:
         try:
             loaded = parse(merged.raw, source=f"{account.venue} account {account.id} (pushed)")
             analysis = analyze(
-                loaded.snapshot, volatility=loaded.volatility, horizon_hours=loaded.horizon_hours
+                loaded.snapshot,
+                volatility=loaded.volatility,
+                horizon_hours=loaded.horizon_hours,
+                touch_model=self.touch_model,
             )
         except Exception:  # a push the engine cannot read waits for the poll, which can
             log.exception("account %s: a pushed position update could not be priced", account_id)

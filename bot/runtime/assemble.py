@@ -134,6 +134,7 @@ async def assemble(
         clock=clock,
         cadences=Cadences(settings.bands(), pipeline),
         snapshot_s=settings.snapshot_s,
+        touch_model=settings.touch_model,
     )
     monitor.budget_costs = functools.partial(poll_costs, hub, monitor)
     heartbeat = Heartbeat(

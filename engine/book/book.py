@@ -14,6 +14,7 @@ from engine.book.store import DYNAMIC, Store, compacted
 from engine.book.tick import apply_marks
 from engine.book.view import View, open_view
 from engine.normalise import Snapshot
+from engine.probability import DEFAULT_TOUCH_MODEL, TouchModel
 from engine.types import FloatArray, IntArray
 
 Volatility = Mapping[str, float] | Sequence[Mapping[str, float]] | None
@@ -49,10 +50,15 @@ class Book:
     """
 
     def __init__(
-        self, *, horizon_hours: float = 24.0, target_distance_pct: float = DEFAULT_TARGET_PCT
+        self,
+        *,
+        horizon_hours: float = 24.0,
+        target_distance_pct: float = DEFAULT_TARGET_PCT,
+        touch_model: TouchModel = DEFAULT_TOUCH_MODEL,
     ) -> None:
         self.horizon_hours = horizon_hours
         self.target_distance_pct = target_distance_pct
+        self.touch_model = touch_model
         self._store = Store()
         #: Account id → its live record (-1 when it has none); record → account id is the
         #: store's ``owner`` column.
@@ -66,10 +72,15 @@ class Book:
         volatility: Volatility = None,
         horizon_hours: float = 24.0,
         target_distance_pct: float = DEFAULT_TARGET_PCT,
+        touch_model: TouchModel = DEFAULT_TOUCH_MODEL,
     ) -> Book:
         """A book of ``snapshots`` (account ids 0, 1, …); ``volatility`` is one σ mapping for
         all (symbol or underlying → σ per year, as ``analyze`` takes it) or one per snapshot."""
-        book = cls(horizon_hours=horizon_hours, target_distance_pct=target_distance_pct)
+        book = cls(
+            horizon_hours=horizon_hours,
+            target_distance_pct=target_distance_pct,
+            touch_model=touch_model,
+        )
         sigmas = _per_account(volatility, len(snapshots))
         blocks = [prepare_block(s, v) for s, v in zip(snapshots, sigmas, strict=True)]
         owners = np.arange(len(blocks), dtype=np.int64)
@@ -155,7 +166,10 @@ class Book:
 
     def _result(self, view: View) -> Repriced:
         priced = price_view(
-            view, horizon_hours=self.horizon_hours, target_pct=self.target_distance_pct
+            view,
+            horizon_hours=self.horizon_hours,
+            target_pct=self.target_distance_pct,
+            touch_model=self.touch_model,
         )
         owner = self._store.accounts["owner"]
         keys = {space: (view.base[space], view.count[space]) for space in view.count}
@@ -164,6 +178,7 @@ class Book:
             start=view.base["row"],
             count=view.count["row"],
             horizon_hours=self.horizon_hours,
+            touch_model=self.touch_model,
             priced=priced,
             _blocks=self._store.blocks,
             _records=view.records,

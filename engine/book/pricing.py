@@ -28,6 +28,7 @@ from engine.liquidation.solve import solve
 from engine.model import Account, Labels, Positions, chunks
 from engine.normalise import Snapshot
 from engine.normalise.row import build
+from engine.probability import TouchModel
 from engine.tiers import build_tiers
 from engine.types import BoolArray, FloatArray
 
@@ -58,7 +59,9 @@ class Priced:
     totals: Totals
 
 
-def price_view(view: View, *, horizon_hours: float, target_pct: float) -> Priced:
+def price_view(
+    view: View, *, horizon_hours: float, target_pct: float, touch_model: TouchModel
+) -> Priced:
     """Every figure of every account in ``view`` at the book's current marks."""
     p = view_positions(view)
     legs = view_legs(view, slice(None), p.venue_upnl)
@@ -70,7 +73,9 @@ def price_view(view: View, *, horizon_hours: float, target_pct: float) -> Priced
     totals = account_totals(view, p, upnl, metrics.maintenance_margin(p))
     pool_ratio = totals.pool_ratio[view.local("pool", view.col("pool_l"))]
     sigma = view.col("sigma")
-    columns, advice = _metrics(p, price, upnl, sigma, pool_ratio, horizon_hours, target_pct)
+    columns, advice = _metrics(
+        p, price, upnl, sigma, pool_ratio, horizon_hours, target_pct, touch_model
+    )
     return Priced(
         price=price,
         formula=view.col("formula"),
@@ -99,6 +104,7 @@ def _metrics(
     pool_ratio: FloatArray,
     horizon_hours: float,
     target_pct: float,
+    touch_model: TouchModel,
 ) -> tuple[dict[str, FloatArray], Advice]:
     """``engine.analysis.position_metrics`` chunk by chunk, as ``analyze`` runs it."""
     n = len(price)
@@ -113,6 +119,7 @@ def _metrics(
             pool_ratio[part],
             horizon_hours=horizon_hours,
             target_pct=target_pct,
+            touch_model=touch_model,
         )
         for name, values in chunk.items():
             columns[name][part] = values

@@ -13,6 +13,7 @@ from engine.liquidation import NO_LIQUIDATION, PAST, UNSETTLED, Liquidation
 from engine.liquidation.notes import Notes
 from engine.normalise import Snapshot
 from engine.portfolio import Portfolio
+from engine.probability import TouchModel
 from engine.types import FloatArray, IntArray
 
 
@@ -32,6 +33,7 @@ class Repriced:
     start: IntArray
     count: IntArray
     horizon_hours: float
+    touch_model: TouchModel
     priced: Priced
     #: The store's blocks (append-only) and, per re-priced account, its record among them.
     _blocks: Sequence[Block]
@@ -110,6 +112,7 @@ class Repriced:
         return Analysis(
             snapshot=snapshot,
             horizon_hours=self.horizon_hours,
+            touch_model=self.touch_model,
             computed=Liquidation(priced.price[part], priced.formula[part], notes),
             upnl=priced.upnl[part],
             sigma=priced.sigma[part],

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings, SettingsError
+from engine.probability import DEFAULT_TOUCH_MODEL, TouchModel
 
 
 def test_defaults_are_documented_values() -> None:
@@ -28,6 +29,7 @@ def test_defaults_are_documented_values() -> None:
         ({"LIQWATCH_EXCHANGE_URL_PREFIX": "localhost:9"}, "LIQWATCH_EXCHANGE_URL_PREFIX"),
         ({"LIQWATCH_BLIND_AFTER": "0"}, "LIQWATCH_BLIND_AFTER"),
         ({"LIQWATCH_LOG_LEVEL": "LOUD"}, "LIQWATCH_LOG_LEVEL"),
+        ({"LIQWATCH_TOUCH_MODEL": "normal"}, "LIQWATCH_TOUCH_MODEL"),
         ({"TELEGRAM_BOT_TOKEN": "not a token"}, "TELEGRAM_BOT_TOKEN"),
         ({"TELEGRAM_BOT_TOKEN": "123456:"}, "TELEGRAM_BOT_TOKEN"),
         ({"TELEGRAM_API_URL": "api.telegram.org"}, "TELEGRAM_API_URL"),
@@ -104,3 +106,12 @@ def test_streaming_is_on_by_default_and_can_be_turned_off() -> None:
     on = Settings.from_env({"LIQWATCH_EXCHANGE_WS_URL_PREFIX": "ws://127.0.0.1:9/"})
     assert not off.stream and on.stream
     assert on.exchange_ws_url_prefix == "ws://127.0.0.1:9"
+
+
+def test_the_touch_model_is_the_calibrated_default_unless_gbm_is_asked_for() -> None:
+    """LIQWATCH_TOUCH_MODEL: unset is the Student-t default (docs/calibration.md); ``gbm``
+    (any case) brings back the Gaussian model."""
+    assert Settings.from_env({}).touch_model is TouchModel.STUDENT_T is DEFAULT_TOUCH_MODEL
+    assert Settings.from_env({"LIQWATCH_TOUCH_MODEL": " GBM "}).touch_model is TouchModel.GBM
+    chosen = Settings.from_env({"LIQWATCH_TOUCH_MODEL": "student-t"}).touch_model
+    assert chosen is TouchModel.STUDENT_T

@@ -10,6 +10,7 @@ from engine.analysis import analyze
 from engine.book import Book
 from engine.book import book as book_module
 from engine.normalise import Snapshot
+from engine.probability import TouchModel
 from engine.reprice import with_marks
 from tests.engine import test_reprice as cases
 from tests.engine.book_cases import accounts, ticks
@@ -117,6 +118,26 @@ def test_the_columns_are_the_analyses_side_by_side() -> None:
         np.testing.assert_array_equal(repriced.distance_pct[part], analysis.distance_pct)
         np.testing.assert_array_equal(repriced.mark[part], analysis.snapshot.positions.mark)
         assert repriced.margin_ratio[k] == analysis.portfolio.margin_ratio
+
+
+def test_the_book_prices_with_the_touch_model_it_was_given() -> None:
+    """A GBM book (LIQWATCH_TOUCH_MODEL=gbm) agrees with ``analyze`` under GBM, and its
+    probabilities differ from the default model's: the choice reaches every re-pricing."""
+    snapshots = [cases._usdm(), cases._hyperliquid()]
+    gbm = Book.build(snapshots, volatility=VOL, touch_model=TouchModel.GBM)
+    default = Book.build(snapshots, volatility=VOL)
+    marks = {"BTC/USDT:USDT": 61_000.0, "ETH/USDC:USDC": 3_300.0}
+    moved = gbm.reprice(marks)
+    for account, analysis in moved.analyses():
+        assert analysis.touch_model is TouchModel.GBM
+        expected = analyze(
+            with_marks(snapshots[account], marks), volatility=VOL, touch_model=TouchModel.GBM
+        )
+        assert_same_analysis(analysis, expected)
+    other = default.reprice(marks).column("probability")
+    finite = np.isfinite(other) & (other > 0.0) & (other < 1.0)
+    assert finite.any()
+    assert not np.allclose(moved.column("probability")[finite], other[finite])
 
 
 def test_compaction_is_triggered_by_retired_records(monkeypatch: object) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import numpy as np
 import pytest
 
 from bot.monitor.events import PollEvent
 from engine.domain import AccountStatus
+from engine.probability import TouchModel, hours_to_years, touch_probability
 from storage import Transaction
 from storage.snapshots import Snapshots
 from tests.bot.exchanges.conftest import VENUES, link
@@ -156,3 +158,27 @@ async def test_the_alert_stage_sees_the_poll_inside_its_transaction(world: World
     account = await world.link("hyperliquid")
     await world.monitor.poll(account.id)
     assert seen == [1]
+
+
+@pytest.mark.parametrize("model", list(TouchModel))
+async def test_a_poll_prices_the_probability_with_the_configured_model(
+    world: World, model: TouchModel
+) -> None:
+    """LIQWATCH_TOUCH_MODEL reaches the poll: the stored analysis says which model, and its
+    probabilities are that model's for the analysis' own marks, prices and σ."""
+    world.monitor.touch_model = model
+    account = await world.link("binanceusdm")
+    event = await world.monitor.poll(account.id)
+    assert event is not None and event.analysis is not None
+    analysis = event.analysis
+    assert analysis.touch_model is model
+    expected = touch_probability(
+        analysis.snapshot.positions.mark,
+        analysis.liquidation_price,
+        analysis.sigma,
+        hours_to_years(analysis.horizon_hours),
+        model=model,
+    )
+    known = np.isfinite(expected) & (expected > 0.0)
+    assert known.any()
+    np.testing.assert_allclose(analysis.probability[known], expected[known], rtol=1e-12)
