@@ -359,7 +359,7 @@ async def main_async(args: argparse.Namespace) -> None:
     print(f"$ PYTHONPATH=. .venv/bin/python -m benchmarks.scale {' '.join(sys.argv[1:])}")
     print(f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
     results = []
-    for mode in ("bands", "off"):
+    for mode in args.modes.split(","):
         print(f"running {mode} ({args.accounts:,} accounts, {args.seconds:g} s) …", flush=True)
         results.append(await run(mode, args))
     print(f"load average after: {os.getloadavg()[0]:.2f}")
@@ -371,6 +371,7 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=5000)
     parser.add_argument("--seconds", type=float, default=1200.0, help="each mode's run length (s)")
     parser.add_argument("--hyperliquid", type=float, default=0.5, help="share of wallets")
+    parser.add_argument("--modes", default="bands,off", help="which runs, in order (bands, off)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
