@@ -79,10 +79,12 @@ def _run_candles(args: argparse.Namespace) -> str:
 
 
 def _backtest(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--position", help='"BTC/USDT:USDT long 2.5 @ 60000 10x isolated"')
+    parser.add_argument("--account", type=Path, help="replay this stored account (analyze's JSON)")
     parser.add_argument(
-        "--position", required=True, help='"BTC/USDT:USDT long 2.5 @ 60000 10x isolated"'
+        "--candles", action="append", help="CSV (or SYMBOL=CSV, repeated); default: the cache"
     )
-    parser.add_argument("--candles", type=Path, help="timestamp_ms,open,high,low,close,volume CSV")
+    parser.add_argument("--timeframe", help="the cache's 1m, 5m, 15m or 1h (default: finest)")
     parser.add_argument("--venue", default="binanceusdm", help="whose formulas and tiers")
     parser.add_argument("--rules", default="default", help="default, or a file of rules")
     parser.add_argument("--from", dest="from_", help="start date (UTC), e.g. 2022-01-01")
@@ -98,15 +100,19 @@ def _backtest(parser: argparse.ArgumentParser) -> None:
 
 def _run_backtest(args: argparse.Namespace) -> str:
     from bot.backtest.run import Options, backtest
+    from bot.settings import Settings
 
     names = Options.__dataclass_fields__
-    return backtest(Options(**{k: v for k, v in vars(args).items() if k in names}))
+    given = {k: v for k, v in vars(args).items() if k in names}
+    return backtest(Options(**given, cache_dir=Settings.from_env().candles_dir))
 
 
 def _calibrate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("symbol", help="the market, e.g. BTC/USDT:USDT (a label with --candles)")
     parser.add_argument("--horizon", default="24h", help="touch within this long (default 24h)")
     parser.add_argument("--candles", type=Path, help="timestamp_ms,open,high,low,close,volume CSV")
+    parser.add_argument("--venue", default="binanceusdm", help="the cache's venue (no --candles)")
+    parser.add_argument("--timeframe", help="the cache's 1m, 5m, 15m or 1h (default: finest)")
     parser.add_argument("--model", default=None, help="gbm or student-t (default: the product's)")
     parser.add_argument("--nu", type=float, help="the Student-t model's ν (default: the product's)")
     parser.add_argument("--fit-nu", action="store_true", help="fit ν on the fitting span")
@@ -124,11 +130,17 @@ def _run_calibrate(args: argparse.Namespace) -> str:
     from bot.calibrate.chart import reliability_png
     from bot.calibrate.run import Options, calibrate
     from bot.calibrate.text import report_text
+    from bot.candles.load import candle_source
+    from bot.settings import Settings
     from engine.probability import DEFAULT_TOUCH_MODEL
 
+    candles = candle_source(
+        args.candles, cache_dir=Settings.from_env().candles_dir, venue=args.venue,
+        symbol=args.symbol.upper(), timeframe=args.timeframe,
+    )  # fmt: skip
     report = calibrate(
         Options(
-            symbol=args.symbol, horizon=args.horizon, candles=args.candles,
+            symbol=args.symbol, horizon=args.horizon, candles=candles,
             model=args.model or DEFAULT_TOUCH_MODEL.value, nu=args.nu, fit_nu=args.fit_nu,
             start=args.start, end=args.end, split=args.split, step=args.step,
         )

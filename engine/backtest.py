@@ -16,7 +16,7 @@ back every notice the pipeline would have sent.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -177,7 +177,11 @@ class Priced:
 
     def at(self, mark: float) -> Analysis:
         """The engine's analysis with ``symbol`` at ``mark`` (``liqwatch analyze``'s maths)."""
-        moved = with_marks(self.snapshot, {self.symbol: mark})
+        return self.at_marks({self.symbol: mark})
+
+    def at_marks(self, marks: Mapping[str, float]) -> Analysis:
+        """The analysis with each symbol at its mark: a cross account re-solved as a whole."""
+        moved = with_marks(self.snapshot, marks)
         with np.errstate(all="ignore"):
             return analyze(moved, volatility=self.volatility, horizon_hours=self.horizon_hours)
 
@@ -192,6 +196,10 @@ class Outcome:
     liquidated_at: float | None
     false_criticals: int
     steps: int
+    #: An account replay: the position (``SYMBOL:side``) whose touch ended it, and each
+    #: position's (symbol, side, liquidation price at the start).
+    liquidated: str | None = None
+    positions: tuple[tuple[str, str, float], ...] = ()
 
     def first(self, severity: Severity) -> AlertNotice | None:
         """The first notice at least this severe that warns (a resolution does not)."""
@@ -269,3 +277,87 @@ def sweep_points(path: PricePath, from_s: float, to_s: float, poll_s: float | No
     else:
         t, x = poll_points(path, from_s, to_s, poll_s)
     return Points(t, x, path.t_s, path.price, path.joined)
+
+
+def account_points(
+    paths: Mapping[str, PricePath], from_s: float, to_s: float, poll_s: float | None
+) -> tuple[FloatArray, FloatArray]:
+    """Evaluation instants of an account holding several symbols, and each symbol's price
+    there (columns in ``paths``' order): ``stream`` takes every symbol's vertices, polls every
+    ``poll_s``. An instant any symbol's candles do not cover (a gap) is skipped."""
+    if poll_s is None:
+        every = [p.t_s[(p.t_s >= from_s) & (p.t_s < to_s)] for p in paths.values()]
+        t = np.unique(np.concatenate(every)) if every else np.empty(0)
+    else:
+        count = max(math.ceil((to_s - from_s) / poll_s), 0)
+        t = (from_s + poll_s * np.arange(count)).astype(np.float64)
+    columns, keep = [], np.ones(len(t), dtype=bool)
+    for path in paths.values():
+        x, covered = path.at(t)
+        columns.append(x)
+        keep &= covered
+    marks = np.column_stack(columns) if columns else np.empty((len(t), 0))
+    return t[keep], marks[keep]
+
+
+def _key(analysis: Analysis, k: int) -> str:
+    pos = analysis.snapshot.positions
+    return f"{pos.symbol[k]}:{'long' if pos.side[k] > 0 else 'short'}"
+
+
+def _touched(analysis: Analysis) -> tuple[str, float] | None:
+    """The first readable position at or beyond its liquidation price (``SYMBOL:side`` and
+    that price), or None."""
+    pos = analysis.snapshot.positions
+    with np.errstate(invalid="ignore"):
+        beyond = pos.valid & (pos.side * (pos.mark - analysis.liquidation_price) <= 0)
+    hits = np.flatnonzero(beyond)
+    if not len(hits):
+        return None
+    k = int(hits[0])
+    return _key(analysis, k), float(analysis.liquidation_price[k])
+
+
+def replay_whole_account(
+    priced: Priced,
+    replay_state: Replay,
+    times: FloatArray,
+    marks: FloatArray,
+    symbols: Sequence[str],
+) -> Outcome:
+    """A whole account evaluated at each instant with every symbol at its own mark (the
+    engine re-solves cross margin from all of them). The first instant a position is at or
+    beyond its liquidation price (the engine's, at those marks) ends the replay: what follows
+    a liquidation depends on the venue's liquidation engine, which the backtest does not model.
+    """
+    positions: tuple[tuple[str, str, float], ...] = ()
+    if len(times):
+        start = priced.at_marks(dict(zip(symbols, marks[0].tolist(), strict=True)))
+        pos = start.snapshot.positions
+        rows = np.flatnonzero(pos.valid).tolist()
+        positions = tuple(
+            (
+                str(pos.symbol[k]),
+                _key(start, k).rsplit(":", 1)[1],
+                float(start.liquidation_price[k]),
+            )
+            for k in rows
+        )
+    steps, touch, at_touch = 0, None, None
+    for at, row in zip(times.tolist(), marks.tolist(), strict=True):
+        analysis = priced.at_marks(dict(zip(symbols, row, strict=True)))
+        touch = _touched(analysis)
+        if touch is not None:
+            at_touch = at
+            break
+        replay_state.step(observe(analysis, replay_state.account, at=at))
+        steps += 1
+    return Outcome(
+        tuple(replay_state.notices),
+        math.nan if touch is None else touch[1],
+        at_touch,
+        len(replay_state.false_criticals),
+        steps,
+        None if touch is None else touch[0],
+        positions,
+    )

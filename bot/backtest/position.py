@@ -107,6 +107,11 @@ def snapshot(spec: PositionSpec, entry: float, *, taken_at_s: float) -> Snapshot
     Cross margin gets a wallet of exactly that margin and nothing else: the same position
     alone in its account.
     """
+    return parse(payload(spec, entry, taken_at_s=taken_at_s), source="--position")
+
+
+def payload(spec: PositionSpec, entry: float, *, taken_at_s: float) -> dict[str, Any]:
+    """``snapshot``'s input: the ccxt-shaped JSON ``liqwatch analyze`` reads."""
     qty, margin = spec.size, spec.size * entry / spec.leverage
     notional = qty * entry
     isolated = spec.margin_mode == "isolated"
@@ -145,11 +150,10 @@ def snapshot(spec: PositionSpec, entry: float, *, taken_at_s: float) -> Snapshot
         "marginBalance": str(margin),
         "maintMargin": "0",
     }
-    data = {
+    return {
         "exchange": "binanceusdm",
         "positions": [position],
         "balance": {"info": {"assets": [asset]}},
         "leverage_tiers": {spec.symbol: _tiers(spec.symbol)},
         "timestamp": taken_at_s * 1000.0,
     }
-    return parse(data, source="--position")

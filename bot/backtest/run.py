@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,9 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from bot.backtest.account import replay_file
 from bot.backtest.chart import draw
 from bot.backtest.position import PositionSpec, parse_position, snapshot
 from bot.candles.files import read_csv
+from bot.candles.load import candle_files, candle_source
 from bot.errors import UserError
 from bot.render.notices import render
 from engine.alerts.grammar import parse_rule
@@ -42,8 +45,13 @@ from engine.sweep import Summary, Unsupported, liq_levels, summarise, sweep
 class Options:
     """The command line, parsed."""
 
-    position: str
-    candles: Path | None
+    position: str | None = None
+    #: ``FILE`` or ``SYMBOL=FILE`` entries (``bot.candles.load.candle_files``).
+    candles: Sequence[str] | None = None
+    account: Path | None = None
+    #: The candle cache read when ``--candles`` names no file for a symbol.
+    cache_dir: Path = Path("candles")
+    timeframe: str | None = None
     venue: str = "binanceusdm"
     rules: str = "default"
     from_: str | None = None
@@ -97,10 +105,19 @@ def load_rules(choice: str) -> list[Rule]:
     return as_rules(specs)
 
 
-def _candles(opts: Options) -> Candles:
-    if opts.candles is None:
-        raise UserError("--candles FILE.csv is required (timestamp_ms,open,high,low,close,volume).")
-    return read_csv(opts.candles)
+def _candles(opts: Options, symbol: str) -> Candles:
+    """``--candles`` for this symbol, else the cache's (``bot.candles.load``)."""
+    plain, by_symbol = candle_files(opts.candles)
+    source = by_symbol.get(symbol, plain)
+    return read_csv(
+        candle_source(
+            source,
+            cache_dir=opts.cache_dir,
+            venue=opts.venue,
+            symbol=symbol,
+            timeframe=opts.timeframe,
+        )
+    )
 
 
 def _span(opts: Options, candles: Candles) -> tuple[float, float]:
@@ -128,9 +145,13 @@ def _poll(opts: Options) -> float | None:
 
 def backtest(opts: Options) -> str:
     """The rendered result: one replay, or the sweep's table."""
+    if opts.account is not None:
+        return _account(opts)
+    if opts.position is None:
+        raise UserError('pass --position "SYMBOL long|short SIZE @ PRICE …" or --account FILE.')
     spec = parse_position(opts.position, venue=opts.venue)
     rules = load_rules(opts.rules)
-    candles = _candles(opts)
+    candles = _candles(opts, spec.symbol)
     start, end = _span(opts, candles)
     if opts.sweep:
         return _sweep(opts, spec, rules, candles, start, end)
@@ -153,10 +174,35 @@ def backtest(opts: Options) -> str:
     return json.dumps(doc, indent=2) if opts.as_json else _text(doc)
 
 
+def _account(opts: Options) -> str:
+    """``--account``: the stored account's positions, each over its own symbol's candles."""
+    if opts.position is not None or opts.sweep or opts.chart is not None:
+        raise UserError("--account replays a stored account: without --position, --sweep, --chart.")
+    outcome = replay_file(
+        opts.account or Path(),
+        candle_files(opts.candles),
+        load_rules(opts.rules),
+        span=(_date(opts.from_, "--from"), _date(opts.to, "--to")),
+        poll_s=_poll(opts),
+        cache_dir=opts.cache_dir,
+        timeframe=opts.timeframe,
+    )
+    doc = document(outcome)
+    return json.dumps(doc, indent=2) if opts.as_json else _text(doc)
+
+
 def document(outcome: Outcome) -> dict[str, Any]:
-    """The ``backtest --json`` contract (README, next to ``analyze --json``)."""
-    return {
-        "liquidation_price": outcome.liquidation_price,
+    """The ``backtest --json`` contract (README, next to ``analyze --json``); an account
+    replay adds ``positions`` and ``liquidated_position``."""
+    extra: dict[str, Any] = {}
+    if outcome.positions:
+        extra["positions"] = [
+            {"symbol": symbol, "side": side, "liquidation_price": _num(liq)}
+            for symbol, side, liq in outcome.positions
+        ]
+        extra["liquidated_position"] = outcome.liquidated
+    return extra | {
+        "liquidation_price": _num(outcome.liquidation_price),
         "liquidated_at": _iso(outcome.liquidated_at),
         "first_warning_lead_s": outcome.lead_s(Severity.WARNING),
         "first_critical_lead_s": outcome.lead_s(Severity.CRITICAL),
@@ -174,17 +220,27 @@ def document(outcome: Outcome) -> dict[str, Any]:
     }
 
 
+def _num(value: float) -> float | None:
+    """JSON has no NaN: an unknown price (an account not liquidated) is null."""
+    return value if math.isfinite(value) else None
+
+
 def _lead(seconds: float | None) -> str:
     return "none before the touch" if seconds is None else f"{seconds / 60:.0f} min before"
 
 
 def _text(doc: dict[str, Any]) -> str:
     lines = [f"{n['at']}  {' / '.join(n['text'].splitlines()[1:])}" for n in doc["notices"]]
-    lines.append(f"liquidation price {doc['liquidation_price']:.6g}")
+    for p in doc.get("positions", []):
+        lines.append(f"{p['symbol']} {p['side']}: liquidation price {p['liquidation_price']:.6g}")
+    if "positions" not in doc:
+        lines.append(f"liquidation price {doc['liquidation_price']:.6g}")
     if doc["liquidated_at"] is None:
         lines.append("not liquidated")
     else:
-        lines.append(f"touched at {doc['liquidated_at']}")
+        which = doc.get("liquidated_position")
+        where = f" ({which} at {doc['liquidation_price']:.6g})" if which else ""
+        lines.append(f"touched at {doc['liquidated_at']}{where}")
         lines.append(f"first warning: {_lead(doc['first_warning_lead_s'])}")
         lines.append(f"first critical: {_lead(doc['first_critical_lead_s'])}")
     lines.append(f"false criticals (resolved without liquidation): {doc['false_criticals']}")

@@ -52,22 +52,26 @@ class CacheFile:
         return self.path.is_file()
 
     def bounds(self) -> tuple[int, int] | None:
-        """(first, last) stored open time; None when nothing is stored. Repairs a torn tail."""
+        """(first, last) stored open time; None when nothing is stored. Only complete lines
+        count: a reader may look while a fetch is appending."""
         if not self.exists():
             return None
-        self._repair()
         with self.path.open("rb") as handle:
             handle.readline()
             first_line = handle.readline()
-            if not first_line:
+            if not first_line.endswith(b"\n"):
                 return None
             size = handle.seek(0, os.SEEK_END)
             handle.seek(max(0, size - 4096))
-            last_line = handle.read().rstrip(b"\n").rsplit(b"\n", 1)[-1]
+            tail = handle.read()
+            last_line = tail[: tail.rfind(b"\n")].rsplit(b"\n", 1)[-1]
         return int(first_line.split(b",", 1)[0]), int(last_line.split(b",", 1)[0])
 
-    def _repair(self) -> None:
-        """Drop a last line without its newline: a write a crash cut short."""
+    def repair(self) -> None:
+        """Drop a last line without its newline: a write a crash cut short (the writer calls
+        this before it appends; the bar is fetched again)."""
+        if not self.exists():
+            return
         with self.path.open("rb+") as handle:
             size = handle.seek(0, os.SEEK_END)
             if size == 0:

@@ -123,6 +123,7 @@ async def fetch_into(
     returns ccxt OHLCV rows. A failing page stops the fetch with what came before it kept."""
     tf = TIMEFRAMES[cache.timeframe]
     report = Report(cache)
+    cache.repair()
     bounds = cache.bounds()
     last = None if bounds is None else bounds[1]
     if bounds is not None and bounds[0] > since_ms:
@@ -193,6 +194,7 @@ def import_csv(cache: CacheFile, file: Path) -> Report:
             f"pass the --timeframe it has."
         )
     report = Report(cache)
+    cache.repair()
     bounds = cache.bounds()
     last = None if bounds is None else bounds[1]
     table = np.column_stack(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from bot.candles.cache import FETCHABLE, cached
 from bot.errors import UserError
+
+_SYMBOL = re.compile(r"^[A-Za-z0-9]+/[A-Za-z0-9]+(:[A-Za-z0-9]+)?$")
 
 #: The mark first: Binance liquidates on it, and the last-trade series has wicks it never saw.
 PREFERRED = ("mark", "last")
@@ -36,3 +40,22 @@ def candle_source(
         f"({cache_dir}): pass --candles FILE.csv, or fetch them first with "
         f"`{fetch} --since 2024-01-01`."
     )
+
+
+def candle_files(entries: Sequence[str] | None) -> tuple[Path | None, dict[str, Path]]:
+    """``--candles`` as given, repeatable: ``FILE`` (the one market's) and ``SYMBOL=FILE``
+    pairs (``BTC/USDT:USDT=btc.csv``, one per market of an account)."""
+    plain: Path | None = None
+    by_symbol: dict[str, Path] = {}
+    for entry in entries or ():
+        symbol, eq, file = entry.partition("=")
+        if eq and _SYMBOL.match(symbol):
+            by_symbol[symbol.upper()] = Path(file)
+        elif plain is None:
+            plain = Path(entry)
+        else:
+            raise UserError(
+                f"--candles {entry}: a second unnamed file; name each file's market as "
+                f"--candles SYMBOL=FILE (e.g. BTC/USDT:USDT=btc.csv)."
+            )
+    return plain, by_symbol

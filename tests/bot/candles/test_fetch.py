@@ -174,3 +174,16 @@ async def test_bad_input_is_one_clear_sentence(
     assert (code, out) == (2, "")
     assert err.startswith(f"liqwatch: error: {expected}"), err
     assert err.count("\n") == 1
+
+
+async def test_a_line_cut_short_by_a_crash_is_fetched_again(
+    fake: FakeExchange, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch
+) -> None:
+    """A process killed mid-append leaves half a line: the next run drops it and fetches that
+    bar again, ending byte for byte like a clean fetch."""
+    assert (await _run(capsys, "binanceusdm", "BTC/USDT:USDT", *ARGS))[0] == 0
+    whole = _file(tmp_path).read_bytes()
+    _file(tmp_path).write_bytes(whole[:-20])
+    code, out, _ = await _run(capsys, "binanceusdm", "BTC/USDT:USDT", *ARGS)
+    assert code == 0 and "added 1 bars, 2024-05-28T17:39Z" in out
+    assert _file(tmp_path).read_bytes() == whole
