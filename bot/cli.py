@@ -119,7 +119,7 @@ def _calibrate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="start", help="first candle date (UTC), e.g. 2020-01-01")
     parser.add_argument("--to", dest="end", help="candles before this date (UTC)")
     parser.add_argument("--split", help="the held-out span starts here (default: at 60 %%)")
-    parser.add_argument("--step", type=int, default=1, help="candles between two starts")
+    parser.add_argument("--step", type=int, help="candles between two starts (default: 1 h)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument("--chart", type=Path, help="write the reliability diagram (PNG) here")
 

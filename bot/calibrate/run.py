@@ -37,7 +37,8 @@ class Options:
     start: str | None = None
     end: str | None = None
     split: str | None = None
-    step: int = 1
+    #: Candles between two starts; None: one start an hour (every candle of 1h files).
+    step: int | None = None
 
 
 def parse_horizon(text: str) -> int:
@@ -76,14 +77,17 @@ def calibrate(options: Options) -> dict[str, Any]:
         model = touch_model(options.model)
     except EngineError as exc:
         raise UserError(f"--model: {exc}.") from None
-    if options.step < 1:
+    if options.step is not None and options.step < 1:
         raise UserError("--step must be at least 1 (candles between two starts).")
     candles = read_csv(options.candles)
+    # Hourly starts whatever the file's timeframe: a 1m file would otherwise make 60 times
+    # the trials, all but the same.
+    step = options.step or max(1, HOUR_MS // candles.timeframe_ms)
     first = None if options.start is None else parse_date(options.start, "--from")
     last = None if options.end is None else parse_date(options.end, "--to")
     candles = candles.slice(first, last)
     try:
-        trials = draw_trials(candles, horizon_ms, step=options.step)
+        trials = draw_trials(candles, horizon_ms, step=step)
     except EngineError as exc:
         raise UserError(f"{options.candles.name}: {exc}.") from None
     at = _split_at(trials, options.split)
@@ -94,7 +98,7 @@ def calibrate(options: Options) -> dict[str, Any]:
             f"{iso(int(trials.start_ms[0]))} … {iso(int(trials.start_ms[-1]))}."
         )
     nu = _nu(options, fit)
-    return _report(options, candles.timeframe_ms, model, nu, fit, held)
+    return _report(options, candles.timeframe_ms, model, nu, fit, held, step)
 
 
 def _split_at(trials: Trials, text: str | None) -> int:
@@ -121,6 +125,7 @@ def _report(
     nu: float,
     fit: Trials,
     held: Trials,
+    step: int,
 ) -> dict[str, Any]:
     spans: dict[str, Any] = {}
     for name, part in (("fit", fit), ("held_out", held)):
@@ -147,7 +152,7 @@ def _report(
         "model": model.value,
         "nu": nu if model is TouchModel.STUDENT_T else None,
         "nu_fitted": options.fit_nu,
-        "step_candles": options.step,
+        "step_candles": step,
         "spans": spans,
     }
 

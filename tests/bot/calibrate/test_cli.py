@@ -8,9 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.candles.files import write_csv
+from bot.calibrate.run import Options, calibrate, parse_date
+from bot.candles.cache import CacheFile
+from bot.candles.files import read_csv, write_csv
 from bot.cli import main
 from engine.calibration import HOUR_MS
+from engine.candles import Candles
 from engine.probability import DEFAULT_TOUCH_MODEL, STUDENT_T_NU
 from tests.engine.test_calibration import HOURLY, path
 
@@ -98,6 +101,39 @@ def test_a_corrupt_candle_file_names_the_line(
     assert code == 2 and "bad.csv line 3: 'oops' is not a number." in err
 
 
-def test_without_candles_it_says_to_pass_them(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "BTC/USDT:USDT")
-    assert code == 2 and "needs --candles FILE.csv" in err
+def test_without_candles_it_reads_the_cache_or_says_how_to_fill_it(
+    candles: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """No --candles: the venue's mark candles from LIQWATCH_CANDLES_DIR (what `liqwatch
+    candles fetch` fills); none there, one sentence with the fetch command."""
+    monkeypatch.setenv("LIQWATCH_CANDLES_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    code, _, err = run(capsys, "SYN/USDT:USDT")
+    assert code == 2 and "pass --candles FILE.csv, or fetch them first with" in err
+    assert "liqwatch candles fetch binanceusdm SYN/USDT:USDT --timeframe 1h --price mark" in err
+    cache = CacheFile(tmp_path, "binanceusdm", "SYN/USDT:USDT", "1h", "mark").path
+    cache.parent.mkdir(parents=True)
+    write_csv(cache, read_csv(candles))
+    code, out, err = run(capsys, "SYN/USDT:USDT", "--json")
+    assert (code, err) == (0, "")
+    assert json.loads(out)["candles"] == cache.name
+
+
+def test_finer_candles_still_start_once_an_hour(tmp_path: Path) -> None:
+    """A 15m file: starts every 4 candles (hourly), so the trials do not grow fourfold."""
+    hourly = path(np.full(4 * 24 * 60, HOURLY / 2.0), seed=8)
+    quarter = Candles(
+        ts_ms=hourly.ts_ms[0] + 900_000 * np.arange(len(hourly), dtype=np.int64),
+        open=hourly.open, high=hourly.high, low=hourly.low, close=hourly.close,
+        volume=hourly.volume, timeframe_ms=900_000,
+    )  # fmt: skip
+    file = tmp_path / "SYN_15m.csv"
+    write_csv(file, quarter)
+    report = calibrate(Options(symbol="SYN", candles=file, model="gbm"))
+    assert report["step_candles"] == 4 and report["timeframe"] == "15m"
+    for span in report["spans"].values():
+        starts = (parse_date(span["to"], "to") - parse_date(span["from"], "from")) // HOUR_MS + 1
+        assert span["starts"] == starts  # every hour from the first start to the last
