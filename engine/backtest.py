@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.alerts.evaluate import Evaluation, evaluate
+from engine.alerts.evaluate import evaluate, live_after
 from engine.alerts.events import AlertNotice, AlertStatus
 from engine.alerts.observe import Observation, observe
 from engine.alerts.policy import Policy
@@ -115,15 +115,6 @@ def touch_time(path: PricePath, liquidation: float, side: float, from_s: float) 
     return float(t0 + (x0 - liquidation) / (x0 - x1) * (t1 - t0))
 
 
-def _after(live: Sequence[Alert], result: Evaluation) -> list[Alert]:
-    """The live episodes once ``result`` is written (what the live stage reads back next)."""
-    episodes = {alert.id: alert for alert in live}
-    episodes.update((alert.id, alert) for alert in result.alerts)
-    for gone in result.dropped:
-        episodes.pop(gone, None)
-    return [alert for alert in episodes.values() if alert.live]
-
-
 #: The one chat a replay tells: no quiet hours, never blocked, so every notice is counted.
 REPLAY_CHAT = ChatSettings(Platform.CONSOLE, "backtest")
 
@@ -160,7 +151,7 @@ class Replay:
             and severity.get(a.rule_id) is Severity.CRITICAL
             and a.fired_at is not None
         )
-        self.alerts = _after(self.alerts, result)
+        self.alerts = live_after(self.alerts, result)
         sent = [m.notice for m in result.messages if isinstance(m.notice, AlertNotice)]
         self.notices.extend(sent)
         return sent

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from bot.monitor.events import PollEvent
-from engine.alerts.evaluate import Evaluation, evaluate, material
+from engine.alerts.evaluate import Evaluation, evaluate, live_after, material
 from engine.alerts.events import AlertNotice
 from engine.alerts.observe import Observation, observe, observe_failure
 from engine.alerts.policy import Policy, Silence
@@ -29,15 +29,6 @@ from storage.outbox import Outbox
 from storage.rules import Rules
 
 log = logging.getLogger(__name__)
-
-
-def _after(live: Sequence[Alert], result: Evaluation) -> list[Alert]:
-    """The account's live episodes once ``result`` is written."""
-    episodes = {alert.id: alert for alert in live}
-    episodes.update((alert.id, alert) for alert in result.alerts)
-    for gone in result.dropped:
-        episodes.pop(gone, None)
-    return [alert for alert in episodes.values() if alert.live]
 
 
 def observation(event: PollEvent) -> Observation:
@@ -133,7 +124,7 @@ class AlertPipeline:
             )
             next_id = max([next_id, *(alert.id + 1 for alert in result.alerts)])
             wrote = event.poll or material(result, mine)
-            after = _after(mine, result) if wrote else mine
+            after = live_after(mine, result) if wrote else mine
             self._watch(event, seen, rules[pair], after, silences)
             self.hints[event.account.id] = AlertHint(
                 warning_distance(rules[pair]), alerting(rules[pair], after)

@@ -239,6 +239,17 @@ def _held(verdict: Verdict, *, delivered: bool, reachable: bool) -> Verdict:
     return Verdict(Reason.QUIET if reachable else Reason.NO_RECIPIENT, verdict.detail)
 
 
+def live_after(live: Sequence[Alert], result: Evaluation) -> list[Alert]:
+    """The live episodes once ``result`` is written: what the next evaluation starts from.
+    The alert stage writes ``result`` and reads this back from its database; a backtest keeps
+    it in memory. One function, so a replay cannot drift from the live pipeline."""
+    episodes = {alert.id: alert for alert in live}
+    episodes.update((alert.id, alert) for alert in result.alerts)
+    for gone in result.dropped:
+        episodes.pop(gone, None)
+    return [alert for alert in episodes.values() if alert.live]
+
+
 def material(evaluation: Evaluation, before: Sequence[Alert]) -> bool:
     """Whether an evaluation changes what anyone is or will be told: an episode started,
     dropped, fired, resolved or notified, or a message to send. A streamed mark that only moves

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +63,7 @@ async def make_world(
     poll_s: float = 30.0,
     blind_after: int = 3,
     rate_limit: bool = False,
+    clock: Callable[[], float] = time.time,
 ) -> AsyncIterator[World]:
     db_path = tmp_path / "liqwatch.db"
     key = generate_key()
@@ -73,8 +74,9 @@ async def make_world(
         ExchangeHub(fake.url, rate_limit=rate_limit, retries=2, backoff_s=0.01) as hub,
     ):
         monitor = Monitor(
-            db=db, hub=hub, vault=vault, poll_s=poll_s, blind_after=blind_after, alerts=alerts
-        )
+            db=db, hub=hub, vault=vault, poll_s=poll_s, blind_after=blind_after, alerts=alerts,
+            clock=clock,
+        )  # fmt: skip
         service = AccountService(db, hub, vault, on_change=monitor.sync)
         owner = await Users(db).ensure(Platform.TELEGRAM, "1001", "alice", "1001", now=time.time())
         try:
