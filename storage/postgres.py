@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 BASELINE = 14
 #: The advisory lock key of "a liqwatch run holds this database" (and of migrating it).
 HOLD_KEY = 7741000
+#: Every advisory lock is taken in the two-key form (this, key): the first key is the schema's
+#: hash, so deployments (or test runs) in different schemas of one database never share a lock.
+SPACE = "hashtext(coalesce(current_schema(), ''))"
 #: Seconds a connection may take to open: a cut-off server must not hold a worker's round up
 #: for asyncpg's default minute.
 CONNECT_TIMEOUT_S = 5.0
@@ -71,7 +74,9 @@ def _translated(where: str) -> Iterator[None]:
         raise StorageUnavailable(f"database {where} is unreachable ({exc}): check it runs") from exc
     except (
         asyncpg.exceptions.InterfaceError,
+        asyncpg.exceptions.InternalClientError,  # a connection left mid-protocol by a drop
         asyncpg.exceptions.PostgresConnectionError,  # the connection dropped mid-statement
+        asyncpg.exceptions.OperatorInterventionError,  # the server shut the session down
     ) as exc:
         raise StorageUnavailable(f"database {where}: the connection failed ({exc})") from exc
 
@@ -187,12 +192,7 @@ class PgDatabase(Database):
             if await _take_hold(writer, purpose, shared=shared):
                 self._hold = (purpose, shared)
                 return
-            holder = await writer.fetchrow(
-                "SELECT a.pid, a.application_name, a.client_addr::text AS addr"
-                " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-                " WHERE l.locktype = 'advisory' AND l.objid = $1 AND l.granted LIMIT 1",
-                HOLD_KEY,
-            )
+            holder = await writer.fetchrow(_HOLDER, HOLD_KEY)
         who = "another process"
         if holder is not None:
             name = holder["application_name"] or "a client"
@@ -206,10 +206,16 @@ class PgDatabase(Database):
         async with self._lock:
             writer = await self._write_conn()
             with _translated(self.path):
-                led = bool(await writer.fetchval("SELECT pg_try_advisory_lock($1)", key))
+                led = bool(await writer.fetchval(f"SELECT pg_try_advisory_lock({SPACE}, $1)", key))
         if led:
             self._leads.add(key)
         return led
+
+    async def holder(self, key: int) -> str | None:
+        """The application name of the session holding advisory lock ``key`` in this schema
+        (``liqwatch run <pid>@<host>``), None if none does."""
+        row = await self._readers.fetchrow(_HOLDER, key)
+        return None if row is None else str(row["application_name"])
 
     async def _write_conn(self) -> asyncpg.Connection:
         """The write connection (under ``_lock``), opened again if it was lost — the server
@@ -228,7 +234,7 @@ class PgDatabase(Database):
             ):
                 log.error("database %s: the run lock could not be taken again", self.path)
             for key in sorted(self._leads):
-                if not await writer.fetchval("SELECT pg_try_advisory_lock($1)", key):
+                if not await writer.fetchval(f"SELECT pg_try_advisory_lock({SPACE}, $1)", key):
                     self._leads.discard(key)
                     log.warning("advisory lock %d went to another worker while cut off", key)
                     if self.on_lead_lost is not None:
@@ -311,6 +317,11 @@ class PgDatabase(Database):
                 with _translated(self.path):
                     await pg_tx.commit()
                 committed = True
+            except StorageUnavailable:
+                # A connection that failed mid-statement can be left mid-protocol (asyncpg
+                # then refuses every later statement): dropped, the next use opens a new one.
+                writer.terminate()
+                raise
             finally:
                 tx._end()
                 self._holder = None
@@ -339,7 +350,7 @@ class PgDatabase(Database):
         """Bring the schema up to the last of ``migrations`` (the baseline first), each with its
         version row in one transaction; an advisory lock keeps two workers from racing."""
         async with self._lock, self._pg_writer.transaction():
-            await self._pg_writer.execute("SELECT pg_advisory_xact_lock(7741001)")
+            await self._pg_writer.execute(f"SELECT pg_advisory_xact_lock({SPACE}, 7741001)")
             await self._pg_writer.execute(_VERSION_TABLE)
             current = int(
                 await self._pg_writer.fetchval("SELECT max(version) FROM liqwatch_schema") or 0
@@ -363,10 +374,19 @@ class PgDatabase(Database):
         return await self.schema_version()
 
 
+#: Who holds advisory lock $1 of this schema (two-key locks show the keys as classid, objid).
+_HOLDER = (
+    "SELECT a.pid, a.application_name, a.client_addr::text AS addr"
+    " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+    " WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.objid = $1"
+    f" AND l.classid::bigint = ({SPACE})::bigint & 4294967295 AND l.granted LIMIT 1"
+)
+
+
 async def _take_hold(writer: asyncpg.Connection, purpose: str, *, shared: bool) -> bool:
     """Take the run lock on ``writer``'s session and name the session after the holder."""
     take = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
-    if not await writer.fetchval(f"SELECT {take}($1)", HOLD_KEY):
+    if not await writer.fetchval(f"SELECT {take}({SPACE}, $1)", HOLD_KEY):
         return False
     name = f"liqwatch {purpose} {os.getpid()}@{socket.gethostname()}"[:63]
     await writer.execute(f"SET application_name = '{_quoted(name)}'")

@@ -15,6 +15,7 @@ from bot.security.vault import generate_key
 from engine.domain import Platform
 from storage import Database
 from storage.accounts import Accounts
+from storage.postgres import PgDatabase
 from storage.users import Users
 from tests.fakes.exchange import FakeExchange
 from tests.fakes.telegram import FakeTelegram
@@ -86,10 +87,8 @@ async def holders(db: Database) -> dict[str, int]:
 
 
 async def inbound_pid(db: Database) -> int | None:
-    """The OS pid of the worker holding the inbound lock (its application_name says it)."""
-    row = await db.fetchone(
-        "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-        " WHERE l.locktype = 'advisory' AND l.objid = ? AND l.granted",
-        (INBOUND_KEY,),
-    )
-    return None if row is None else int(str(row[0]).split()[2].split("@")[0])
+    """The OS pid of the worker holding the inbound lock of this schema (its application_name
+    says it; other schemas' workers hold locks of the same key, storage/postgres.py#SPACE)."""
+    assert isinstance(db, PgDatabase)
+    name = await db.holder(INBOUND_KEY)
+    return None if name is None else int(name.split()[2].split("@")[0])

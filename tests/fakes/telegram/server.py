@@ -12,6 +12,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Self, TypeVar
 
 from aiohttp import web
@@ -47,9 +48,9 @@ class FakeTelegram(BotApiMethods):
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._next_callback = 1
-        #: (method, chat id, release): the next such call's answer waits for its release.
-        self._holds: list[tuple[str, int, asyncio.Event]] = []
-        self._releases: list[asyncio.Event] = []
+        #: Holds not yet taken: the next call each matches waits for its release.
+        self._holds: list[Hold] = []
+        self._all_holds: list[Hold] = []
 
     @property
     def url(self) -> str:
@@ -70,8 +71,8 @@ class FakeTelegram(BotApiMethods):
         # Release held long polls first so the server does not wait out their timeouts.
         self._closing = True
         self._wake()
-        for release in self._releases:
-            release.set()
+        for hold in self._all_holds:
+            hold.release()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -237,14 +238,14 @@ class FakeTelegram(BotApiMethods):
         else:
             self.limiter = Limiter(per_chat_interval_s, global_per_s, retry_after)
 
-    def hold_reply(self, method: str, chat_id: int) -> asyncio.Event:
+    def hold_reply(self, method: str, chat_id: int) -> Hold:
         """The next ``method`` call to ``chat_id`` takes effect (a message is in the chat) but
-        its answer waits until the returned event is set: a process killed meanwhile has sent
-        it without hearing so. Close releases every hold."""
-        release = asyncio.Event()
-        self._holds.append((method, chat_id, release))
-        self._releases.append(release)
-        return release
+        its answer waits until the hold is released: a process killed meanwhile has sent it
+        without hearing so (``Hold.peer`` says which client it was). Close releases all."""
+        hold = Hold(method, chat_id)
+        self._holds.append(hold)
+        self._all_holds.append(hold)
+        return hold
 
     # ----------------------------------------------------------------- what the bot did
     def calls_to(self, method: str) -> list[Call]:
@@ -278,18 +279,20 @@ class FakeTelegram(BotApiMethods):
             call.status = error.status
             body = error.body()
         else:
-            await self._held(call)
+            await self._held(call, http)
         call.done = time.monotonic()
         return web.Response(
             status=call.status, text=json.dumps(body), content_type="application/json"
         )
 
-    async def _held(self, call: Call) -> None:
+    async def _held(self, call: Call, http: web.Request) -> None:
         """Wait for the release of the first hold this call matches (taking the hold)."""
-        for n, (method, chat_id, release) in enumerate(self._holds):
-            if method == call.method and chat_id == call.chat_id:
+        for n, hold in enumerate(self._holds):
+            if hold.method == call.method and hold.chat_id == call.chat_id:
                 del self._holds[n]
-                await release.wait()
+                peer = http.transport.get_extra_info("peername") if http.transport else None
+                hold.peer = None if peer is None else (str(peer[0]), int(peer[1]))
+                await hold.released.wait()
                 return
 
     async def _dispatch(self, http: web.Request, call: Call) -> Any:
@@ -313,6 +316,20 @@ class FakeTelegram(BotApiMethods):
         if call.method == "answerCallbackQuery":
             self.answered_callbacks.append(call)
         return result
+
+
+@dataclass
+class Hold:
+    """A held answer (``FakeTelegram.hold_reply``)."""
+
+    method: str
+    chat_id: int
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+    #: The client (host, port) whose call is held, once one is.
+    peer: tuple[str, int] | None = None
+
+    def release(self) -> None:
+        self.released.set()
 
 
 def _service_bot(user_id: int) -> dict[str, Any]:
