@@ -36,8 +36,10 @@ def test_the_real_btc_perp_file_reads_whole_with_no_gaps() -> None:
     assert float(wick.high[0]) == 48168.6
 
 
-def test_the_15m_file_infers_its_timeframe() -> None:
-    assert read_csv(DATA / "ETH-USDT-PERP_15m.csv.gz").timeframe_ms == 900_000
+def test_a_15m_file_infers_its_timeframe(tmp_path: Path) -> None:
+    quarter = 900_000
+    body = HEADER + "".join(f"{k * quarter},10,11,9,10.5,1\n" for k in (0, 1, 2, 4, 5))
+    assert read_csv(_write(tmp_path, body)).timeframe_ms == quarter
 
 
 def test_a_plain_csv_with_a_gap_reports_it(tmp_path: Path) -> None:
