@@ -169,3 +169,45 @@ def test_missing_candles_are_one_sentence_saying_how_to_fetch(
     assert code == 2
     assert err.startswith(f"liqwatch: error: {expected}"), err
     assert err.count("\n") == 1
+
+
+def test_a_cross_account_moves_each_liquidation_price_with_the_other_symbol(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same two positions on one cross wallet of 42,000: BTC's liquidation price depends
+    on ETH's mark. ETH's bar-5 high (3500) lifts it from 43,523.6 (at the entries) to
+    47,569.8, the engine's figure for those two marks, and the BTC low of 40,000 at the same
+    instant (T0 + 5 h 40 min) touches it."""
+    from bot.analysis.snapshot import load
+    from engine.backtest import Priced
+
+    data = _account()
+    for position in data["positions"]:
+        position["marginMode"] = position["info"]["marginType"] = "cross"
+        position["info"]["isolatedMargin"] = position["info"]["isolatedWallet"] = "0"
+    data["balance"]["info"]["assets"][0] |= {
+        "crossWalletBalance": "42000", "marginBalance": "42000",
+    }  # fmt: skip
+    account = tmp_path / "cross.json"
+    account.write_text(json.dumps(data))
+    btc = _csv(
+        tmp_path / "btc.csv",
+        [60000, 58000, 56000, 54000, 52000, 51000],
+        [60500, 58500, 56500, 54500, 52500, 51200],
+        [57900, 55900, 53900, 51900, 50900, 40000],
+    )
+    eth = _csv(tmp_path / "eth.csv", [3000] * 6, [3050, 3050, 3300, 3050, 3400, 3500], [2950] * 6)
+    code = main(["backtest", "--account", str(account), "--json",
+                 "--candles", f"{BTC}={btc}", "--candles", f"{ETH}={eth}"])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "")
+    doc = json.loads(out)
+    priced = Priced(load(account).snapshot, BTC)
+    at_entry = priced.at_marks({BTC: 60000.0, ETH: 3000.0}).liquidation_price
+    at_touch = priced.at_marks({BTC: 40000.0, ETH: 3500.0}).liquidation_price
+    assert [p["liquidation_price"] for p in doc["positions"]] == pytest.approx(list(at_entry))
+    assert at_entry[0] == pytest.approx(43523.618, abs=1e-3)
+    assert at_touch[0] == pytest.approx(47569.849, abs=1e-3)
+    assert doc["liquidated_position"] == f"{BTC}:long"
+    assert doc["liquidation_price"] == pytest.approx(at_touch[0])
+    assert doc["liquidated_at"] == _iso(T0_S + 5 * HOUR_S + 2400)
