@@ -101,9 +101,16 @@ class Rules:
         self, pairs: Collection[tuple[int, int]], *, tx: Transaction | None = None
     ) -> dict[tuple[int, int], list[Rule]]:
         """``in_scope`` of each (owner, account), in one read, each list by rule id."""
+        # Only the owners' rules for every account and these accounts' own: a desk with 2,000
+        # accounts has 8,000 default rules, and reading all of them in each poll was three
+        # quarters of a worker's CPU.
         rows = await self._db.reads(tx).fetchall(
-            f"{_SELECT} WHERE owner_id IN (SELECT value FROM json_each(?)) ORDER BY id",
-            (json.dumps(sorted({owner for owner, _a in pairs})),),
+            f"{_SELECT} WHERE owner_id IN (SELECT value FROM json_each(?)) AND (account_id IS NULL"
+            " OR account_id IN (SELECT value FROM json_each(?))) ORDER BY id",
+            (
+                json.dumps(sorted({owner for owner, _a in pairs})),
+                json.dumps(sorted({account for _o, account in pairs})),
+            ),
         )
         rules = [_rule(r) for r in rows]
         return {
