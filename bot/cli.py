@@ -220,7 +220,9 @@ def _run() -> str:
     settings = Settings.from_env()
     settings.require_master_key()
     app.configure_logging(settings.log_level)
-    asyncio.run(app.run(settings))
+    status = asyncio.run(app.run(settings))
+    if status:
+        raise SystemExit(status)
     return ""
 
 

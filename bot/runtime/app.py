@@ -112,14 +112,17 @@ def chat_adapters(settings: Settings) -> list[ChatAdapter]:
     return found
 
 
-async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
-    """Run until SIGTERM/SIGINT (or ``stop``), then shut everything down cleanly."""
+async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> int:
+    """Run until SIGTERM/SIGINT (or ``stop``), then shut everything down cleanly; the exit
+    status: 0, or ``EXIT_LOST_INBOUND`` when this worker stopped because it lost the chat
+    inbound to another while cut off from the database (a service manager restarts it)."""
     vault = Vault(settings.require_master_key())
     quiet_libraries()
     tokens = (settings.master_key, settings.telegram_token, settings.discord_token)
     secrets = [s.reveal() for s in tokens if s]
     redact.install(secrets)
     stop = stop or asyncio.Event()
+    lost: list[int] = []  # the inbound keys this worker lost while cut off
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         # Off the main thread (tests) there are no signal handlers: the caller sets ``stop``.
@@ -135,7 +138,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
         db = await stack.enter_async_context(Database.open(settings.database))
         if isinstance(db, PgDatabase):
             await db.hold("run", shared=True)
-            db.on_lead_lost = functools.partial(_lost_lead, stop)
+            db.on_lead_lost = functools.partial(_lost_lead, stop, lost)
         resealed = await bind_credentials(Accounts(db), vault)
         if resealed:
             log.info("re-sealed %d stored credentials, bound to their accounts", resealed)
@@ -183,6 +186,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
             log.info("%s", venue_text.budget_state(state))
         await stop.wait()
         log.info("liqwatch stopping")
+    return EXIT_LOST_INBOUND if lost else 0
 
 
 async def _inbound(
@@ -212,15 +216,21 @@ async def _inbound(
         roles.append(f"{adapter.channel.platform} inbound")
 
 
-def _lost_lead(stop: asyncio.Event, key: int) -> None:
+def _lost_lead(stop: asyncio.Event, lost: list[int], key: int) -> None:
     """The inbound lock went with a lost connection and another worker holds it now: this
     one's inbound would be a second reader of the chat (Discord answers every command twice),
-    so it stops; restarted, it joins as a worker without the inbound."""
+    so it stops, with a failing exit status so that a service manager restarts it (systemd's
+    ``Restart=on-failure``, a platform's dyno restart); restarted, it joins as a worker without
+    the inbound. Handing the inbound back in place would need each adapter to stop reading
+    while it keeps sending (discord.py's gateway client does both)."""
     if key == INBOUND_KEY:
         log.error(
             "this worker lost the chat inbound while cut off from the database and another"
-            " worker holds it now: stopping so that only one reads the chat (restart it)"
+            " worker holds it now: stopping so that only one reads the chat (exit status %d:"
+            " restart it)",
+            EXIT_LOST_INBOUND,
         )
+        lost.append(key)
         stop.set()
 
 
@@ -247,6 +257,8 @@ def _log_failure(task: asyncio.Task[None]) -> None:
 #: how often a worker without it tries to take it.
 INBOUND_KEY = 7741002
 INBOUND_RETRY_S = 5.0
+#: ``run``'s exit status after losing the chat inbound (sysexits' EX_TEMPFAIL: try again).
+EXIT_LOST_INBOUND = 75
 
 
 def _streams(settings: Settings, hub: ExchangeHub) -> Marks:
