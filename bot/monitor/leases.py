@@ -61,6 +61,16 @@ class LeaseKeeper:
     def every_s(self) -> float:
         return self.lease_s / 3
 
+    def current(self) -> tuple[bool, str]:
+        """Whether this worker's leases are renewed (readiness: a worker whose leases lapsed
+        polls nothing, and others may hold its accounts), with a sentence saying so."""
+        if self._renewed_at is None:
+            return False, f"worker {self.worker} has not claimed its share of the accounts yet"
+        age = self.clock() - self._renewed_at
+        if age >= self.lease_s:
+            return False, f"worker {self.worker} last renewed its leases {age:.0f} s ago"
+        return True, f"worker {self.worker} holds {len(self.held)} accounts by lease"
+
     async def run(self) -> None:
         while True:
             try:

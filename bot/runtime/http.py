@@ -103,6 +103,8 @@ class OpsServer:
             out["database"] = (False, f"the database did not answer within {DB_TIMEOUT_S:g} s")
         except StorageError as exc:
             out["database"] = (False, str(exc))
+        if self.runtime.leases is not None:  # a PostgreSQL worker
+            out["leases"] = self.runtime.leases.current()
         monitor = self.runtime.monitor
         running = monitor.scheduler.running
         out["scheduler"] = (
