@@ -15,6 +15,7 @@ import numpy as np
 from bot.backtest.account import replay_file
 from bot.backtest.chart import draw
 from bot.backtest.position import PositionSpec, parse_position, snapshot
+from bot.candles.dates import parse_day
 from bot.candles.files import read_csv
 from bot.candles.load import candle_files, candle_source
 from bot.errors import UserError
@@ -73,15 +74,7 @@ def _seconds(text: str, what: str) -> float:
 
 
 def _date(text: str | None, what: str) -> float | None:
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise UserError(
-            f"{what} {text!r}: expected a date like 2022-06-01 or 2022-06-01T12:00."
-        ) from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    return None if text is None else parse_day(text, what) / 1000.0
 
 
 def load_rules(choice: str) -> list[Rule]:

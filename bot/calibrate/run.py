@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 from dataclasses import dataclass
@@ -11,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from bot.candles.dates import iso
+from bot.candles.dates import parse_day as parse_date
 from bot.candles.files import read_csv
 from bot.errors import UserError
 from engine.calibration import HOUR_MS, Trials, draw_trials, fit_nu, predict, split
@@ -47,21 +48,6 @@ def parse_horizon(text: str) -> int:
     if match is None or int(match.group(1)) == 0:
         raise UserError(f"--horizon {text!r} is not a duration such as 30m, 4h, 24h or 7d.")
     return int(match.group(1)) * _UNIT_MS[match.group(2)]
-
-
-def parse_date(text: str, flag: str) -> int:
-    """``2024-01-01`` (UTC) or an ISO date-time → epoch milliseconds."""
-    try:
-        when = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise UserError(f"{flag} {text!r} is not a date such as 2024-01-01.") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return int(when.timestamp() * 1000)
-
-
-def iso(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%dT%H:%MZ")
 
 
 def calibrate(options: Options) -> dict[str, Any]:

@@ -7,7 +7,8 @@ import time
 from pathlib import Path
 
 from bot.candles.cache import PRICES, CacheFile
-from bot.candles.fetch import Report, fetch, import_csv, parse_day, timeframe_ms
+from bot.candles.dates import parse_day
+from bot.candles.fetch import Report, fetch, import_csv, timeframe_ms
 from bot.errors import UserError
 from bot.exchanges import ExchangeHub
 from bot.exchanges.venues import exchange_class

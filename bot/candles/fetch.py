@@ -8,7 +8,6 @@ current one) are not stored, so a stored bar never changes.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from bot.candles.cache import FETCHABLE, CacheFile, Row
+from bot.candles.dates import iso
 from bot.candles.files import read_csv
 from bot.errors import UserError
 from bot.exchanges import ExchangeFailure, ExchangeHub
@@ -25,21 +25,6 @@ from engine.candles import TIMEFRAMES
 
 #: Candles asked per request: Binance's klines cost 5 weight for 500-1000 (10 above).
 PAGE = 1000
-
-
-def parse_day(text: str, flag: str) -> int:
-    """``2024-01-01`` or an ISO date-time (UTC unless it says otherwise) → epoch ms."""
-    try:
-        when = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise UserError(f"{flag} {text!r} is not a date such as 2024-01-01.") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return int(when.timestamp() * 1000)
-
-
-def iso(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%dT%H:%MZ")
 
 
 def timeframe_ms(name: str) -> int:

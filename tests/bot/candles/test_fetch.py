@@ -53,7 +53,7 @@ def _pages(fake: FakeExchange) -> list[int]:
 
 
 def test_the_arguments_span_the_scripted_range() -> None:
-    from bot.candles.fetch import parse_day
+    from bot.candles.dates import parse_day
 
     assert (parse_day("2024-05-27", "x"), parse_day("2024-05-28T17:40", "x")) == (SINCE, UNTIL)
 
