@@ -8,10 +8,13 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
+from bot.exchanges import Credentials
 from bot.runtime.app import INBOUND_KEY
-from bot.security.vault import generate_key
+from bot.security.vault import Vault, generate_key
+from bot.settings import Secret
 from engine.domain import Platform
 from storage import Database
 from storage.accounts import Accounts
@@ -92,3 +95,68 @@ async def inbound_pid(db: Database) -> int | None:
     assert isinstance(db, PgDatabase)
     name = await db.holder(INBOUND_KEY)
     return None if name is None else int(name.split()[2].split("@")[0])
+
+
+#: A venue whose request limits are per API key, not per IP as Binance's and Hyperliquid's
+#: are: thousands of its accounts behind one host are not held back by one shared budget. A
+#: Deribit poll is two requests (positions, account summaries) once its markets are loaded.
+PER_KEY_VENUE = "deribit"
+KEY_SECRET = "fleet-secret"
+
+
+async def seed_keys(
+    db: Database, fakes: Sequence[FakeExchange], count: int, *, master_key: str
+) -> dict[str, int]:
+    """``count`` Deribit API keys, registered on every fake of ``fakes`` (the same accounts
+    behind each) and linked by one owner, sealed with ``master_key`` (the workers'
+    LIQWATCH_MASTER_KEY): API key → account id."""
+    vault = Vault(Secret(master_key))
+    owner = await Users(db).ensure(Platform.TELEGRAM, "1", "desk", "1", now=time.time())
+    accounts, linked = Accounts(db), {}
+    for n in range(count):
+        key = f"DRB-{n:05d}"
+        for fake in fakes:
+            fake.add_account(PER_KEY_VENUE, api_key=key, secret=KEY_SECRET)
+
+        def seal(account_id: int, key: str = key) -> bytes:
+            return vault.encrypt(Credentials(key, KEY_SECRET), account_id=account_id)
+
+        account = await accounts.add(
+            owner.id, PER_KEY_VENUE, f"drb-{n}", ciphertext=seal, key_id=vault.key_id,
+            now=time.time(),
+        )  # fmt: skip
+        linked[key] = account.id
+    return linked
+
+
+async def start_worker(
+    url: str,
+    name: str,
+    *,
+    cwd: Path,
+    exchange_url: str,
+    telegram: FakeTelegram,
+    master_key: str,
+    lease_s: float,
+    poll_s: float,
+    http_port: int | None = None,
+    log: Path | None = None,
+) -> asyncio.subprocess.Process:
+    """One ``python -m bot run`` named ``name`` as ``start_workers`` starts them, but with the
+    venues at ``exchange_url`` (a fake of its own tells this worker's reads apart), a given
+    master key, optionally ``/metrics`` on ``http_port`` and its log in ``log``."""
+    env = {
+        **os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT), "LIQWATCH_DB": url,
+        "LIQWATCH_MASTER_KEY": master_key, "LIQWATCH_POLL_SECONDS": f"{poll_s:g}",
+        "LIQWATCH_POLL_BANDS": "off", "LIQWATCH_STREAM": "off", "LIQWATCH_PUSH": "off",
+        "LIQWATCH_LEASE_SECONDS": f"{lease_s:g}", "LIQWATCH_EXCHANGE_URL_PREFIX": exchange_url,
+        "TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_API_URL": telegram.url,
+        "PTB_TIMEDELTA": "1", "LIQWATCH_WORKER_ID": name,
+    }  # fmt: skip
+    if http_port is not None:
+        env["LIQWATCH_HTTP_PORT"] = str(http_port)
+    with open(log or os.devnull, "ab") as out:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=cwd, env=env,
+            stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out,
+        )  # fmt: skip
