@@ -99,6 +99,22 @@ class PgDatabase(Database):
             raise
         return db
 
+    async def lane(self) -> PgDatabase:
+        """Another handle on this database with connections of its own (a write connection
+        and a one-connection reader pool), for a task that must not queue behind this
+        process's other statements: the lease round. Behind hundreds of poll transactions on
+        the one write connection its renewal came after the leases had lapsed, and another
+        worker polled the same accounts (benchmarks/workers.py, three workers, 2,000
+        accounts). The caller closes it."""
+        with _translated(self.path):
+            writer = await asyncpg.connect(self._url, timeout=CONNECT_TIMEOUT_S)
+            try:
+                readers = await asyncpg.create_pool(self._url, min_size=1, max_size=1)
+            except BaseException:
+                await writer.close()
+                raise
+        return PgDatabase(self._url, writer, readers)
+
     async def hold(self, purpose: str, *, shared: bool = False) -> None:
         """A session advisory lock on the write connection, freed when the process dies (as
         the SQLite flock is): ``shared`` for each worker (``liqwatch run``: several may share

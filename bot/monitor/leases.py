@@ -56,6 +56,8 @@ class LeaseKeeper:
         self._renewed_at: float | None = None
         #: The last round failed (the database is out of reach): logged once, and its end.
         self._cut_off_now = False
+        #: Connections opened for the leases alone, closed with the keeper.
+        self.lane: Database | None = None
 
     @property
     def every_s(self) -> float:
@@ -112,6 +114,11 @@ class LeaseKeeper:
             await self.leases.release(self.worker, set(held))
         except StorageError as exc:
             log.warning("leases not released (%s): they expire in %g s", exc, self.lease_s)
+
+    async def close(self) -> None:
+        lane, self.lane = self.lane, None
+        if lane is not None:
+            await lane.close()
 
     async def _cut_off(self, exc: StorageError) -> None:
         """The database refused a round: keep polling what is held until one round before

@@ -209,11 +209,16 @@ async def assemble(
 
 async def _hold_leases(runtime: Runtime, settings: Settings, clock: Callable[[], float]) -> None:
     """A worker on a shared database polls only the accounts it holds by lease; it claims a
-    share before the first sync (a database refusing now is tried again by ``run``)."""
+    share before the first sync (a database refusing now is tried again by ``run``). The
+    leases are kept on connections of their own (``PgDatabase.lane``): a renewal queued behind
+    the polls' writes came after the leases lapsed."""
     monitor = runtime.monitor
+    db = runtime.db
+    own = await db.lane() if isinstance(db, PgDatabase) else db
     keeper = runtime.leases = LeaseKeeper(
-        runtime.db, worker=settings.worker_id, lease_s=settings.lease_s, clock=clock
+        own, worker=settings.worker_id, lease_s=settings.lease_s, clock=clock
     )
+    keeper.lane = own if own is not db else None
     keeper.on_change = functools.partial(_follow_leases, monitor, keeper)
     monitor.holds = lambda: keeper.held
     try:
@@ -232,6 +237,7 @@ async def _release_leases(runtime: Runtime) -> None:
     """A clean stop gives the leases up: the other workers need not wait for them to expire."""
     if runtime.leases is not None:
         await runtime.leases.release_all()
+        await runtime.leases.close()
 
 
 async def _follow_leases(monitor: Monitor, keeper: LeaseKeeper) -> None:
