@@ -18,18 +18,15 @@ import time
 import numpy as np
 
 from bot.backtest.position import PositionSpec, snapshot
+from bot.backtest.single import replay_position
 from engine.alerts.rules import Severity
 from engine.backtest import (
     Priced,
-    Replay,
     adverse_path,
     default_rules,
     poll_points,
-    replay,
-    replay_account,
     stream_points,
     sweep_points,
-    touch_time,
 )
 from engine.candles import Candles
 from engine.sweep import liq_levels, summarise, sweep
@@ -60,13 +57,11 @@ def replay_one(c: Candles, start_s: float, hold_s: float, poll_s: float | None) 
         t, x = poll_points(path, start_s, start_s + hold_s, poll_s)
     entry = float(x[0])
     spec = PositionSpec("BTC/USDT:USDT", "long", NOTIONAL / entry, entry, 10.0, "isolated")
-    priced = Priced(snapshot(spec, entry, taken_at_s=start_s).snapshot, spec.symbol)
-    liq = float(priced.at(entry).liquidation_price[0])
-    touched = touch_time(path, liq, 1.0, start_s)
-    if touched is not None and touched >= start_s + hold_s:
-        touched = None
-    state = Replay(replay_account("binanceusdm"), default_rules())
-    return replay(priced, state, t, x, liquidated_at=touched).lead_s(Severity.CRITICAL)
+    outcome, _ = replay_position(
+        spec, path, (t, x), default_rules(), venue="binanceusdm",
+        start_s=start_s, end_s=start_s + hold_s,
+    )  # fmt: skip
+    return outcome.lead_s(Severity.CRITICAL)
 
 
 def main() -> None:

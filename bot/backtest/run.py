@@ -15,6 +15,7 @@ import numpy as np
 from bot.backtest.account import replay_file
 from bot.backtest.chart import draw
 from bot.backtest.position import PositionSpec, parse_position, snapshot
+from bot.backtest.single import replay_position
 from bot.candles.dates import parse_day
 from bot.candles.files import read_csv
 from bot.candles.load import candle_files, candle_source
@@ -26,16 +27,12 @@ from engine.alerts.rules import Rule, Severity
 from engine.backtest import (
     Outcome,
     Priced,
-    Replay,
     adverse_path,
     as_rules,
     default_rules,
     poll_points,
-    replay,
-    replay_account,
     stream_points,
     sweep_points,
-    touch_time,
 )
 from engine.candles import Candles
 from engine.errors import GrammarError
@@ -153,14 +150,9 @@ def backtest(opts: Options) -> str:
     t, x = stream_points(path, start, end) if poll is None else poll_points(path, start, end, poll)
     if not len(t):
         raise UserError("empty range: no candle falls between --from and --to.")
-    entry = spec.entry if spec.entry is not None else float(x[0])
-    priced = Priced(snapshot(spec, entry, taken_at_s=start).snapshot, spec.symbol)
-    liq = float(priced.at(entry).liquidation_price[0])
-    touched = touch_time(path, liq, spec.sign, start)
-    if touched is not None and touched >= end:
-        touched = None
-    state = Replay(replay_account(opts.venue), rules)
-    outcome = replay(priced, state, t, x, liquidated_at=touched)
+    outcome, _ = replay_position(
+        spec, path, (t, x), rules, venue=opts.venue, start_s=start, end_s=end
+    )
     if opts.chart is not None:
         draw(opts.chart, t, x, outcome, opts.position)
     doc = document(outcome)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from bot.backtest.position import PositionSpec, snapshot
+from bot.backtest.single import replay_position
 from engine.alerts.grammar import parse_rule
 from engine.alerts.rules import Severity
 from engine.backtest import (
@@ -49,7 +50,7 @@ def _gbm(n: int, seed: int, tf: int = 900_000, sigma: float = 0.012) -> Candles:
 
 
 def _one(c: Candles, start_s: float, hold_s: float, poll_s: float | None, rules, lev=10.0):
-    """The per-start replay through the real pipeline, as `liqwatch backtest` runs it."""
+    """The per-start replay through the real pipeline, by the code `liqwatch backtest` runs."""
     path = adverse_path(c, 1.0)
     if poll_s is None:
         t, x = stream_points(path, start_s, start_s + hold_s)
@@ -57,14 +58,10 @@ def _one(c: Candles, start_s: float, hold_s: float, poll_s: float | None, rules,
         t, x = poll_points(path, start_s, start_s + hold_s, poll_s)
     entry = float(x[0])
     spec = PositionSpec("BTC/USDT:USDT", "long", NOTIONAL / entry, entry, lev, "isolated")
-    file = snapshot(spec, entry, taken_at_s=start_s)
-    priced = Priced(file.snapshot, spec.symbol)
-    liq = float(priced.at(entry).liquidation_price[0])
-    touched = touch_time(path, liq, 1.0, start_s)
-    if touched is not None and touched >= start_s + hold_s:
-        touched = None
-    state = Replay(replay_account("binanceusdm"), rules)
-    return replay(priced, state, t, x, liquidated_at=touched), liq / entry
+    outcome, liq = replay_position(
+        spec, path, (t, x), rules, venue="binanceusdm", start_s=start_s, end_s=start_s + hold_s
+    )
+    return outcome, liq / entry
 
 
 def test_a_scripted_crash_gives_the_lead_time_worked_by_hand() -> None:
