@@ -9,6 +9,7 @@ import numpy as np
 
 from engine import metrics
 from engine.advice import DEFAULT_TARGET_PCT, Advice, advise
+from engine.greeks import PositionGreeks, UnderlyingGreeks, account_greeks
 from engine.liquidation import Liquidation, compute
 from engine.model import ContractType, MarginMode, Positions, chunks, lookup
 from engine.normalise import Snapshot
@@ -52,6 +53,9 @@ class Analysis:
     probability: FloatArray
     portfolio: Portfolio
     advice: Advice
+    #: Greeks per position and summed per underlying (docs/risk.md#greeks).
+    greeks: PositionGreeks
+    underlyings: tuple[UnderlyingGreeks, ...]
     #: How ``probability`` was modelled (docs/risk.md#probability).
     touch_model: TouchModel = DEFAULT_TOUCH_MODEL
 
@@ -105,6 +109,7 @@ def analyze(
         for name, values in columns.items():
             out[name][part] = values
         put_advice(advice, part, chunk_advice)
+    greeks, underlyings = account_greeks(positions)
     return Analysis(
         snapshot=snapshot,
         horizon_hours=horizon_hours,
@@ -113,6 +118,8 @@ def analyze(
         sigma=sigma,
         portfolio=portfolio,
         advice=advice,
+        greeks=greeks,
+        underlyings=underlyings,
         touch_model=touch_model,
         **out,
     )

@@ -172,6 +172,15 @@ class Positions:
     call: FloatArray
     mark_iv: FloatArray
     delta: FloatArray
+    #: Options (NaN elsewhere), per ONE LONG UNIT (one coin of the underlying) like ``delta``
+    #: (docs/risk.md#greeks): gamma in delta per USD of the underlying (1/USD), vega in USD per
+    #: vol point (σ + 0.01), theta in USD per day.
+    gamma: FloatArray
+    vega: FloatArray
+    theta: FloatArray
+    #: Where an option's delta/gamma/vega/theta came from: "venue" (the position's own
+    #: figures), "ccxt" (fetch_greeks), "engine" (Black-76 from the mark IV); "" otherwise.
+    greeks_source: Labels
     valid: BoolArray
     diagnostics: tuple[tuple[str, ...], ...]
 
@@ -202,7 +211,20 @@ class Positions:
 
 
 #: The ``Positions`` columns only options fill (NaN for every other position).
-OPTION_COLUMNS = ("underlying_price", "strike", "expiry", "call", "mark_iv", "delta")
+OPTION_COLUMNS = (
+    "underlying_price",
+    "strike",
+    "expiry",
+    "call",
+    "mark_iv",
+    "delta",
+    "gamma",
+    "vega",
+    "theta",
+)
+
+#: ``Positions.greeks_source`` names (docs/risk.md#greeks), best first.
+GREEKS_SOURCES = ("venue", "ccxt", "engine")
 
 
 @dataclass(frozen=True)
@@ -227,6 +249,15 @@ class Account:
     usd_rate: Mapping[str, float] = field(default_factory=dict)
     in_total: frozenset[str] = frozenset()
     diagnostics: tuple[str, ...] = ()
+    #: Pools (keys as in ``margin_balance``) on portfolio margin: Deribit ``margin_model``
+    #: cross_pm/segregated_pm, Bybit UTA PORTFOLIO_MARGIN, OKX acctLv 4 (docs/risk.md#greeks).
+    portfolio_margin: frozenset[str] = frozenset()
+    #: Pool → the venue's own maintenance / equity ratio (a fraction, 1.0 = liquidation) where it
+    #: reports one; ``Portfolio.pool_margin_ratio`` uses it for ``portfolio_margin`` pools.
+    venue_margin_ratio: Mapping[str, float] = field(default_factory=dict)
+    #: Currency → Deribit's portfolio figures as reported: "delta_total", "options_delta",
+    #: "options_gamma", "options_vega", "options_theta", "estimated_liquidation_ratio".
+    venue_greeks: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
     def summed(self, amounts: Mapping[str, float]) -> dict[str, float]:
         """The ``amounts`` that add up to an account total (every key not ``in_total``)."""

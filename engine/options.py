@@ -1,8 +1,8 @@
 """Black-76 option prices and greeks on the forward with r = 0 (Deribit's convention).
 
-The normaliser uses its delta for an option whose venue reports none (its exposure is the
-delta equivalent, docs/risk.md#option-exposure); greeks per position and per underlying and
-full-revaluation stress are still to build on it.
+The normaliser uses it for the greeks an option's venue does not report (its exposure is the
+delta equivalent, docs/risk.md#option-exposure; units per long unit in docs/risk.md#greeks);
+``engine.greeks`` sums them per position and per underlying.
 """
 
 from __future__ import annotations
@@ -13,6 +13,12 @@ import numpy as np
 
 from engine.stats import FloatLike, norm_cdf, norm_pdf
 from engine.types import BoolArray, FloatArray
+
+#: One vol point (σ + 0.01): ``vega × VOL_POINT`` is USD per vol point (docs/risk.md#greeks).
+VOL_POINT = 0.01
+
+#: Days in the 365-day year σ and T are annualised with: ``theta / DAYS_PER_YEAR`` is per day.
+DAYS_PER_YEAR = 365.0
 
 # Sources for every formula below: F. Black, "The pricing of commodity contracts", J. Financial
 # Economics 3 (1976), with the discount factor 1 because Deribit prices on the expiry's forward

@@ -154,7 +154,19 @@ def _pool_ratios(
         reported = pool_amount(account.maintenance_margin, pool)
         own_or_reported = float(maint) if math.isnan(reported) else reported
         out[pool] = ratio_of(own_or_reported, pool_amount(equity, pool))
+    out.update(venue_pm_ratios(account))
     return out
+
+
+def venue_pm_ratios(account: Account) -> dict[str, float]:
+    """The venue's own maintenance / equity ratio of each portfolio-margin pool that reports
+    one: a portfolio-margin requirement comes from the venue's scenario risk, which the sum
+    of positions' maintenance cannot rebuild (docs/risk.md#greeks)."""
+    return {
+        pool: float(ratio)
+        for pool, ratio in account.venue_margin_ratio.items()
+        if pool in account.portfolio_margin and ratio == ratio
+    }
 
 
 def ratio_of(numerator: float, denominator: float) -> float:

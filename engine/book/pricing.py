@@ -133,7 +133,8 @@ def view_positions(view: View) -> Positions:
     columns = {
         f.name: view.col(f.name)
         for f in fields(Positions)
-        if f.name not in ("venue", "symbol", "underlying", "settle", "pool", "diagnostics")
+        if f.name
+        not in ("venue", "symbol", "underlying", "settle", "pool", "greeks_source", "diagnostics")
     }
     return Positions(
         venue="",
@@ -141,6 +142,7 @@ def view_positions(view: View) -> Positions:
         underlying=no_labels,
         settle=no_labels,
         pool=no_labels,
+        greeks_source=no_labels,
         diagnostics=(),
         **columns,
     )

@@ -9,6 +9,7 @@ from engine.advice import Advice
 from engine.analysis import COLUMNS, Analysis
 from engine.book.block import Block
 from engine.book.pricing import Priced
+from engine.greeks import account_greeks
 from engine.liquidation import NO_LIQUIDATION, PAST, UNSETTLED, Liquidation
 from engine.liquidation.notes import Notes
 from engine.normalise import Snapshot
@@ -109,6 +110,7 @@ class Repriced:
         dynamic = (PAST, priced.past), (NO_LIQUIDATION, priced.none), (UNSETTLED, priced.unsettled)
         notes = Notes.joined(block.notes, [(message, mask[part]) for message, mask in dynamic])
         advice = priced.advice
+        greeks, underlyings = account_greeks(snapshot.positions)
         return Analysis(
             snapshot=snapshot,
             horizon_hours=self.horizon_hours,
@@ -117,6 +119,8 @@ class Repriced:
             upnl=priced.upnl[part],
             sigma=priced.sigma[part],
             portfolio=self._portfolio(k, block),
+            greeks=greeks,
+            underlyings=underlyings,
             advice=Advice(
                 target_pct=advice.target_pct,
                 needed=advice.needed[part],

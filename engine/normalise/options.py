@@ -22,7 +22,8 @@ import numpy as np
 from engine.model import ContractType
 from engine.normalise.fields import NAN, STABLECOINS, mapping, num, positive, split_symbol, text
 from engine.normalise.row import Row
-from engine.options import black76_delta, deribit_delta
+from engine.options import DAYS_PER_YEAR, VOL_POINT, black76
+from engine.types import FloatArray
 
 #: Seconds in the 365-day year the engine annualises with (crypto trades every day).
 YEAR_S = 365.0 * 86_400.0
@@ -55,6 +56,7 @@ def position_delta(row: Row, delta: float) -> None:
     unit, the engine's convention."""
     if delta == delta and row.side == row.side and row.qty > 0:
         row.delta = delta / (row.side * row.qty)
+        row.greeks_source = "venue"
 
 
 def apply_market(row: Row, market: Mapping[str, Any], *, sized: bool) -> None:
@@ -88,6 +90,7 @@ def apply_greeks(row: Row, greeks: Mapping[str, Any], venue: str) -> None:
     delta = num(greeks.get("delta"))
     if row.delta != row.delta and delta == delta:
         row.delta = delta
+        row.greeks_source = "ccxt"
 
 
 def read_terms(row: Row, position: Mapping[str, Any], markets: Mapping[str, Any]) -> None:
@@ -140,31 +143,54 @@ def _future_marks(rows: Sequence[Row]) -> dict[str, float]:
 
 
 def _black76(options: Sequence[Row], taken_at: float) -> None:
-    """Black-76 delta (Deribit's premium-adjusted one for coin-settled options, whose premium
-    is itself held in the coin) for the options no venue gave a delta; a note otherwise."""
-    need = [r for r in options if r.delta != r.delta]
+    """Black-76 greeks per long unit for whatever no venue or ccxt gave: the delta
+    (Deribit's premium-adjusted one for coin-settled options, whose premium is itself held in
+    the coin), gamma (1/USD), vega (USD per vol point) and theta (USD per day)
+    (docs/risk.md#greeks); a note for an option whose delta stays unknown."""
+    need = [r for r in options if _lacking(r)]
     if not need:
         return
     if not math.isfinite(taken_at):
         for row in need:
-            row.note(NO_TIME)
+            if row.delta != row.delta:
+                row.note(NO_TIME)
         return
+    filled = _model_greeks(need, taken_at)
+    for i, row in enumerate(need):
+        own_delta = row.delta == row.delta
+        for name, values in filled.items():
+            if getattr(row, name) != getattr(row, name):
+                setattr(row, name, float(values[i]))
+        if row.delta != row.delta:
+            row.note(_missing(row))
+        elif not own_delta:
+            row.greeks_source = "engine"
+
+
+def _model_greeks(rows: Sequence[Row], taken_at: float) -> dict[str, FloatArray]:
+    """Black-76 delta, gamma, vega and theta per long unit of each row (NaN where an input is
+    missing), in the columns' units."""
     forward, strike, sigma, call, expiry = (
-        np.array([getattr(r, name) for r in need], dtype=np.float64)
+        np.array([getattr(r, name) for r in rows], dtype=np.float64)
         for name in ("underlying_price", "strike", "mark_iv", "call", "expiry")
     )
     years = np.maximum(expiry - taken_at, 0.0) / YEAR_S
-    is_call = call == 1.0
-    coin = np.array([r.settle == r.underlying for r in need], dtype=np.bool_)
+    coin = np.array([r.settle == r.underlying for r in rows], dtype=np.bool_)
     with np.errstate(all="ignore"):
-        plain = black76_delta(forward, strike, sigma, years, is_call=is_call)
-        adjusted = deribit_delta(forward, strike, sigma, years, is_call=is_call)
-    delta = np.where(coin, adjusted, plain)
-    delta = np.where(np.isnan(call), np.nan, delta)
-    for row, value in zip(need, delta.tolist(), strict=True):
-        row.delta = value
-        if value != value:
-            row.note(_missing(row))
+        model = black76(forward, strike, sigma, years, is_call=call == 1.0)
+    figures = {
+        "delta": np.where(coin, model.deribit_delta, model.delta),
+        "gamma": model.gamma,
+        "vega": model.vega * VOL_POINT,
+        "theta": model.theta / DAYS_PER_YEAR,
+    }
+    unknown = np.isnan(call)
+    return {name: np.where(unknown, np.nan, values) for name, values in figures.items()}
+
+
+def _lacking(row: Row) -> bool:
+    """Whether any of the option's greeks is still unknown."""
+    return any(value != value for value in (row.delta, row.gamma, row.vega, row.theta))
 
 
 def _missing(row: Row) -> str:

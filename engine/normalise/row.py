@@ -56,6 +56,10 @@ class Row:
     call: float = NAN
     mark_iv: float = NAN
     delta: float = NAN
+    gamma: float = NAN
+    vega: float = NAN
+    theta: float = NAN
+    greeks_source: str = ""
     diagnostics: list[str] = field(default_factory=list)
 
     def note(self, message: str) -> None:
@@ -72,7 +76,7 @@ class Row:
         return sorted(set(out))
 
 
-_STR_COLUMNS = ("symbol", "underlying", "settle", "pool")
+_STR_COLUMNS = ("symbol", "underlying", "settle", "pool", "greeks_source")
 _INT_COLUMNS = ("kind", "margin_mode", "leg")
 
 

@@ -36,10 +36,23 @@ def assert_same_analysis(got: Analysis, want: Analysis, *, atol: float = 1e-9) -
             np.testing.assert_array_equal(a.needed, b.needed)
             for column in ("target_price", "margin_to_add", "reduce_qty", "reduce_fraction"):
                 close(getattr(a, column), getattr(b, column), f"advice.{column}", atol=atol)
+        elif name in ("greeks", "underlyings"):
+            _same_greeks(a, b, name, atol)
         elif isinstance(a, np.ndarray):
             close(a, b, name, atol=atol)
         else:
             assert a == b, name
+
+
+def _same_greeks(a: Any, b: Any, what: str, atol: float) -> None:
+    """PositionGreeks or a tuple of UnderlyingGreeks: numbers close, names equal."""
+    for x, y in zip(a, b, strict=True) if isinstance(a, tuple) else [(a, b)]:
+        for f in fields(x):
+            u, v = getattr(x, f.name), getattr(y, f.name)
+            if isinstance(u, str):
+                assert u == v, (what, f.name, u, v)
+            else:
+                close(u, v, f"{what}.{f.name}", atol=atol)
 
 
 def _same_snapshot(a: Any, b: Any, atol: float) -> None:

@@ -11,7 +11,7 @@ from engine.model import Account, Labels, Positions
 from engine.normalise import Snapshot
 from engine.normalise.row import Row
 
-_LABELS = ("symbol", "underlying", "settle", "pool")
+_LABELS = ("symbol", "underlying", "settle", "pool", "greeks_source")
 
 
 def positions(venue: str = "test", **columns: Sequence[Any]) -> Positions:
@@ -24,7 +24,12 @@ def positions(venue: str = "test", **columns: Sequence[Any]) -> Positions:
             continue
         given = columns.get(name)
         if name in _LABELS:
-            fallback = {"symbol": "BTC/USDT:USDT", "underlying": "BTC", "settle": "USDT"}
+            fallback = {
+                "symbol": "BTC/USDT:USDT",
+                "underlying": "BTC",
+                "settle": "USDT",
+                "greeks_source": "",
+            }
             seq = given if given is not None else [fallback.get(name, "USDT")] * n
             values[name] = Labels.of(list(seq))
         elif name in ("kind", "margin_mode", "leg"):
