@@ -101,6 +101,15 @@ class Account:
     permissions: dict[str, Any] = field(default_factory=dict)
     revoked: bool = False
     flows: list[Flow] = field(default_factory=list)
+    #: What the private balance endpoint answers (``None``: the venue's default); a callable
+    #: gets the request, so the answer may follow its parameters (``served``).
+    balance: Any = None
+
+    def served(self, request: Request, default: Callable[[], Any]) -> Any:
+        """The account's own ``balance`` for ``request``, else ``default()``."""
+        if self.balance is None:
+            return default()
+        return self.balance(request) if callable(self.balance) else self.balance
 
 
 #: Finds the live account of ``key`` on a venue family (``None`` if unknown).

@@ -118,11 +118,14 @@ class FakeExchange:
         passphrase: str | None = None,
         positions: Any = None,
         permissions: dict[str, Any] | None = None,
+        balance: Any = None,
     ) -> Account:
-        """Register an API key on ``venue`` with its positions (the venue's defaults if None)."""
+        """Register an API key on ``venue`` with its positions (the venue's defaults if None)
+        and, where the venue serves it (Deribit, OKX), its own balance (``Account.balance``)."""
         module = VENUE_MODULES[venue]
         held = module.default_positions(venue) if positions is None else positions
         account = Account(venue, api_key, secret, passphrase, held, dict(permissions or {}))
+        account.balance = balance
         self.accounts[api_key] = account
         return account
 
