@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from tests.engine.normalise.payloads import deribit as pd
+from tests.fakes.exchange import options
 from tests.fakes.exchange.base import NOW_MS, Lookup, Reply, Request, daily_closes, not_found
 
 HOSTS = {"www.deribit.com": "deribit"}
@@ -21,6 +22,7 @@ def default_positions(venue: str) -> Any:
 
 def markets(venue: str) -> dict[str, str]:
     table = {symbol: market_id for market_id, symbol, _, _ in pd.DERIBIT_MARKETS}
+    table |= {options.DERIBIT_SYMBOLS[k]: options.DERIBIT_IDS[k] for k in options.BOTH}
     return table | {pd.OPTION["symbol"]: OPTION_ID}
 
 
@@ -139,16 +141,32 @@ def _book_summary(request: Request) -> Reply:
     return Reply(_envelope(rows))
 
 
+def _ticker(request: Request) -> Reply:
+    """public/ticker of an option of ``options`` (greeks, mark IV); else JSON-RPC's error for
+    an instrument Deribit does not list."""
+    found = options.deribit_ticker(request)
+    if found is None:
+        error = {"message": "Invalid params", "data": {"param": "instrument_name"}, "code": -32602}
+        return Reply({"jsonrpc": "2.0", "error": error, "testnet": False}, status=400)
+    return Reply(_envelope(found))
+
+
 PUBLIC = {
     "/api/v2/public/get_instruments": lambda: _envelope(
-        [_instrument(i, size) for i, _, size, _ in pd.DERIBIT_MARKETS] + [_option()]
+        [_instrument(i, size) for i, _, size, _ in pd.DERIBIT_MARKETS]
+        + [_option(), *options.deribit_instruments()]
     ),
     "/api/v2/public/get_currencies": lambda: _envelope(_currencies()),
     "/api/v2/public/get_time": lambda: _envelope(NOW_MS),
 }
 PRIVATE = {
     "/api/v2/private/get_positions": lambda account: list(account.positions),
-    "/api/v2/private/get_account_summaries": lambda account: pd.deribit_balance()["info"],
+}
+#: Private reads whose answer follows the request (an account's own summaries: ``extended``).
+SERVED = {
+    "/api/v2/private/get_account_summaries": lambda request, account: account.served(
+        request, lambda: pd.deribit_balance()["info"]
+    ),
 }
 
 
@@ -157,11 +175,15 @@ def handle(request: Request, lookup: Lookup) -> Reply:
         return _book_summary(request)
     if request.path in PUBLIC:
         return Reply(PUBLIC[request.path]())
-    if request.path not in PRIVATE:
+    if request.path == "/api/v2/public/ticker":
+        return _ticker(request)
+    if request.path not in PRIVATE and request.path not in SERVED:
         return not_found(request)
     found = _KEY.search(request.headers.get("Authorization", ""))
     account = lookup("deribit", found.group(1)) if found else None
     if account is None:
         error = {"message": "unauthorized", "code": 13009}
         return Reply({"jsonrpc": "2.0", "error": error, "testnet": False}, status=400)
+    if request.path in SERVED:
+        return Reply(_envelope(SERVED[request.path](request, account)))
     return Reply(_envelope(PRIVATE[request.path](account)))
