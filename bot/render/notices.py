@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.render import format as fmt
 from engine.alerts.events import (
+    VENUE_PM,
     AlertItem,
     AlertNotice,
     AlertStatus,
@@ -33,7 +34,13 @@ _LABELS = {
     Kind.FUNDING: "funding rate",
     Kind.BLIND: "monitoring cannot see this account (polls keep failing)",
     Kind.AUTH: "the venue rejected the API key: monitoring cannot see this account",
+    Kind.DELTA: "net delta",
+    Kind.GAMMA: "net gamma per 1% move",
+    Kind.VEGA: "net vega per vol point",
+    Kind.EXPIRY: "expires in",
 }
+#: Signed USD kinds: a net short's delta reads -61,200, a net long's +61,200.
+_SIGNED = frozenset({Kind.PNL, Kind.DELTA, Kind.GAMMA, Kind.VEGA})
 #: Reasons worth a word on the line: the first and the resolved ones say nothing new.
 _QUIET_REASONS = {Reason.FIRST, Reason.RESOLVED}
 
@@ -62,7 +69,9 @@ def value(kind: Kind, number: float | None) -> str:
     if unit == "x":
         return fmt.ratio(number)
     if unit == "USD":
-        return f"{fmt.money(number, signed=kind in (Kind.PNL,))} USD"
+        return f"{fmt.money(number, signed=kind in _SIGNED)} USD"
+    if unit == "h":
+        return duration(None if number is None else number * 3600.0)
     return fmt.price(number)
 
 
@@ -76,7 +85,10 @@ def threshold(kind: Kind, number: float) -> str:
 def _subject(item: AlertItem) -> str:
     if item.symbol is None:
         return "account"
-    return f"{item.symbol} {item.side}" if item.side else item.symbol
+    subject = f"{item.symbol} {item.side}" if item.side else item.symbol
+    if item.kind is Kind.EXPIRY and item.size is not None:
+        subject += f" {fmt.amount(item.size)} {item.base or ''}".rstrip()
+    return subject
 
 
 def _condition(item: AlertItem) -> str:
@@ -86,6 +98,8 @@ def _condition(item: AlertItem) -> str:
     limit = f"({item.op} {threshold(item.kind, item.threshold)})"
     if item.kind is Kind.LIQ:
         return f"{label} {value(item.kind, item.value)} away {limit}"
+    if item.basis == VENUE_PM:
+        label += " (the venue's portfolio-margin ratio)"
     return f"{label} {value(item.kind, item.value)} {limit}"
 
 
@@ -93,7 +107,8 @@ def item_line(item: AlertItem, at: float) -> str:
     """One alert: what, how bad, worst seen, for how long; acked and why when it matters."""
     parts = [_condition(item)]
     state = KINDS[item.kind].state
-    if not state and item.worst is not None:
+    # An expiry's worst is always its latest value: time only runs one way.
+    if not state and item.worst is not None and item.kind is not Kind.EXPIRY:
         parts.append(f"worst {value(item.kind, item.worst)}")
     if item.status is AlertStatus.RESOLVED:
         word = "RESOLVED"

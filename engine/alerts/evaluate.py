@@ -16,7 +16,7 @@ from engine.alerts.fanout import FanOut, Message, fan_out
 from engine.alerts.observe import Observation, Subject
 from engine.alerts.policy import Policy, Silence, Verdict, decide, inhibited, labels
 from engine.alerts.quiet import ChatSettings
-from engine.alerts.rules import KINDS, Rule
+from engine.alerts.rules import KINDS, Kind, Rule
 from engine.alerts.state import Alert, resolve, start, step
 
 
@@ -62,9 +62,15 @@ def in_scope(rule: Rule, observation: Observation) -> bool:
 
 
 def subjects_of(rule: Rule, observation: Observation) -> tuple[Subject, ...]:
-    if KINDS[rule.kind].account_level:
+    info = KINDS[rule.kind]
+    if info.account_level:
         return (observation.account_subject,)
-    return tuple(s for s in observation.positions if rule.spec.covers(s.symbol, s.base))
+    pool = observation.underlyings if info.underlying_level else observation.positions
+    if rule.kind is Kind.EXPIRY:
+        # Only held options carry an expiry: one expired (or any other position) is not a
+        # subject, so a live expiry alert on it resolves (``_orphan``).
+        pool = tuple(s for s in pool if Kind.EXPIRY in s.values)
+    return tuple(s for s in pool if rule.spec.covers(s.symbol, s.base))
 
 
 def _transition(run: _Pass, live: dict[tuple[int, str], Alert]) -> None:
@@ -100,7 +106,8 @@ def _orphan(run: _Pass, slot: tuple[int, str], alert: Alert) -> None:
     if alert.rule_id not in run.rules:
         detail = "rule paused or removed"
     elif run.observation.seen and alert.key:
-        detail = "position closed"
+        listed = any(s.key == alert.key for s in run.observation.positions)
+        detail = "option expired" if listed else "position closed"
     else:
         run.alerts[slot] = alert  # the poll failed: keep the state, we cannot see
         return
@@ -187,6 +194,9 @@ def _item(run: _Pass, alert: Alert, rule: Rule, verdict: Verdict) -> AlertItem:
         since=alert.fired_at or alert.since,
         duration_s=duration,
         acknowledged=alert.acked_at is not None,
+        size=subject.size if subject else None,
+        base=subject.base if subject else None,
+        basis=subject.basis.get(rule.kind, "") if subject else "",
     )
 
 

@@ -64,6 +64,17 @@ class AlertItem:
     #: Resolved items: how long the alert fired.
     duration_s: float | None = None
     acknowledged: bool = False
+    #: Position alerts: the size in coins of the underlying ``base`` (an expiry notice names
+    #: the option it is about by symbol, side and size).
+    size: float | None = None
+    base: str | None = None
+    #: Where ``value`` comes from when not from the engine's own maths: ``VENUE_PM`` for the
+    #: venue's portfolio-margin ratio (docs/risk.md#greeks); "" otherwise.
+    basis: str = ""
+
+
+#: ``AlertItem.basis`` of a margin ratio that is the venue's own portfolio-margin ratio.
+VENUE_PM = "venue_pm"
 
 
 class NoticeKind(StrEnum):

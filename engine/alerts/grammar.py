@@ -27,6 +27,10 @@ EXAMPLES: dict[Kind, str] = {
     Kind.FUNDING: "funding>0.05%",
     Kind.BLIND: "blind on main",
     Kind.AUTH: "auth critical",
+    Kind.DELTA: "delta>50k BTC",
+    Kind.GAMMA: "gamma>1000 ETH",
+    Kind.VEGA: "vega>2000",
+    Kind.EXPIRY: "expiry<24h",
 }
 #: Durations (snooze, silence, ``for``) are capped so a typo cannot mute an account for years.
 MAX_FOR_POLLS = 1_000
@@ -41,9 +45,18 @@ _NUMBER = r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
 _VALUE = re.compile(rf"(?P<num>{_NUMBER})(?P<suffix>%|[kKmMxX])?")
 _POLLS = re.compile(r"(?P<n>[0-9]{1,9})(?:polls?)?", re.IGNORECASE)
 _SCALE = {"k": 1e3, "m": 1e6}
+#: A time to expiry: ``24h``, ``90m``, ``2d``, ``1d12h``, or a bare number of hours.
+_HOURS_PART = re.compile(rf"(?P<num>{_NUMBER.removeprefix('[-+]?')})(?P<unit>[mhdw]?)")
+_HOURS = {"m": 1.0 / 60.0, "h": 1.0, "": 1.0, "d": 24.0, "w": 168.0}
 _NON_NEGATIVE = frozenset(
     {Kind.LIQ, Kind.PROB, Kind.MARGIN, Kind.LEVERAGE, Kind.EXPOSURE, Kind.EXPOSURE_ACCOUNT}
 )
+
+
+def _a(kind: Kind, start: bool = False) -> str:
+    """ "a delta", "an expiry" (``start``: capitalised, to begin a sentence)."""
+    article = "an" if kind.value[0] in "aeiou" else "a"
+    return f"{article.capitalize() if start else article} {kind}"
 
 
 def _fail(problem: str, kind: Kind | None = None) -> NoReturn:
@@ -63,11 +76,32 @@ def _kind(word: str) -> Kind:
     _fail(f"{quoted(word)} is not an alert kind{hint}: use one of {', '.join(names)}.")
 
 
+def _hours(text: str, kind: Kind, what: str) -> float:
+    """A time to expiry in hours: ``24h``, ``90m``, ``1d12h``; a bare number is hours."""
+    parts = list(_HOURS_PART.finditer(text.lower()))
+    if (
+        not parts
+        or "".join(p[0] for p in parts) != text.lower()
+        or (len(parts) > 1 and not all(p["unit"] for p in parts))
+    ):
+        _fail(
+            f"The {what} of {_a(kind)} rule is a time like 24h, 90m or 2d, not {quoted(text)}.",
+            kind,
+        )
+    hours = sum(float(p["num"]) * _HOURS[p["unit"]] for p in parts)
+    if not math.isfinite(hours):
+        _fail(f"The {what} of {_a(kind)} rule must be a finite time.", kind)
+    return hours
+
+
 def _value(text: str, kind: Kind, what: str) -> float:
-    """A number in the kind's unit: ``%`` for percent kinds, ``k``/``m`` for USD, ``x``."""
+    """A number in the kind's unit: ``%`` for percent kinds, ``k``/``m`` for USD, ``x``, hours
+    (``24h``, ``2d``) for expiry."""
+    if KINDS[kind].unit == "h":
+        return _hours(text, kind, what)
     match = _VALUE.fullmatch(text)
     if match is None:
-        _fail(f"The {what} of a {kind} rule must be a number, not {quoted(text)}.", kind)
+        _fail(f"The {what} of {_a(kind)} rule must be a number, not {quoted(text)}.", kind)
     suffix = (match["suffix"] or "").lower()
     unit = KINDS[kind].unit
     allowed = {
@@ -77,10 +111,10 @@ def _value(text: str, kind: Kind, what: str) -> float:
         "m": unit in ("USD", ""),
     }
     if suffix and not allowed[suffix]:
-        _fail(f"A {kind} {what} takes no '{suffix}' suffix.", kind)
+        _fail(f"{_a(kind, True)} {what} takes no '{suffix}' suffix.", kind)
     number = float(match["num"]) * _SCALE.get(suffix, 1.0)
     if not math.isfinite(number):
-        _fail(f"The {what} of a {kind} rule must be a finite number.", kind)
+        _fail(f"The {what} of {_a(kind)} rule must be a finite number.", kind)
     return number
 
 
@@ -88,11 +122,13 @@ def _check_threshold(kind: Kind, value: float, what: str) -> None:
     """Values the kind cannot take (a negative leverage) are typos, so they are refused."""
     # A distance to liquidation can pass 100 % (a short's), so only the threshold is capped.
     if kind in (Kind.LIQ, Kind.PROB) and what == "threshold" and not 0.0 < value <= 100.0:
-        _fail(f"A {kind} threshold is a percentage above 0 and at most 100.", kind)
+        _fail(f"{_a(kind, True)} threshold is a percentage above 0 and at most 100.", kind)
     if kind is Kind.PRICE and value <= 0.0:
         _fail(f"A price {what} must be above 0.", kind)
+    if kind is Kind.EXPIRY and value <= 0.0:
+        _fail(f"An expiry {what} is a time to expiry above 0, like 24h.", kind)
     if kind in _NON_NEGATIVE and value < 0:
-        _fail(f"A {kind} {what} cannot be negative.", kind)
+        _fail(f"{_a(kind, True)} {what} cannot be negative.", kind)
 
 
 @dataclass
@@ -193,14 +229,19 @@ def _condition(text: str) -> tuple[Kind, Op | None, float | None, str]:
     op_text, value_text, rest = match["op"], match["value"], match["rest"]
     if KINDS[kind].state:
         if op_text:
-            _fail(f"A {kind} rule takes no comparison: it fires while the account is {kind}.", kind)
+            _fail(
+                f"{_a(kind, True)} rule takes no comparison: it fires while the account is {kind}.",
+                kind,
+            )
         return kind, None, None, rest
     if not op_text or op_text.startswith("="):
-        _fail(f"A {kind} rule needs a comparison: < or > and a threshold.", kind)
+        _fail(f"{_a(kind, True)} rule needs a comparison: < or > and a threshold.", kind)
     if value_text is None:
-        _fail(f"A {kind} rule needs a threshold after '{op_text}'.", kind)
+        _fail(f"{_a(kind, True)} rule needs a threshold after '{op_text}'.", kind)
     threshold = _value(value_text, kind, "threshold")
     _check_threshold(kind, threshold, "threshold")
+    if kind is Kind.EXPIRY and _OPS[op_text] is not Op.BELOW:
+        _fail("An expiry rule fires within N hours of an option's expiry: use expiry<N.", kind)
     return kind, _OPS[op_text], threshold, rest
 
 
@@ -209,10 +250,18 @@ def _check_scope(draft: _Draft, op: Op | None, threshold: float | None) -> None:
     if kind is Kind.PRICE and not draft.symbols:
         _fail("A price rule needs the symbol whose mark it watches.", kind)
     if info.account_level and draft.symbols:
-        _fail(f"A {kind} rule is about the whole account, so it takes no symbols.", kind)
+        _fail(f"{_a(kind, True)} rule is about the whole account, so it takes no symbols.", kind)
+    market = next((s for s in draft.symbols if "/" in s), None)
+    if info.underlying_level and market is not None:
+        problem = f"{_a(kind, True)} rule sums a whole underlying: give its name like BTC"
+        _fail(f"{problem}, not {quoted(market)}.", kind)
+    if kind is Kind.EXPIRY and draft.clear is not None:
+        _fail("An expiry rule resolves when the option is closed or expires: no clear level.", kind)
     if draft.clear is None or op is None or threshold is None:
         if draft.clear is not None:
-            _fail(f"A {kind} rule has no clear level: it resolves when the state ends.", kind)
+            _fail(
+                f"{_a(kind, True)} rule has no clear level: it resolves when the state ends.", kind
+            )
         return
     _check_threshold(kind, draft.clear, "clear level")
     if (op is Op.BELOW and draft.clear < threshold) or (op is Op.ABOVE and draft.clear > threshold):
@@ -244,7 +293,7 @@ def _number(value: float) -> str:
 def describe(spec: RuleSpec) -> str:
     """The canonical text of a rule: ``parse_rule(describe(spec)) == spec``."""
     info = KINDS[spec.kind]
-    unit = "%" if info.unit == "%" else ""
+    unit = info.unit if info.unit in ("%", "h") else ""
     words = [spec.kind.value]
     if not info.state:
         words[0] += f"{spec.op.value}{_number(spec.threshold)}{unit}"

@@ -37,6 +37,15 @@ class Kind(StrEnum):
     BLIND = "blind"
     #: The venue rejected the account's credentials.
     AUTH = "auth"
+    #: Net delta of an underlying in USD, every position on it (options, perpetuals, futures;
+    #: docs/risk.md#greeks). Signed: a net short is below zero, so both sides are watched.
+    DELTA = "delta"
+    #: Net gamma of an underlying: the change of its USD delta for a +1 % move, USD.
+    GAMMA = "gamma"
+    #: Net vega of an underlying: USD per +1 vol point.
+    VEGA = "vega"
+    #: Hours until an option position expires (per held option, measured at the poll's time).
+    EXPIRY = "expiry"
 
 
 class Op(StrEnum):
@@ -76,6 +85,11 @@ class KindInfo:
     relative: bool
     #: A health state, not a measured value (blind/auth): no threshold, no hysteresis.
     state: bool = False
+    #: One value per underlying (key: its name, "BTC"): the book's greeks summed over it.
+    underlying_level: bool = False
+    #: False: measured from option greeks or expiries, which a backtest does not re-price
+    #: along a price path (it moves the marks of perpetuals and futures), so it refuses it.
+    replayable: bool = True
 
 
 KINDS: dict[Kind, KindInfo] = {
@@ -91,6 +105,19 @@ KINDS: dict[Kind, KindInfo] = {
     Kind.FUNDING: KindInfo("%", False, None, 0.2, relative=True),
     Kind.BLIND: KindInfo("", True, None, 0.0, relative=False, state=True),
     Kind.AUTH: KindInfo("", True, None, 0.0, relative=False, state=True),
+    Kind.DELTA: KindInfo(
+        "USD", False, None, 0.1, relative=True, underlying_level=True, replayable=False
+    ),
+    Kind.GAMMA: KindInfo(
+        "USD", False, None, 0.1, relative=True, underlying_level=True, replayable=False
+    ),
+    Kind.VEGA: KindInfo(
+        "USD", False, None, 0.1, relative=True, underlying_level=True, replayable=False
+    ),
+    # Expiry only comes nearer, so the clear level is the threshold itself (a closed or expired
+    # option resolves the alert, docs: README "Alerts"); the limit is the expiry: each halving
+    # of the time left since the last notice is an escalation.
+    Kind.EXPIRY: KindInfo("h", False, 0.0, 0.0, relative=False, replayable=False),
 }
 
 

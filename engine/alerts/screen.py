@@ -24,7 +24,7 @@ import numpy as np
 
 from engine.alerts.evaluate import in_scope, subjects_of
 from engine.alerts.events import AlertStatus, Reason
-from engine.alerts.observe import Observation, account_values, position_values
+from engine.alerts.observe import Observation, Subject, account_values, position_values
 from engine.alerts.policy import Policy, Silence
 from engine.alerts.rules import KINDS, Kind, Rule
 from engine.alerts.state import Alert
@@ -86,7 +86,7 @@ def watch(
     for rule in by_id.values():
         levels = {rule.spec.threshold, rule.spec.clear_level}
         for subject in subjects_of(rule, observation):
-            row = _row(rule.kind, subject.key, row_of)
+            row = _row(rule.kind, subject, row_of)
             if row is not None:
                 wires += [(rule.kind, row, level, subject.value(rule.kind)) for level in levels]
     at, deadline = observation.at, math.inf
@@ -96,7 +96,8 @@ def watch(
         if owner is None or not alert.live:
             continue
         deadline = min(deadline, _due_at(owner, alert, at, policy))
-        seen, row = subject_of.get(alert.key), _row(owner.kind, alert.key, row_of)
+        seen = subject_of.get(alert.key)
+        row = None if seen is None else _row(owner.kind, seen, row_of)
         if seen is not None and row is not None:
             value = seen.value(owner.kind)
             wires += [(owner.kind, row, b, value) for b in _escalation(owner, alert)]
@@ -104,13 +105,17 @@ def watch(
     return _build(wires, min([deadline, *edges]))
 
 
-def _row(kind: Kind, key: str, row_of: Mapping[str, int]) -> int | None:
-    """Where a kind's value of subject ``key`` sits: -1 for the account, the position's
-    snapshot row, or None when no mark moves it (or the position is gone)."""
+def _row(kind: Kind, subject: Subject, row_of: Mapping[str, int]) -> int | None:
+    """Where a kind's value of ``subject`` sits: -1 for the account, the position's snapshot
+    row, or None when no mark moves it (the position is gone, the kind is not one a re-priced
+    book carries — greeks, expiry, checked at each poll — or the value is the venue's own, as
+    a portfolio-margin ratio is)."""
+    if kind in subject.basis:
+        return None
     if kind in _ACCOUNT:
         return -1
     if kind in _POSITION:
-        return row_of.get(key)
+        return row_of.get(subject.key)
     return None
 
 

@@ -40,6 +40,14 @@ def _problem(text: str) -> GrammarError:
         ("exposure>100000 ETH", RuleSpec(Kind.EXPOSURE, Op.ABOVE, 100_000.0, symbols=("ETH",))),
         ("account_exposure>1m", RuleSpec(Kind.EXPOSURE_ACCOUNT, Op.ABOVE, 1_000_000.0)),
         ("funding>0.05%", RuleSpec(Kind.FUNDING, Op.ABOVE, 0.05)),
+        ("delta>50000 BTC", RuleSpec(Kind.DELTA, Op.ABOVE, 50_000.0, symbols=("BTC",))),
+        ("delta<-50000 BTC", RuleSpec(Kind.DELTA, Op.BELOW, -50_000.0, symbols=("BTC",))),
+        ("delta>50k btc", RuleSpec(Kind.DELTA, Op.ABOVE, 50_000.0, symbols=("BTC",))),
+        ("vega>2000", RuleSpec(Kind.VEGA, Op.ABOVE, 2_000.0)),
+        ("gamma>1000 ETH", RuleSpec(Kind.GAMMA, Op.ABOVE, 1_000.0, symbols=("ETH",))),
+        ("gamma<-1k ETH", RuleSpec(Kind.GAMMA, Op.BELOW, -1_000.0, symbols=("ETH",))),
+        ("expiry<24h", RuleSpec(Kind.EXPIRY, Op.BELOW, 24.0)),
+        ("expiry<24h BTC", RuleSpec(Kind.EXPIRY, Op.BELOW, 24.0, symbols=("BTC",))),
     ],
 )
 def test_each_measured_kind_parses_from_its_documented_example(text: str, spec: RuleSpec) -> None:
@@ -98,6 +106,23 @@ def test_usd_amounts_take_k_and_m_suffixes(text: str, value: float) -> None:
 def test_leverage_takes_an_x_suffix() -> None:
     """`leverage>10x` is ten times."""
     assert parse_rule("leverage>10x").threshold == 10.0
+
+
+@pytest.mark.parametrize(
+    ("text", "hours"),
+    [("expiry<24h", 24.0), ("expiry<90m", 1.5), ("expiry<2d", 48.0), ("expiry<1d12h", 36.0),
+     ("expiry<1w", 168.0), ("expiry<6", 6.0), ("expiry<0.5h", 0.5)],
+)  # fmt: skip
+def test_expiry_thresholds_are_hours(text: str, hours: float) -> None:
+    """A time to expiry in m, h, d or w (combinable), stored in hours; a bare number is hours."""
+    assert parse_rule(text).threshold == hours
+
+
+def test_expiry_is_written_back_in_hours() -> None:
+    """`expiry<90m` is listed as `expiry<1.5h`, which reads back as the same rule."""
+    spec = parse_rule("expiry<90m BTC critical")
+    assert describe(spec) == "expiry<1.5h BTC critical"
+    assert parse_rule(describe(spec)) == spec
 
 
 def test_less_or_equal_reads_as_below() -> None:
@@ -202,6 +227,16 @@ def test_an_error_is_one_sentence_and_a_usage_line() -> None:
         ("liq<5 on ma!n", "not an account label"),
         ("liq<5 on a on b", "give 'on' once"),
         ("liq<5 BTC<3", "is not a symbol"),
+        ("delta>abc BTC", "The threshold of a delta rule must be a number, not 'abc'."),
+        ("vega>2%", "takes no '%' suffix"),
+        ("delta>1 BTC/USDT:USDT", "give its name like BTC, not 'BTC/USDT:USDT'"),
+        ("expiry<0h", "An expiry threshold is a time to expiry above 0, like 24h."),
+        ("expiry<0", "above 0"),
+        ("expiry<-5h", "is a time like 24h, 90m or 2d, not '-5h'"),
+        ("expiry<soon", "is a time like 24h"),
+        ("expiry<1d12", "is a time like 24h"),
+        ("expiry>24h", "use expiry<N"),
+        ("expiry<24h clear 30h", "no clear level"),
     ],
 )
 def test_bad_rules_name_the_problem(text: str, fragment: str) -> None:
@@ -246,6 +281,11 @@ _PIECES = st.sampled_from(
         "polls",
         "#",
         "1m",
+        "delta",
+        "vega",
+        "expiry",
+        "24h",
+        "-50k",
         "\xa0",
     ]
 )
@@ -290,7 +330,7 @@ _LABELS = _word(_ALNUM + "abc", _ALNUM + "xyz_.-", 31)
 def _values(kind: Kind) -> st.SearchStrategy[float]:
     if kind in (Kind.LIQ, Kind.PROB):
         return st.floats(0.0, 100.0, exclude_min=True)
-    if kind is Kind.PRICE:
+    if kind in (Kind.PRICE, Kind.EXPIRY):
         return st.floats(0.0, 1e9, exclude_min=True)
     low = 0.0 if kind in (Kind.MARGIN, Kind.LEVERAGE) or "exposure" in kind else -1e12
     return st.floats(low, 1e12)
@@ -306,14 +346,17 @@ def _specs(draw: st.DrawFn) -> RuleSpec:
     for_s = draw(st.just(0.0) | st.floats(1.0, MAX_DURATION_S))
     if info.state:
         return replace(state_spec(kind, severity, account), for_polls=for_polls, for_s=for_s)
-    op = draw(st.sampled_from(list(Op)))
+    op = Op.BELOW if kind is Kind.EXPIRY else draw(st.sampled_from(list(Op)))
     a, b = draw(_values(kind)), draw(_values(kind))
     threshold, clear = (min(a, b), max(a, b)) if op is Op.BELOW else (max(a, b), min(a, b))
     symbols: tuple[str, ...] = ()
     if not info.account_level:
-        pool = st.lists(_BASES | _MARKETS, min_size=kind is Kind.PRICE, max_size=3, unique=True)
+        # An underlying's greeks are named by the underlying (BTC), never by a market.
+        names = _BASES if info.underlying_level else _BASES | _MARKETS
+        pool = st.lists(names, min_size=kind is Kind.PRICE, max_size=3, unique=True)
         symbols = tuple(draw(pool))
-    chosen = draw(st.none() | st.just(clear))
+    # Expiry only comes nearer: it resolves with the option, so it takes no clear level.
+    chosen = None if kind is Kind.EXPIRY else draw(st.none() | st.just(clear))
     return RuleSpec(kind, op, threshold, severity, symbols, account, chosen, for_polls, for_s)
 
 
