@@ -14,6 +14,14 @@ from typing import SupportsFloat
 
 import numpy as np
 
+from bot.render.greeks_view import (
+    OptionTermsView,
+    PositionGreeksView,
+    UnderlyingGreeksView,
+    option_terms_view,
+    position_greeks_view,
+    underlyings_view,
+)
 from engine.analysis import Analysis
 from engine.model import FORMULAS, ContractType, Formula, MarginMode
 from engine.stress import Stress
@@ -72,6 +80,10 @@ class PositionView:
     delta: float | None = None
     #: Unrealised PnL in USD (the engine's rate: an option's settle rate, not its notional's).
     unrealized_pnl_usd: float | None = None
+    #: Greeks in account units (docs/risk.md#greeks); None where not computed.
+    greeks: PositionGreeksView | None = None
+    #: An option's terms; None for every other position.
+    option: OptionTermsView | None = None
 
     @property
     def computed_only(self) -> bool:
@@ -108,6 +120,8 @@ class AccountView:
     positions: tuple[PositionView, ...]
     #: When the venue reported the snapshot, POSIX seconds (None: unknown).
     taken_at: float | None = None
+    #: Greeks summed per underlying (docs/risk.md#greeks).
+    greeks: tuple[UnderlyingGreeksView, ...] = ()
 
     def closest(self, limit: int | None = None) -> tuple[PositionView, ...]:
         """Positions with a known distance, nearest to liquidation first (ties keep order)."""
@@ -161,6 +175,7 @@ def account_view(analysis: Analysis, exchange: str) -> AccountView:
             position_view(analysis, i) for i in range(len(analysis.snapshot.positions))
         ),
         taken_at=finite(analysis.snapshot.taken_at),
+        greeks=underlyings_view(analysis),
     )
 
 
@@ -197,6 +212,8 @@ def position_view(analysis: Analysis, i: int) -> PositionView:
         exposure_usd=finite(analysis.exposure_usd[i]),
         delta=finite(pos.delta[i]),
         unrealized_pnl_usd=finite(analysis.upnl_usd[i]),
+        greeks=position_greeks_view(analysis, i),
+        option=option_terms_view(analysis, i),
     )
 
 
