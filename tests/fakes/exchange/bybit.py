@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from tests.engine.normalise.payloads import bybit as pb
+from tests.fakes.exchange import options
 from tests.fakes.exchange.base import (
     DAY_MS,
     NOW_MS,
@@ -36,7 +37,8 @@ def default_positions(venue: str) -> Any:
 
 
 def markets(venue: str) -> dict[str, str]:
-    return {symbol: market_id for market_id, symbol, _, _ in pb.BYBIT_MARKETS}
+    table = {options.BYBIT_SYMBOLS[k]: options.BYBIT_IDS[k] for k in options.BOTH}
+    return table | {symbol: market_id for market_id, symbol, _, _ in pb.BYBIT_MARKETS}
 
 
 def remark(venue: str, positions: Any, market_id: str, price: float) -> Any:
@@ -92,6 +94,8 @@ def _envelope(result: Any) -> dict[str, Any]:
 def _instruments(request: Request) -> dict[str, Any]:
     category = request.query.get("category", "linear")
     prelaunch = request.query.get("status") == "PreLaunch"
+    if category == "option":
+        return _list(category, [] if prelaunch else options.bybit_instruments(request))
     rows = [
         _instrument(i, s)
         for i, s, _, _ in pb.BYBIT_MARKETS
@@ -126,7 +130,8 @@ def _positions(request: Request, positions: list[dict[str, Any]]) -> dict[str, A
     rows = [
         raw
         for raw in positions
-        if _inverse(raw["symbol"]) == (category == "inverse")
+        if options.bybit_is_option(raw["symbol"]) == (category == "option")
+        and _inverse(raw["symbol"]) == (category == "inverse")
         and (settle is None or raw["symbol"].endswith(settle))
     ]
     return _envelope({"category": category, "list": rows, "nextPageCursor": ""})
@@ -207,6 +212,8 @@ def _ticker(market_id: str, marks: Mapping[str, float]) -> dict[str, Any]:
 def _tickers(request: Request) -> dict[str, Any]:
     """v5/market/tickers: linear and inverse tickers carry the current funding rate."""
     category = request.query.get("category", "linear")
+    if category == "option":
+        return _list(category, options.bybit_tickers(request))
     tickers = [_ticker(i, request.marks) for i in _in_category(request)]
     return _envelope({"category": category, "list": tickers})
 

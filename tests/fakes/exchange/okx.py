@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.engine.normalise.payloads import okx as po
+from tests.fakes.exchange import options
 from tests.fakes.exchange.base import (
     NOW_MS,
     Lookup,
@@ -24,7 +25,8 @@ def default_positions(venue: str) -> Any:
 
 
 def markets(venue: str) -> dict[str, str]:
-    return {symbol: market_id for market_id, symbol, _, _ in po.OKX_MARKETS}
+    table = {options.OKX_SYMBOLS[k]: options.OKX_IDS[k] for k in options.BOTH}
+    return table | {symbol: market_id for market_id, symbol, _, _ in po.OKX_MARKETS}
 
 
 def remark(venue: str, positions: Any, market_id: str, price: float) -> Any:
@@ -85,6 +87,8 @@ def _envelope(data: list[Any]) -> dict[str, Any]:
 
 
 def _instruments(request: Request) -> dict[str, Any]:
+    if request.query.get("instType") == "OPTION":
+        return _envelope(options.okx_instruments(request))
     if request.query.get("instType") != "SWAP":
         return _envelope([])
     return _envelope([_instrument(i, size) for i, _, size, _ in po.OKX_MARKETS])
@@ -156,12 +160,15 @@ PUBLIC = {
     "/api/v5/public/instruments": _instruments,
     "/api/v5/public/position-tiers": _tiers,
     "/api/v5/public/time": lambda request: _envelope([{"ts": str(NOW_MS)}]),
+    "/api/v5/public/opt-summary": lambda request: _envelope(options.okx_opt_summary(request)),
 }
 PRIVATE = {
     "/api/v5/account/positions": lambda request, account: _positions(
         request, list(account.positions)
     ),
-    "/api/v5/account/balance": lambda request, account: po.okx_balance()["info"],
+    "/api/v5/account/balance": lambda request, account: account.served(
+        request, lambda: po.okx_balance()["info"]
+    ),
     "/api/v5/account/config": lambda request, account: _config(account.permissions),
 }
 
