@@ -20,6 +20,9 @@ VOL_POINT = 0.01
 #: Days in the 365-day year σ and T are annualised with: ``theta / DAYS_PER_YEAR`` is per day.
 DAYS_PER_YEAR = 365.0
 
+#: Seconds in that year (crypto trades every day): ``T = seconds to expiry / YEAR_S``.
+YEAR_S = DAYS_PER_YEAR * 86_400.0
+
 # Sources for every formula below: F. Black, "The pricing of commodity contracts", J. Financial
 # Economics 3 (1976), with the discount factor 1 because Deribit prices on the expiry's forward
 # with r = 0 (docs/risk.md#portfolio-risk, from Deribit's documentation). σ is annualised and

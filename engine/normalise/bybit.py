@@ -8,7 +8,7 @@ from typing import Any
 from engine.model import Account, ContractType, Leg, MarginMode
 from engine.normalise.fields import NAN, STABLECOINS, items, mapping, num, positive, put, text
 from engine.normalise.generic import set_margin_mode
-from engine.normalise.options import position_delta
+from engine.normalise.greeks import position_greeks
 from engine.normalise.row import Row
 
 _LEGS = {"0": Leg.BOTH, "1": Leg.LONG, "2": Leg.SHORT}
@@ -42,8 +42,9 @@ class BybitReader:
         self._margin(info, row)
         self._amounts(info, row)
         if row.kind == ContractType.OPTION:
-            # ``delta`` is the position's, in coins of the underlying (option positions only).
-            position_delta(row, num(info.get("delta")))
+            # The position's delta (coins), gamma (per USD), vega (USD per vol point) and
+            # theta (USD per day), option positions only (docs/risk.md#greeks).
+            position_greeks(row, info)
         elif row.leverage != row.leverage:
             row.leverage = self._derived_leverage(info, row)
         row.venue_liq = _venue_liquidation(row.venue_liq, row)

@@ -17,7 +17,7 @@ from engine.normalise.fields import (
     text,
 )
 from engine.normalise.generic import set_margin_mode
-from engine.normalise.options import position_delta
+from engine.normalise.greeks import position_greeks
 from engine.normalise.row import Row
 
 
@@ -52,9 +52,10 @@ class DeribitReader:
         elif index == index:
             row.settle_usd = index
         if row.kind == ContractType.OPTION:
-            # ``delta`` is the position's (size × the premium-adjusted delta), in coin.
+            # Position totals: ``delta`` size × the premium-adjusted delta in coin, ``gamma``
+            # per USD, ``vega`` USD per vol point, ``theta`` USD per day (docs/risk.md#greeks).
             row.underlying_price = index
-            position_delta(row, num(info.get("delta")))
+            position_greeks(row, info)
 
     def account(self, venue: str, balance: Mapping[str, Any] | None) -> Account:
         """Balance, margin balance and maintenance per currency from the account summaries."""

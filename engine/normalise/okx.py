@@ -9,7 +9,7 @@ from typing import Any
 from engine.model import Account, ContractType, Leg, MarginMode
 from engine.normalise.fields import NAN, STABLECOINS, items, mapping, num, positive, put, text
 from engine.normalise.generic import set_margin_mode
-from engine.normalise.options import position_delta
+from engine.normalise.greeks import store_position_figure
 from engine.normalise.row import Row
 
 _LEGS = {"net": Leg.BOTH, "long": Leg.LONG, "short": Leg.SHORT}
@@ -41,7 +41,7 @@ class OkxReader:
             self._contract_value(info, row)
         row.qty = row.contracts * row.contract_size
         if row.kind == ContractType.OPTION:
-            _option_delta(info, row)
+            _option_greeks(info, row)
         mark = positive(info.get("markPx"))
         if mark == mark:
             row.mark = mark
@@ -144,17 +144,19 @@ def _power_of_ten(size: float) -> float:
     return nearest if abs(size / nearest - 1.0) < 0.05 else size
 
 
-def _option_delta(info: Mapping[str, Any], row: Row) -> None:
-    """``deltaBS``: the position's Black-Scholes delta. Never the ``PA`` fields (price-adjusted,
-    in coin units of the premium). A figure larger than the position itself cannot be coins of
-    underlying: read as the dollar delta the docs name, per dollar of the underlying."""
+def _option_greeks(info: Mapping[str, Any], row: Row) -> None:
+    """The position's Black-Scholes greeks ``deltaBS``/``gammaBS``/``vegaBS``/``thetaBS``
+    (coins, per USD, USD per vol point, USD per day: OKX's "in dollars" are USD-priced
+    Black-Scholes, docs/risk.md#greeks). Never the ``PA`` fields (price-adjusted, in coin
+    units of the premium). A delta larger than the position itself cannot be coins of the
+    underlying: read as a dollar delta, per dollar of the underlying."""
     delta = num(info.get("deltaBS"))
-    if delta != delta or not row.qty > 0:
-        return
-    if abs(delta) > row.qty * 1.000001 and row.underlying_price > 0:
+    if delta == delta and abs(delta) > row.qty * 1.000001 and row.underlying_price > 0:
         delta = delta / row.underlying_price
         row.note("deltaBS exceeds the position's size: read in USD")
-    position_delta(row, delta)
+    store_position_figure(row, "delta", delta)
+    for name in ("gamma", "vega", "theta"):
+        store_position_figure(row, name, num(info.get(f"{name}BS")))
 
 
 def _notional(row: Row) -> float:

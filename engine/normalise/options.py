@@ -1,40 +1,32 @@
-"""Option terms, underlying price and delta: from the venue, ccxt's markets and greeks, else
-Black-76 at the snapshot's time (docs/risk.md#option-exposure).
+"""Option terms, underlying price and greeks: from the venue, ccxt's markets and greeks, else
+Black-76 at the snapshot's time (docs/risk.md#option-exposure, docs/risk.md#greeks).
 
 An option's ``mark`` is its premium, never the underlying's price, so the exposure of an
 option needs the underlying's price and the option's delta from somewhere else. In order:
 the venue's own figures on the position (``Row.underlying_price``/``Row.delta`` set by a
 venue reader), then ccxt's market (strike, expiry, call/put, contract size) and greeks (mark
 IV, underlying price, delta) passed beside the snapshot, then the venue's USD rate of the coin
-from the balance, then the mark of a future or swap on the same underlying, and for the delta
-Black-76 with the mark IV at ``taken_at``.
+from the balance, then the mark of a future or swap on the same underlying, and for the greeks
+Black-76 with the mark IV at ``taken_at`` (``engine.normalise.greeks``).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
-
 from engine.model import ContractType
-from engine.normalise.fields import NAN, STABLECOINS, mapping, num, positive, split_symbol, text
+from engine.normalise.fields import NAN, STABLECOINS, mapping, positive, split_symbol, text
+from engine.normalise.greeks import apply_ccxt, fill_and_check
 from engine.normalise.row import Row
-from engine.options import DAYS_PER_YEAR, VOL_POINT, black76
-from engine.types import FloatArray
-
-#: Seconds in the 365-day year the engine annualises with (crypto trades every day).
-YEAR_S = 365.0 * 86_400.0
+from engine.options import YEAR_S as YEAR_S
 
 #: Hour (UTC) at which Deribit, OKX and Bybit options expire: a ccxt symbol names the day only.
 EXPIRY_HOUR_UTC = 8
 
 #: Venues whose ccxt greeks give the implied volatility in percent (Deribit ``mark_iv`` 61.27).
 IV_IN_PERCENT = frozenset({"deribit"})
-
-NO_TIME = 'snapshot time unknown: option delta not computed (give "timestamp")'
 
 
 def symbol_terms(row: Row) -> None:
@@ -49,14 +41,6 @@ def symbol_terms(row: Row) -> None:
     except ValueError:
         return
     row.expiry = day.timestamp()
-
-
-def position_delta(row: Row, delta: float) -> None:
-    """Store a venue's POSITION delta (coins of underlying, signed by the position) per long
-    unit, the engine's convention."""
-    if delta == delta and row.side == row.side and row.qty > 0:
-        row.delta = delta / (row.side * row.qty)
-        row.greeks_source = "venue"
 
 
 def apply_market(row: Row, market: Mapping[str, Any], *, sized: bool) -> None:
@@ -81,16 +65,13 @@ def apply_market(row: Row, market: Mapping[str, Any], *, sized: bool) -> None:
 
 def apply_greeks(row: Row, greeks: Mapping[str, Any], venue: str) -> None:
     """ccxt's greeks of the option: mark IV, the underlying's price (the expiry's forward),
-    and its delta where the position itself reported none."""
+    and the greeks the position itself did not report (``engine.normalise.greeks``)."""
     iv = positive(greeks.get("markImpliedVolatility"))
     if iv == iv:
         row.mark_iv = iv / 100.0 if venue in IV_IN_PERCENT else iv
     if row.underlying_price != row.underlying_price:
         row.underlying_price = positive(greeks.get("underlyingPrice"))
-    delta = num(greeks.get("delta"))
-    if row.delta != row.delta and delta == delta:
-        row.delta = delta
-        row.greeks_source = "ccxt"
+    apply_ccxt(row, greeks, venue)
 
 
 def read_terms(row: Row, position: Mapping[str, Any], markets: Mapping[str, Any]) -> None:
@@ -128,7 +109,7 @@ def complete(
             )
         if row.settle == row.underlying and row.settle_usd != row.settle_usd:
             row.settle_usd = row.underlying_price
-    _black76(options, taken_at)
+    fill_and_check(options, venue, taken_at)
 
 
 def _future_marks(rows: Sequence[Row]) -> dict[str, float]:
@@ -140,71 +121,3 @@ def _future_marks(rows: Sequence[Row]) -> dict[str, float]:
         if split_symbol(row.symbol)[1] in STABLECOINS:
             out[row.underlying] = row.mark
     return out
-
-
-def _black76(options: Sequence[Row], taken_at: float) -> None:
-    """Black-76 greeks per long unit for whatever no venue or ccxt gave: the delta
-    (Deribit's premium-adjusted one for coin-settled options, whose premium is itself held in
-    the coin), gamma (1/USD), vega (USD per vol point) and theta (USD per day)
-    (docs/risk.md#greeks); a note for an option whose delta stays unknown."""
-    need = [r for r in options if _lacking(r)]
-    if not need:
-        return
-    if not math.isfinite(taken_at):
-        for row in need:
-            if row.delta != row.delta:
-                row.note(NO_TIME)
-        return
-    filled = _model_greeks(need, taken_at)
-    for i, row in enumerate(need):
-        own_delta = row.delta == row.delta
-        for name, values in filled.items():
-            if getattr(row, name) != getattr(row, name):
-                setattr(row, name, float(values[i]))
-        if row.delta != row.delta:
-            row.note(_missing(row))
-        elif not own_delta:
-            row.greeks_source = "engine"
-
-
-def _model_greeks(rows: Sequence[Row], taken_at: float) -> dict[str, FloatArray]:
-    """Black-76 delta, gamma, vega and theta per long unit of each row (NaN where an input is
-    missing), in the columns' units."""
-    forward, strike, sigma, call, expiry = (
-        np.array([getattr(r, name) for r in rows], dtype=np.float64)
-        for name in ("underlying_price", "strike", "mark_iv", "call", "expiry")
-    )
-    years = np.maximum(expiry - taken_at, 0.0) / YEAR_S
-    coin = np.array([r.settle == r.underlying for r in rows], dtype=np.bool_)
-    with np.errstate(all="ignore"):
-        model = black76(forward, strike, sigma, years, is_call=call == 1.0)
-    figures = {
-        "delta": np.where(coin, model.deribit_delta, model.delta),
-        "gamma": model.gamma,
-        "vega": model.vega * VOL_POINT,
-        "theta": model.theta / DAYS_PER_YEAR,
-    }
-    unknown = np.isnan(call)
-    return {name: np.where(unknown, np.nan, values) for name, values in figures.items()}
-
-
-def _lacking(row: Row) -> bool:
-    """Whether any of the option's greeks is still unknown."""
-    return any(value != value for value in (row.delta, row.gamma, row.vega, row.theta))
-
-
-def _missing(row: Row) -> str:
-    """Which input the option's delta lacked, in a sentence that says what to give."""
-    gaps = [
-        name
-        for name, value in (
-            ("underlying price", row.underlying_price),
-            ("strike", row.strike),
-            ("expiry", row.expiry),
-            ("call/put", row.call),
-            ("mark IV (greeks)", row.mark_iv),
-        )
-        if value != value
-    ]
-    lacking = ", ".join(gaps) or "valid inputs"
-    return f"option delta unknown (no venue delta; {lacking} missing): left out of exposure"
