@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.render import format as fmt
+from bot.render.greeks import greeks_block
 from bot.render.positions import advice, liquidation
 from bot.render.views import AccountView, PositionView, StressView
 
@@ -60,6 +61,8 @@ def analysis_text(view: AccountView) -> str:
             for p in view.positions
         ):
             lines.append("* computed by liqwatch (the venue reported none)")
+        greeks = greeks_block(view)
+        lines += ["", *greeks] if greeks else []
     lines += _advice_lines(view.positions) + _diagnostic_lines(view)
     return "\n".join(lines)
 

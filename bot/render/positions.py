@@ -4,7 +4,12 @@ and the liquidation price and advice sentence the analyze table and the digest u
 from __future__ import annotations
 
 from bot.render import format as fmt
+from bot.render.greeks import greeks_block
 from bot.render.views import AccountView, AdviceView, PositionView
+
+#: Option rows /risk lists (nearest expiries first; the rest counted): a book of hundreds of
+#: options would otherwise fill screens of chat; `liqwatch analyze` lists them all.
+MAX_OPTIONS = 20
 
 
 def liquidation(p: PositionView) -> str:
@@ -69,6 +74,7 @@ def risk_block(view: AccountView, *, closest: int) -> list[str]:
             f"{fmt.money(e.net_usd, signed=True)}"
             for e in ranked
         ]
+    lines += greeks_block(view, max_options=MAX_OPTIONS)
     near = view.closest(closest)
     if near:
         lines.append("closest to liquidation:")

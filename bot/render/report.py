@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.render.greeks_report import GREEKS_UNITS, greeks_report, position_greeks_report
 from bot.render.views import (
     AccountView,
     AdviceView,
@@ -32,6 +33,8 @@ def document(view: AccountView) -> dict[str, Any]:
         "timestamp": None if view.taken_at is None else round(view.taken_at * 1000.0),
         "account": account_report(view),
         "positions": [position_report(p) for p in view.positions],
+        "greeks": greeks_report(view.greeks),
+        "greeks_units": GREEKS_UNITS,
     }
 
 
@@ -83,6 +86,7 @@ def position_report(p: PositionView) -> dict[str, Any]:
         "advice": None if p.advice is None else advice_report(p.advice),
         "exposure_usd": p.exposure_usd,
         "delta": p.delta,
+        **position_greeks_report(p.greeks),
     }
 
 
