@@ -91,9 +91,11 @@ RULE_HELP = (
     "Rules: <kind><op><threshold> [symbols] [info|warning|critical] [for N|for 90s] "
     "[clear <level>] [on <account>].\n"
     "Kinds: liq, prob, margin, roe, funding (%); leverage (x); pnl, exposure, "
-    "account_exposure, price (USD, k/m allowed); blind and auth take no comparison.\n"
+    "account_exposure, price (USD, k/m allowed); delta, gamma, vega (USD per underlying, "
+    "signed; gamma per 1% move, vega per vol point); expiry (time left on a held option: "
+    "24h, 90m, 2d); blind and auth take no comparison.\n"
     "Examples: liq<5% BTC critical · margin>80% · price<60000 BTC/USDT:USDT · "
-    "pnl<-500 for 3 · blind on main"
+    "pnl<-500 for 3 · delta<-50k BTC · expiry<24h · blind on main"
 )
 _RULE_ID = (Arg("rule_id", "The rule's number, as /alerts lists it", type=ArgType.INTEGER),)
 
