@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from engine import metrics
 from engine.advice import DEFAULT_TARGET_PCT, Advice, advise
-from engine.greeks import PositionGreeks, UnderlyingGreeks, account_greeks
+from engine.greeks import PositionGreeks, UnderlyingGreeks, account_greeks, account_notes
 from engine.liquidation import Liquidation, compute
 from engine.model import ContractType, MarginMode, Positions, chunks, lookup
 from engine.normalise import Snapshot
@@ -110,6 +110,8 @@ def analyze(
             out[name][part] = values
         put_advice(advice, part, chunk_advice)
     greeks, underlyings = account_greeks(positions)
+    notes = account_notes(positions, greeks, snapshot.account)
+    portfolio = replace(portfolio, diagnostics=(*portfolio.diagnostics, *notes))
     return Analysis(
         snapshot=snapshot,
         horizon_hours=horizon_hours,

@@ -10,12 +10,13 @@ contracts is not counted in BTC's delta (the venues' own ``delta_total`` leaves 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from engine.model import ContractType, Positions, codes
-from engine.types import FloatArray, IntArray
+from engine.model import Account, ContractType, Positions, codes
+from engine.types import BoolArray, FloatArray, IntArray
 
 
 @dataclass(frozen=True, eq=False)
@@ -142,3 +143,98 @@ def account_greeks(positions: Positions) -> tuple[PositionGreeks, tuple[Underlyi
     """Both views at once, as ``Analysis`` carries them."""
     greeks = position_greeks(positions)
     return greeks, by_underlying(positions, greeks)
+
+
+#: Deribit's portfolio figure → (the PositionGreeks field it sums, options only).
+VENUE_FIGURES = {
+    "delta_total": ("delta_coin", False),
+    "options_delta": ("delta_coin", True),
+    "options_gamma": ("gamma_coin", True),
+    "options_vega": ("vega_usd", True),
+    "options_theta": ("theta_usd", True),
+}
+
+#: A portfolio delta further than this many coins per coin of options held (at least one)
+#: from the positions' sum is noted, as for one position (docs/risk.md#greeks) …
+PORTFOLIO_DELTA_TOLERANCE = 0.02
+#: … gamma, vega and theta further apart than this fraction of the larger.
+PORTFOLIO_RELATIVE_TOLERANCE = 0.10
+
+
+def account_notes(
+    positions: Positions, greeks: PositionGreeks, account: Account
+) -> tuple[str, ...]:
+    """Account diagnostics of the greeks: which pools' margin ratio is the venue's own
+    (portfolio margin), and every venue portfolio figure (Deribit's, per settle currency) the
+    positions' own greeks do not sum to within the tolerances."""
+    notes = [_pm_note(account, pool) for pool in sorted(account.portfolio_margin)]
+    for currency, figures in sorted(account.venue_greeks.items()):
+        for key, reported in figures.items():
+            note = _compare(positions, greeks, currency, key, float(reported))
+            if note:
+                notes.append(note)
+    return tuple(notes)
+
+
+def _pm_note(account: Account, pool: str) -> str:
+    ratio = account.venue_margin_ratio.get(pool, math.nan)
+    if ratio == ratio:
+        return (
+            f"{pool} is on portfolio margin: its margin ratio is the venue's own "
+            f"maintenance / equity, {ratio * 100:.1f}%"
+        )
+    return (
+        f"{pool} is on portfolio margin but the venue reports no ratio: the margin ratio "
+        "shown sums maintenance the venue computes by scenarios"
+    )
+
+
+def _compare(
+    positions: Positions, greeks: PositionGreeks, currency: str, key: str, reported: float
+) -> str:
+    """The note for one venue figure (``name`` or ``name:index``) the positions settled in
+    ``currency`` do not reproduce; "" when they do or cannot be summed."""
+    name, _, index = key.partition(":")
+    if name not in VENUE_FIGURES:
+        return ""
+    column, options_only = VENUE_FIGURES[name]
+    chosen = positions.valid & positions.settle.equals(currency)
+    if options_only:
+        chosen &= positions.kind == ContractType.OPTION
+    if index:
+        chosen &= positions.underlying.equals(index.split("_")[0].upper())
+    # Coins (delta, gamma) of different underlyings do not add up: compare per index only.
+    in_coins = column in ("delta_coin", "gamma_coin")
+    if not index and in_coins and len(set(positions.underlying.code[chosen].tolist())) > 1:
+        return ""
+    values = getattr(greeks, column)[chosen]
+    if not len(values) or np.isnan(values).any():
+        return ""
+    summed = float(values.sum())
+    if not _differs(name, reported, summed, positions.qty[chosen & _is_option(positions)]):
+        return ""
+    where = f"{currency} {index}".strip()
+    return (
+        f"venue {key} {reported:.6g} for {where} differs from the positions' own "
+        f"{summed:.6g} ({_FIGURE_UNITS[column]}): stale figures, positions not read or "
+        "another convention"
+    )
+
+
+def _is_option(positions: Positions) -> BoolArray:
+    return np.asarray(positions.kind == ContractType.OPTION)
+
+
+def _differs(name: str, reported: float, summed: float, option_qty: FloatArray) -> bool:
+    gap = abs(reported - summed)
+    if name in ("delta_total", "options_delta"):
+        return gap > PORTFOLIO_DELTA_TOLERANCE * max(1.0, float(np.nansum(option_qty)))
+    return gap > PORTFOLIO_RELATIVE_TOLERANCE * max(abs(reported), abs(summed)) and gap > 1e-12
+
+
+_FIGURE_UNITS = {
+    "delta_coin": "coins",
+    "gamma_coin": "coins per USD",
+    "vega_usd": "USD per vol point",
+    "theta_usd": "USD per day",
+}

@@ -150,11 +150,15 @@ def _pool_ratios(
     own = np.where(positions.valid, metrics.maintenance_margin(positions), 0.0)
     summed = np.bincount(idx, weights=np.nan_to_num(own), minlength=len(names))
     out: dict[str, float] = {}
+    venue = venue_pm_ratios(account)
     for pool, maint in zip(names, summed, strict=True):
         reported = pool_amount(account.maintenance_margin, pool)
         own_or_reported = float(maint) if math.isnan(reported) else reported
         out[pool] = ratio_of(own_or_reported, pool_amount(equity, pool))
-    out.update(venue_pm_ratios(account))
+        # A stablecoin pool of a multi-asset "USD" portfolio-margin pool reads its ratio.
+        on_pm = pool_amount(venue, pool)
+        if on_pm == on_pm:
+            out[pool] = on_pm
     return out
 
 

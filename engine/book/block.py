@@ -17,8 +17,8 @@ from engine.liquidation import RULES, Prepared, prepare
 from engine.liquidation.notes import Notes
 from engine.model import FORMULAS, ContractType, Labels, MarginMode, Tiers
 from engine.normalise import Snapshot
-from engine.normalise.fields import STABLECOINS
-from engine.portfolio import underlying_marks, usd_total
+from engine.normalise.fields import STABLECOINS, pool_amount
+from engine.portfolio import underlying_marks, usd_total, venue_pm_ratios
 from engine.reprice import balance_counts, balance_key, is_coin, usd_quoted
 from engine.types import FloatArray, IntArray
 
@@ -194,7 +194,13 @@ def _pool_columns(snapshot: Snapshot, equity_keys: tuple[str, ...]) -> Columns:
     account = snapshot.account
     pools = snapshot.positions.pool.names
     equity = dict.fromkeys(equity_keys, 0.0)
-    return {"mm": _keyed(account.maintenance_margin, pools), "eq": _keyed(equity, pools)}
+    # A portfolio-margin pool's ratio is the venue's own, as polled (engine.portfolio).
+    pm = venue_pm_ratios(account)
+    return {
+        "mm": _keyed(account.maintenance_margin, pools),
+        "eq": _keyed(equity, pools),
+        "pm": np.array([pool_amount(pm, pool) for pool in pools], dtype=np.float64),
+    }
 
 
 def _equity_columns(

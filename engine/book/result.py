@@ -9,7 +9,7 @@ from engine.advice import Advice
 from engine.analysis import COLUMNS, Analysis
 from engine.book.block import Block
 from engine.book.pricing import Priced
-from engine.greeks import account_greeks
+from engine.greeks import account_greeks, account_notes
 from engine.liquidation import NO_LIQUIDATION, PAST, UNSETTLED, Liquidation
 from engine.liquidation.notes import Notes
 from engine.normalise import Snapshot
@@ -111,6 +111,8 @@ class Repriced:
         notes = Notes.joined(block.notes, [(message, mask[part]) for message, mask in dynamic])
         advice = priced.advice
         greeks, underlyings = account_greeks(snapshot.positions)
+        portfolio = self._portfolio(k, block)
+        greek_notes = account_notes(snapshot.positions, greeks, snapshot.account)
         return Analysis(
             snapshot=snapshot,
             horizon_hours=self.horizon_hours,
@@ -118,7 +120,7 @@ class Repriced:
             computed=Liquidation(priced.price[part], priced.formula[part], notes),
             upnl=priced.upnl[part],
             sigma=priced.sigma[part],
-            portfolio=self._portfolio(k, block),
+            portfolio=replace(portfolio, diagnostics=(*portfolio.diagnostics, *greek_notes)),
             greeks=greeks,
             underlyings=underlyings,
             advice=Advice(

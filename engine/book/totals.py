@@ -130,7 +130,9 @@ def _pool_ratios(view: View, p: Positions, maint: FloatArray, amount: FloatArray
     own = _sum(pool, np.nan_to_num(np.where(p.valid, maint, 0.0)), view.size("pool"))
     reported = _keyed(view, "mm", view.slot("pool", "mm"), view.slot("mm", "value"))
     equity = _keyed(view, "eq", view.slot("pool", "eq"), amount)
-    return ratio(np.where(np.isnan(reported), own, reported), equity)
+    engine = ratio(np.where(np.isnan(reported), own, reported), equity)
+    venue = view.slot("pool", "pm")
+    return np.where(np.isnan(venue), engine, venue)
 
 
 def _keyed(view: View, space: str, local: IntArray, values: FloatArray) -> FloatArray:

@@ -104,11 +104,13 @@ class BybitReader:
         figures: dict[str, dict[str, float]] = {"w": {}, "m": {}, "mm": {}, "usd": {}}
         notes: list[str] = []
         in_total: set[str] = set()
+        pm: dict[str, float] = {}
         for entry in accounts:
             entry = mapping(entry)
             unified = text(entry.get("accountType")).upper() in ("UNIFIED", "UTA")
             if unified:
                 notes.extend(_unified_totals(entry, figures))
+                pm.update(_portfolio_margin(info, entry))
             for coin in items(entry.get("coin")):
                 code = _coin(mapping(coin), figures)
                 # A unified account's coin rows are the same wallet as its USD totals.
@@ -122,6 +124,8 @@ class BybitReader:
             usd_rate=figures["usd"],
             in_total=frozenset(in_total - {UNIFIED_POOL}),
             diagnostics=tuple(notes),
+            portfolio_margin=frozenset(pm),
+            venue_margin_ratio=pm,
         )
 
 
@@ -138,6 +142,17 @@ def _notional(row: Row) -> float:
     if not (row.qty > 0 and row.mark > 0):
         return NAN
     return row.qty / row.mark if row.kind == ContractType.INVERSE else row.qty * row.mark
+
+
+def _portfolio_margin(info: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, float]:
+    """``{"USD": accountMMRate}`` for a unified account on PORTFOLIO_MARGIN: the mode is in
+    /v5/account/info (``marginMode``), which ccxt's balance does not fetch, so it is read from
+    the entry or from the response beside ``result`` where the caller merged it."""
+    mode = text(entry.get("marginMode")) or text(info.get("marginMode"))
+    rate = num(entry.get("accountMMRate"))
+    if mode.upper() != "PORTFOLIO_MARGIN" or rate != rate:
+        return {}
+    return {UNIFIED_POOL: rate}
 
 
 def _unified_totals(entry: Mapping[str, Any], figures: dict[str, dict[str, float]]) -> list[str]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.model import Account, ContractType, MarginMode
@@ -69,6 +71,7 @@ class DeribitReader:
         maint: dict[str, float] = {}
         usd_equity: dict[str, float] = {}
         coin_equity: dict[str, float] = {}
+        risk = _Portfolio()
         for summary in summaries:
             summary = mapping(summary)
             code = text(summary.get("currency")).upper()
@@ -80,6 +83,7 @@ class DeribitReader:
             put(maint, code, summary.get("maintenance_margin"))
             put(usd_equity, code, summary.get("total_equity_usd"))
             put(coin_equity, code, summary.get("equity"))
+            risk.read(code, summary, margin.get(code, NAN), maint.get(code, NAN))
         rates = {code: 1.0 for code in margin if code in STABLECOINS}
         rates.update(_rate_from_usd_total(coin_equity, usd_equity))
         return Account(
@@ -88,7 +92,59 @@ class DeribitReader:
             margin_balance=margin,
             maintenance_margin=maint,
             usd_rate=rates,
+            portfolio_margin=frozenset(risk.pm),
+            venue_margin_ratio=risk.ratio,
+            venue_greeks=risk.greeks,
         )
+
+
+#: Deribit's margin models that are portfolio margin (``margin_model``; older accounts say
+#: ``portfolio_margining_enabled``).
+PM_MODELS = frozenset({"cross_pm", "segregated_pm"})
+
+#: The summary's portfolio figures read as reported (docs/risk.md#greeks).
+FIGURES = (
+    "delta_total",
+    "options_delta",
+    "options_gamma",
+    "options_vega",
+    "options_theta",
+    "estimated_liquidation_ratio",
+)
+
+#: Per-index maps (``btc_usd`` → figure): stored as ``"<figure>:<index>"``.
+MAPS = {
+    "delta_total_map": "delta_total",
+    "options_gamma_map": "options_gamma",
+    "options_vega_map": "options_vega",
+    "options_theta_map": "options_theta",
+}
+
+
+@dataclass
+class _Portfolio:
+    """Portfolio-margin pools, their venue ratio and the portfolio greeks of each summary."""
+
+    pm: set[str] = field(default_factory=set)
+    ratio: dict[str, float] = field(default_factory=dict)
+    greeks: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def read(self, code: str, summary: Mapping[str, Any], margin: float, maint: float) -> None:
+        """One currency's summary: on portfolio margin its maintenance / margin balance is the
+        venue's own ratio (its scenario risk, not a sum the engine can rebuild)."""
+        model = text(summary.get("margin_model")).lower()
+        if model in PM_MODELS or summary.get("portfolio_margining_enabled") is True:
+            self.pm.add(code)
+            if maint == maint and margin == margin:
+                self.ratio[code] = maint / margin if margin > 0 else math.inf
+        figures: dict[str, float] = {}
+        for name in FIGURES:
+            put(figures, name, summary.get(name))
+        for key, name in MAPS.items():
+            for index, value in mapping(summary.get(key)).items():
+                put(figures, f"{name}:{str(index).lower()}", value)
+        if figures:
+            self.greeks[code] = figures
 
 
 def _size(info: Mapping[str, Any], row: Row) -> None:

@@ -107,6 +107,7 @@ class OkxReader:
         per_currency = not figures["m"]
         for detail in items(summary.get("details")):
             _currency(mapping(detail), figures, per_currency=per_currency)
+        pm = _portfolio_margin(info, summary)
         return Account(
             venue=venue,
             wallet_balance=figures["w"],
@@ -114,7 +115,25 @@ class OkxReader:
             maintenance_margin=figures["mm"],
             usd_rate=figures["usd"],
             diagnostics=tuple(notes),
+            portfolio_margin=frozenset(pm),
+            venue_margin_ratio=pm,
         )
+
+
+#: OKX account mode (``acctLv`` of /api/v5/account/config) that is portfolio margin.
+PORTFOLIO_MARGIN_LEVEL = "4"
+
+
+def _portfolio_margin(info: Mapping[str, Any], summary: Mapping[str, Any]) -> dict[str, float]:
+    """``{"USD": maintenance / equity}`` on portfolio margin (acctLv 4), from the account's
+    ``mgnRatio``, which OKX states the other way round (adjusted equity / maintenance, 1 =
+    liquidation). ``acctLv`` is in account/config, which ccxt's balance does not fetch: it is
+    read from the summary or from the response beside ``data`` where the caller merged it."""
+    level = text(summary.get("acctLv")) or text(info.get("acctLv"))
+    ratio = num(summary.get("mgnRatio"))
+    if level != PORTFOLIO_MARGIN_LEVEL or not ratio > 0:
+        return {}
+    return {MULTI_CURRENCY_POOL: 1.0 / ratio}
 
 
 def _option(info: Mapping[str, Any], row: Row) -> None:
