@@ -26,14 +26,14 @@ from engine.alerts.events import AlertNotice, AlertStatus
 from engine.alerts.observe import Observation, observe
 from engine.alerts.policy import Policy
 from engine.alerts.quiet import ChatSettings
-from engine.alerts.rules import Rule, RuleSpec, Severity, default_specs
+from engine.alerts.rules import KINDS, Rule, RuleSpec, Severity, default_specs
 from engine.alerts.state import Alert
 from engine.analysis import Analysis, analyze
 from engine.candles import Candles
 from engine.domain import AccountStatus, LinkedAccount, Platform
 from engine.normalise import Snapshot
 from engine.reprice import with_marks
-from engine.sweep import Points
+from engine.sweep import Points, Unsupported
 from engine.types import BoolArray, FloatArray
 
 
@@ -230,6 +230,18 @@ def replay(
         len(replay_state.false_criticals),
         steps,
     )
+
+
+def check_replayable(specs: Sequence[RuleSpec]) -> None:
+    """Raise ``Unsupported`` naming the rules a replay cannot model: it moves the marks of
+    perpetuals and futures and re-prices no option, so an underlying's greeks and an option's
+    expiry are not on its path (``KindInfo.replayable``)."""
+    kinds = sorted({s.kind.value for s in specs if not KINDS[s.kind].replayable})
+    if kinds:
+        raise Unsupported(
+            f"a backtest replays the marks of perpetuals and futures and re-prices no option, "
+            f"so it cannot model {', '.join(kinds)} rules; leave them out of the rules file"
+        )
 
 
 def replay_account(venue: str, label: str = "backtest") -> LinkedAccount:

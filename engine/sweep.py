@@ -52,6 +52,11 @@ def liq_levels(rules: Sequence[Rule], *, liq_ratio: float, side: float) -> list[
     for rule in rules:
         if not rule.enabled or KINDS[rule.kind].state:
             continue
+        if not KINDS[rule.kind].replayable:
+            raise Unsupported(
+                f"{rule.kind.value} rules need option greeks or expiries, which no backtest "
+                "re-prices along a price path"
+            )
         if rule.kind is not Kind.LIQ or rule.spec.op.value != "<":
             raise Unsupported(
                 f"the sweep models liq< rules only; {rule.kind.value}{rule.spec.op.value}"

@@ -29,6 +29,7 @@ from engine.backtest import (
     Priced,
     adverse_path,
     as_rules,
+    check_replayable,
     default_rules,
     poll_points,
     stream_points,
@@ -92,6 +93,10 @@ def load_rules(choice: str) -> list[Rule]:
             raise UserError(f"{path.name} line {number}: {exc}") from None
     if not specs:
         raise UserError(f"{path.name}: no rules in the file.")
+    try:
+        check_replayable(specs)
+    except Unsupported as exc:
+        raise UserError(f"{path.name}: {exc}.") from None
     return as_rules(specs)
 
 

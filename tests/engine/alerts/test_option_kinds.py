@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from engine.alerts.events import VENUE_PM, AlertStatus
 from engine.alerts.grammar import parse_rule
 from engine.alerts.observe import Observation, observe
@@ -19,7 +21,9 @@ from engine.alerts.policy import Policy
 from engine.alerts.rules import Kind
 from engine.alerts.screen import watch
 from engine.analysis import analyze
+from engine.backtest import check_replayable
 from engine.model import Account, ContractType
+from engine.sweep import Unsupported, liq_levels
 from tests.engine.alerts.helpers import ACCOUNT, Run, items, rule
 from tests.engine.builders import positions, snapshot
 
@@ -258,3 +262,18 @@ def test_the_screen_leaves_the_venues_ratio_and_the_greeks_to_the_polls() -> Non
         obs = _book(account=account)
         found = watch(obs, list(range(len(obs.positions))), rules, (), (), policy=Policy())
         assert len(found.kind) == wires
+
+
+# --- the backtest ----------------------------------------------------------------------------
+
+
+def test_the_backtest_and_the_sweep_refuse_the_option_kinds_in_a_sentence() -> None:
+    """Replays move perpetual and futures marks only: delta, gamma, vega and expiry rules are
+    refused by name, as the sweep refuses them; a liq rule beside them is fine alone."""
+    specs = [parse_rule(t) for t in ("liq<5%", "delta>50k BTC", "expiry<24h", "vega>2000")]
+    with pytest.raises(Unsupported) as caught:
+        check_replayable(specs)
+    assert "cannot model delta, expiry, vega rules" in str(caught.value)
+    check_replayable(specs[:1])
+    with pytest.raises(Unsupported, match="gamma rules need option greeks"):
+        liq_levels([rule(1, parse_rule("gamma>1k"))], liq_ratio=0.9, side=1.0)
