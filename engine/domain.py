@@ -101,6 +101,14 @@ class PositionSummary:
     liquidation_price: float | None
     distance_pct: float | None
     margin_mode: str
+    #: For the digest's net delta and vega a day back (docs/risk.md#greeks): the underlying,
+    #: "option"/"linear"/…, delta in coins and USD, vega in USD per vol point. Snapshots
+    #: stored before these were kept read as "" and None (unknown).
+    underlying: str = ""
+    contract_type: str = ""
+    delta_coin: float | None = None
+    delta_usd: float | None = None
+    vega_usd: float | None = None
 
 
 @dataclass(frozen=True)

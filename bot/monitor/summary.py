@@ -6,7 +6,7 @@ import math
 
 from engine.analysis import Analysis
 from engine.domain import PositionSummary, SnapshotSummary
-from engine.model import MarginMode
+from engine.model import ContractType, MarginMode
 
 
 def _opt(value: float) -> float | None:
@@ -18,6 +18,7 @@ def summarise(analysis: Analysis, *, account_id: int, taken_at: float) -> Snapsh
     """The account's totals and a few figures per position (digests and charts read these)."""
     pos = analysis.snapshot.positions
     portfolio = analysis.portfolio
+    greeks = analysis.greeks
     positions = tuple(
         PositionSummary(
             symbol=pos.symbol[i],
@@ -28,6 +29,11 @@ def summarise(analysis: Analysis, *, account_id: int, taken_at: float) -> Snapsh
             liquidation_price=_opt(analysis.liquidation_price[i]),
             distance_pct=_opt(analysis.distance_pct[i]),
             margin_mode=MarginMode(int(pos.margin_mode[i])).name.lower(),
+            underlying=pos.underlying[i],
+            contract_type=ContractType(int(pos.kind[i])).name.lower(),
+            delta_coin=_opt(greeks.delta_coin[i]),
+            delta_usd=_opt(greeks.delta_usd[i]),
+            vega_usd=_opt(greeks.vega_usd[i]),
         )
         for i in range(len(pos))
         if pos.valid[i]
