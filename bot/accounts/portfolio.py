@@ -10,6 +10,8 @@ from bot.errors import UserError
 from engine.analysis import Analysis
 from engine.domain import LinkedAccount
 from engine.stress import Stress, stress
+from engine.stress_grid import StressGrid, stress_grid
+from engine.stress_options import VolShock
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,15 @@ class AccountStress:
     account: LinkedAccount
     analysis: Analysis
     result: Stress
+
+
+@dataclass(frozen=True)
+class AccountGrid:
+    """One account and its spot × vol stress grid."""
+
+    account: LinkedAccount
+    analysis: Analysis
+    grid: StressGrid
 
 
 class PortfolioService:
@@ -56,28 +67,49 @@ class PortfolioService:
         return self.stress_of(await self.accounts.list(owner_id), asset, shock_pct)
 
     def stress_of(
-        self, accounts: Sequence[LinkedAccount], asset: str | None, shock_pct: float
+        self,
+        accounts: Sequence[LinkedAccount],
+        asset: str | None,
+        shock_pct: float,
+        vol_shock: VolShock | None = None,
     ) -> list[AccountStress]:
-        """These accounts under a ±shock on one underlying (or all)."""
+        """These accounts under a ±shock on one underlying (or all), and on volatility."""
+        underlying = asset.upper() if asset else None
+        return [
+            AccountStress(account, analysis, stress(
+                analysis.snapshot, analysis.portfolio, analysis.liquidation_price,
+                shock_pct=shock_pct, underlying=underlying, vol_shock=vol_shock,
+            ))
+            for account, analysis in self._shockable(accounts, underlying)
+        ]  # fmt: skip
+
+    def grid_of(self, accounts: Sequence[LinkedAccount], asset: str | None) -> list[AccountGrid]:
+        """These accounts' spot × vol stress grids on one underlying (or all)."""
+        underlying = asset.upper() if asset else None
+        return [
+            AccountGrid(account, analysis, stress_grid(
+                analysis.snapshot, analysis.portfolio, analysis.liquidation_price,
+                underlying=underlying,
+            ))
+            for account, analysis in self._shockable(accounts, underlying)
+        ]  # fmt: skip
+
+    def _shockable(
+        self, accounts: Sequence[LinkedAccount], underlying: str | None
+    ) -> list[tuple[LinkedAccount, Analysis]]:
+        """The analyzed accounts holding ``underlying`` (any, when None); a sentence if none."""
         if not accounts:
             raise UserError("You have no linked accounts yet: /link or /watch one.")
-        out = []
-        for view in self.views_of(accounts):
-            analysis = view.analysis
-            if analysis is None:
-                continue
-            names = analysis.snapshot.positions.underlying.names
-            if asset is not None and asset.upper() not in names:
-                continue
-            result = stress(
-                analysis.snapshot,
-                analysis.portfolio,
-                analysis.liquidation_price,
-                shock_pct=shock_pct,
-                underlying=asset.upper() if asset else None,
+        out = [
+            (view.account, view.analysis)
+            for view in self.views_of(accounts)
+            if view.analysis is not None
+            and (
+                underlying is None
+                or underlying in view.analysis.snapshot.positions.underlying.names
             )
-            out.append(AccountStress(view.account, analysis, result))
+        ]
         if not out:
-            target = f"a {asset.upper()} position" if asset else "an analyzed position"
+            target = f"a {underlying} position" if underlying else "an analyzed position"
             raise UserError(f"None of these accounts has {target} yet.")
         return out

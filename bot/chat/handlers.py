@@ -13,6 +13,7 @@ from bot.accounts.service import AccountService
 from bot.accounts.visibility import pick, visible
 from bot.alerting.service import AlertService
 from bot.chat import replies
+from bot.chat import stress as stress_replies
 from bot.chat.commands import parse as cmd
 from bot.chat.connect import ConnectCommands
 from bot.chat.context import ChatContext, Reply
@@ -167,8 +168,21 @@ async def risk(ask: Ask, command: cmd.ShowRisk) -> Reply:
 @on(cmd.StressTest)
 async def stress(ask: Ask, command: cmd.StressTest) -> Reply:
     portfolio = ask.services.portfolio
-    found = portfolio.stress_of(await ask.readable(), command.asset, command.shock_pct)
-    return Reply(replies.stress(found), table=True)
+    found = portfolio.stress_of(await ask.readable(), command.asset, command.shock_pct, command.vol)
+    return Reply(stress_replies.shocks(found), table=True)
+
+
+@on(cmd.ShowStressGrid)
+async def stress_grid(ask: Ask, command: cmd.ShowStressGrid) -> Reply:
+    found = ask.services.portfolio.grid_of(await ask.readable(), command.asset)
+    return Reply(stress_replies.grids(found), table=True)
+
+
+@on(cmd.ShowStressChart)
+async def stress_chart(ask: Ask, command: cmd.ShowStressChart) -> Reply:
+    return await stress_replies.chart(
+        ask.services.portfolio.grid_of(await ask.readable(), command.asset)
+    )
 
 
 # --- alerts ----------------------------------------------------------------------------------

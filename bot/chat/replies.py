@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from bot.accounts.portfolio import AccountAnalysis, AccountStress
+from bot.accounts.portfolio import AccountAnalysis
 from bot.accounts.service import Linked, short_address
 from bot.alerting.service import AlertView, RuleView, Why
 from bot.render import cadence as cadence_text
 from bot.render import format as fmt
 from bot.render import positions as account_text
 from bot.render import venues as venue_text
-from bot.render.analysis import stress_text
-from bot.render.views import AccountView, account_view, stress_view
+from bot.render.views import AccountView, account_view
 from engine.alerts.policy import Silence, span
 from engine.alerts.quiet import QuietHours
 from engine.alerts.rules import KINDS
@@ -120,14 +119,6 @@ def _per_account(
         first, *rest = block(account_view(item.analysis, item.account.venue))
         blocks.append("\n".join([f"{title} {first}", *rest]))
     return "\n\n".join(blocks)
-
-
-def stress(found: Sequence[AccountStress]) -> str:
-    """Per account: the shock's PnL, equity before and after, and who gets liquidated."""
-    return "\n\n".join(
-        f"[{item.account.label}] {stress_text(stress_view(item.result, item.analysis))}"
-        for item in found
-    )
 
 
 def _value(view: AlertView) -> str:

@@ -1,5 +1,6 @@
 """The account commands, each as its record, its parser and its spec: /start, /help, /link,
-/watch, /unlink, /accounts, /positions, /risk and /stress."""
+/watch, /unlink, /accounts, /positions and /risk (/stress is ``stress``'s, listed here in menu
+order)."""
 
 from __future__ import annotations
 
@@ -18,11 +19,10 @@ from bot.chat.commands.spec import (
     Place,
     without_args,
 )
+from bot.chat.commands.stress import STRESS
 from bot.chat.commands.words import quoted
 
 _VENUE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}")
-_ASSET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
-_PCT = re.compile(r"(?P<n>[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))%?")
 
 
 def _account(required: bool = True) -> Arg:
@@ -203,45 +203,6 @@ RISK = CommandSpec(
     lambda line: ShowRisk(_optional_account(line)),
     {ShowRisk: READ},
     args=(_account(required=False),),
-)
-
-
-@dataclass(frozen=True)
-class StressTest(Command):
-    """Shock ``asset`` (None: every underlying) by ``shock_pct`` (−10.0 is a 10 % drop)."""
-
-    asset: str | None
-    shock_pct: float
-
-
-def _stress(line: Line) -> Command:
-    args = line.arity(1, 2, re.sub(r"\s+%", "%", line.raw).split())
-    match = _PCT.fullmatch(args[-1])
-    if match is None:
-        line.fail(f"{quoted(args[-1])} is not a price move like -10%.")
-    shock_pct = float(match["n"])
-    # −100 % puts every price at zero; beyond +1000 % is a typo rather than a scenario.
-    if not -100.0 < shock_pct <= 1000.0 or shock_pct == 0.0:
-        line.fail("The price move must be a non-zero percentage above -100 and up to 1000.")
-    if len(args) == 1:
-        return StressTest(None, shock_pct)
-    if _ASSET.fullmatch(args[0]) is None or not any(c.isalpha() for c in args[0]):
-        line.fail(f"{quoted(args[0])} is not an asset like BTC.")
-    return StressTest(args[0].upper(), shock_pct)
-
-
-STRESS = CommandSpec(
-    "stress",
-    "What a price move would do to your positions",
-    "/stress [asset] <±pct>",
-    _stress,
-    {StressTest: READ},
-    args=(
-        Arg("asset", "e.g. BTC (all if empty)", required=False),
-        Arg("shock", "Price move in percent, e.g. -10%"),
-    ),
-    example="/stress BTC -10%",
-    missing="Give the price move in percent, and optionally the asset.",
 )
 
 

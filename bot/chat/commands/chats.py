@@ -18,6 +18,7 @@ from bot.chat.commands.spec import (
     Place,
     without_args,
 )
+from bot.chat.commands.stress import ShowStressChart, asset
 from bot.chat.commands.words import connect_code, either, grammar, quoted
 from engine.alerts.phrases import parse_digest_schedule
 
@@ -187,21 +188,28 @@ class ShowChart(Command):
 
 def _chart(line: Line) -> Command:
     args = line.arity(1, 2)
-    kind = line.choice(args[0], CHARTS, "a chart")
+    kind = line.choice(args[0], (*CHARTS, "stress"), "a chart")
+    if kind == "stress":  # its word is an underlying, not an account
+        return ShowStressChart(asset(line, args[1]) if len(args) == 2 else None)
     return ShowChart(kind, line.label(args[1]) if len(args) == 2 else None)
 
 
 CHART = CommandSpec(
     "chart",
-    "A chart now: exposure, liquidation ladder or 30-day equity",
-    f"/chart {'|'.join(CHARTS)} [account]",
+    "A chart now: exposure, liquidation ladder, 30-day equity or the stress grid",
+    f"/chart {'|'.join(CHARTS)} [account] or /chart stress [asset]",
     _chart,
-    {ShowChart: READ},
+    {ShowChart: READ, ShowStressChart: READ},
     args=(
-        Arg("kind", "Which chart", choices=CHARTS),
-        Arg("account", "Account label", required=False, complete=Completion.ACCOUNTS),
+        Arg("kind", "Which chart", choices=(*CHARTS, "stress")),
+        Arg(
+            "account",
+            "Account label (for stress: an asset, e.g. BTC)",
+            required=False,
+            complete=Completion.ACCOUNTS,
+        ),
     ),
-    missing=f"Say which chart: {either(CHARTS)}.",
+    missing=f"Say which chart: {either((*CHARTS, 'stress'))}.",
 )
 
 

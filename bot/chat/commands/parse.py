@@ -16,7 +16,6 @@ from bot.chat.commands.accounts import (
     ShowPositions,
     ShowRisk,
     Start,
-    StressTest,
     Unlink,
     Watch,
 )
@@ -46,6 +45,7 @@ from bot.chat.commands.chats import (
 )
 from bot.chat.commands.registry import Registry, command_word
 from bot.chat.commands.spec import Access, Command, CommandSpec, Place
+from bot.chat.commands.stress import ShowStressChart, ShowStressGrid, StressTest
 from bot.chat.commands.words import CODE_ALPHABET, CODE_LENGTH, time_zone
 
 __all__ = [
@@ -80,6 +80,8 @@ __all__ = [
     "ShowPositions",
     "ShowRisk",
     "ShowStatus",
+    "ShowStressChart",
+    "ShowStressGrid",
     "Snooze",
     "Start",
     "StressTest",
