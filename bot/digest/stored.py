@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.render.greeks_view import PositionGreeksView
 from bot.render.views import AccountView, ExposureView, PositionView
 from engine.domain import AccountSnapshot, AccountStatus, LinkedAccount, PositionSummary
 from storage import Database
@@ -52,14 +53,16 @@ def stored_view(snapshot: AccountSnapshot, venue: str, *, horizon_hours: float) 
 def _position(p: PositionSummary) -> PositionView:
     base = p.symbol.split("/")[0]
     settle = p.symbol.partition(":")[2].partition("-")[0] or base
+    # Only what the snapshot kept: gamma and theta unknown (None), as is all of it in older rows.
+    greeks = PositionGreeksView(p.delta_coin, p.delta_usd, None, p.vega_usd, None)
     return PositionView(
-        symbol=p.symbol, underlying=base, side=p.side, contracts=p.contracts,
+        symbol=p.symbol, underlying=p.underlying or base, side=p.side, contracts=p.contracts,
         notional_settle=None, entry_price=None, mark_price=p.mark_price, leverage=None,
         margin_mode=p.margin_mode, unrealized_pnl_settle=None, exchange_liquidation_price=None,
         computed_liquidation_price=None, liquidation_price=p.liquidation_price,
         liquidation_formula=None, distance_pct=p.distance_pct, probability=None, diagnostics=(),
-        contract_type="", settle=settle, notional_usd=p.notional_usd, roe_pct=None,
-        margin_ratio=None, distance_sigma=None, volatility=None, advice=None,
+        contract_type=p.contract_type, settle=settle, notional_usd=p.notional_usd, roe_pct=None,
+        margin_ratio=None, distance_sigma=None, volatility=None, advice=None, greeks=greeks,
     )  # fmt: skip
 
 
