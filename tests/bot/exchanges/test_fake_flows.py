@@ -83,9 +83,6 @@ async def test_add_flow_refuses_what_the_venue_could_not_have(fake: FakeExchange
     fake.add_wallet(WALLET)
     with pytest.raises(ValueError, match="only Binance lists transfers"):
         fake.add_flow(WALLET, "transfer", "BTC/USDC:USDC", 10.0, T0)
-    fake.add_account("bybit", api_key="KEY-bybit-9")
-    with pytest.raises(ValueError, match="only Binance and Hyperliquid serve commissions"):
-        fake.add_flow("KEY-bybit-9", "commission", "BTC/USDT:USDT", -0.1, T0)
 
 
 async def test_add_flow_takes_a_ref_again_in_another_kind(fake: FakeExchange) -> None:

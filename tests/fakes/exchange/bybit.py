@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from tests.engine.normalise.payloads import bybit as pb
-from tests.fakes.exchange import options
+from tests.fakes.exchange import bybit_ledger, options
 from tests.fakes.exchange.base import (
     DAY_MS,
     NOW_MS,
@@ -219,9 +219,9 @@ def _tickers(request: Request) -> dict[str, Any]:
 
 
 def _flow_page(
-    request: Request, account: Account, kind: str
+    request: Request, account: Account, kinds: set[str]
 ) -> tuple[str, list[tuple[Flow, str]]] | dict[str, Any]:
-    """The category and the page of the account's ``kind`` flows it asks for, NEWEST first
+    """The category and the page of the account's ``kinds`` flows it asks for, NEWEST first
     like Bybit, each with its market id; or Bybit's error for a bad request.
 
     ``startTime``/``endTime`` are inclusive; the page size is ``limit`` (Bybit's name) or
@@ -238,7 +238,7 @@ def _flow_page(
         return _error(10001, "params error: startTime or endTime invalid")
     held = _in_category(request) if category in ("linear", "inverse") else []  # no spot here
     ids = {s: i for s, i in markets("").items() if i in held}
-    chosen = select_flows(account.flows, {kind}, ids, start, end)[::-1]
+    chosen = select_flows(account.flows, kinds, ids, start, end)[::-1]
     size = request.query.get("limit", request.query.get("size"))
     return category, [(flow, ids[flow.symbol]) for flow in chosen[: bounded(size, 50, 100)]]
 
@@ -248,15 +248,19 @@ def _list(category: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _executions(request: Request, account: Account) -> dict[str, Any]:
-    """v5/execution/list: the account's funding settlements (``execType`` Funding, or absent);
-    ``execFee`` is what the trader PAID (minus the flow's amount), like Bybit."""
-    if request.query.get("execType") not in (None, "Funding"):
-        return _list(request.query.get("category", ""), [])
-    page = _flow_page(request, account, "funding")
+    """v5/execution/list: the account's funding settlements (``execType`` Funding) and trades
+    (Trade, ``bybit_ledger``), both without ``execType``; ``execFee`` is what the trader PAID
+    (minus the flow's amount), like Bybit."""
+    kinds = bybit_ledger.KINDS.get(request.query.get("execType"), set())
+    page = _flow_page(request, account, kinds)
     if isinstance(page, dict):
         return page
     category, flows = page
-    return _list(category, [_funding_row(flow, market_id) for flow, market_id in flows])
+    rows = [
+        (_funding_row if f.kind == "funding" else bybit_ledger.trade_row)(f, market_id)
+        for f, market_id in flows
+    ]
+    return _list(category, rows)
 
 
 def _funding_row(flow: Flow, market_id: str) -> dict[str, Any]:
@@ -301,7 +305,7 @@ def _funding_row(flow: Flow, market_id: str) -> dict[str, Any]:
 def _closed_pnl(request: Request, account: Account) -> dict[str, Any]:
     """v5/position/closed-pnl: one closed long per realised flow, ``closedPnl`` = its amount,
     ``updatedTime`` = its time and ``orderId`` = its ref."""
-    page = _flow_page(request, account, "realised")
+    page = _flow_page(request, account, {"realised"})
     if isinstance(page, dict):
         return page
     category, flows = page

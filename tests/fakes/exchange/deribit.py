@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from tests.engine.normalise.payloads import deribit as pd
-from tests.fakes.exchange import options
+from tests.fakes.exchange import deribit_ledger, options
 from tests.fakes.exchange.base import NOW_MS, Lookup, Reply, Request, daily_closes, not_found
 
 HOSTS = {"www.deribit.com": "deribit"}
@@ -168,6 +168,8 @@ SERVED = {
         request, lambda: pd.deribit_balance()["info"]
     ),
 }
+#: The transaction log (tests/fakes/exchange/deribit_ledger.py), from the account's flows.
+LEDGER = deribit_ledger.handlers(lambda: markets("deribit"))
 
 
 def handle(request: Request, lookup: Lookup) -> Reply:
@@ -177,13 +179,15 @@ def handle(request: Request, lookup: Lookup) -> Reply:
         return Reply(PUBLIC[request.path]())
     if request.path == "/api/v2/public/ticker":
         return _ticker(request)
-    if request.path not in PRIVATE and request.path not in SERVED:
+    if request.path not in PRIVATE and request.path not in SERVED | LEDGER:
         return not_found(request)
     found = _KEY.search(request.headers.get("Authorization", ""))
     account = lookup("deribit", found.group(1)) if found else None
     if account is None:
         error = {"message": "unauthorized", "code": 13009}
         return Reply({"jsonrpc": "2.0", "error": error, "testnet": False}, status=400)
+    if request.path in LEDGER:
+        return LEDGER[request.path](request, account)
     if request.path in SERVED:
         return Reply(_envelope(SERVED[request.path](request, account)))
     return Reply(_envelope(PRIVATE[request.path](account)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.engine.normalise.payloads import okx as po
-from tests.fakes.exchange import options
+from tests.fakes.exchange import okx_ledger, options
 from tests.fakes.exchange.base import (
     NOW_MS,
     Lookup,
@@ -170,6 +170,7 @@ PRIVATE = {
         request, lambda: po.okx_balance()["info"]
     ),
     "/api/v5/account/config": lambda request, account: _config(account.permissions),
+    **okx_ledger.PRIVATE,  # bills and positions history
 }
 
 

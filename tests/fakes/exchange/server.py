@@ -143,9 +143,9 @@ class FakeExchange:
         *,
         ref: str | None = None,
     ) -> Flow:
-        """Record a realised-PnL, funding, commission (Binance, Hyperliquid) or transfer
-        (Binance) flow on the account of ``key`` (an API key, or a Hyperliquid wallet address in
-        any case) and return it.
+        """Record a realised-PnL, funding, commission (a trading fee) or transfer (Binance)
+        flow on the account of ``key`` (an API key, or a Hyperliquid wallet address in any
+        case) and return it.
 
         ``amount`` is from the trader's side in the settle currency of ``symbol`` (a unified
         symbol of one of the account's markets): + received / profit, - paid / loss. ``ref``
@@ -158,8 +158,6 @@ class FakeExchange:
             raise KeyError(f"no account with key {key!r}: add_account/add_wallet it first")
         if kind not in FLOW_KINDS:
             raise ValueError(f"flow kind must be one of {FLOW_KINDS}, not {kind!r}")
-        if kind == "commission" and not account.venue.startswith(("binance", "hyperliquid")):
-            raise ValueError(f"only Binance and Hyperliquid serve commissions, not {account.venue}")
         if kind == "transfer" and not account.venue.startswith("binance"):
             raise ValueError(f"only Binance lists transfers as flows, not {account.venue}")
         known = VENUE_MODULES[account.venue].markets(account.venue)
