@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -29,7 +30,17 @@ def _parser() -> argparse.ArgumentParser:
         "--shock", type=float, metavar="PCT", help="also stress-test: move prices by PCT percent"
     )
     analyze.add_argument(
-        "--asset", metavar="COIN", help="with --shock: move only this underlying (default: all)"
+        "--asset",
+        metavar="COIN",
+        help="with --shock or --grid: move only this underlying (all by default)",
+    )
+    analyze.add_argument(
+        "--vol",
+        metavar="PCT",
+        help="with --shock: also shock implied volatility, 20 = +20%% relative, 5pt = +5 points",
+    )
+    analyze.add_argument(
+        "--grid", action="store_true", help="also the spot -20..+20%% x vol -30..+30%% grid"
     )
     sub.add_parser("run", help="run the monitor: poll every linked account (the Procfile worker)")
     _demo(sub.add_parser("demo", help="the whole pipeline on a simulated venue, in the console"))
@@ -177,9 +188,12 @@ def _accounts(parser: argparse.ArgumentParser) -> None:
 def _analyze(args: argparse.Namespace) -> str:
     from bot.analysis.analyze import analyze_file
 
-    if args.asset and args.shock is None:
-        raise UserError("--asset needs --shock PCT (the price move to apply to that asset)")
-    return analyze_file(args.file, as_json=args.json, shock_pct=args.shock, asset=args.asset)
+    if args.asset and args.shock is None and not args.grid:
+        raise UserError("--asset needs --shock PCT or --grid (the moves to apply to that asset)")
+    return analyze_file(
+        args.file, as_json=args.json, shock_pct=args.shock, asset=args.asset, vol=args.vol,
+        grid=args.grid,
+    )  # fmt: skip
 
 
 def _demo(parser: argparse.ArgumentParser) -> None:
@@ -264,6 +278,11 @@ def _joined_shock(argv: Sequence[str]) -> list[str]:
             except ValueError:
                 continue
             out[i : i + 2] = [f"--shock={out[i + 1]}"]
+            break
+    # ``--vol -20pt`` / ``--vol -20%`` likewise (its value is a number with a unit).
+    for i, word in enumerate(out[:-1]):
+        if word == "--vol" and re.match(r"-[0-9.]", out[i + 1]):
+            out[i : i + 2] = [f"--vol={out[i + 1]}"]
             break
     return out
 
