@@ -214,3 +214,26 @@ def black76(
         theta=_theta(x),
         deribit_delta=delta - price / x.forward,
     )
+
+
+def per_unit_greeks(
+    forward: FloatArray,
+    strike: FloatArray,
+    sigma: FloatArray,
+    call: FloatArray,
+    expiry_years: FloatArray,
+    adjusted: BoolArray,
+) -> dict[str, FloatArray]:
+    """Delta, gamma, vega and theta of ONE long unit in the ``Positions`` columns' units
+    (coins, per USD, USD per vol point, USD per day; docs/risk.md#greeks): the delta
+    premium-adjusted where ``adjusted``, NaN where ``call`` (1.0 / 0.0) is unknown."""
+    with np.errstate(all="ignore"):
+        model = black76(forward, strike, sigma, expiry_years, is_call=call == 1.0)
+    figures = {
+        "delta": np.where(adjusted, model.deribit_delta, model.delta),
+        "gamma": model.gamma,
+        "vega": model.vega * VOL_POINT,
+        "theta": model.theta / DAYS_PER_YEAR,
+    }
+    unknown = np.isnan(call)
+    return {name: np.where(unknown, np.nan, values) for name, values in figures.items()}

@@ -20,7 +20,7 @@ import numpy as np
 
 from engine.normalise.fields import mapping, num
 from engine.normalise.row import Row
-from engine.options import DAYS_PER_YEAR, VOL_POINT, YEAR_S, black76
+from engine.options import YEAR_S, per_unit_greeks
 from engine.types import FloatArray
 
 #: The greeks columns, in the order the venues list them.
@@ -131,16 +131,7 @@ def model_greeks(rows: Sequence[Row], venue: str, taken_at: float) -> dict[str, 
     )
     years = np.maximum(expiry - taken_at, 0.0) / YEAR_S
     adjusted = np.array([premium_adjusted(r, venue) for r in rows], dtype=np.bool_)
-    with np.errstate(all="ignore"):
-        model = black76(forward, strike, sigma, years, is_call=call == 1.0)
-    figures = {
-        "delta": np.where(adjusted, model.deribit_delta, model.delta),
-        "gamma": model.gamma,
-        "vega": model.vega * VOL_POINT,
-        "theta": model.theta / DAYS_PER_YEAR,
-    }
-    unknown = np.isnan(call)
-    return {name: np.where(unknown, np.nan, values) for name, values in figures.items()}
+    return per_unit_greeks(forward, strike, sigma, call, years, adjusted)
 
 
 def _gap(row: Row, name: str, model: float, taken_at: float) -> str:
