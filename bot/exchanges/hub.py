@@ -11,13 +11,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Self, TypeVar
 
-from bot.exchanges import clearinghouse, factory, flows, marks, validate, weights
+from bot.exchanges import clearinghouse, factory, flows, greeks, marks, validate, weights
 from bot.exchanges.budget import Budget, Budgets, BudgetState, Priority, priority
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.errors import ExchangeFailure, with_retries
 from bot.exchanges.flight import Flights
 from bot.exchanges.market_data import MarketData
 from bot.exchanges.meter import Meters, RestUse
+from bot.exchanges.reads import check_positions, nonempty, wallet_params
 from bot.exchanges.tiers import RETRY_FAILED_S, Caller, TierCache
 from bot.exchanges.venues import VenueSpec, exchange_class, spec_for
 
@@ -45,6 +46,9 @@ class ExchangeHub:
     Every request waits for its venue's ``Budget`` (``budgets``, one per IP or per key as the
     venue limits it) at the priority of the caller's ``budget.priority`` context; with
     ``rate_limit`` off (tests) the default budgets do not pace, but a 429 still pauses them.
+
+    ``clock`` times caches and reloads; ``wall_clock`` (POSIX seconds) stamps each snapshot
+    with when its positions were read, from which an option's time to expiry runs.
     """
 
     def __init__(
@@ -59,6 +63,7 @@ class ExchangeHub:
         timeout_s: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
         budgets: Budgets | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.url_prefix = url_prefix
         #: Each HTTP request's time limit (ccxt's own default is 10 s).
@@ -68,6 +73,7 @@ class ExchangeHub:
         self.backoff_s = backoff_s
         self.markets_ttl_s = markets_ttl_s
         self._clock = clock
+        self._wall_clock = wall_clock
         self._public: dict[str, Any] = {}
         self.retry_failed_s = retry_failed_s
         #: When each venue's markets are due for a reload (absent: never loaded).
@@ -241,14 +247,16 @@ class ExchangeHub:
         carries): a wallet venue reads by address on the public instance."""
         public = await self.public(venue)
         if spec_for(venue).wallet:
-            return public, public, _wallet_params(venue, credentials)
+            return public, public, wallet_params(venue, credentials)
         return public, await self._private(account_key, venue, credentials, public), {}
 
     async def fetch_snapshot(
         self, account_key: str, venue: str, credentials: Credentials
     ) -> dict[str, Any]:
-        """One account's ``liqwatch analyze`` input: exchange, positions, balance, tiers, and
-        (best effort, omitted when unknown) volatility and funding_rates of the held symbols."""
+        """One account's ``liqwatch analyze`` input: exchange, positions, balance, tiers, the
+        time the positions were read ("timestamp", ms), the held options' "markets" (omitted
+        when none), and (best effort, omitted when unknown) volatility, funding_rates and the
+        options' "greeks"."""
         spec = spec_for(venue)
         public, reader, params = await self._reader(account_key, venue, credentials)
         balance: Any = None
@@ -256,12 +264,13 @@ class ExchangeHub:
             positions, balance = await self.call(
                 venue, functools.partial(clearinghouse.read, reader, params)
             )
-            _check_positions(venue, positions)
+            check_positions(venue, positions)
         else:
             positions = await self._positions(venue, spec, reader, params)
+        taken_ms = round(self._wall_clock() * 1000.0)
         symbols = [str(p.get("symbol")) for p in positions]
-        # σ and funding are public and best effort: fetched while the account calls run, and
-        # abandoned if they fail (the poll fails on those, not on market data).
+        # σ, funding and greeks are public and best effort: fetched while the account calls run,
+        # and abandoned if they fail (the poll fails on those, not on market data).
         extras = asyncio.create_task(self._market_data.extras(venue, public, symbols))
         try:
             balance, tiers = await self._account_data(
@@ -275,6 +284,8 @@ class ExchangeHub:
             "positions": positions,
             "balance": balance,
             "leverage_tiers": tiers,
+            "timestamp": taken_ms,
+            **nonempty("markets", greeks.option_markets(public, symbols)),
             **await extras,
         }
 
@@ -311,7 +322,7 @@ class ExchangeHub:
             found = await self.call(
                 venue, functools.partial(reader.fetch_positions, None, {**extra, **params})
             )
-            positions.extend(_check_positions(venue, found))
+            positions.extend(check_positions(venue, found))
         return positions
 
     async def fetch_flows(
@@ -376,21 +387,3 @@ class ExchangeHub:
     async def validate(self, venue: str, credentials: Credentials) -> list[str]:
         """Check credentials before linking: warnings, or ``LinkRefused`` with the reason."""
         return await validate.validate(self, venue, credentials)
-
-
-def _check_positions(venue: str, found: Any) -> list[dict[str, Any]]:
-    """``found`` if ccxt parsed a list of venue objects, else a "malformed" failure."""
-    if not isinstance(found, list) or not all(_readable(p) for p in found):
-        raise ExchangeFailure("malformed", f"{venue} sent positions liqwatch could not read")
-    return found
-
-
-def _readable(position: Any) -> bool:
-    """ccxt parsed a venue object (not e.g. a bare number from a garbled response)."""
-    return isinstance(position, dict) and isinstance(position.get("info"), dict)
-
-
-def _wallet_params(venue: str, credentials: Credentials) -> dict[str, Any]:
-    if not credentials.wallet_address:
-        raise ExchangeFailure("auth", f"{venue} is tracked by wallet address, and none is set")
-    return {"user": credentials.wallet_address}

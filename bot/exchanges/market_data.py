@@ -1,4 +1,5 @@
-"""Volatility and funding rates for snapshots: public data cached per venue, never fatal."""
+"""Volatility, funding rates and option greeks for snapshots: public data cached per venue,
+never fatal."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.exchanges import greeks
 from bot.exchanges.budget import Priority, priority
 from bot.exchanges.flight import Flights
 from engine.errors import EngineError
@@ -24,22 +26,26 @@ TIMEFRAME = "1d"
 CANDLES = 31
 VOLATILITY = "volatility"
 FUNDING = "funding_rates"
+GREEKS = "greeks"
 
-#: How long a poll waits for σ's candles (background reads, served last on a busy budget).
+#: How long a poll waits for σ's candles or an option's first greeks (background reads, served
+#: last on a busy budget).
 SIGMA_WAIT_S = 1.0
 #: Fetches values for some symbols of one venue (may raise: the cache turns it into "unknown").
-Fetch = Callable[[Any, list[str]], Awaitable[dict[str, float]]]
+Fetch = Callable[[Any, list[str]], Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
 class _Entry:
     expires_at: float
     #: ``None``: the venue could not tell us; remembered so a failing endpoint is not hammered.
-    value: float | None
+    #: A float (σ, a funding rate) or ccxt's greeks dict of an option.
+    value: Any
 
 
 class MarketData:
-    """Realised σ and funding rates of held symbols, fetched on each venue's public instance.
+    """Realised σ and funding rates of held symbols and ccxt's greeks of held options (their
+    mark IV above all), fetched on each venue's public instance.
 
     Best effort: one attempt per fetch (no retries), a time budget per snapshot, and any error
     only drops the key from the snapshot. Concurrent polls share each symbol's fetch, and no
@@ -53,13 +59,14 @@ class MarketData:
         clock: Callable[[], float],
         volatility_ttl_s: float = 6 * 3600.0,
         funding_ttl_s: float = 60.0,
+        greeks_ttl_s: float = 60.0,
         retry_failed_s: float = 600.0,
         timeout_s: float = 10.0,
         sigma_wait_s: float = SIGMA_WAIT_S,
     ) -> None:
         self._clock = clock
         self._sigma_wait_s = min(sigma_wait_s, timeout_s)
-        self._ttl_s = {VOLATILITY: volatility_ttl_s, FUNDING: funding_ttl_s}
+        self._ttl_s = {VOLATILITY: volatility_ttl_s, FUNDING: funding_ttl_s, GREEKS: greeks_ttl_s}
         # A failure is retried sooner than a 6 h σ would be refreshed, never more often than
         # a success would be.
         self._failed_ttl_s = {k: min(ttl, retry_failed_s) for k, ttl in self._ttl_s.items()}
@@ -70,41 +77,50 @@ class MarketData:
 
     async def extras(
         self, venue: str, public: Any, symbols: list[str]
-    ) -> dict[str, dict[str, float]]:
-        """``{"volatility": …, "funding_rates": …}`` for ``symbols``; a key is omitted when no
-        symbol has a value. Markets must be loaded on ``public``."""
+    ) -> dict[str, dict[str, Any]]:
+        """``{"volatility": …, "funding_rates": …, "greeks": …}`` for ``symbols``; a key is
+        omitted when no symbol has a value. Markets must be loaded on ``public``."""
         held = list(dict.fromkeys(symbols))
         priced = [s for s in held if _market_flag(public, s, "contract", "option")]
         swaps = [s for s in held if _market_flag(public, s, "swap", "option")]
+        options = [s for s in held if greeks.is_option(public, s)]
         try:
             async with asyncio.timeout(self._timeout_s):
-                # σ is one request per symbol, funding one per subtype for all symbols.
+                # σ is one request per symbol, funding one per subtype for all symbols, greeks
+                # one per option or per option family (``greeks.groups``).
                 self._start(VOLATILITY, venue, public, [[s] for s in priced], self._sigmas)
                 self._start(FUNDING, venue, public, [swaps], self._rates)
-                # σ's candles wait for the venue's budget behind every poll: a poll waiting
-                # for them on a busy budget would wait its whole timeout, every poll (near
-                # ones included) until they come. It waits briefly, and only for symbols with
-                # no σ at all: an expired σ (a daily figure) is served while it is refreshed.
-                unknown = [s for s in priced if (VOLATILITY, venue, s) not in self._cache]
-                await self._flights.wait(
-                    [(VOLATILITY, venue, s) for s in unknown], timeout_s=self._sigma_wait_s
+                self._start(
+                    GREEKS, venue, public, greeks.groups(venue, public, options), greeks.fetch
                 )
+                # σ's candles and the greeks wait for the venue's budget behind every poll: a
+                # poll waiting for them on a busy budget would wait its whole timeout, every
+                # poll (near ones included) until they come. It waits briefly, and only for
+                # symbols with none at all: an expired value is served while it is refreshed.
+                unknown = [
+                    (kind, venue, s)
+                    for kind, wanted in ((VOLATILITY, priced), (GREEKS, options))
+                    for s in wanted
+                    if (kind, venue, s) not in self._cache
+                ]
+                await self._flights.wait(unknown, timeout_s=self._sigma_wait_s)
                 await self._flights.wait([(FUNDING, venue, s) for s in swaps])
         except TimeoutError:
             # Whatever finished in time is cached and used; the rest is tried next poll.
             self._report(venue, "market data", "TimeoutError")
         found = {VOLATILITY: self._known(VOLATILITY, venue, priced, stale_ok=True)}
         found[FUNDING] = self._known(FUNDING, venue, swaps)
+        found[GREEKS] = self._known(GREEKS, venue, options, stale_ok=True)
         return {key: values for key, values in found.items() if values}
 
     def _known(
         self, kind: str, venue: str, symbols: list[str], *, stale_ok: bool = False
-    ) -> dict[str, float]:
+    ) -> dict[str, Any]:
         """The cached values of ``symbols``; with ``stale_ok``, expired ones too for up to
         one more TTL (their refresh has started)."""
         now = self._clock()
         grace = self._ttl_s[kind] if stale_ok else 0.0
-        out: dict[str, float] = {}
+        out: dict[str, Any] = {}
         for symbol in symbols:
             entry = self._cache.get((kind, venue, symbol))
             if entry is not None and entry.value is not None and now < entry.expires_at + grace:
@@ -148,7 +164,7 @@ class MarketData:
     ) -> None:
         try:
             found = await fetch(public, missing)
-        except Exception as exc:  # σ and funding only enrich a snapshot: never fatal
+        except Exception as exc:  # σ, funding and greeks only enrich a snapshot: never fatal
             self._report(venue, kind, type(exc).__name__)
             found = {}
         now = self._clock()

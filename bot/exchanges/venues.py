@@ -44,23 +44,27 @@ SPECS: dict[str, VenueSpec] = {
     # private endpoint, so they are fetched with the account's key (then cached per symbol).
     "binanceusdm": VenueSpec(options=_NO_CURRENCIES, tiers="account", limit_per_ip=True),
     "binancecoinm": VenueSpec(options=_NO_CURRENCIES, tiers="account", limit_per_ip=True),
-    # v5 position/list needs a category, and linear needs a settle coin when no symbol is given.
+    # v5 position/list needs a category, and linear needs a settle coin when no symbol is given;
+    # category=option without a base coin lists every option position (ccxt's type "option").
     "bybit": VenueSpec(
         positions_params=(
             {"subType": "linear", "settleCoin": "USDT"},
             {"subType": "linear", "settleCoin": "USDC"},
             {"subType": "inverse"},
+            {"type": "option"},
         ),
-        options={**_NO_CURRENCIES, "fetchMarkets": {"types": ["linear", "inverse"]}},
+        # Option markets (BTC, ETH and SOL, ccxt's default) name an option's strike and expiry.
+        options={**_NO_CURRENCIES, "fetchMarkets": {"types": ["linear", "inverse", "option"]}},
         tiers="market",
     ),
-    # Only derivatives: margin and option positions would need markets we do not load.
+    # Only derivatives: margin positions would need the spot markets we do not load. Option
+    # markets load per underlying (ccxt's default BTC-USD and ETH-USD).
     "okx": VenueSpec(
-        positions_params=({"instType": "SWAP"}, {"instType": "FUTURES"}),
+        positions_params=({"instType": "SWAP"}, {"instType": "FUTURES"}, {"instType": "OPTION"}),
         options={
             **_NO_CURRENCIES,
             "defaultType": "swap",
-            "fetchMarkets": {"types": ["swap", "future"]},
+            "fetchMarkets": {"types": ["swap", "future", "option"]},
         },
         tiers="market",
     ),
@@ -72,7 +76,10 @@ SPECS: dict[str, VenueSpec] = {
         wallet=True,
         clearinghouse=True,
     ),
-    # get_positions / get_account_summaries without a currency return every currency at once.
+    # get_positions / get_account_summaries without a currency (or kind) return every currency
+    # and kind at once, options included; the summaries carry the portfolio greeks, margin model
+    # and estimated liquidation ratio as they are. Not ``extended``: by Deribit's API reference
+    # it adds only the account's identity (email, username) and fee details, read by nothing.
     "deribit": VenueSpec(),
 }
 

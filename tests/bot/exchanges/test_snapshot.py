@@ -59,11 +59,12 @@ async def test_snapshots_normalise_and_markets_load_once(
     the venue's markets exactly once."""
     accounts = [link(fake, venue, n) for n in (1, 2)]
     snapshot = await hub.fetch_snapshot("acct-1", venue, accounts[0])
-    assert set(snapshot) - {"volatility", "funding_rates"} == {
+    assert set(snapshot) - {"volatility", "funding_rates", "markets", "greeks"} == {
         "exchange",
         "positions",
         "balance",
         "leverage_tiers",
+        "timestamp",
     }
     assert snapshot["exchange"] == venue
     normalised = normalise(
