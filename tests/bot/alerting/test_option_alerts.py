@@ -13,8 +13,6 @@ and with the perpetual short 125,000 USD instead: 0.578381 BTC = 37,016 USD.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -24,12 +22,13 @@ import pytest
 from bot.alerting.service import AlertService
 from bot.alerting.stage import AlertPipeline
 from bot.render.notices import render
-from engine.alerts.events import VENUE_PM, AlertItem, AlertNotice, from_payload
+from engine.alerts.events import VENUE_PM, AlertItem, AlertNotice
 from engine.alerts.grammar import parse_rule
 from engine.alerts.rules import Kind
 from engine.domain import LinkedAccount
 from tests.bot.exchanges.conftest import link
 from tests.bot.monitor.conftest import World, fake, make_world
+from tests.bot.monitor.test_alerts import _outbox as outbox_notices
 from tests.fakes.exchange import FakeExchange
 from tests.fakes.exchange import options as o
 
@@ -79,16 +78,8 @@ async def _rules(world: World, *texts: str) -> None:
         await service.add_rule(world.owner_id, parse_rule(text))
 
 
-def _notices(db_path: Path) -> list[AlertNotice]:
-    with sqlite3.connect(db_path) as conn:
-        rows = conn.execute("SELECT payload_json FROM outbox ORDER BY id").fetchall()
-    conn.close()
-    notices = [from_payload(json.loads(r[0])) for r in rows]
-    return [n for n in notices if isinstance(n, AlertNotice)]
-
-
 def _items(world: World, kind: Kind) -> list[tuple[AlertNotice, AlertItem]]:
-    return [(n, i) for n in _notices(world.db_path) for i in n.items if i.kind is kind]
+    return [(n, i) for n in outbox_notices(world.db_path) for i in n.items if i.kind is kind]
 
 
 def _line(notice: AlertNotice, item: AlertItem) -> str:
