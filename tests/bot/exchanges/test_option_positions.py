@@ -30,6 +30,7 @@ from engine.model import ContractType
 from tests.bot.exchanges.conftest import link
 from tests.fakes.exchange import FakeExchange
 from tests.fakes.exchange import options as o
+from tests.fakes.exchange.base import Request
 
 # The hand values of the module docstring, to the digits worked out there.
 DELTA_CALL, DELTA_PUT = 0.531506, -0.468494
@@ -196,12 +197,13 @@ async def test_an_option_without_venue_greeks_gets_black76_from_the_mark_iv(
     assert close(btc.delta_coin, -3 * ADJUSTED_PUT) and close(btc.vega_usd, -3 * VEGA)
 
 
-def _ticker_without_greeks(kind: str) -> dict[str, Any]:
-    from tests.fakes.exchange.base import Request
+def _request(query: dict[str, str]) -> Request:
+    """A public request to the fake, for building an answer to inject."""
+    return Request("GET", "host", "/path", query, {}, "", "venue")
 
-    query = {"instrument_name": o.DERIBIT_IDS[kind]}
-    request = Request("GET", "www.deribit.com", "/api/v2/public/ticker", query, {}, "", "deribit")
-    ticker = o.deribit_ticker(request)
+
+def _ticker_without_greeks(kind: str) -> dict[str, Any]:
+    ticker = o.deribit_ticker(_request({"instrument_name": o.DERIBIT_IDS[kind]}))
     assert ticker is not None
     ticker.pop("greeks")
     return ticker
@@ -231,6 +233,41 @@ async def test_garbage_greeks_end_in_a_diagnostic_not_a_crash(
     (note,) = [d for d in _diagnostics(analysis, o.DERIBIT_SYMBOLS["C"]) if "delta" in d]
     assert "mark IV" in note
     assert close(_greeks(analysis, o.DERIBIT_SYMBOLS["P"])[0], ADJUSTED_PUT)
+    assert _btc(analysis).unknown == 1
+
+
+def _okx_garbage() -> tuple[list[Any], str, str]:
+    """A call whose BS fields are strings and blanks, and an opt-summary of garbage."""
+    call = o.okx_option("C", 100, deltaBS="abc", gammaBS="", vegaBS="NaN", thetaBS="-")
+    rows = o.okx_opt_summary(_request({"instFamily": "BTC-USD"}))
+    bad = [
+        {**row, **dict.fromkeys(("markVol", "deltaBS", "gammaBS", "fwdPx"), "abc")} for row in rows
+    ]
+    body = {"code": "0", "msg": "", "data": bad}
+    return [call], "/api/v5/public/opt-summary", json.dumps(body)
+
+
+def _bybit_garbage() -> tuple[list[Any], str, str]:
+    """A call whose greeks are strings and blanks, and option tickers of garbage."""
+    call = o.bybit_option("C", 1.0, delta="abc", gamma="", vega="NaN", theta="-")
+    rows = o.bybit_tickers(_request({"category": "option"}))
+    bad = [{**row, **dict.fromkeys(("markIv", "delta", "underlyingPrice"), "n/a")} for row in rows]
+    body = {"retCode": 0, "retMsg": "OK", "result": {"category": "option", "list": bad}}
+    return [call], "/v5/market/tickers", json.dumps(body | {"time": o.TAKEN_MS})
+
+
+@pytest.mark.parametrize(("venue", "garbage"), [("okx", _okx_garbage), ("bybit", _bybit_garbage)])
+async def test_okx_and_bybit_garbage_greeks_end_in_a_diagnostic(
+    fake: FakeExchange, hub: ExchangeHub, venue: str, garbage: Any
+) -> None:
+    """Position greeks and the greeks endpoint's figures that are no numbers: the poll goes
+    through and the option's delta is unknown, with the sentence naming the mark IV."""
+    book, path, body = garbage()
+    fake.fail(venue, status=200, body=body, path=path, times=9)
+    _, analysis = await _analysed(fake, hub, venue, book)
+    symbol = {"okx": o.OKX_SYMBOLS, "bybit": o.BYBIT_SYMBOLS}[venue]["C"]
+    assert math.isnan(_greeks(analysis, symbol)[0])
+    assert any("mark IV" in d for d in _diagnostics(analysis, symbol))
     assert _btc(analysis).unknown == 1
 
 
