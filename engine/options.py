@@ -82,8 +82,9 @@ def _inputs(
     return _Inputs(f, k, sig, t, call, s_t, d1, d1 - s_t)
 
 
-def _price_usd(x: _Inputs) -> FloatArray:
-    call = x.forward * norm_cdf(x.d1) - x.strike * norm_cdf(x.d2)
+def _price_usd(x: _Inputs, n_d1: FloatArray | None = None) -> FloatArray:
+    n_d1 = norm_cdf(x.d1) if n_d1 is None else n_d1
+    call = x.forward * n_d1 - x.strike * norm_cdf(x.d2)
     put = x.strike * norm_cdf(-x.d2) - x.forward * norm_cdf(-x.d1)
     # Clip the cancellation noise of deep-in/out options so a price is never below zero.
     out: FloatArray = np.maximum(np.where(x.is_call, call, put), 0.0)
@@ -118,8 +119,8 @@ def black76_price_coin(
     return _price_usd(x) / x.forward
 
 
-def _delta(x: _Inputs) -> FloatArray:
-    n_d1 = norm_cdf(x.d1)
+def _delta(x: _Inputs, n_d1: FloatArray | None = None) -> FloatArray:
+    n_d1 = norm_cdf(x.d1) if n_d1 is None else n_d1
     out: FloatArray = np.where(x.is_call, n_d1, n_d1 - 1.0)
     return out
 
@@ -136,9 +137,10 @@ def black76_delta(
     return _delta(_inputs(forward, strike, sigma, expiry_years, is_call))
 
 
-def _gamma(x: _Inputs) -> FloatArray:
+def _gamma(x: _Inputs, pdf: FloatArray | None = None) -> FloatArray:
+    pdf = norm_pdf(x.d1) if pdf is None else pdf
     with np.errstate(divide="ignore", invalid="ignore"):
-        gamma = norm_pdf(x.d1) / (x.forward * x.s_t)
+        gamma = pdf / (x.forward * x.s_t)
     out: FloatArray = np.where(x.s_t > 0.0, gamma, 0.0 * x.forward)
     return out
 
@@ -150,8 +152,9 @@ def black76_gamma(
     return _gamma(_inputs(forward, strike, sigma, expiry_years, True))
 
 
-def _vega(x: _Inputs) -> FloatArray:
-    out: FloatArray = x.forward * norm_pdf(x.d1) * np.sqrt(x.expiry)
+def _vega(x: _Inputs, pdf: FloatArray | None = None) -> FloatArray:
+    pdf = norm_pdf(x.d1) if pdf is None else pdf
+    out: FloatArray = x.forward * pdf * np.sqrt(x.expiry)
     return out
 
 
@@ -162,9 +165,10 @@ def black76_vega(
     return _vega(_inputs(forward, strike, sigma, expiry_years, True))
 
 
-def _theta(x: _Inputs) -> FloatArray:
+def _theta(x: _Inputs, pdf: FloatArray | None = None) -> FloatArray:
+    pdf = norm_pdf(x.d1) if pdf is None else pdf
     with np.errstate(divide="ignore", invalid="ignore"):
-        theta = -x.forward * norm_pdf(x.d1) * x.sigma / (2.0 * np.sqrt(x.expiry))
+        theta = -x.forward * pdf * x.sigma / (2.0 * np.sqrt(x.expiry))
     out: FloatArray = np.where(x.s_t > 0.0, theta, 0.0 * x.forward)
     return out
 
@@ -203,15 +207,17 @@ def black76(
 ) -> OptionGreeks:
     """Price and every greek at once, sharing one d1/d2 evaluation across them."""
     x = _inputs(forward, strike, sigma, expiry_years, is_call)
-    price = _price_usd(x)
-    delta = _delta(x)
+    # N(d1) and φ(d1) once for every figure (bit-identical to the single-figure functions).
+    n_d1, pdf = norm_cdf(x.d1), norm_pdf(x.d1)
+    price = _price_usd(x, n_d1)
+    delta = _delta(x, n_d1)
     return OptionGreeks(
         price_usd=price,
         price_coin=price / x.forward,
         delta=delta,
-        gamma=_gamma(x),
-        vega=_vega(x),
-        theta=_theta(x),
+        gamma=_gamma(x, pdf),
+        vega=_vega(x, pdf),
+        theta=_theta(x, pdf),
         deribit_delta=delta - price / x.forward,
     )
 
