@@ -15,15 +15,14 @@ results are compared (to 1e-9) before any time is reported.
 from __future__ import annotations
 
 import argparse
-import gc
 import math
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
+from benchmarks.engine_throughput import _best_of
 from engine.greeks import UnderlyingGreeks, by_underlying, position_greeks
 from engine.model import OPTION_COLUMNS, ContractType, Labels, Leg, MarginMode, Positions
 from engine.options import YEAR_S, per_unit_greeks
@@ -138,16 +137,6 @@ def _check(got: tuple[UnderlyingGreeks, ...], want: dict[str, list[float]]) -> N
         np.testing.assert_allclose(
             [getattr(u, name) for u in got], values, rtol=1e-9, atol=1e-9, err_msg=name
         )
-
-
-def _best_of(fn: Callable[[], object], repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        gc.collect()
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def run(sizes: list[int]) -> list[tuple[int, float, float]]:
