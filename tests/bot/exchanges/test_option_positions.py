@@ -405,3 +405,31 @@ async def test_an_account_without_options_reads_no_greeks(
     assert fake.count("okx", "/api/v5/public/opt-summary") == 0
     assert all(p["info"]["instType"] != "OPTION" for p in raw["positions"])
     assert ContractType.OPTION not in set(parse(raw).snapshot.positions.kind.tolist())
+
+
+async def test_a_put_call_parity_pair_is_a_forward(fake: FakeExchange, hub: ExchangeHub) -> None:
+    """Long the Bybit call, short the put (same strike and expiry): a synthetic long forward,
+    delta 0.531506 + 0.468494 = 1 BTC exactly, gamma, vega and theta cancelling."""
+    book = [o.bybit_option("C", 1.0), o.bybit_option("P", -1.0)]
+    _, analysis = await _analysed(fake, hub, "bybit", book)
+    btc = _btc(analysis)
+    assert btc.delta_coin == pytest.approx(1.0, abs=1e-9)
+    assert (btc.gamma_coin, btc.vega_usd, btc.theta_usd) == pytest.approx((0, 0, 0), abs=1e-9)
+
+
+async def test_a_delta_hedged_deribit_book_nets_to_zero(
+    fake: FakeExchange, hub: ExchangeHub
+) -> None:
+    """Long 2 BTC of the call (premium-adjusted delta 2 × 0.468494 = 0.936988 BTC) hedged by
+    59,970 USD short of BTC-PERPETUAL (0.937031 BTC at 64,000; the nearest 10 USD contract):
+    BTC's net delta is −0.00004 BTC, 2.8 USD, and Deribit's delta_total says the same."""
+    book = [o.deribit_option("C", 2.0), o.deribit_perpetual(-59_970.0)]
+    _, analysis = await _analysed(
+        fake, hub, "deribit", book, o.deribit_account(o.deribit_summary(book))
+    )
+    btc = _btc(analysis)
+    assert btc.delta_coin == pytest.approx(2 * ADJUSTED_CALL - 59_970 / 64_000, abs=2e-6)
+    assert abs(btc.delta_usd) < 3.0
+    assert analysis.snapshot.account.venue_greeks["BTC"]["delta_total"] == pytest.approx(
+        btc.delta_coin, abs=1e-9
+    )
