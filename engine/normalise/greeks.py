@@ -92,9 +92,13 @@ def apply_ccxt(row: Row, greeks: Mapping[str, Any], venue: str) -> None:
         setattr(row, name, value)
 
 
-def fill_and_check(options: Sequence[Row], venue: str, taken_at: float) -> None:
+def fill_and_check(
+    options: Sequence[Row], venue: str, taken_at: float, forwards: Sequence[float] = ()
+) -> None:
     """Black-76 greeks for whatever neither the venue nor ccxt gave, and a note on a reported
-    figure that disagrees with Black-76 beyond the tolerances (docs/risk.md#greeks)."""
+    figure that disagrees with Black-76 beyond the tolerances (docs/risk.md#greeks).
+    ``forwards`` (per option, NaN: unknown) price on each expiry's forward where ccxt gave
+    one, not on the index a position carries: months out they differ by the basis."""
     if not options:
         return
     if not math.isfinite(taken_at):
@@ -102,7 +106,7 @@ def fill_and_check(options: Sequence[Row], venue: str, taken_at: float) -> None:
             if row.delta != row.delta:
                 row.note(NO_TIME)
         return
-    model = model_greeks(options, venue, taken_at)
+    model = model_greeks(options, venue, taken_at, forwards)
     for i, row in enumerate(options):
         _fill_one(row, {name: float(model[name][i]) for name in NAMES}, taken_at)
 
@@ -122,13 +126,18 @@ def _fill_one(row: Row, model: Mapping[str, float], taken_at: float) -> None:
         row.note(_disagreement(row, gaps))
 
 
-def model_greeks(rows: Sequence[Row], venue: str, taken_at: float) -> dict[str, FloatArray]:
+def model_greeks(
+    rows: Sequence[Row], venue: str, taken_at: float, forwards: Sequence[float] = ()
+) -> dict[str, FloatArray]:
     """Black-76 delta, gamma, vega and theta per long unit of each row, in the columns' units
-    and the venue's delta convention (NaN where an input is missing)."""
-    forward, strike, sigma, call, expiry = (
+    and the venue's delta convention (NaN where an input is missing), on ``forwards`` where
+    known, else on the row's underlying price."""
+    price, strike, sigma, call, expiry = (
         np.array([getattr(r, name) for r in rows], dtype=np.float64)
         for name in ("underlying_price", "strike", "mark_iv", "call", "expiry")
     )
+    given = np.asarray(forwards, dtype=np.float64) if len(forwards) else np.full(len(rows), np.nan)
+    forward = np.where(np.isnan(given), price, given)
     years = np.maximum(expiry - taken_at, 0.0) / YEAR_S
     adjusted = np.array([premium_adjusted(r, venue) for r in rows], dtype=np.bool_)
     return per_unit_greeks(forward, strike, sigma, call, years, adjusted)

@@ -97,8 +97,11 @@ def complete(
     if not options:
         return
     futures = _future_marks(rows)
+    forwards = []
     for row in options:
-        apply_greeks(row, mapping(greeks.get(row.symbol)), venue)
+        quote = mapping(greeks.get(row.symbol))
+        apply_greeks(row, quote, venue)
+        forwards.append(forward_price(quote))
         if row.underlying_price != row.underlying_price:
             rate = rates.get(row.underlying, NAN) if row.underlying not in STABLECOINS else NAN
             row.underlying_price = rate if rate > 0 else futures.get(row.underlying, NAN)
@@ -109,7 +112,14 @@ def complete(
             )
         if row.settle == row.underlying and row.settle_usd != row.settle_usd:
             row.settle_usd = row.underlying_price
-    fill_and_check(options, venue, taken_at)
+    fill_and_check(options, venue, taken_at, forwards)
+
+
+def forward_price(greeks: Mapping[str, Any]) -> float:
+    """The expiry's forward from ccxt's greeks: ``underlyingPrice`` (Deribit's
+    ``underlying_price``), else OKX's ``fwdPx`` in ``info``; NaN when neither is given."""
+    forward = positive(greeks.get("underlyingPrice"))
+    return forward if forward == forward else positive(mapping(greeks.get("info")).get("fwdPx"))
 
 
 def _future_marks(rows: Sequence[Row]) -> dict[str, float]:

@@ -11,6 +11,7 @@ import pytest
 
 from engine.analysis import analyze
 from engine.normalise import Snapshot, normalise
+from engine.options import black76
 from engine.portfolio import build
 from tests.engine.builders import positions
 from tests.engine.normalise.payloads import greeks as g
@@ -187,3 +188,21 @@ def test_bybit_portfolio_margin_uses_account_mm_rate(mode: str, pm: bool) -> Non
     account = _snap("bybit", None, balance=g.bybit_balance(mode)).account
     assert (account.venue_margin_ratio == {"USD": 0.3}) is pm
     assert (account.portfolio_margin == {"USD"}) is pm
+
+
+def test_black76_prices_on_the_forward_not_the_index() -> None:
+    """Deribit's position carries the index (100,000: the notional's U), ccxt's greeks the
+    expiry's forward (103,000): Black-76 takes the forward, so a 3 % basis is not a delta
+    disagreement (γ·ΔF = 1.58e-5 · 3,000 ≈ 0.05 coin would be)."""
+    forward = 103_000.0
+    quote = {"markImpliedVolatility": g.SIGMA * 100, "underlyingPrice": forward}
+    blank = {"delta": None, "gamma": None, "vega": None, "theta": None}
+    model = black76(forward, g.F, g.SIGMA, 0.25, is_call=True)
+    snap = _snap("deribit", g.deribit_call(**blank), quote)
+    assert snap.positions.underlying_price[0] == g.F
+    assert snap.positions.delta[0] == pytest.approx(float(model.deribit_delta), rel=1e-9)
+    reported = 2 * float(model.deribit_delta)
+    assert _greek_notes(_snap("deribit", g.deribit_call(delta=reported), quote)) == []
+    index_only = {"markImpliedVolatility": g.SIGMA * 100}
+    (note,) = _greek_notes(_snap("deribit", g.deribit_call(delta=reported), index_only))
+    assert note.startswith("venue greeks") and "delta" in note
