@@ -100,6 +100,7 @@ class Digest:
     history: tuple[Point, ...]
     realised: Cashflow
     funding: Cashflow
+    fees: Cashflow
     #: The thresholds (% from liquidation) of the accounts' enabled liquidation-distance rules.
     levels: tuple[float, ...] = ()
     #: One line per account, in the order given.
@@ -139,7 +140,7 @@ async def build(
     by_id = {a.id: v for a, v in views}
     rules = await _liq_rules(db, accounts)
     equity, gross, net = _totals([v for _, v in views])
-    realised, funding = await cashflows(db, accounts, since=at - DAY_S, until=at)
+    realised, funding, fees = await cashflows(db, accounts, since=at - DAY_S, until=at)
     return Digest(
         at=at,
         accounts=tuple(a.label for a in accounts),
@@ -161,6 +162,7 @@ async def build(
         history=tuple(history),
         realised=realised,
         funding=funding,
+        fees=fees,
         levels=tuple(sorted({spec.threshold for specs in rules.values() for spec in specs})),
         lines=tuple(
             account_line(a, by_id.get(a.id), as_of=good.get(a.id), now=at, rates=rates)

@@ -1,7 +1,10 @@
-"""Realised PnL and funding over a window, for the digest: summed only where the day is known.
+"""Realised PnL, funding and trading fees over a window, for the digest: summed only where the
+day is known.
 
 An account's sum is included only when the ledger has read its whole window; the others are
-named with the reason, so "funding: paid 0" never stands for "we could not read it".
+named with the reason, so "funding: paid 0" never stands for "we could not read it". The three
+kinds are disjoint (``bot/exchanges/flows.py``: a venue's realised figure holding fees or
+funding has them taken out), so their sum is the day's booked PnL.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.exchanges.flows import KINDS, FlowKind, reported
+from bot.exchanges.flows import FlowKind, reported
 from engine.domain import LinkedAccount
 from storage import Database
 from storage.flows import Flows
@@ -17,6 +20,12 @@ from storage.flows import Flows
 #: The ledger reads every 15 minutes (and refreshes before a digest): a window read up to an
 #: hour before the digest still counts as the day; older than that, the account is left out.
 STALE_S = 3600.0
+#: The kinds of the day's PnL, in the order the digest shows them. A kind counts for an account
+#: once the ledger reads it (``reported`` names them for a venue); until then it shows as not
+#: read, never as zero.
+_DAY: tuple[FlowKind, ...] = ("realised", "funding", "fee")
+DAY_KINDS: tuple[str, ...] = _DAY
+TRANSFER = "transfer"
 
 
 @dataclass(frozen=True)
@@ -27,7 +36,8 @@ class Cashflow:
     totals: tuple[tuple[str, float], ...]
     #: Labels of the accounts whose window is read whole (their flows are in ``totals``).
     included: tuple[str, ...]
-    #: Labels left out, each with why: "hyperliquid-2 (not read yet)".
+    #: Labels left out, each with why: "hyperliquid-2 (not read yet)", "x (kraken does not
+    #: report it)".
     missing: tuple[str, ...]
 
     @property
@@ -37,12 +47,12 @@ class Cashflow:
 
 async def cashflows(
     db: Database, accounts: Sequence[LinkedAccount], *, since: float, until: float
-) -> tuple[Cashflow, Cashflow]:
-    """Realised PnL and funding of ``accounts`` with ``since <= at <= until``."""
+) -> tuple[Cashflow, Cashflow, Cashflow]:
+    """Realised PnL, funding and trading fees of ``accounts`` with ``since <= at <= until``."""
     flows = Flows(db)
     coverage = {(c.account_id, c.kind): c for c in await flows.coverage([a.id for a in accounts])}
     out: list[Cashflow] = []
-    for kind in KINDS:
+    for kind in _DAY:
         included: list[LinkedAccount] = []
         missing: list[str] = []
         for account in accounts:
@@ -62,14 +72,7 @@ async def cashflows(
                 missing=tuple(missing),
             )
         )
-    return out[0], out[1]
-
-
-#: The kinds of the day's PnL, in the order the digest shows them. Trading fees and transfers
-#: count once the ledger reads them (``reported`` names them for a venue); until then they
-#: show as not read, never as zero.
-DAY_KINDS = ("realised", "funding", "fee")
-TRANSFER = "transfer"
+    return out[0], out[1], out[2]
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,14 @@
 
 Order: what may be wrong with the figures (stale accounts), the totals, one line per account,
 the day's PnL, the alerts still open, the positions nearest liquidation, exposure, the day's
-alert statistics and the flows per currency.
+alert statistics and the flows per currency (realised PnL, funding, trading fees).
 """
 
 from __future__ import annotations
 
 import math
 from datetime import datetime, tzinfo
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from bot.digest.build import Digest
@@ -56,7 +57,7 @@ def body(digest: Digest, *, tz: str = "UTC") -> str:
     )
     if digest.blind:
         lines.append(f"Blind (polls failing): {', '.join(digest.blind)}")
-    lines += cashflow_lines(digest.realised, digest.funding)
+    lines += cashflow_lines(digest.realised, digest.funding, digest.fees)
     return "\n".join(lines)
 
 
@@ -146,26 +147,55 @@ def _closest_lines(digest: Digest, tz: tzinfo) -> list[str]:
     return lines
 
 
-def cashflow_lines(realised: Cashflow, funding: Cashflow) -> list[str]:
-    """Realised PnL and funding per currency, and the accounts left out with the reason."""
-    left = ", ".join(dict.fromkeys(realised.missing + funding.missing))
-    if not realised.reported and not funding.reported:
-        return [f"Realised PnL and funding, 24 h: not available for {left}"]
+#: Each day kind's line title (``cashflows.DAY_KINDS``).
+FLOW_TITLES = {"realised": "Realised PnL", "funding": "Funding", "fee": "Fees"}
+
+
+def cashflow_lines(realised: Cashflow, funding: Cashflow, fees: Cashflow) -> list[str]:
+    """Realised PnL, funding and trading fees per currency, and the accounts left out of
+    them with the reason (one line for all three where the same accounts are left out)."""
+    flows = (realised, funding, fees)
+    if not any(flow.reported for flow in flows):
+        left = ", ".join(dict.fromkeys(m for flow in flows for m in flow.missing))
+        return [f"Realised PnL, funding and fees, 24 h: not available for {left}"]
     lines = []
-    for flow, title in ((realised, "Realised PnL"), (funding, "Funding")):
+    for flow in flows:
+        title = FLOW_TITLES[flow.kind]
         if not flow.reported:
             lines.append(f"{title}, 24 h: not available")
             continue
         parts = [_flow_amount(flow.kind, currency, value) for currency, value in flow.totals]
         lines.append(f"{title}, 24 h: {' · '.join(parts) or 'none'}")
-    if left:
-        lines.append(f"  not included: {left}")
-    return lines
+    return lines + _left_out(flows)
+
+
+def _left_out(flows: tuple[Cashflow, ...]) -> list[str]:
+    """The accounts left out: once where every kind leaves out the same, else per set of
+    kinds leaving out the same ("  not in funding and fees: bybit-0 (not read yet)")."""
+    if len({flow.missing for flow in flows}) == 1:
+        missing = flows[0].missing
+        return [f"  not included: {', '.join(missing)}"] if missing else []
+    kinds: dict[tuple[str, ...], list[str]] = {}
+    for flow in flows:
+        if flow.missing:
+            title = FLOW_TITLES[flow.kind]
+            kinds.setdefault(flow.missing, []).append(title[0].lower() + title[1:])
+    return [f"  not in {' and '.join(titles)}: {', '.join(m)}" for m, titles in kinds.items()]
 
 
 def _flow_amount(kind: str, currency: str, value: float) -> str:
-    """Funding reads as paid or received (its sign is easy to misread); PnL keeps its sign."""
-    if kind == "funding":
+    """Funding and fees read as paid or received (their sign is easy to misread: a fee is
+    received as a maker rebate); PnL keeps its sign."""
+    if kind in ("funding", "fee"):
         verb = "paid" if value < 0 else "received"
-        return f"{verb} {fmt.money(abs(value))} {currency}"
-    return f"{fmt.money(value, signed=True)} {currency}"
+        return f"{verb} {_money(abs(value))} {currency}"
+    return f"{_money(value, signed=True)} {currency}"
+
+
+def _money(value: float, *, signed: bool = False) -> str:
+    """``fmt.money``, but a coin amount under 1 in plain decimals (0.00002, never 2e-05)."""
+    shown = fmt.money(value, signed=signed)
+    if "e" not in shown:
+        return shown
+    plain = format(Decimal(f"{value:.4g}"), "f")
+    return f"+{plain}" if signed and value > 0 else plain

@@ -165,5 +165,12 @@ def _since(known: Coverage | None, until: float) -> float:
 
 def _stored(account_id: int, flow: Flow) -> StoredFlow:
     return StoredFlow(
-        account_id, flow.kind, flow.ref, flow.at, flow.symbol, flow.currency, flow.amount
+        account_id,
+        flow.kind,
+        flow.ref,
+        flow.at,
+        flow.symbol,
+        flow.currency,
+        flow.amount,
+        flow.total_of,
     )

@@ -122,7 +122,7 @@ async def test_realised_pnl_and_funding_of_the_day_where_the_venue_reports_them(
     usdm = await _venue_account(db, "usdm", "binanceusdm")
     coinm = await _venue_account(db, "coinm", "binancecoinm")
     stale = await _venue_account(db, "hl", "hyperliquid")
-    deribit = await _venue_account(db, "options", "deribit")
+    other = await _venue_account(db, "options", "bitmex")  # a venue the ledger does not read
     flows = Flows(db)
     since = NOW - 26 * HOUR
     await flows.record(usdm.id, "realised", [
@@ -141,7 +141,7 @@ async def test_realised_pnl_and_funding_of_the_day_where_the_venue_reports_them(
     await flows.record(stale.id, "funding", [_flow(stale, "funding", "h1", NOW - 20 * HOUR, -99.0)],
                        since=since, until=NOW - 5 * HOUR)  # fmt: skip
 
-    found = await digest.build(db, [usdm, coinm, stale, deribit], {}, now=NOW)
+    found = await digest.build(db, [usdm, coinm, stale, other], {}, now=NOW)
 
     assert found.realised.totals == (("BTC", -0.0015), ("USDT", 120.25))
     assert found.funding.totals == (("BTC", 0.0004), ("USDT", -12.5))
@@ -149,15 +149,19 @@ async def test_realised_pnl_and_funding_of_the_day_where_the_venue_reports_them(
     text = digest_text.text(found)
     assert "Realised PnL, 24 h: -0.0015 BTC · +120.25 USDT" in text
     assert "Funding, 24 h: received 0.0004 BTC · paid 12.50 USDT" in text
-    assert "not included: hl (not read yet), options (deribit does not report it)" in text
+    left = "hl (not read yet), options (bitmex does not report it)"
+    assert f"  not in realised PnL and funding: {left}\n" in text
+    # No account's fees were read: not a day without fees.
+    assert "Fees, 24 h: not available" in text
+    assert f"  not in fees: usdm (not read yet), coinm (not read yet), {left}" in text
 
 
 async def test_no_venue_reporting_flows_says_so_once(db: Database) -> None:
-    deribit = await _venue_account(db, "options", "deribit")
-    text = digest_text.text(await digest.build(db, [deribit], {}, now=NOW))
+    other = await _venue_account(db, "options", "bitmex")
+    text = digest_text.text(await digest.build(db, [other], {}, now=NOW))
     assert (
-        "Realised PnL and funding, 24 h: not available for options (deribit does not report it)"
-        in text
+        "Realised PnL, funding and fees, 24 h: not available for options (bitmex does not "
+        "report it)" in text
     )
 
 

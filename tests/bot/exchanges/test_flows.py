@@ -51,9 +51,10 @@ async def test_a_newest_first_venue_pages_backwards(fake: FakeExchange, hub: Exc
 
 
 async def test_venues_without_flows_and_refused_keys(fake: FakeExchange, hub: ExchangeHub) -> None:
-    assert reported("deribit") == () and reported("okx") == ()
+    assert reported("kraken") == () and "transfer" not in reported("deribit")
     creds = link(fake, "deribit")
-    assert await hub.fetch_flows("d", "deribit", creds, "funding", since_ms=0, until_ms=1) == []
+    assert await hub.fetch_flows("d", "deribit", creds, "transfer", since_ms=0, until_ms=1) == []
+    assert fake.count("deribit") == 0  # a kind the venue has no list of costs no request
     link(fake, "binanceusdm")
     wrong = Credentials("KEY-nobody", "secret")
     with pytest.raises(ExchangeFailure) as failure:

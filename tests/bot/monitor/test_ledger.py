@@ -69,19 +69,23 @@ async def test_a_day_of_flows_from_each_venue_in_one_sign_convention(world: Worl
     assert await _totals(world, usdm.id, "realised") == {"USDT": 209.5}
     assert await _totals(world, usdm.id, "funding") == {"USDT": -3.25}
     assert await _totals(world, bybit.id, "funding") == {"USDT": -2.0, "BTC": 0.0001}
-    assert await _totals(world, bybit.id, "realised") == {"USDT": 12.0, "BTC": -0.002}
+    # Bybit's realised PnL is the closes' price move (closedPnl is net of fees and funding,
+    # read as their own lines): to the fake's 8-decimal entry and exit values.
+    realised = await _totals(world, bybit.id, "realised")
+    assert realised == pytest.approx({"USDT": 12.0, "BTC": -0.002}, abs=1e-7)
     assert await _totals(world, hl.id, "funding") == {"USDC": -0.75}
     assert await _totals(world, hl.id, "realised") == {"USDC": 31.5}
     coverage = await Flows(world.db).coverage([usdm.id, bybit.id, hl.id, deribit.id])
-    assert {c.account_id for c in coverage} == {usdm.id, bybit.id, hl.id}
+    assert {c.account_id for c in coverage} == {usdm.id, bybit.id, hl.id, deribit.id}
     assert all(c.covered_to - c.covered_from == pytest.approx(LOOKBACK_S) for c in coverage)
 
-    # The digest of these accounts shows the day, and names the venue that has no such data.
+    # The digest of these accounts shows the day; every kind of each is read (a quiet day
+    # of fees is "none", not "not available").
     built = await digest.build(world.db, [usdm, bybit, hl, deribit], {}, now=clock.now)
     text = digest_text.text(built)
     assert "Realised PnL, 24 h: -0.002 BTC · +31.50 USDC · +221.50 USDT" in text
     assert "Funding, 24 h: received 0.0001 BTC · paid 0.75 USDC · paid 5.25 USDT" in text
-    assert "deribit-0 (deribit does not report it)" in text
+    assert "Fees, 24 h: none" in text and "not included" not in text
 
 
 async def test_later_reads_start_where_the_last_one_ended(world: World) -> None:

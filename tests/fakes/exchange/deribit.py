@@ -169,7 +169,7 @@ SERVED = {
     ),
 }
 #: The transaction log (tests/fakes/exchange/deribit_ledger.py), from the account's flows.
-LEDGER = deribit_ledger.handlers(lambda: markets("deribit"))
+LEDGER = deribit_ledger.handlers(lambda: markets("deribit"), _envelope)
 
 
 def handle(request: Request, lookup: Lookup) -> Reply:

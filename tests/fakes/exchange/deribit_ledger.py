@@ -28,7 +28,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from tests.fakes.exchange.base import (
-    NOW_MS,
     Account,
     Flow,
     Reply,
@@ -40,17 +39,6 @@ from tests.fakes.exchange.base import (
 
 CURRENCIES = ("BTC", "ETH", "USDC", "USDT", "EURR")
 TYPES = ("settlement", "delivery", "trade")
-
-
-def _envelope(result: Any) -> dict[str, Any]:
-    return {
-        "jsonrpc": "2.0",
-        "result": result,
-        "usIn": NOW_MS * 1000,
-        "usOut": NOW_MS * 1000 + 80,
-        "usDiff": 80,
-        "testnet": False,
-    }
 
 
 def _invalid(name: str) -> Reply:
@@ -172,7 +160,9 @@ def entries(flows: Iterable[Flow], ids: dict[str, str]) -> list[dict[str, Any]]:
     return sorted(out, key=lambda e: (e["timestamp"], e["id"]), reverse=True)
 
 
-def _log(request: Request, account: Account, ids: dict[str, str]) -> Reply:
+def _log(
+    request: Request, account: Account, ids: dict[str, str], envelope: Callable[[Any], Any]
+) -> Reply:
     q = request.query
     currency = q.get("currency")
     if currency not in CURRENCIES:
@@ -198,13 +188,16 @@ def _log(request: Request, account: Account, ids: dict[str, str]) -> Reply:
     count = bounded(q.get("count"), 100, 250)
     page, rest = logs[:count], logs[count:]
     result = {"logs": page, "continuation": rest[0]["id"] if rest else None}
-    return Reply(_envelope(result))
+    return Reply(envelope(result))
 
 
-def handlers(ids: Callable[[], dict[str, str]]) -> dict[str, Callable[[Request, Account], Reply]]:
-    """The private routes this module serves; ``ids`` gives unified symbol → instrument."""
+def handlers(
+    ids: Callable[[], dict[str, str]], envelope: Callable[[Any], Any]
+) -> dict[str, Callable[[Request, Account], Reply]]:
+    """The private routes this module serves; ``ids`` gives unified symbol → instrument, and
+    ``envelope`` wraps a JSON-RPC result as the fake's Deribit does."""
     return {
         "/api/v2/private/get_transaction_log": lambda request, account: _log(
-            request, account, ids()
+            request, account, ids(), envelope
         ),
     }
