@@ -150,7 +150,7 @@ def option_book(positions: Positions, taken_at: float) -> OptionBook:
         units=positions.side[rows] * positions.qty[rows],
         base=_value(*terms),
         fallback=fallback,
-        notes=_fallback_notes(positions, fallback, taken_at),
+        notes=(*_fallback_notes(positions, fallback, taken_at), *_expired(positions, rows, years)),
     )
 
 
@@ -194,6 +194,22 @@ def below_zero(book: OptionBook, shock: VolShock | None) -> str | None:
     )
 
 
+def _expired(positions: Positions, rows: IntArray, years: FloatArray) -> tuple[str, ...]:
+    """A note naming the re-priced options already expired at the snapshot's time: the venue
+    settles them, and until it does they are worth their intrinsic value, which no vol moves."""
+    gone = rows[years[rows] == 0.0]
+    if not len(gone):
+        return ()
+    return (f"{_named([positions.symbol[i] for i in gone.tolist()])}: expired at the snapshot's "
+            "time: valued at intrinsic, which no vol shock moves",)  # fmt: skip
+
+
+def _named(symbols: list[str]) -> str:
+    """At most ``NAMED`` symbols, then how many more."""
+    more = f" and {len(symbols) - NAMED} more" if len(symbols) > NAMED else ""
+    return ", ".join(symbols[:NAMED]) + more
+
+
 def _fallback_notes(positions: Positions, rows: IntArray, taken_at: float) -> tuple[str, ...]:
     """Which options move by delta and why, one sentence per reason (at most ``NAMED`` named).
 
@@ -207,14 +223,12 @@ def _fallback_notes(positions: Positions, rows: IntArray, taken_at: float) -> tu
         reasons.setdefault(key, []).append(positions.symbol[i])
     out = []
     for (lacking, has_delta), symbols in reasons.items():
-        named = ", ".join(symbols[:NAMED])
-        more = f" and {len(symbols) - NAMED} more" if len(symbols) > NAMED else ""
         then = (
             "moved by its delta instead (no vol shock applies)"
             if has_delta
             else "and no delta either: left unmoved"
         )
-        out.append(f"{named}{more}: not re-priced ({lacking} unknown), {then}")
+        out.append(f"{_named(symbols)}: not re-priced ({lacking} unknown), {then}")
     return tuple(out)
 
 

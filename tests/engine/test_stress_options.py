@@ -306,3 +306,15 @@ def _concat(a, b):  # type: ignore[no-untyped-def]
         else:
             out[name] = x
     return type(a)(**out)
+
+
+def test_an_option_past_its_expiry_is_worth_its_intrinsic_value_and_says_so() -> None:
+    """Expired at the snapshot's time (the venue settles it): a long ATM call is worth its
+    intrinsic value, max(F − K, 0): BTC +10 % makes it 10,000, whatever the vol; a note."""
+    snap = _options([1.0], [1.0], expiry=[T0 - 3_600.0], mark=[0.0], entry=[0.0])
+    result = _stress(snap, 10.0, VolShock(50.0))
+    assert math.isclose(result.pnl_usd, 10_000.0, rel_tol=1e-12)
+    assert result.notes == (
+        "BTC/USDC:USDC-260214-100000-C: expired at the snapshot's time: valued at intrinsic, "
+        "which no vol shock moves",
+    )

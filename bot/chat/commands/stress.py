@@ -62,8 +62,10 @@ def _stress(line: Line) -> Command:
     if verb == "grid":
         rest = line.arity(0, 1, words[1:])
         return ShowStressGrid(asset(line, rest[0]) if rest else None)
-    if verb == "shock":  # Discord's subcommand
+    if verb == "shock":  # Discord's subcommand: its required price move comes first
         words = words[1:]
+        if len(words) >= 2 and _VOL.fullmatch(words[1]) is None:
+            words[0], words[1] = words[1], words[0]
     lowered = [w.lower() for w in words]
     vol = None
     if "vol" in lowered:
@@ -118,9 +120,10 @@ def _vol(line: Line, words: Args) -> VolShock:
     return shock
 
 
+#: Discord lists required options first: /stress shock <shock> [asset] [vol].
 _SHOCK = (
-    Arg("asset", "e.g. BTC (all if empty)", required=False),
     Arg("shock", "Price move in percent, e.g. -10%"),
+    Arg("asset", "e.g. BTC (all if empty)", required=False),
     Arg("vol", "Vol shock: +20% (relative) or +5pt (vol points)", required=False),
 )
 

@@ -24,9 +24,10 @@ from engine.stress_options import VolShock
         ("/stress eth 3 vol -2.5 pts", StressTest("ETH", 3.0, VolShock(-2.5, points=True))),
         ("/stress BTC -10% vol -100%", StressTest("BTC", -10.0, VolShock(-100.0))),
         # Discord's options arrive without the keyword, and its subcommand names the verb.
-        ("/stress shock BTC -10% +20%", StressTest("BTC", -10.0, VolShock(20.0))),
+        ("/stress shock -10% BTC +20%", StressTest("BTC", -10.0, VolShock(20.0))),
         ("/stress shock -10% +20pt", StressTest(None, -10.0, VolShock(20.0, points=True))),
-        ("/stress shock BTC -10%", StressTest("BTC", -10.0)),
+        ("/stress shock -10% BTC", StressTest("BTC", -10.0)),
+        ("/stress shock -10%", StressTest(None, -10.0)),
         ("/stress grid", ShowStressGrid()),
         ("/stress Grid btc", ShowStressGrid("BTC")),
         ("/chart stress", ShowStressChart()),
