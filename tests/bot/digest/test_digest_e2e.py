@@ -159,6 +159,8 @@ async def test_the_desk_digest_is_paced_counted_and_marks_stale_figures(app: App
     booked = sum(sum(v.values()) for v in expected.values())
     assert f"Day in USD: {booked:+,.2f} booked" in body
     assert "Realised PnL, 24 h: +31.50 USDC · " in body  # the per-currency detail stays
+    fees = f"paid {-expected['hl']['fee']:.2f} USDC · paid {-expected['binance']['fee']:.2f} USDT"
+    assert f"Fees, 24 h: {fees}" in body  # Hyperliquid's fill fees, Binance's COMMISSION
 
     # The wallet's line from its clearinghouseState: the engine's equity is the cross account
     # value (engine/normalise/hyperliquid.py: isolated margin sits with its positions), and
