@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.render import format as fmt
 from bot.render.greeks import greeks_block
 from bot.render.positions import advice, liquidation
-from bot.render.views import AccountView, PositionView, StressView
+from bot.render.views import AccountView, PositionView
 
 _COLUMNS = ("SYMBOL", "SIDE", "SIZE", "ENTRY", "MARK", "LIQ", "DIST", "P(liq)", "LEV", "uPnL")
 
@@ -81,21 +81,3 @@ def _diagnostic_lines(view: AccountView) -> list[str]:
     out = [f"account: {d}" for d in view.diagnostics]
     out += [f"{p.symbol}: {d}" for p in view.positions for d in p.diagnostics]
     return ["", "Notes:", *out] if out else []
-
-
-def stress_text(view: StressView) -> str:
-    """One paragraph: the shock, equity before and after, and who gets liquidated."""
-    lines = [
-        f"Stress {fmt.pct(view.shock_pct, signed=True)} on {view.underlying}: "
-        f"PnL {fmt.money(view.pnl_usd, signed=True)} USD, "
-        f"equity {fmt.money(view.equity_before_usd)} → {fmt.money(view.equity_after_usd)} USD"
-    ]
-    if not view.liquidated:
-        lines.append("no position is liquidated")
-    for hit in view.liquidated:
-        lines.append(
-            f"  LIQUIDATED {hit.symbol} {hit.side} "
-            f"(mark {fmt.price(hit.shocked_mark_price)}, "
-            f"liquidation {fmt.price(hit.liquidation_price)})"
-        )
-    return "\n".join(lines)

@@ -1,10 +1,9 @@
-"""The `liqwatch analyze` table and stress paragraph, rendered from hand-built views."""
+"""The `liqwatch analyze` table, rendered from hand-built views (stress: test_stress_render)."""
 
 from __future__ import annotations
 
-from bot.render.analysis import analysis_text, stress_text
+from bot.render.analysis import analysis_text
 from bot.render.positions import advice
-from bot.render.views import LiquidatedView, StressView
 from tests.bot.render.builders import ADVICE, BTC, account, position
 
 
@@ -31,19 +30,3 @@ def test_the_header_reads_margin_ratio_as_a_percentage() -> None:
         "effective leverage 4.7x · margin ratio 6.18% (maintenance / margin balance; "
         "liquidation at 100%)",
     ]
-
-
-def test_a_stress_names_equity_before_and_after_and_the_liquidated() -> None:
-    """The shock with its sign, PnL, equity before → after, one line per liquidation."""
-    view = StressView(
-        shock_pct=-10.0,
-        underlying="SOL",
-        pnl_usd=-2_840.0,
-        equity_before_usd=12_542.0,
-        equity_after_usd=9_702.0,
-        liquidated=(LiquidatedView("SOL/USDT:USDT", "long", 127.8, 133.5),),
-    )
-    assert stress_text(view) == (
-        "Stress -10.0% on SOL: PnL -2,840.00 USD, equity 12,542 → 9,702.00 USD\n"
-        "  LIQUIDATED SOL/USDT:USDT long (mark 127.800, liquidation 133.500)"
-    )
