@@ -104,6 +104,10 @@ class Account:
     #: What the private balance endpoint answers (``None``: the venue's default); a callable
     #: gets the request, so the answer may follow its parameters (``served``).
     balance: Any = None
+    #: The account's settings as the venue's account endpoint states them, over the fake's
+    #: defaults: OKX account/config ``acctLv`` ("2", single-currency margin; "4" portfolio
+    #: margin), Bybit v5/account/info ``marginMode`` ("REGULAR_MARGIN", "PORTFOLIO_MARGIN").
+    settings: dict[str, Any] = field(default_factory=dict)
 
     def served(self, request: Request, default: Callable[[], Any]) -> Any:
         """The account's own ``balance`` for ``request``, else ``default()``."""

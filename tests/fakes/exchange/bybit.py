@@ -344,6 +344,13 @@ def _closed_row(flow: Flow, market_id: str) -> dict[str, Any]:
     }
 
 
+def _account_info(request: Request, account: Account) -> dict[str, Any]:
+    """v5/account/info: a unified account (status 6) whose ``marginMode`` is
+    "REGULAR_MARGIN" unless ``Account.settings`` says otherwise ("PORTFOLIO_MARGIN")."""
+    info = {"unifiedMarginStatus": 6, "marginMode": "REGULAR_MARGIN", "isMasterTrader": False}
+    return _envelope(info | account.settings)
+
+
 PUBLIC: dict[str, Callable[[Request], dict[str, Any]]] = {
     "/v5/market/kline": _kline,
     "/v5/market/tickers": _tickers,
@@ -353,10 +360,10 @@ PUBLIC: dict[str, Callable[[Request], dict[str, Any]]] = {
 }
 PRIVATE: dict[str, Callable[[Request, Account], dict[str, Any]]] = {
     "/v5/position/list": lambda request, account: _positions(request, list(account.positions)),
-    "/v5/account/wallet-balance": lambda request, account: pb.bybit_balance()["info"],
-    "/v5/account/info": lambda request, account: _envelope(
-        {"unifiedMarginStatus": 6, "marginMode": "REGULAR_MARGIN", "isMasterTrader": False}
+    "/v5/account/wallet-balance": lambda request, account: account.served(
+        request, lambda: pb.bybit_balance()["info"]
     ),
+    "/v5/account/info": _account_info,
     "/v5/user/query-api": lambda request, account: _query_api(account.permissions),
     "/v5/execution/list": _executions,
     "/v5/position/closed-pnl": _closed_pnl,

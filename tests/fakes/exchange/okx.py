@@ -8,6 +8,7 @@ from tests.engine.normalise.payloads import okx as po
 from tests.fakes.exchange import okx_ledger, options
 from tests.fakes.exchange.base import (
     NOW_MS,
+    Account,
     Lookup,
     Reply,
     Request,
@@ -121,7 +122,9 @@ def _positions(request: Request, positions: list[dict[str, Any]]) -> dict[str, A
     return _envelope([raw for raw in positions if kind is None or raw["instType"] == kind])
 
 
-def _config(permissions: dict[str, Any]) -> dict[str, Any]:
+def _config(account: Account) -> dict[str, Any]:
+    """account/config: the key's permissions and the account's mode (``acctLv``: "2" single-
+    currency margin by default, "4" portfolio margin) as ``Account.settings`` gives them."""
     row = {
         "uid": "44705892343619584",
         "acctLv": "2",
@@ -133,7 +136,7 @@ def _config(permissions: dict[str, Any]) -> dict[str, Any]:
         "ip": "",
         "label": "liqwatch",
     }
-    return _envelope([row | permissions])
+    return _envelope([row | account.permissions | account.settings])
 
 
 def _mark_price(request: Request) -> dict[str, Any]:
@@ -169,7 +172,7 @@ PRIVATE = {
     "/api/v5/account/balance": lambda request, account: account.served(
         request, lambda: po.okx_balance()["info"]
     ),
-    "/api/v5/account/config": lambda request, account: _config(account.permissions),
+    "/api/v5/account/config": lambda request, account: _config(account),
     **okx_ledger.PRIVATE,  # bills and positions history
 }
 

@@ -119,13 +119,16 @@ class FakeExchange:
         positions: Any = None,
         permissions: dict[str, Any] | None = None,
         balance: Any = None,
+        settings: dict[str, Any] | None = None,
     ) -> Account:
-        """Register an API key on ``venue`` with its positions (the venue's defaults if None)
-        and, where the venue serves it (Deribit, OKX), its own balance (``Account.balance``)."""
+        """Register an API key on ``venue`` with its positions (the venue's defaults if None),
+        its own balance (``Account.balance``) and account settings (``Account.settings``: OKX
+        ``acctLv``, Bybit ``marginMode``)."""
         module = VENUE_MODULES[venue]
         held = module.default_positions(venue) if positions is None else positions
         account = Account(venue, api_key, secret, passphrase, held, dict(permissions or {}))
         account.balance = balance
+        account.settings = dict(settings or {})
         self.accounts[api_key] = account
         return account
 
