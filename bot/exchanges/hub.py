@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Self, TypeVar
 
 from bot.exchanges import clearinghouse, factory, flows, greeks, marks, validate, weights
+from bot.exchanges.account_mode import AccountModes
 from bot.exchanges.budget import Budget, Budgets, BudgetState, Priority, priority
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.errors import ExchangeFailure, with_retries
@@ -83,6 +84,7 @@ class ExchangeHub:
         self._accounts: dict[str, _Account] = {}
         self._tiers = TierCache(ttl_s=markets_ttl_s, clock=clock, retry_s=retry_failed_s)
         self._market_data = MarketData(clock=clock)
+        self._modes = AccountModes(clock=clock)
         self._meters = Meters(clock)
         # Their own clock: a budget waits in real time, whatever clock a test gives the TTLs.
         self._budgets = Budgets(pace=rate_limit) if budgets is None else budgets
@@ -124,6 +126,7 @@ class ExchangeHub:
     async def drop(self, account_key: str) -> None:
         """Close one account's private instance (unlink, or credentials changed)."""
         account = self._accounts.pop(account_key, None)
+        self._modes.forget(account_key)
         if account is not None:
             self._meters.forget(account.venue, account_key)
             self._budgets.forget(account.venue, account_key)
@@ -256,7 +259,8 @@ class ExchangeHub:
         """One account's ``liqwatch analyze`` input: exchange, positions, balance, tiers, the
         time the positions were read ("timestamp", ms), the held options' "markets" (omitted
         when none), and (best effort, omitted when unknown) volatility, funding_rates and the
-        options' "greeks"."""
+        options' "greeks"; OKX's and Bybit's balance carries the account's mode
+        (``AccountModes``)."""
         spec = spec_for(venue)
         public, reader, params = await self._reader(account_key, venue, credentials)
         balance: Any = None
@@ -272,17 +276,19 @@ class ExchangeHub:
         # σ, funding and greeks are public and best effort: fetched while the account calls run,
         # and abandoned if they fail (the poll fails on those, not on market data).
         extras = asyncio.create_task(self._market_data.extras(venue, public, symbols))
+        mode = asyncio.create_task(self._modes.fields(account_key, venue, reader))
         try:
             balance, tiers = await self._account_data(
                 venue, spec, public, reader, params, symbols, balance
             )
         except BaseException:
             extras.cancel()
+            mode.cancel()
             raise
         return {
             "exchange": venue,
             "positions": positions,
-            "balance": balance,
+            "balance": AccountModes.merge(balance, await mode),
             "leverage_tiers": tiers,
             "timestamp": taken_ms,
             **nonempty("markets", greeks.option_markets(public, symbols)),
