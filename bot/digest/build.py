@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bot.digest.cashflows import AccountDay, Cashflow, cashflows, per_account
 from bot.digest.figures import AccountLine, account_line, is_stale, usd_rates
+from bot.digest.greeks import NetGreeks, net_greeks
 from bot.digest.open_alerts import OpenAlert, open_alerts
 from bot.digest.stored import last_snapshots, stored_view
 from bot.render.views import AccountView, AdviceView, PositionView, account_view
@@ -110,6 +111,8 @@ class Digest:
     #: USD per unit of each settle currency (dollars 1, coins from the accounts' positions).
     rates: tuple[tuple[str, float], ...] = ()
     open_alerts: tuple[OpenAlert, ...] = ()
+    #: Net delta and vega per underlying and their change in 24 h (only with options held).
+    greeks: tuple[NetGreeks, ...] = ()
 
     @property
     def stale(self) -> tuple[AccountLine, ...]:
@@ -171,6 +174,7 @@ async def build(
         days=tuple(await per_account(db, accounts, since=at - DAY_S, until=at)),
         rates=tuple(sorted(rates.items())),
         open_alerts=await open_alerts(db, accounts),
+        greeks=await net_greeks(db, accounts, [v for _, v in views], at=at),
     )
 
 

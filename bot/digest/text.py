@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.digest.build import Digest
 from bot.digest.cashflows import TRANSFER, Cashflow
 from bot.digest.figures import in_usd
+from bot.digest.greeks import lines as greeks_lines
 from bot.digest.tables import account_lines, age, as_of, clock, pnl_lines, usd0
 from bot.render import format as fmt
 from bot.render.notices import duration
@@ -49,6 +50,7 @@ def body(digest: Digest, *, tz: str = "UTC") -> str:
     lines = _stale_lines(digest, zone) + _totals(digest)
     lines += account_lines(digest, zone) + pnl_lines(digest)
     lines += _open_lines(digest, zone) + _closest_lines(digest, zone) + _exposure_lines(digest)
+    lines += greeks_lines(digest.greeks)
     stats = digest.alerts
     median = f" (median {duration(stats.median_ack_s)})" if stats.median_ack_s is not None else ""
     lines.append(

@@ -17,6 +17,9 @@ from typing import Any
 import pytest
 
 from bot.analysis.snapshot import parse
+from bot.digest import build as digest
+from bot.digest import greeks as digest_greeks
+from bot.digest import text as digest_text
 from bot.digest.greeks import NetGreeks, lines, net_greeks
 from bot.monitor.summary import summarise
 from bot.render.views import AccountView, account_view
@@ -151,3 +154,15 @@ async def test_a_poll_stores_the_figures_yesterday_is_read_from(db: Database) ->
     (btc,) = await net_greeks(db, [account], _views(analysis), at=NOW)
     assert btc.delta_coin_change == pytest.approx(0.0, abs=1e-9)
     assert btc.vega_usd_change == pytest.approx(0.0, abs=1e-9)
+
+
+async def test_the_digest_text_carries_the_greeks(db: Database) -> None:
+    """Through build and the text: the table sits after the exposure table."""
+    account = await _account(db)
+    await _store(db, account, NOW - DAY - 600, _yesterday_put())
+    analysis = _analysis(_put_file())
+    found = await digest.build(db, [account], {account.id: analysis}, now=NOW)
+    assert [g.underlying for g in found.greeks] == ["BTC"]
+    text = digest_text.text(found)
+    assert "Net greeks" in text and text.index("Exposure, USD") < text.index("Net greeks")
+    assert digest_greeks.lines(found.greeks)[1] in text
