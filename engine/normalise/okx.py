@@ -140,7 +140,9 @@ def _option(info: Mapping[str, Any], row: Row) -> None:
     """An option's underlying price (``idxPx``) and size in coins.
 
     ccxt's contractSize for an OKX option is ``ctVal`` (1) without the multiplier ``ctMult``
-    (0.01 BTC a contract), so the size comes from ``notionalUsd / idxPx`` where OKX gives both.
+    (0.01 BTC a contract), so the size comes from ``notionalUsd / idxPx`` where OKX gives both;
+    that it differs from ccxt's is noted only where the option's market (ctVal × ctMult) does
+    not confirm it (``options.read_terms``: this reader does not see the markets).
     """
     index = positive(info.get("idxPx"))
     usd = positive(info.get("notionalUsd"))
@@ -150,10 +152,7 @@ def _option(info: Mapping[str, Any], row: Row) -> None:
         row.settle_usd = usd_px if usd_px == usd_px else index
     if not (usd == usd and index == index and row.contracts > 0):
         return
-    size = _power_of_ten(usd / index / row.contracts)
-    if abs(size - row.contract_size) > 1e-9 * size:
-        row.note(f"contract size {size:.6g} from notionalUsd / idxPx (ccxt: {row.contract_size:g})")
-    row.contract_size = size
+    row.contract_size = _power_of_ten(usd / index / row.contracts)
 
 
 def _power_of_ten(size: float) -> float:

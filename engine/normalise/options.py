@@ -55,12 +55,41 @@ def apply_market(row: Row, market: Mapping[str, Any], *, sized: bool) -> None:
         row.expiry = expiry / 1000.0
     if kind in ("call", "put"):
         row.call = 1.0 if kind == "call" else 0.0
-    size = positive(market.get("contractSize"))
+    size = market_size(market)
     if not sized and size == size and row.contracts == row.contracts:
-        # OKX lists ctVal as ccxt's contractSize and the multiplier apart (ctMult).
-        multiplier = positive(mapping(market.get("info")).get("ctMult"))
-        row.contract_size = size * (multiplier if multiplier == multiplier else 1.0)
+        row.contract_size = size
         row.qty = row.contracts * row.contract_size
+
+
+def market_size(market: Mapping[str, Any]) -> float:
+    """A ccxt option market's contract size in coins (NaN: unknown): OKX lists ctVal as ccxt's
+    contractSize and the multiplier apart (``info.ctMult``: 0.01 BTC a contract)."""
+    size = positive(market.get("contractSize"))
+    multiplier = positive(mapping(market.get("info")).get("ctMult"))
+    return size * (multiplier if multiplier == multiplier else 1.0)
+
+
+def check_size(row: Row, position: Mapping[str, Any], market: Mapping[str, Any]) -> None:
+    """A note when the venue reader sized the option from the position's own figures (OKX:
+    notionalUsd / idxPx) apart from ccxt's contractSize and the option's market does not
+    confirm that size: no market lists it, or its contractSize × ctMult differs."""
+    ccxt_size = positive(position.get("contractSize"))
+    size = row.contract_size
+    if not (ccxt_size == ccxt_size and size > 0) or _same(size, ccxt_size):
+        return
+    listed = market_size(market) if market else NAN
+    if _same(size, listed):
+        return
+    why = (
+        f"its market lists {listed:g} (contractSize × ctMult)"
+        if listed == listed
+        else "no market lists the option"
+    )
+    row.note(f"contract size {size:.6g} from the position's figures (ccxt: {ccxt_size:g}): {why}")
+
+
+def _same(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 * max(abs(a), abs(b))
 
 
 def apply_greeks(row: Row, greeks: Mapping[str, Any], venue: str) -> None:
@@ -82,6 +111,7 @@ def read_terms(row: Row, position: Mapping[str, Any], markets: Mapping[str, Any]
     market = mapping(markets.get(row.symbol))
     if market:
         apply_market(row, market, sized=position.get("contractSize") is not None)
+    check_size(row, position, market)
 
 
 def complete(
