@@ -25,6 +25,7 @@ from bot.exchanges import Credentials, ExchangeHub
 from bot.exchanges.account_mode import AccountModes
 from engine.analysis import Analysis, analyze
 from tests.bot.exchanges.conftest import link
+from tests.engine.normalise.payloads import greeks as g
 from tests.engine.normalise.payloads import okx as po
 from tests.fakes.clock import FakeClock
 from tests.fakes.exchange import FakeExchange
@@ -41,36 +42,21 @@ ENGINE_RATIO = 0.1
 CCXT_READS = {"okx": 0, "bybit": 1}
 
 
+def _served(balance: dict[str, Any], merged: str) -> dict[str, Any]:
+    """The venue's raw answer behind a balance of the engine's tests (payloads/greeks.py),
+    without the mode those merged into it: the mode is what the hub must read."""
+    return {key: value for key, value in balance["info"].items() if key != merged}
+
+
 def okx_balance() -> dict[str, Any]:
-    """account/balance in multi-currency margin: the account's USD totals."""
-    data = {
-        "adjEq": "50000",
-        "imr": "8000",
-        "mmr": "5000",
-        "mgnRatio": "4",
-        "totalEq": "50000",
-        "isoEq": "0",
-        "details": [{"ccy": "USDT", "eq": "50000", "eqUsd": "50000", "upl": "0"}],
-        "uTime": "1717100000000",
-    }
-    return {"code": "0", "msg": "", "data": [data]}
+    """account/balance in multi-currency margin: adjEq 50,000, mmr 5,000, mgnRatio 4."""
+    return _served(g.okx_balance("", "4"), "acctLv")
 
 
 def bybit_balance() -> dict[str, Any]:
     """v5/account/wallet-balance of a unified account whose accountMMRate (30 %) is not its
     maintenance / margin balance (10 %), so the test can tell which one was used."""
-    entry = {
-        "accountType": "UNIFIED",
-        "totalEquity": "50000",
-        "totalWalletBalance": "49000",
-        "totalMarginBalance": "50000",
-        "totalInitialMargin": "8000",
-        "totalMaintenanceMargin": "5000",
-        "accountMMRate": "0.3",
-        "accountIMRate": "0.16",
-        "coin": [],
-    }
-    return {"retCode": 0, "retMsg": "OK", "result": {"list": [entry]}, "time": 1717100000000}
+    return _served(g.bybit_balance(""), "marginMode")
 
 
 BALANCE = {"okx": okx_balance, "bybit": bybit_balance}
@@ -103,6 +89,10 @@ async def _analysed(
     raw = await hub.fetch_snapshot(f"{venue}-pm", venue, credentials)
     loaded = parse(raw, source=f"{venue} account")
     return raw, analyze(loaded.snapshot, volatility=loaded.volatility, horizon_hours=24.0)
+
+
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "bot.exchanges.account_mode"]
 
 
 def _pm_notes(analysis: Analysis) -> list[str]:
@@ -220,7 +210,7 @@ async def test_a_failing_mode_read_never_fails_the_poll(
         clock.now += 61.0
         await _analysed(hub, venue, credentials)
         assert fake.count(venue, MODE_PATH[venue]) == asked + 1
-    warnings = [r.getMessage() for r in caplog.records if r.name == "bot.exchanges.account_mode"]
+    warnings = _warnings(caplog)
     assert len(warnings) == 1
     assert venue in warnings[0] and "with none" in warnings[0]
     assert credentials.api_key not in warnings[0]
@@ -249,7 +239,7 @@ async def test_a_failing_refresh_keeps_the_last_mode_read(
             clock.now += 61.0
     # The success, then one a minute.
     assert fake.count(venue, MODE_PATH[venue]) == 3 + CCXT_READS[venue]
-    warnings = [r.getMessage() for r in caplog.records if r.name == "bot.exchanges.account_mode"]
+    warnings = _warnings(caplog)
     assert len(warnings) == 1 and "the last one read" in warnings[0]
 
 
