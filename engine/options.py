@@ -82,12 +82,24 @@ def _inputs(
     return _Inputs(f, k, sig, t, call, s_t, d1, d1 - s_t)
 
 
-def _price_usd(x: _Inputs, n_d1: FloatArray | None = None) -> FloatArray:
-    n_d1 = norm_cdf(x.d1) if n_d1 is None else n_d1
-    call = x.forward * n_d1 - x.strike * norm_cdf(x.d2)
-    put = x.strike * norm_cdf(-x.d2) - x.forward * norm_cdf(-x.d1)
-    # Clip the cancellation noise of deep-in/out options so a price is never below zero.
-    out: FloatArray = np.maximum(np.where(x.is_call, call, put), 0.0)
+def _signed(x: _Inputs) -> FloatArray:
+    """w = +1 for a call, −1 for a put: the call and put formulas are one, w·(F·N(w·d1) −
+    K·N(w·d2)), so each option needs N at two points, not four."""
+    out: FloatArray = np.where(x.is_call, 1.0, -1.0)
+    return out
+
+
+def _cdfs(x: _Inputs) -> tuple[FloatArray, FloatArray]:
+    """N(w·d1) and N(w·d2): the normal CDF is the costly part of the pass (an erfc each)."""
+    w = _signed(x)
+    return norm_cdf(w * x.d1), norm_cdf(w * x.d2)
+
+
+def _price_usd(x: _Inputs, cdfs: tuple[FloatArray, FloatArray] | None = None) -> FloatArray:
+    n1, n2 = _cdfs(x) if cdfs is None else cdfs
+    # Call F·N(d1) − K·N(d2), put K·N(−d2) − F·N(−d1). Clip the cancellation noise of
+    # deep-in/out options so a price is never below zero.
+    out: FloatArray = np.maximum(_signed(x) * (x.forward * n1 - x.strike * n2), 0.0)
     return out
 
 
@@ -119,9 +131,10 @@ def black76_price_coin(
     return _price_usd(x) / x.forward
 
 
-def _delta(x: _Inputs, n_d1: FloatArray | None = None) -> FloatArray:
-    n_d1 = norm_cdf(x.d1) if n_d1 is None else n_d1
-    out: FloatArray = np.where(x.is_call, n_d1, n_d1 - 1.0)
+def _delta(x: _Inputs, n1: FloatArray | None = None) -> FloatArray:
+    # A put's N(d1) − 1 is −N(−d1): the same number without the cancellation far in the money.
+    n1 = _cdfs(x)[0] if n1 is None else n1
+    out: FloatArray = _signed(x) * n1
     return out
 
 
@@ -207,10 +220,11 @@ def black76(
 ) -> OptionGreeks:
     """Price and every greek at once, sharing one d1/d2 evaluation across them."""
     x = _inputs(forward, strike, sigma, expiry_years, is_call)
-    # N(d1) and φ(d1) once for every figure (bit-identical to the single-figure functions).
-    n_d1, pdf = norm_cdf(x.d1), norm_pdf(x.d1)
-    price = _price_usd(x, n_d1)
-    delta = _delta(x, n_d1)
+    # N(w·d1), N(w·d2) and φ(d1) once for every figure (bit-identical to the single-figure
+    # functions).
+    cdfs, pdf = _cdfs(x), norm_pdf(x.d1)
+    price = _price_usd(x, cdfs)
+    delta = _delta(x, cdfs[0])
     return OptionGreeks(
         price_usd=price,
         price_coin=price / x.forward,
