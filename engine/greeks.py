@@ -99,19 +99,26 @@ def position_greeks(positions: Positions) -> PositionGreeks:
 
 def by_underlying(positions: Positions, greeks: PositionGreeks) -> tuple[UnderlyingGreeks, ...]:
     """Sums per underlying, in the order of ``positions.underlying.names`` (sorted), each over
-    the positions that have that figure."""
+    the positions that have that figure; NaN where the figure's only contributors lack it (every
+    option on it lacks vega, say): a sum of 0 there would read as a flat book."""
     names, idx = codes(positions.underlying)
     if not names:
         return ()
     n = len(names)
     sums = {}
     lacking = np.zeros(len(idx), dtype=np.bool_)
+    is_option = positions.kind == ContractType.OPTION
     for name in FIELDS:
         values = getattr(greeks, name)
         known = ~np.isnan(values)
         lacking |= ~known
-        sums[name] = np.bincount(idx[known], weights=values[known], minlength=n)
-    option = (positions.kind == ContractType.OPTION) & ~np.isnan(greeks.delta_coin)
+        total = np.bincount(idx[known], weights=values[known], minlength=n)
+        # Perpetuals and futures give gamma, vega and theta 0 by definition, not by reading.
+        counted = known if name in ("delta_coin", "delta_usd") else known & is_option
+        none_known = np.bincount(idx[counted], minlength=n) == 0
+        some_lack = np.bincount(idx[~known], minlength=n) > 0
+        sums[name] = np.where(none_known & some_lack, np.nan, total)
+    option = is_option & ~np.isnan(greeks.delta_coin)
     options = np.bincount(idx[option], minlength=n)
     unknown = np.bincount(idx[lacking], minlength=n)
     prices = _prices(positions, idx, n)

@@ -232,3 +232,15 @@ def test_deribit_comparison_skips_what_it_cannot_sum() -> None:
     book.vega[0] = math.nan  # type: ignore[attr-defined]
     account = Account(venue="deribit", venue_greeks={"BTC": {"options_vega": 1.0}})
     assert account_notes(book, position_greeks(book), account) == ()  # type: ignore[arg-type]
+
+
+def test_a_figure_no_option_on_the_underlying_has_is_unknown_not_zero() -> None:
+    """Every option on BTC lacks gamma, vega and theta (a venue delta, no mark IV) beside a
+    perpetual, whose 0 is by definition: those sums are NaN, not 0, so /risk and --json do not
+    show a flat book; delta still sums over both."""
+    option = _option(1.0, 2.0, call=True, gamma=math.nan, vega=math.nan, theta=math.nan)
+    book = _book(option, _hedge(ContractType.LINEAR, 1.0))
+    (btc,) = by_underlying(book, position_greeks(book))  # type: ignore[arg-type]
+    assert math.isnan(btc.vega_usd) and math.isnan(btc.gamma_usd) and math.isnan(btc.theta_usd)
+    assert btc.delta_coin == pytest.approx(2 * CALL_DELTA - 1.0)
+    assert btc.unknown == 1
