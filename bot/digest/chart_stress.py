@@ -30,7 +30,8 @@ def stress_png(view: GridView, *, title: str) -> bytes:
 def stress_figure(view: GridView, *, title: str) -> Figure:
     """Rows spot shocks (the largest rise on top), columns relative vol shocks."""
     fig, ax = new_figure()
-    pnl = np.asarray([[math.nan if v is None else v for v in row] for row in view.pnl_usd])
+    # The equity change, as the table shows it: coin collateral moves with its coin too.
+    pnl = np.asarray([[math.nan if v is None else v for v in row] for row in view.change_usd])
     if not pnl.size or not np.isfinite(pnl).any():
         empty(ax, title)
         return fig

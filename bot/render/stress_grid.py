@@ -45,6 +45,18 @@ class GridView:
     options_by_delta: int
     notes: tuple[str, ...]
 
+    @property
+    def change_usd(self) -> Cells:
+        """Each cell's equity after minus before (None where either is unknown): what the
+        table and the heat map show. It is the positions' PnL plus coin collateral's own move
+        (a BTC-margined account loses its BTC's value in a fall), so it may differ from
+        ``pnl_usd``."""
+        before = self.equity_before_usd
+        return tuple(
+            tuple(None if a is None or before is None else a - before for a in row)
+            for row in self.equity_after_usd
+        )
+
 
 def _cells(values: FloatArray) -> Cells:
     return tuple(tuple(finite(v) for v in row) for row in values.tolist())
@@ -121,8 +133,8 @@ def grid_lines(view: GridView) -> list[str]:
     """The table (about 40 characters wide): a row per spot shock, a column per vol shock,
     each cell the equity change in USD, starred where the shock liquidates something."""
     lines = [" " * 5 + " ".join(f"{signed_pct(v):>{CELL}}" for v in view.vol_pct)]
-    for x, pnl, hit in zip(view.spot_pct, view.pnl_usd, view.liquidates, strict=True):
-        cells = [short_usd(v) + ("*" if h else "") for v, h in zip(pnl, hit, strict=True)]
+    for x, change, hit in zip(view.spot_pct, view.change_usd, view.liquidates, strict=True):
+        cells = [short_usd(v) + ("*" if h else "") for v, h in zip(change, hit, strict=True)]
         lines.append(f"{signed_pct(x):>4} " + " ".join(f"{c:>{CELL}}" for c in cells))
     return lines
 

@@ -3,6 +3,8 @@ amounts, the venue's ratio named, the liquidating cells starred."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.render.stress import PoolView, ShockView, shock_text
@@ -67,6 +69,17 @@ def test_the_grid_text_says_what_it_shows() -> None:
         "2 option(s) re-priced in full (Black-76)",
         "note: X: not re-priced",
     ]
+
+
+def test_the_grid_shows_the_equity_change_with_coin_collateral() -> None:
+    """A BTC-margined account: −10 % loses its positions' PnL (−1,000) and its collateral's
+    value (1 BTC at 60,000 → 54,000: −6,000); the cell shows the equity change, −7,000."""
+    grid = _grid([[-1_000.0]], [[False]])
+    grid = replace(grid, spot_pct=(-10.0,), vol_pct=(0.0,), equity_after_usd=((93_000.0,),))
+    assert grid.change_usd == ((-7_000.0,),)
+    assert grid_lines(grid)[1].split() == ["-10%", "-7.0k"]
+    unknown = replace(grid, equity_before_usd=None)
+    assert unknown.change_usd == ((None,),)
 
 
 def test_grids_of_several_accounts_add_up() -> None:
