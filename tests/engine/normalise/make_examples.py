@@ -1,4 +1,5 @@
-"""Regenerates examples/binanceusdm.json and examples/hyperliquid.json from raw venue payloads.
+"""Regenerates examples/binanceusdm.json, hyperliquid.json and deribit_options.json from raw venue
+payloads.
 
 Run ``.venv/bin/python -m tests.engine.normalise.make_examples``: every position, balance and
 tier in the files is what the real ccxt parser makes of the raw responses in ``payloads``.
@@ -10,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.engine.normalise.payloads import binance, hyperliquid
+from tests.engine.normalise.payloads import binance, deribit_options, hyperliquid
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
@@ -48,6 +49,12 @@ def hyperliquid_snapshot() -> dict[str, Any]:
     }
 
 
+def deribit_options_snapshot() -> dict[str, Any]:
+    """A BTC-margined Deribit book: a short straddle hedged by the inverse perpetual, with the
+    poll's time, the options' markets and ccxt's greeks (payloads.deribit_options)."""
+    return deribit_options.snapshot()
+
+
 def render(snapshot: dict[str, Any]) -> str:
     """The file text: stable key order and a trailing newline, so regeneration diffs cleanly."""
     return json.dumps(snapshot, indent=2, ensure_ascii=False) + "\n"
@@ -59,6 +66,7 @@ def main() -> None:
     for name, snapshot in (
         ("binanceusdm.json", binanceusdm_snapshot()),
         ("hyperliquid.json", hyperliquid_snapshot()),
+        ("deribit_options.json", deribit_options_snapshot()),
     ):
         (EXAMPLES / name).write_text(render(snapshot), encoding="utf-8")
         print(f"wrote {EXAMPLES / name}")
