@@ -4,7 +4,8 @@ Run: ``PYTHONPATH=. .venv/bin/python -m benchmarks.digest_build [--accounts 50] 
 
 Seeds a real SQLite database (every account is the bundled Binance USDⓈ-M example, analyzed by
 the engine; its equity history drifts upwards; two days of funding every 8 hours and a few
-closed trades, read whole by the ledger), then times, in one process: the digest content
+closed trades with their commissions, and no transfers, each kind read whole by the ledger as
+Binance's one income read covers them), then times, in one process: the digest content
 (snapshots, alert log, live analyses → ``bot.digest.build.build``) and the three charts (matplotlib,
 Agg). With ``--docs`` it also writes the example text and charts the README shows.
 """
@@ -22,6 +23,7 @@ from bot.analysis.snapshot import load
 from bot.digest import build as digest
 from bot.digest import text as digest_text
 from bot.digest.jobs import CHARTS, DigestJobs
+from bot.exchanges.flows import reported
 from engine.analysis import analyze
 from engine.domain import Platform, SnapshotSummary
 from storage import Database
@@ -61,7 +63,12 @@ async def _seed(
 
 
 async def _seed_flows(db: Database, account_id: int, n: int, now: float) -> None:
-    """Funding paid on BTC every 8 h for two days, and three closed SOL trades a day."""
+    """Funding paid on BTC every 8 h for two days, closed SOL trades every 7 h and each one's
+    commission (Binance's COMMISSION income, negative when paid: 0.05 % taker on 5-10k USDT).
+
+    Binance's income history serves every kind the ledger reads from it in one read
+    (``bot/exchanges/flows.py``), so each kind is recorded over the same window, the
+    transfers with none: a kind without its coverage would show as "not read yet"."""
     flows = [
         StoredFlow(account_id, "funding", f"f{i}", now - 3600 - i * 8 * 3600, "BTC/USDT:USDT",
                    "USDT", -round(4.0 + (n + i) % 5 * 0.75, 2))
@@ -70,8 +77,12 @@ async def _seed_flows(db: Database, account_id: int, n: int, now: float) -> None
         StoredFlow(account_id, "realised", f"r{i}", now - 5400 - i * 7 * 3600, "SOL/USDT:USDT",
                    "USDT", round((-1) ** (i + n) * (60.0 + 25 * ((i + n) % 4)), 2))
         for i in range(6)
+    ] + [
+        StoredFlow(account_id, "fee", f"c{i}", now - 5400 - i * 7 * 3600, "SOL/USDT:USDT",
+                   "USDT", -round(2.5 + 0.6 * ((i + 2 * n) % 5), 2))
+        for i in range(6)
     ]  # fmt: skip
-    for kind in ("funding", "realised"):
+    for kind in reported("binanceusdm"):
         await Flows(db).record(
             account_id, kind, [f for f in flows if f.kind == kind], since=now - 50 * 3600,
             until=now - 600,
