@@ -268,6 +268,11 @@ async def _venues(interaction: discord.Interaction[Any], current: str) -> list[s
     return [v for v in VENUES if current.lower() in v]
 
 
+def _word(arg: Arg, value: object) -> object:
+    """An option's value as the text takes it: after its keyword, if it has one."""
+    return value if value is None or arg.keyword is None else f"{arg.keyword} {value}"
+
+
 def _text(*words: object) -> str:
     """A command line of the shared grammar from slash options (None options left out)."""
     return " ".join(str(w) for w in words if w is not None and str(w) != "")
@@ -310,7 +315,7 @@ def _slash(
     """A slash command whose options are ``args``: ``line`` followed by their values."""
 
     async def callback(interaction: discord.Interaction[Any], /, **options: Any) -> None:
-        await run(interaction, _text(line, *(options.get(arg.name) for arg in args)))
+        await run(interaction, _text(line, *(_word(arg, options.get(arg.name)) for arg in args)))
 
     # discord.py reads the options from the callback's signature, descriptions and choices
     # from attributes its decorators set.

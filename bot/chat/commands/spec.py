@@ -88,6 +88,10 @@ class Arg:
     #: The only values it takes, offered as a list.
     choices: tuple[str, ...] = ()
     complete: Completion | None = None
+    #: The word the text puts before the value (``vol`` in ``/stress BTC -10% vol +20%``): a
+    #: platform with typed options writes it, so an optional value that is left out cannot
+    #: make the next one read as it.
+    keyword: str | None = None
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ def _stress(line: Line) -> Command:
         return ShowStressGrid(asset(line, rest[0]) if rest else None)
     if verb == "shock":  # Discord's subcommand: its required price move comes first
         words = words[1:]
-        if len(words) >= 2 and _VOL.fullmatch(words[1]) is None:
+        if len(words) >= 2 and words[1].lower() != "vol" and _VOL.fullmatch(words[1]) is None:
             words[0], words[1] = words[1], words[0]
     lowered = [w.lower() for w in words]
     vol = None
@@ -124,7 +124,7 @@ def _vol(line: Line, words: Args) -> VolShock:
 _SHOCK = (
     Arg("shock", "Price move in percent, e.g. -10%"),
     Arg("asset", "e.g. BTC (all if empty)", required=False),
-    Arg("vol", "Vol shock: +20% (relative) or +5pt (vol points)", required=False),
+    Arg("vol", "Vol shock: +20% (relative) or +5pt (vol points)", required=False, keyword="vol"),
 )
 
 STRESS = CommandSpec(

@@ -160,6 +160,12 @@ async def test_risk_stress_and_chart_on_an_option_book(live_options: None, world
     negative = {"shock": "-10%", "vol": "-120%"}
     refused = await _ask(world, "stress", negative, "negative", sub="shock")
     assert refused.split("\n")[0] == "Vol shock -120% would make volatility negative."
+    # A vol that is no number is named, with or without an asset: Discord leaves the empty
+    # asset out of the line, and without "vol" before it the word read as the asset.
+    for where in ({}, {"asset": "BTC"}):
+        not_a_vol = {"shock": "-10%", **where, "vol": "abc"}
+        refused = await _ask(world, "stress", not_a_vol, "vol shock", sub="shock")
+        assert refused.split("\n")[0] == "'abc' is not a vol shock like +20% or +20pt."
 
     chart = {"kind": "stress", "account": "BTC"}
     asked = world.discord.slash(ANN, "chart", chart, guild_id=GUILD, channel_id=DESK_CHANNEL)
