@@ -110,6 +110,6 @@ class PortfolioService:
             )
         ]
         if not out:
-            target = f"a {underlying} position" if underlying else "an analyzed position"
+            target = f"any {underlying} position" if underlying else "an analyzed position"
             raise UserError(f"None of these accounts has {target} yet.")
         return out

@@ -61,5 +61,5 @@ async def test_the_grid_and_its_chart(conversation: Conversation) -> None:
 async def test_an_asset_the_account_does_not_hold(conversation: Conversation) -> None:
     """One sentence, as /stress always answered."""
     reply = await conversation.handle(CONSOLE, "/stress grid ETH")
-    assert reply.text == "None of these accounts has a ETH position yet."
+    assert reply.text == "None of these accounts has any ETH position yet."
     assert not reply.images
