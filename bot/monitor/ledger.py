@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -68,6 +68,11 @@ class Ledger:
         self.hub, self.credentials, self.clock, self.every_s = hub, credentials, clock, every_s
         self.accounts, self.flows = Accounts(db), Flows(db)
         self._reported: set[tuple[int, str]] = set()
+        #: With workers sharing the database (``bot.monitor.leases``): the accounts this one
+        #: holds, the same the monitor polls. Each worker reads only their ledgers: every
+        #: worker reading every account's would read each key's ledger once per worker, through
+        #: a ccxt client per account it does not even poll.
+        self.holds: Callable[[], Collection[int]] | None = None
         #: Set at shutdown: a read the closing hub breaks is not worth a warning.
         self.stopping = False
 
@@ -87,8 +92,10 @@ class Ledger:
     async def sync_all(self) -> int:
         """One read per pollable account and kind that is due; the number of new flows."""
         new = 0
+        held = None if self.holds is None else self.holds()
         for account in await self.accounts.all_pollable():
-            new += await self.sync(account)
+            if held is None or account.id in held:
+                new += await self.sync(account)
         return new
 
     async def refresh(

@@ -170,6 +170,8 @@ async def assemble(
         await Outbox(db).release_all()
     else:
         await _hold_leases(runtime, settings, clock)
+        if ledger is not None:
+            ledger.holds = monitor.holds
         await _listen(db, notifier)
     retention = RetentionJob(db, RetentionPolicy.from_settings(settings), clock=clock)
 

@@ -113,6 +113,25 @@ async def test_later_reads_start_where_the_last_one_ended(world: World) -> None:
     assert await _totals(world, usdm.id, "funding") == {"USDT": -1.5}
 
 
+async def test_a_worker_reads_only_the_ledgers_of_the_accounts_it_holds(world: World) -> None:
+    """With workers sharing a database each reads the ledgers of its leased accounts only (the
+    monitor's ``holds``): three workers each reading every account's ledger read every key
+    three times, through a ccxt client per account they do not even poll."""
+    held = await world.link("binanceusdm")
+    other = await world.link("bybit")
+    ledger = _ledger(world, FakeClock(time.time()))
+    ledger.holds = lambda: frozenset({held.id})
+    await ledger.sync_all()
+    covered = {c.account_id for c in await Flows(world.db).coverage([held.id, other.id])}
+    assert covered == {held.id}
+    assert world.fake.count("bybit", "execution") == 0
+
+    ledger.holds = lambda: frozenset({held.id, other.id})  # the lease moved here
+    await ledger.sync_all()
+    covered = {c.account_id for c in await Flows(world.db).coverage([held.id, other.id])}
+    assert covered == {held.id, other.id}
+
+
 async def test_a_failed_read_is_a_gap_the_digest_names(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
