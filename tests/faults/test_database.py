@@ -67,17 +67,20 @@ async def _check(stack: Stack) -> None:
 
 
 async def _told_of_storage(stack: Stack) -> None:
-    """The operator heard of the polls the database broke (queued behind the fault, or sent
-    directly), with the error's type and never its text."""
+    """The operator heard of the jobs the database broke (queued behind the fault, or sent
+    directly), each with the error's type and never its text.
 
-    # Other jobs writing to the same database (the venue reports, "ops job") may be told of
-    # first: the order depends on which job meets the fault first.
-    def polls() -> list[OpsNotice]:
-        return [n for n in stack.told(NoticeKind.TASK_FAILED) if n.subject == "poll job"]
+    Which jobs the fault breaks is a race: the poll job's write, queued on the one SQLite
+    connection behind another job's write (the ledger's, the venue reports') that waits out
+    the busy timeout first, may start after the lock is gone and succeed, and then no poll was
+    broken to be told of (seen in CI, not alone). Every job that was broken is told of."""
 
-    await until(lambda: bool(polls()), 30)
-    failed = polls()[0]
-    assert "StorageUnavailable" in (failed.detail or "")
+    def told() -> list[OpsNotice]:
+        return list(stack.told(NoticeKind.TASK_FAILED))
+
+    await until(lambda: bool(told()), 30)
+    for notice in told():
+        assert "StorageUnavailable" in (notice.detail or ""), notice
 
 
 async def test_a_write_lock_held_for_10s_loses_nothing_and_sends_nothing_twice(
